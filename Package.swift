@@ -1,0 +1,153 @@
+// swift-tools-version: 6.2
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the iotbridge open source project
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import PackageDescription
+
+/// Settings every Swift target shares: Swift 6 mode, warnings are errors, and the upcoming features the SSWG
+/// codebases we imitate turn on.
+let strictSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .treatAllWarnings(as: .error),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "iotbridge",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "iotbridge", targets: ["iotbridge"]),
+        .library(name: "AMQP", targets: ["AMQP"]),
+        .library(name: "RuleSQL", targets: ["RuleSQL"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+    ],
+    targets: [
+        // MARK: C libraries (no logic; typed shims for variadic functions)
+        .systemLibrary(
+            name: "CQpidProton",
+            pkgConfig: "libqpid-proton",
+            providers: [.apt(["libqpid-proton11-dev"])]
+        ),
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+
+        // MARK: AMQP 1.0 over Qpid Proton: the only code that calls pn_*
+        .target(
+            name: "AMQP",
+            dependencies: [
+                "CQpidProton",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: The platform: login builders, hosts, message model, OpenAPI signature
+        .target(
+            name: "IoTPlatform",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: HTTP client over libcurl: the only code that calls curl_*
+        .target(
+            name: "HTTPClient",
+            dependencies: [
+                "CCurl",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Forwarding rules
+        .target(
+            name: "RuleSQL",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "RuleScript",
+            dependencies: ["RuleSQL"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Rules",
+            dependencies: [
+                "RuleSQL",
+                "RuleScript",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: State store and migration control plane
+        .target(
+            name: "StateStore",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Migration",
+            dependencies: [
+                "IoTPlatform",
+                "HTTPClient",
+                "Rules",
+                "StateStore",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: The command-line tool (no logic of its own)
+        .executableTarget(
+            name: "iotbridge",
+            dependencies: [
+                "AMQP",
+                "IoTPlatform",
+                "Rules",
+                "Migration",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Tests
+        .testTarget(name: "AMQPTests", dependencies: ["AMQP"], swiftSettings: strictSettings),
+        .testTarget(name: "IoTPlatformTests", dependencies: ["IoTPlatform"], swiftSettings: strictSettings),
+        .testTarget(name: "RuleSQLTests", dependencies: ["RuleSQL"], swiftSettings: strictSettings),
+        .testTarget(name: "RuleScriptTests", dependencies: ["RuleScript"], swiftSettings: strictSettings),
+        .testTarget(name: "RulesTests", dependencies: ["Rules"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "MigrationTests",
+            dependencies: ["Migration", "HTTPClient", "StateStore"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["AMQP", "IoTPlatform"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

@@ -1,0 +1,24 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the iotbridge open source project
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ArgumentParser
+
+/// The `iotbridge` command: each group of subcommands lives in its own file.
+@main
+struct IOTBridge: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "iotbridge",
+        abstract: "Move IoT Platform message forwarding between instances without losing a message.",
+        discussion: """
+            iotbridge consumes the AMQP 1.0 subscription streams of two Alibaba Cloud IoT Platform instances, \
+            serves one merged, de-duplicated stream, and migrates consumer groups, subscriptions and \
+            forwarding rules from a legacy public instance to an Enterprise Edition instance.
+            """,
+        version: "0.1.0",
+        subcommands: [AMQPCommand.self, RulesCommand.self, InstanceCommand.self, MigrateCommand.self]
+    )
+}
