@@ -1,0 +1,479 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the iotbridge open source project
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+/// A failure to parse JSON text, with the byte offset where it was found.
+public struct JSONParseError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What went wrong; an open set of named codes.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        /// The code's name.
+        public let rawValue: String
+
+        /// The input ended inside a value.
+        public static let unexpectedEnd = Code(rawValue: "unexpected-end")
+        /// A byte that cannot start or continue a value here.
+        public static let unexpectedCharacter = Code(rawValue: "unexpected-character")
+        /// A malformed number.
+        public static let invalidNumber = Code(rawValue: "invalid-number")
+        /// A malformed string: a control character, a bad escape or invalid UTF-8.
+        public static let invalidString = Code(rawValue: "invalid-string")
+        /// Containers nested deeper than the parser's limit.
+        public static let tooDeep = Code(rawValue: "too-deep")
+        /// Something other than white space after the value.
+        public static let trailingData = Code(rawValue: "trailing-data")
+
+        /// The code's name.
+        public var description: String { self.rawValue }
+    }
+
+    /// What went wrong.
+    public var code: Code
+    /// A one-line explanation.
+    public var message: String
+    /// The byte offset in the input.
+    public var offset: Int
+
+    /// Creates an error.
+    public init(code: Code, message: String, offset: Int) {
+        self.code = code
+        self.message = message
+        self.offset = offset
+    }
+
+    /// `"<message> at byte <offset>"`.
+    public var description: String {
+        "\(self.message) at byte \(self.offset)"
+    }
+}
+
+/// A fast, strict JSON (RFC 8259) parser producing ``JSONValue``s.
+///
+/// Written by hand because it sits on the hot path of every rule: it works on raw UTF-8 bytes, keeps
+/// integers and doubles apart, keeps object key order, and copies a string without escapes in one step.
+/// Foundation's `JSONSerialization` loses both the key order and the int/double distinction.
+public enum JSONParser {
+    /// The deepest nesting of arrays and objects accepted, so hostile input cannot exhaust the stack.
+    public static let maximumDepth = 256
+
+    /// Parses one JSON document from UTF-8 bytes.
+    public static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
+        let result: Result<JSONValue, JSONParseError> = bytes.withUnsafeBufferPointer { buffer in
+            var scanner = JSONScanner(bytes: buffer)
+            return Result { () throws(JSONParseError) -> JSONValue in try scanner.parseDocument() }
+        }
+        return try result.get()
+    }
+
+    /// Parses one JSON document from a string.
+    public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
+        var text = text
+        let result: Result<JSONValue, JSONParseError> = text.withUTF8 { buffer in
+            var scanner = JSONScanner(bytes: buffer)
+            return Result { () throws(JSONParseError) -> JSONValue in try scanner.parseDocument() }
+        }
+        return try result.get()
+    }
+
+    /// Parses one JSON document from a buffer the caller keeps alive for the duration of the call.
+    public static func parse(_ buffer: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> JSONValue {
+        var scanner = JSONScanner(bytes: buffer)
+        return try scanner.parseDocument()
+    }
+}
+
+/// The parser's state: a position in a byte buffer and the current depth.
+struct JSONScanner {
+    let bytes: UnsafeBufferPointer<UInt8>
+    var position = 0
+    var depth = 0
+
+    init(bytes: UnsafeBufferPointer<UInt8>) {
+        self.bytes = bytes
+    }
+
+    mutating func parseDocument() throws(JSONParseError) -> JSONValue {
+        self.skipWhitespace()
+        let value = try self.parseValue()
+        self.skipWhitespace()
+        if self.position < self.bytes.count {
+            throw self.error(.trailingData, "unexpected data after the JSON value")
+        }
+        return value
+    }
+
+    private func error(_ code: JSONParseError.Code, _ message: String) -> JSONParseError {
+        JSONParseError(code: code, message: message, offset: self.position)
+    }
+
+    private mutating func skipWhitespace() {
+        while self.position < self.bytes.count {
+            switch self.bytes[self.position] {
+            case UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"):
+                self.position += 1
+            default:
+                return
+            }
+        }
+    }
+
+    private mutating func parseValue() throws(JSONParseError) -> JSONValue {
+        guard self.position < self.bytes.count else {
+            throw self.error(.unexpectedEnd, "expected a JSON value, found the end of the input")
+        }
+        switch self.bytes[self.position] {
+        case UInt8(ascii: "{"):
+            return .object(try self.parseObject())
+        case UInt8(ascii: "["):
+            return try self.parseArray()
+        case UInt8(ascii: "\""):
+            return .string(try self.parseString())
+        case UInt8(ascii: "t"):
+            try self.expectLiteral("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try self.expectLiteral("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try self.expectLiteral("null")
+            return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return try self.parseNumber()
+        default:
+            throw self.error(.unexpectedCharacter, "unexpected character '\(self.printable(self.bytes[self.position]))'")
+        }
+    }
+
+    private func printable(_ byte: UInt8) -> String {
+        byte >= 0x20 && byte < 0x7F ? String(UnicodeScalar(byte)) : "\\x" + String(byte, radix: 16)
+    }
+
+    private mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
+        let count = literal.utf8CodeUnitCount
+        guard self.position + count <= self.bytes.count else {
+            throw self.error(.unexpectedEnd, "truncated literal, expected '\(literal)'")
+        }
+        let matches = literal.withUTF8Buffer { expected in
+            for offset in 0..<count where self.bytes[self.position + offset] != expected[offset] {
+                return false
+            }
+            return true
+        }
+        guard matches else {
+            throw self.error(.unexpectedCharacter, "invalid literal, expected '\(literal)'")
+        }
+        self.position += count
+    }
+
+    private mutating func enter() throws(JSONParseError) {
+        self.depth += 1
+        if self.depth > JSONParser.maximumDepth {
+            throw self.error(.tooDeep, "JSON nested deeper than \(JSONParser.maximumDepth) levels")
+        }
+    }
+
+    private mutating func parseObject() throws(JSONParseError) -> JSONObject {
+        try self.enter()
+        self.position += 1
+        var object = JSONObject()
+        self.skipWhitespace()
+        if self.position < self.bytes.count, self.bytes[self.position] == UInt8(ascii: "}") {
+            self.position += 1
+            self.depth -= 1
+            return object
+        }
+        while true {
+            self.skipWhitespace()
+            guard self.position < self.bytes.count else {
+                throw self.error(.unexpectedEnd, "unterminated object")
+            }
+            guard self.bytes[self.position] == UInt8(ascii: "\"") else {
+                throw self.error(.unexpectedCharacter, "expected a string key in the object")
+            }
+            let key = try self.parseString()
+            self.skipWhitespace()
+            guard self.position < self.bytes.count, self.bytes[self.position] == UInt8(ascii: ":") else {
+                throw self.error(.unexpectedCharacter, "expected ':' after the object key")
+            }
+            self.position += 1
+            self.skipWhitespace()
+            let value = try self.parseValue()
+            // Duplicate keys: the last value wins, at the first key's position (what most parsers do).
+            object.updateValue(value, forKey: key)
+            self.skipWhitespace()
+            guard self.position < self.bytes.count else {
+                throw self.error(.unexpectedEnd, "unterminated object")
+            }
+            let byte = self.bytes[self.position]
+            self.position += 1
+            if byte == UInt8(ascii: ",") { continue }
+            if byte == UInt8(ascii: "}") { break }
+            self.position -= 1
+            throw self.error(.unexpectedCharacter, "expected ',' or '}' in the object")
+        }
+        self.depth -= 1
+        return object
+    }
+
+    private mutating func parseArray() throws(JSONParseError) -> JSONValue {
+        try self.enter()
+        self.position += 1
+        var elements: [JSONValue] = []
+        self.skipWhitespace()
+        if self.position < self.bytes.count, self.bytes[self.position] == UInt8(ascii: "]") {
+            self.position += 1
+            self.depth -= 1
+            return .array(elements)
+        }
+        while true {
+            self.skipWhitespace()
+            elements.append(try self.parseValue())
+            self.skipWhitespace()
+            guard self.position < self.bytes.count else {
+                throw self.error(.unexpectedEnd, "unterminated array")
+            }
+            let byte = self.bytes[self.position]
+            self.position += 1
+            if byte == UInt8(ascii: ",") { continue }
+            if byte == UInt8(ascii: "]") { break }
+            self.position -= 1
+            throw self.error(.unexpectedCharacter, "expected ',' or ']' in the array")
+        }
+        self.depth -= 1
+        return .array(elements)
+    }
+
+    /// Parses a string at `position` (which holds the opening quote).
+    private mutating func parseString() throws(JSONParseError) -> String {
+        self.position += 1
+        let start = self.position
+        // Fast path: no escapes, so the bytes between the quotes are the string.
+        while self.position < self.bytes.count {
+            let byte = self.bytes[self.position]
+            if byte == UInt8(ascii: "\"") {
+                let slice = UnsafeBufferPointer(rebasing: self.bytes[start..<self.position])
+                self.position += 1
+                return try self.makeString(slice, at: start)
+            }
+            if byte == UInt8(ascii: "\\") {
+                return try self.parseEscapedString(from: start)
+            }
+            if byte < 0x20 {
+                throw self.error(.invalidString, "control character in a string")
+            }
+            self.position += 1
+        }
+        throw self.error(.unexpectedEnd, "unterminated string")
+    }
+
+    private func makeString(_ slice: UnsafeBufferPointer<UInt8>, at start: Int) throws(JSONParseError) -> String {
+        var isASCII = true
+        for byte in slice where byte >= 0x80 {
+            isASCII = false
+            break
+        }
+        if isASCII {
+            return String(decoding: slice, as: UTF8.self)
+        }
+        guard let text = String(validating: slice, as: UTF8.self) else {
+            throw JSONParseError(code: .invalidString, message: "invalid UTF-8 in a string", offset: start)
+        }
+        return text
+    }
+
+    /// The slow path: the string has escapes, so it is decoded into a scratch buffer.
+    private mutating func parseEscapedString(from start: Int) throws(JSONParseError) -> String {
+        var scratch: [UInt8] = Array(self.bytes[start..<self.position])
+        while self.position < self.bytes.count {
+            let byte = self.bytes[self.position]
+            if byte == UInt8(ascii: "\"") {
+                self.position += 1
+                return try scratch.withUnsafeBufferPointer { buffer throws(JSONParseError) in
+                    try self.makeString(buffer, at: start)
+                }
+            }
+            if byte < 0x20 {
+                throw self.error(.invalidString, "control character in a string")
+            }
+            if byte != UInt8(ascii: "\\") {
+                scratch.append(byte)
+                self.position += 1
+                continue
+            }
+            self.position += 1
+            guard self.position < self.bytes.count else {
+                throw self.error(.unexpectedEnd, "unterminated escape")
+            }
+            let escaped = self.bytes[self.position]
+            self.position += 1
+            switch escaped {
+            case UInt8(ascii: "\""): scratch.append(UInt8(ascii: "\""))
+            case UInt8(ascii: "\\"): scratch.append(UInt8(ascii: "\\"))
+            case UInt8(ascii: "/"): scratch.append(UInt8(ascii: "/"))
+            case UInt8(ascii: "b"): scratch.append(0x08)
+            case UInt8(ascii: "f"): scratch.append(0x0C)
+            case UInt8(ascii: "n"): scratch.append(0x0A)
+            case UInt8(ascii: "r"): scratch.append(0x0D)
+            case UInt8(ascii: "t"): scratch.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = try self.parseHex4()
+                if (0xD800..<0xDC00).contains(scalar) {
+                    // A high surrogate must be followed by an escaped low surrogate.
+                    guard self.position + 1 < self.bytes.count, self.bytes[self.position] == UInt8(ascii: "\\"),
+                        self.bytes[self.position + 1] == UInt8(ascii: "u")
+                    else {
+                        throw self.error(.invalidString, "unpaired surrogate in a \\u escape")
+                    }
+                    self.position += 2
+                    let low = try self.parseHex4()
+                    guard (0xDC00..<0xE000).contains(low) else {
+                        throw self.error(.invalidString, "unpaired surrogate in a \\u escape")
+                    }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                } else if (0xDC00..<0xE000).contains(scalar) {
+                    throw self.error(.invalidString, "unpaired surrogate in a \\u escape")
+                }
+                guard let unicode = Unicode.Scalar(scalar) else {
+                    throw self.error(.invalidString, "invalid \\u escape")
+                }
+                scratch.append(contentsOf: UTF8.encode(unicode)!)
+            default:
+                self.position -= 1
+                throw self.error(.invalidString, "invalid escape '\\\(self.printable(escaped))'")
+            }
+        }
+        throw self.error(.unexpectedEnd, "unterminated string")
+    }
+
+    private mutating func parseHex4() throws(JSONParseError) -> UInt32 {
+        guard self.position + 4 <= self.bytes.count else {
+            throw self.error(.unexpectedEnd, "truncated \\u escape")
+        }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = self.bytes[self.position]
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: throw self.error(.invalidString, "invalid hex digit in a \\u escape")
+            }
+            value = value << 4 | UInt32(digit)
+            self.position += 1
+        }
+        return value
+    }
+
+    /// Parses a number: integers that fit in `Int` stay integers, everything else is a `Double`.
+    private mutating func parseNumber() throws(JSONParseError) -> JSONValue {
+        let start = self.position
+        var negative = false
+        if self.bytes[self.position] == UInt8(ascii: "-") {
+            negative = true
+            self.position += 1
+        }
+        guard self.position < self.bytes.count, self.isDigit(self.bytes[self.position]) else {
+            throw self.error(.invalidNumber, "expected a digit")
+        }
+        var mantissa: UInt64 = 0
+        var significantDigits = 0
+        var overflowed = false
+        if self.bytes[self.position] == UInt8(ascii: "0") {
+            self.position += 1
+            if self.position < self.bytes.count, self.isDigit(self.bytes[self.position]) {
+                throw self.error(.invalidNumber, "leading zero in a number")
+            }
+        } else {
+            while self.position < self.bytes.count, self.isDigit(self.bytes[self.position]) {
+                self.accumulate(&mantissa, &significantDigits, &overflowed, self.bytes[self.position])
+                self.position += 1
+            }
+        }
+        var exponent = 0
+        var isInteger = true
+        if self.position < self.bytes.count, self.bytes[self.position] == UInt8(ascii: ".") {
+            isInteger = false
+            self.position += 1
+            guard self.position < self.bytes.count, self.isDigit(self.bytes[self.position]) else {
+                throw self.error(.invalidNumber, "expected a digit after the decimal point")
+            }
+            while self.position < self.bytes.count, self.isDigit(self.bytes[self.position]) {
+                self.accumulate(&mantissa, &significantDigits, &overflowed, self.bytes[self.position])
+                exponent -= 1
+                self.position += 1
+            }
+        }
+        if self.position < self.bytes.count,
+            self.bytes[self.position] == UInt8(ascii: "e") || self.bytes[self.position] == UInt8(ascii: "E")
+        {
+            isInteger = false
+            self.position += 1
+            var exponentNegative = false
+            if self.position < self.bytes.count,
+                self.bytes[self.position] == UInt8(ascii: "+") || self.bytes[self.position] == UInt8(ascii: "-")
+            {
+                exponentNegative = self.bytes[self.position] == UInt8(ascii: "-")
+                self.position += 1
+            }
+            guard self.position < self.bytes.count, self.isDigit(self.bytes[self.position]) else {
+                throw self.error(.invalidNumber, "expected a digit in the exponent")
+            }
+            var explicit = 0
+            while self.position < self.bytes.count, self.isDigit(self.bytes[self.position]) {
+                if explicit < 100_000 {
+                    explicit = explicit * 10 + Int(self.bytes[self.position] - UInt8(ascii: "0"))
+                }
+                self.position += 1
+            }
+            exponent += exponentNegative ? -explicit : explicit
+        }
+        if isInteger, !overflowed {
+            if negative, mantissa <= UInt64(Int.max) + 1 {
+                return .int(mantissa == UInt64(Int.max) + 1 ? Int.min : -Int(mantissa))
+            }
+            if !negative, mantissa <= UInt64(Int.max) {
+                return .int(Int(mantissa))
+            }
+        }
+        // Exact fast path (Clinger): the mantissa and the power of ten are both exact doubles.
+        if !overflowed, mantissa <= (1 << 53), exponent >= -22, exponent <= 22 {
+            var value = Double(mantissa)
+            if exponent < 0 {
+                value /= Self.powersOfTen[-exponent]
+            } else {
+                value *= Self.powersOfTen[exponent]
+            }
+            return .double(negative ? -value : value)
+        }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: self.bytes[start..<self.position]), as: UTF8.self)
+        guard let value = Double(text) else {
+            throw JSONParseError(code: .invalidNumber, message: "invalid number '\(text)'", offset: start)
+        }
+        return .double(value)
+    }
+
+    private static let powersOfTen: [Double] = (0...22).map { exponent in
+        var value = 1.0
+        for _ in 0..<exponent { value *= 10 }
+        return value
+    }
+
+    private func isDigit(_ byte: UInt8) -> Bool {
+        byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
+    }
+
+    private func accumulate(_ mantissa: inout UInt64, _ digits: inout Int, _ overflowed: inout Bool, _ byte: UInt8) {
+        let digit = UInt64(byte - UInt8(ascii: "0"))
+        let (times10, overflow1) = mantissa.multipliedReportingOverflow(by: 10)
+        let (sum, overflow2) = times10.addingReportingOverflow(digit)
+        if overflow1 || overflow2 {
+            overflowed = true
+        } else {
+            mantissa = sum
+        }
+        digits += 1
+    }
+}
