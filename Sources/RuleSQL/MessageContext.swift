@@ -50,6 +50,9 @@ public struct MessageContext: Sendable {
     public var now: Int?
     /// Where `attribute(key)` reads device tags; `nil` makes every tag empty (as in the console's SQL debug).
     public var tags: (any DeviceTagProvider)?
+    /// The payload already parsed as JSON, when the caller has it; functions that need the JSON
+    /// (`thingPropertyFlatMap`) use it instead of parsing the payload again.
+    public var json: JSONValue?
 
     /// Creates a message context.
     public init(
@@ -68,6 +71,7 @@ public struct MessageContext: Sendable {
         self.messageId = messageId
         self.now = now
         self.tags = tags
+        self.json = nil
     }
 
     /// Creates a message context with a UTF-8 text payload.
