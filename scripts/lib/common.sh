@@ -63,15 +63,25 @@ wait_for_port() {
     done
 }
 
+# True when PID exists and is not a zombie (kill -0 also succeeds for zombies,
+# which linger on hosts whose pid 1 does not reap).
+pid_alive() {
+    local pid="$1" state
+    kill -0 "$pid" 2>/dev/null || return 1
+    state="$(sed -E 's/^.*\) ([A-Za-z]).*$/\1/' "/proc/$pid/stat" 2>/dev/null || true)"
+    [[ -n "$state" && "$state" != "Z" && "$state" != "X" ]]
+}
+
 # Sends SIGTERM to PID if it is alive, waits up to 5 s, then SIGKILL.
 stop_pid() {
     local pid="$1" i
     [[ -n "$pid" ]] || return 0
-    kill -0 "$pid" 2>/dev/null || return 0
+    pid_alive "$pid" || return 0
     kill -TERM "$pid" 2>/dev/null || true
     for i in $(seq 50); do
-        kill -0 "$pid" 2>/dev/null || return 0
+        pid_alive "$pid" || return 0
         sleep 0.1
     done
+    log "pid $pid ignored SIGTERM for 5 s: SIGKILL"
     kill -KILL "$pid" 2>/dev/null || true
 }

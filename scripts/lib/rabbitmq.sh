@@ -6,15 +6,16 @@
 #                               RABBITMQ_PORT (AMQP), RABBITMQ_NODE (name@localhost),
 #                               RABBITMQCTL (a wrapper script DIR/rabbitmqctl that
 #                               talks to this node), RABBITMQ_SERVER_PID
-#   rabbitmq_stop               stops the node and the epmd it started (by pid)
+#   rabbitmq_stop               stops the node and its epmd (by pid)
 #
-# Isolation: loopback only; its own node name, AMQP port, distribution port, epmd port (so its
-# epmd is ours alone and can be ended by pid), mnesia/log dirs, Erlang cookie
+# Isolation: loopback only; its own node name, AMQP port, distribution port, epmd
+# (started here as a child on a private port, so it is ours alone, ended by pid and
+# reaped: a daemonized epmd would linger, or end as a zombie where pid 1 does not reap), mnesia/log dirs, Erlang cookie
 # (HOME=DIR/home) and enabled-plugins file ([rabbitmq_amqp1_0].). The server runs
 # as the calling user straight from /usr/lib/rabbitmq/bin: Debian's /usr/sbin
 # wrappers would `su rabbitmq` when called as root, with another cookie.
 #
-# Needs: common.sh (log, die, free_port, wait_for_port, stop_pid).
+# Needs: common.sh (log, die, free_port, wait_for_port, pid_alive, stop_pid).
 
 RABBITMQ_LIBBIN="${RABBITMQ_LIBBIN:-/usr/lib/rabbitmq/bin}"
 RABBITMQ_DIR=""
@@ -23,6 +24,7 @@ RABBITMQ_NODE=""
 RABBITMQCTL=""
 RABBITMQ_SERVER_PID=""
 RABBITMQ_EPMD_PORT=""
+RABBITMQ_EPMD_PID=""
 
 # Writes the node's config, plugins file, cookie home and the rabbitmqctl wrapper.
 _rabbitmq_write_config() {
@@ -74,6 +76,7 @@ rabbitmq_start() {
     _rabbitmq_write_config "$dir" "$dist_port"
 
     log "rabbitmq: starting $RABBITMQ_NODE on 127.0.0.1:$RABBITMQ_PORT (epmd $RABBITMQ_EPMD_PORT, state $dir)"
+    _rabbitmq_start_epmd
     (
         # shellcheck disable=SC1091
         source "$dir/env.sh"
@@ -94,35 +97,35 @@ rabbitmq_start() {
     log "rabbitmq: up (server pid $RABBITMQ_SERVER_PID)"
 }
 
-# Prints the pid of the epmd that listens on our private epmd port, if any.
-_rabbitmq_epmd_pid() {
-    local pid
-    [[ -n "$RABBITMQ_EPMD_PORT" ]] || return 0
-    for pid in $(pgrep -x epmd || true); do
-        if tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null | grep -qx "ERL_EPMD_PORT=$RABBITMQ_EPMD_PORT"; then
-            printf '%s\n' "$pid"
-        fi
-    done
+# Starts epmd on our private port as a child of this shell (not as a daemon), so
+# that it can be ended and reaped by pid; the node then registers with it.
+_rabbitmq_start_epmd() {
+    local epmd
+    epmd="$(command -v epmd || true)"
+    [[ -n "$epmd" ]] || die "rabbitmq: epmd not found (comes with erlang, a dependency of rabbitmq-server)"
+    "$epmd" -port "$RABBITMQ_EPMD_PORT" -address 127.0.0.1 > "$RABBITMQ_DIR/log/epmd.out" 2>&1 < /dev/null &
+    RABBITMQ_EPMD_PID=$!
+    wait_for_port "$RABBITMQ_EPMD_PORT" 10 || die "rabbitmq: epmd did not listen on $RABBITMQ_EPMD_PORT"
 }
 
 # Stops the node (rabbitmqctl stop, then by pid), then its epmd. Safe to call twice.
 rabbitmq_stop() {
-    local epmd_pids pid
     [[ -n "$RABBITMQ_DIR" ]] || return 0
-    mapfile -t epmd_pids < <(_rabbitmq_epmd_pid)
-    if [[ -n "$RABBITMQ_SERVER_PID" ]] && kill -0 "$RABBITMQ_SERVER_PID" 2>/dev/null; then
+    if [[ -n "$RABBITMQ_SERVER_PID" ]] && pid_alive "$RABBITMQ_SERVER_PID"; then
         log "rabbitmq: stopping $RABBITMQ_NODE"
         timeout 30 "$RABBITMQCTL" -n "$RABBITMQ_NODE" -q stop > /dev/null 2>&1 || true
         stop_pid "$RABBITMQ_SERVER_PID"
-        # The beam process itself: the server script execs into it, but be sure.
+        # The beam process itself, should the server script have gone first.
         if [[ -f "$RABBITMQ_DIR/rabbitmq.pid" ]]; then
             stop_pid "$(cat "$RABBITMQ_DIR/rabbitmq.pid")"
         fi
     fi
-    for pid in "${epmd_pids[@]}"; do
-        log "rabbitmq: stopping its epmd (pid $pid, port $RABBITMQ_EPMD_PORT)"
-        stop_pid "$pid"
-    done
+    if [[ -n "$RABBITMQ_EPMD_PID" ]]; then
+        log "rabbitmq: stopping its epmd (pid $RABBITMQ_EPMD_PID, port $RABBITMQ_EPMD_PORT)"
+        stop_pid "$RABBITMQ_EPMD_PID"
+    fi
+    wait "$RABBITMQ_SERVER_PID" "$RABBITMQ_EPMD_PID" 2>/dev/null || true
     RABBITMQ_SERVER_PID=""
+    RABBITMQ_EPMD_PID=""
     RABBITMQ_DIR=""
 }

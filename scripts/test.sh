@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# scripts/test.sh: THE test command of iotbridge (CI runs it through .ci/run).
+#
+#   scripts/test.sh [--unit-only] [--no-install] [--filter REGEX] [--keep-state]
+#
+# Steps, each idempotent:
+#   1. apt: installs the Debian packages the build and the tests need, only when
+#      dpkg reports some missing (needs root or sudo then; --no-install skips it).
+#   2. swift build --build-tests, once (default scratch path .build; warnings are
+#      errors through Package.swift).
+#   3. gcc: Qpid Proton's C example broker (and send/receive) into scripts/.work/bin.
+#   4. RabbitMQ: a private node on a free loopback port (own node name, epmd port,
+#      mnesia/log dirs, cookie, enabled-plugins file with rabbitmq_amqp1_0).
+#   5. swift test --skip-build, unit and integration tests from the same build, with
+#      the integration tests' environment (see below) exported.
+#   6. Always (also on failure or Ctrl-C): stops RabbitMQ and its epmd by pid, and
+#      ends every process this run's tests left behind (found by a marker variable
+#      in their environment, IOTBRIDGE_TEST_RUN).
+# Exits with swift test's status (or the failing step's).
+#
+# Options:
+#   --unit-only    no Proton broker, no RabbitMQ; skips the IntegrationTests target
+#   --no-install   never calls apt-get (fails later if something is missing)
+#   --filter X     passed to `swift test --filter X`
+#   --keep-state   keeps RabbitMQ's data and logs (scripts/.work/rabbitmq-PID) afterwards
+#
+# Environment the integration tests get (Tests/IntegrationTests/README.md has details):
+#   IOTBRIDGE_RABBITMQ_URL    amqp://127.0.0.1:PORT  (guest/guest, SASL PLAIN or ANONYMOUS;
+#                             addresses /queue/NAME)
+#   IOTBRIDGE_RABBITMQ_NODE   NAME@localhost
+#   IOTBRIDGE_RABBITMQCTL     path of a rabbitmqctl wrapper bound to that node's cookie
+#                             and epmd port: "$IOTBRIDGE_RABBITMQCTL" -n "$IOTBRIDGE_RABBITMQ_NODE" list_queues
+#   IOTBRIDGE_PROTON_BROKER   absolute path of Proton's example broker. Its CLI:
+#                               broker [HOST [PORT]]      e.g.  broker 127.0.0.1 0
+#                             HOST "" = all interfaces, PORT default "amqp" (5672), 0 =
+#                             a free port. When it listens it prints "listening on PORT"
+#                             (flushed) on stdout; started from another working dir it
+#                             first prints (unflushed) "Failed to set up server
+#                             certificate..." -- start it with the working directory
+#                             $(dirname "$IOTBRIDGE_PROTON_BROKER") to also get optional TLS
+#                             (ssl-certs/tserver-*.pem). SASL ANONYMOUS only; queues
+#                             are in memory, named by address; SIGTERM ends it.
+#   IOTBRIDGE_PROTON_SEND, IOTBRIDGE_PROTON_RECEIVE
+#                             Proton's C send/receive examples: send HOST PORT ADDRESS COUNT
+#   IOTBRIDGE_PYTHON          /usr/bin/python3 (sees Debian's python3-qpid-proton)
+#   IOTBRIDGE_PEERS           absolute path of Tests/IntegrationTests/peers
+#   IOTBRIDGE_BIN             absolute path of the debug iotbridge binary
+#   IOTBRIDGE_TEST_RUN        marker of this run (cleanup finds leftovers by it)
+
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+WORK_DIR="$REPO_ROOT/scripts/.work"
+BIN_DIR="$WORK_DIR/bin"
+PEERS_DIR="$REPO_ROOT/Tests/IntegrationTests/peers"
+SYSTEM_PYTHON=/usr/bin/python3
+
+APT_PACKAGES=(
+    libqpid-proton11-dev libqpid-proton11-dev-examples python3-qpid-proton
+    libcurl4-openssl-dev libssl-dev libsqlite3-dev rabbitmq-server gcc pkg-config
+)
+
+# shellcheck source=lib/common.sh
+source "$REPO_ROOT/scripts/lib/common.sh"
+# shellcheck source=lib/apt.sh
+source "$REPO_ROOT/scripts/lib/apt.sh"
+# shellcheck source=lib/proton_examples.sh
+source "$REPO_ROOT/scripts/lib/proton_examples.sh"
+# shellcheck source=lib/rabbitmq.sh
+source "$REPO_ROOT/scripts/lib/rabbitmq.sh"
+
+UNIT_ONLY=0
+INSTALL=1
+KEEP_STATE=0
+FILTER=""
+RUN_MARKER="iotbridge-test-$$-$(date +%s)"
+RUN_START="$(now)"
+TEST_STATUS=""
+
+usage() {
+    sed -n '2,/^$/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+}
+
+parse_args() {
+    while (( $# > 0 )); do
+        case "$1" in
+            --unit-only) UNIT_ONLY=1 ;;
+            --no-install) INSTALL=0 ;;
+            --keep-state) KEEP_STATE=1 ;;
+            --filter)
+                (( $# >= 2 )) || die "--filter needs a value"
+                FILTER="$2"
+                shift
+                ;;
+            --filter=*) FILTER="${1#--filter=}" ;;
+            -h|--help) usage; exit 0 ;;
+            *) die "unknown option: $1 (see --help)" ;;
+        esac
+        shift
+    done
+}
+
+install_packages() {
+    section_begin "apt packages"
+    if (( INSTALL == 1 )); then
+        ensure_apt_packages "${APT_PACKAGES[@]}"
+    else
+        local missing
+        missing="$(missing_apt_packages "${APT_PACKAGES[@]}" | tr '\n' ' ')"
+        [[ -z "$missing" ]] || log "apt: --no-install, but missing: $missing"
+    fi
+    section_end
+}
+
+check_toolchain() {
+    command -v swift > /dev/null || die "swift is not on PATH (Swift 6.2 or newer is needed)"
+    log "$(swift --version 2>&1 | head -n 1)"
+}
+
+build_package() {
+    section_begin "swift build --build-tests"
+    (cd "$REPO_ROOT" && swift build --build-tests)
+    IOTBRIDGE_BIN_DIR="$(cd "$REPO_ROOT" && swift build --show-bin-path)"
+    section_end
+}
+
+build_c_examples() {
+    section_begin "Proton C examples (gcc)"
+    build_proton_examples "$BIN_DIR"
+    section_end
+}
+
+start_rabbitmq() {
+    section_begin "RabbitMQ"
+    rabbitmq_start "$WORK_DIR/rabbitmq-$$"
+    section_end
+}
+
+# Exports the environment the integration tests read.
+export_test_environment() {
+    export IOTBRIDGE_TEST_RUN="$RUN_MARKER"
+    export IOTBRIDGE_PYTHON="$SYSTEM_PYTHON"
+    export IOTBRIDGE_PEERS="$PEERS_DIR"
+    export IOTBRIDGE_BIN="$IOTBRIDGE_BIN_DIR/iotbridge"
+    if (( UNIT_ONLY == 0 )); then
+        export IOTBRIDGE_RABBITMQ_URL="amqp://127.0.0.1:$RABBITMQ_PORT"
+        export IOTBRIDGE_RABBITMQ_NODE="$RABBITMQ_NODE"
+        export IOTBRIDGE_RABBITMQCTL="$RABBITMQCTL"
+        export IOTBRIDGE_PROTON_BROKER="$BIN_DIR/broker"
+        export IOTBRIDGE_PROTON_SEND="$BIN_DIR/send"
+        export IOTBRIDGE_PROTON_RECEIVE="$BIN_DIR/receive"
+    fi
+    env | grep '^IOTBRIDGE_' | sort | sed 's/^/  /' >&2
+}
+
+run_tests() {
+    local args=(--skip-build)
+    if [[ -n "$FILTER" ]]; then
+        args+=(--filter "$FILTER")
+    fi
+    if (( UNIT_ONLY == 1 )); then
+        args+=(--skip IntegrationTests)
+    fi
+    section_begin "swift test ${args[*]}"
+    TEST_STATUS=0
+    (cd "$REPO_ROOT" && swift test "${args[@]}") || TEST_STATUS=$?
+    section_end
+}
+
+# Ends processes that carry this run's marker in their environment: brokers and peers
+# the tests started and did not stop. Never touches anything else.
+stop_leftover_processes() {
+    local file pid found=()
+    for file in $(grep -lzx "IOTBRIDGE_TEST_RUN=$RUN_MARKER" /proc/[0-9]*/environ 2>/dev/null || true); do
+        pid="${file#/proc/}"
+        pid="${pid%/environ}"
+        if [[ "$pid" != "$$" && "$pid" != "$BASHPID" ]] && pid_alive "$pid"; then
+            found+=("$pid")
+        fi
+    done
+    for pid in "${found[@]}"; do
+        log "cleanup: ending leftover process $pid: $(tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline" | cut -c1-100)"
+        stop_pid "$pid"
+    done
+}
+
+cleanup() {
+    local status=$?
+    trap - EXIT INT TERM
+    set +e
+    if [[ -n "$RABBITMQ_DIR" ]]; then
+        section_begin "cleanup"
+        local state_dir="$RABBITMQ_DIR"
+        rabbitmq_stop
+        stop_leftover_processes
+        if (( KEEP_STATE == 0 )) && [[ "${TEST_STATUS:-1}" == 0 ]]; then
+            rm -rf "$state_dir"
+        else
+            log "RabbitMQ state and logs kept in $state_dir"
+        fi
+        section_end
+    else
+        stop_leftover_processes
+    fi
+    if [[ -n "$TEST_STATUS" ]]; then
+        status="$TEST_STATUS"
+    fi
+    printf '\n==== total %ss, exit %s ====\n' "$(elapsed "$RUN_START" "$(now)")" "$status" >&2
+    exit "$status"
+}
+
+on_signal() {
+    log "interrupted"
+    TEST_STATUS=130
+    exit 130
+}
+
+main() {
+    parse_args "$@"
+    trap cleanup EXIT
+    trap on_signal INT TERM
+    install_packages
+    check_toolchain
+    build_package
+    export IOTBRIDGE_TEST_RUN="$RUN_MARKER"  # inherited by RabbitMQ too
+    if (( UNIT_ONLY == 0 )); then
+        build_c_examples
+        start_rabbitmq
+    fi
+    export_test_environment
+    run_tests
+}
+
+main "$@"
