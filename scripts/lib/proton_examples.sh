@@ -5,7 +5,9 @@
 #   build_proton_examples OUT_DIR            broker, send, receive (stock sources)
 #   build_proton_bench_examples OUT_DIR PATCH  send-bench, receive-bench: the same
 #                                            sources with PATCH applied (100-byte
-#                                            data-section body, credit window 1000)
+#                                            data-section body, credit window 1000;
+#                                            PROTON_BENCH_CFLAGS="-DBODY_SIZE=B
+#                                            -DCREDIT=C" changes them)
 #
 # Rebuilds only when a binary is missing or older than its source. Also copies the
 # examples' ssl-certs/ next to the binaries: the broker enables optional TLS when
@@ -18,15 +20,16 @@
 PROTON_EXAMPLES_SRC="${PROTON_EXAMPLES_SRC:-/usr/share/proton/examples/c}"
 
 # Compiles one C file SRC into OUT with the example's folder on the include path
-# (broker.c includes "thread.h" from there). Skips when OUT is newer than SRC.
+# (broker.c includes "thread.h" from there) and any EXTRA_CFLAGS (word-split).
+# Skips when OUT is newer than SRC.
 _compile_proton_example() {
-    local src="$1" out="$2" include_dir="$3"
+    local src="$1" out="$2" include_dir="$3" extra_cflags="${4:-}"
     if [[ -x "$out" && "$out" -nt "$src" ]]; then
         return 0
     fi
-    log "gcc: $(basename "$src") -> $out"
-    # shellcheck disable=SC2046  # pkg-config output is meant to be word-split
-    gcc -O2 -g -Wall -o "$out" -I "$include_dir" $(pkg-config --cflags libqpid-proton) \
+    log "gcc: $(basename "$src") $extra_cflags -> $out"
+    # shellcheck disable=SC2046,SC2086  # pkg-config output and extra flags are word-split
+    gcc -O2 -g -Wall $extra_cflags -o "$out" -I "$include_dir" $(pkg-config --cflags libqpid-proton) \
         "$src" $(pkg-config --libs libqpid-proton) -lpthread
 }
 
@@ -55,6 +58,7 @@ build_proton_bench_examples() {
         touch "$src_dir/.patched"
     fi
     for name in send receive; do
-        _compile_proton_example "$src_dir/$name.c" "$out_dir/$name-bench" "$PROTON_EXAMPLES_SRC"
+        _compile_proton_example "$src_dir/$name.c" "$out_dir/$name-bench" "$PROTON_EXAMPLES_SRC" \
+            "${PROTON_BENCH_CFLAGS:-}"
     done
 }
