@@ -1,0 +1,30 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the iotbridge open source project
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+/// An AMQP error condition as it travels in Close, Detach and Disposition frames, e.g.
+/// `amqp:unauthorized-access` with a description.
+public struct AMQPCondition: Sendable, Hashable, CustomStringConvertible {
+    /// The symbolic condition name, such as `amqp:not-found`.
+    public var name: String
+    /// The human-readable description the peer supplied (may be empty).
+    public var description: String
+
+    /// Creates a condition from its name and description.
+    public init(name: String, description: String = "") {
+        self.name = name
+        self.description = description
+    }
+
+    /// `amqp:unauthorized-access`: the SASL login or the link was refused.
+    public static let unauthorizedAccess = "amqp:unauthorized-access"
+    /// `amqp:resource-limit-exceeded`: Proton uses it for an expired idle timeout.
+    public static let resourceLimitExceeded = "amqp:resource-limit-exceeded"
+    /// `amqp:not-found`: the address does not exist.
+    public static let notFound = "amqp:not-found"
+    /// `amqp:connection:forced`: the peer closed the connection on purpose.
+    public static let connectionForced = "amqp:connection:forced"
+}

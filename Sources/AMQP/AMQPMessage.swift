@@ -1,0 +1,96 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the iotbridge open source project
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+/// An AMQP 1.0 message: the header, properties and application-properties sections this project uses, and the
+/// body.
+public struct AMQPMessage: Sendable, Hashable {
+    /// The body section.
+    public enum Body: Sendable, Hashable {
+        /// No body section.
+        case none
+        /// A `data` section: raw bytes. The IoT platform delivers payloads this way.
+        case data([UInt8])
+        /// An `amqp-value` section holding a string.
+        case string(String)
+        /// An `amqp-value` section holding binary.
+        case binary([UInt8])
+        /// Any other body (`amqp-sequence`, an `amqp-value` map, …), named by its type.
+        case unsupported(String)
+
+        /// The body's bytes: data and binary as-is, a string as UTF-8.
+        public var bytes: [UInt8] {
+            switch self {
+            case .data(let b), .binary(let b): return b
+            case .string(let s): return Array(s.utf8)
+            case .none, .unsupported: return []
+            }
+        }
+    }
+
+    /// A message id or correlation id: AMQP allows four types.
+    public enum MessageID: Sendable, Hashable, CustomStringConvertible {
+        /// A string id.
+        case string(String)
+        /// A ulong id.
+        case ulong(UInt64)
+        /// A uuid id (16 bytes).
+        case uuid([UInt8])
+        /// A binary id.
+        case binary([UInt8])
+
+        public var description: String {
+            switch self {
+            case .string(let s): return s
+            case .ulong(let v): return String(v)
+            case .uuid(let b), .binary(let b):
+                return b.map { $0 < 16 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+            }
+        }
+    }
+
+    /// Header `durable`. Default: false.
+    public var durable: Bool
+    /// Header `delivery-count`: how many earlier deliveries of this message failed. Default: 0.
+    public var deliveryCount: UInt32
+    /// Properties `message-id`.
+    public var messageID: MessageID?
+    /// Properties `correlation-id`.
+    public var correlationID: MessageID?
+    /// Properties `subject`.
+    public var subject: String?
+    /// Properties `content-type`.
+    public var contentType: String?
+    /// Properties `creation-time`, milliseconds since the Unix epoch.
+    public var creationTime: Int64?
+    /// The application-properties section. The platform puts `topic`, `messageId` and `generateTime` here.
+    public var applicationProperties: [String: AMQPValue]
+    /// The body.
+    public var body: Body
+
+    /// Creates a message; every part is optional.
+    public init(
+        body: Body = .none,
+        applicationProperties: [String: AMQPValue] = [:],
+        messageID: MessageID? = nil,
+        correlationID: MessageID? = nil,
+        subject: String? = nil,
+        contentType: String? = nil,
+        creationTime: Int64? = nil,
+        durable: Bool = false,
+        deliveryCount: UInt32 = 0
+    ) {
+        self.body = body
+        self.applicationProperties = applicationProperties
+        self.messageID = messageID
+        self.correlationID = correlationID
+        self.subject = subject
+        self.contentType = contentType
+        self.creationTime = creationTime
+        self.durable = durable
+        self.deliveryCount = deliveryCount
+    }
+}

@@ -1,0 +1,125 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the iotbridge open source project
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+/// A link we receive on: its deliveries are an `AsyncSequence`. Settle each delivery (`accept()` and friends);
+/// credit is returned to the peer only as deliveries are settled, so memory stays bounded by the credit window.
+public final class AMQPReceiver: Sendable {
+    /// The link's address (source for a client receiver, target for a link a client publishes on).
+    public let address: String?
+    let engine: ProtonEngine
+    let connectionID: ConnectionID
+    let linkID: LinkID
+    let shared: ReceiverShared
+    let origin: String
+
+    init(engine: ProtonEngine, connectionID: ConnectionID, linkID: LinkID, address: String?, shared: ReceiverShared, origin: String) {
+        self.engine = engine
+        self.connectionID = connectionID
+        self.linkID = linkID
+        self.address = address
+        self.shared = shared
+        self.origin = origin
+    }
+
+    /// The deliveries, in arrival order. The sequence ends when the link is closed, and throws when it fails.
+    public var deliveries: Deliveries { Deliveries(shared: self.shared) }
+
+    /// The credit window this link was opened with.
+    public var credit: Int { self.shared.window }
+
+    /// Settlements dropped because the delivery's connection had been lost; the peer redelivers those messages.
+    public var staleSettlements: Int { self.shared.staleSettlements }
+
+    /// Detaches the link; the deliveries sequence then ends.
+    public func close() {
+        if !self.engine.submit(.closeLink(self.connectionID, self.linkID)) {
+            self.shared.finish(error: nil)
+        }
+    }
+
+    /// The deliveries of a receiver.
+    public struct Deliveries: AsyncSequence, Sendable {
+        /// Each element is one delivery.
+        public typealias Element = AMQPDelivery
+        let shared: ReceiverShared
+
+        /// Makes an iterator; use one iterator per receiver.
+        public func makeAsyncIterator() -> Iterator { Iterator(shared: self.shared) }
+
+        /// Takes deliveries a batch at a time from the proactor thread.
+        public struct Iterator: AsyncIteratorProtocol {
+            let shared: ReceiverShared
+            var batch: [AMQPDelivery] = []
+            var index = 0
+
+            /// The next delivery, nil at the end of the link.
+            public mutating func next() async throws -> AMQPDelivery? {
+                if self.index < self.batch.count {
+                    defer { self.index += 1 }
+                    return self.batch[self.index]
+                }
+                self.batch = try await self.shared.nextBatch()
+                self.index = 0
+                guard !self.batch.isEmpty else { return nil }
+                self.index = 1
+                return self.batch[0]
+            }
+        }
+    }
+}
+
+/// One message received on a link, with the means to settle it. Settling is queued to the proactor thread and
+/// never blocks. A delivery that is never settled keeps one unit of credit forever.
+public struct AMQPDelivery: Sendable {
+    /// The message.
+    public let message: AMQPMessage
+    /// Where it came from (the connection's label, e.g. the instance or the client id).
+    public let origin: String
+    let engine: ProtonEngine
+    let connectionID: ConnectionID
+    let linkID: LinkID
+    let attachment: UInt32
+    let deliveryID: UInt64
+
+    init(
+        message: AMQPMessage,
+        origin: String,
+        engine: ProtonEngine,
+        connectionID: ConnectionID,
+        linkID: LinkID,
+        attachment: UInt32,
+        deliveryID: UInt64
+    ) {
+        self.message = message
+        self.origin = origin
+        self.engine = engine
+        self.connectionID = connectionID
+        self.linkID = linkID
+        self.attachment = attachment
+        self.deliveryID = deliveryID
+    }
+
+    /// Settles with `disposition`. If the delivery's connection was lost meanwhile, the settlement is dropped
+    /// (and counted in `AMQPReceiver.staleSettlements`): the peer redelivers the message.
+    public func settle(_ disposition: AMQPDisposition) {
+        _ = self.engine.submit(.settle(self.connectionID, self.linkID, attachment: self.attachment, delivery: self.deliveryID, disposition))
+    }
+
+    /// Accepts: the message was processed.
+    public func accept() { self.settle(.accepted) }
+
+    /// Releases: the peer may deliver it again.
+    public func release() { self.settle(.released) }
+
+    /// Rejects as invalid, optionally saying why.
+    public func reject(_ condition: AMQPCondition? = nil) { self.settle(.rejected(condition)) }
+
+    /// Modifies: not processed, with the delivery-failed and undeliverable-here flags.
+    public func modify(deliveryFailed: Bool = true, undeliverableHere: Bool = false) {
+        self.settle(.modified(deliveryFailed: deliveryFailed, undeliverableHere: undeliverableHere))
+    }
+}

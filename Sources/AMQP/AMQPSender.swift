@@ -1,0 +1,74 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the iotbridge open source project
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+/// A link we send on. Each message's outcome is the peer's disposition; a message in flight when the connection
+/// drops is reported `.unsettled`, never as sent. Messages not yet transmitted wait for the reconnect.
+public final class AMQPSender: Sendable {
+    /// The link's address (target for a client sender, source for a link a client consumes from).
+    public let address: String?
+    let engine: ProtonEngine
+    let connectionID: ConnectionID
+    let linkID: LinkID
+    let shared: SenderShared
+
+    init(engine: ProtonEngine, connectionID: ConnectionID, linkID: LinkID, address: String?, shared: SenderShared) {
+        self.engine = engine
+        self.connectionID = connectionID
+        self.linkID = linkID
+        self.address = address
+        self.shared = shared
+    }
+
+    /// Sends `message` and returns the peer's outcome. Waits first if the send window is full.
+    public func send(_ message: AMQPMessage) async throws -> AMQPOutcome {
+        try await self.shared.acquire()
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<AMQPOutcome, any Error>) in
+            let shared = self.shared
+            let submitted = self.engine.submit(
+                .send(self.connectionID, self.linkID, message, { result in
+                    shared.release()
+                    continuation.resume(with: result.mapError { $0 as any Error })
+                })
+            )
+            if !submitted {
+                shared.release()
+                continuation.resume(throwing: AMQPError(.closed, "the AMQP engine is shut down"))
+            }
+        }
+    }
+
+    /// Queues `message` and returns as soon as it has a place in the send window (waiting while the window is
+    /// full); `onOutcome` runs later, on the proactor thread, with the outcome. It must not block. Use this to
+    /// keep many messages in flight from one task.
+    public func enqueue(_ message: AMQPMessage, onOutcome: @escaping @Sendable (Result<AMQPOutcome, AMQPError>) -> Void) async throws {
+        try await self.shared.acquire()
+        let shared = self.shared
+        let submitted = self.engine.submit(
+            .send(self.connectionID, self.linkID, message, { result in
+                shared.release()
+                onOutcome(result)
+            })
+        )
+        if !submitted {
+            shared.release()
+            throw AMQPError(.closed, "the AMQP engine is shut down")
+        }
+    }
+
+    /// Messages queued or awaiting their outcome.
+    public var inFlight: Int { self.shared.inFlight }
+
+    /// The size of the send window.
+    public var window: Int { self.shared.capacity }
+
+    /// Detaches the link. Messages still in flight are reported `.unsettled`; queued ones fail.
+    public func close() {
+        if !self.engine.submit(.closeLink(self.connectionID, self.linkID)) {
+            self.shared.finish(error: nil)
+        }
+    }
+}

@@ -1,0 +1,375 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the iotbridge open source project
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+internal import CQpidProton
+import Foundation
+import Logging
+
+/// A link on the proactor thread. A client link survives reconnects: each attachment is a new `pn_link_t`.
+class LinkDriver {
+    let id: LinkID
+    let address: String?
+    let name: String
+    unowned let owner: ConnectionDriver
+    /// The live link, nil while detached.
+    var link: OpaquePointer?
+    /// Counts attachments, so settlements for an earlier one are recognised as stale.
+    var attachment: UInt32 = 0
+    /// Whether the peer initiated the link (server side): it then ends with its connection.
+    var isInbound = false
+
+    init(id: LinkID, address: String?, name: String, owner: ConnectionDriver) {
+        self.id = id
+        self.address = address
+        self.name = name
+        self.owner = owner
+    }
+
+    /// Creates and opens a `pn_link_t` on `session` (client side). Returns it.
+    func attach(session: OpaquePointer) -> OpaquePointer? { nil }
+
+    /// Takes over a link the peer attached (server side) and opens our end.
+    func adopt(_ link: OpaquePointer) {
+        self.isInbound = true
+        self.link = link
+        self.attachment &+= 1
+        pn_terminus_copy(pn_link_source(link), pn_link_remote_source(link))
+        pn_terminus_copy(pn_link_target(link), pn_link_remote_target(link))
+        pn_link_open(link)
+    }
+
+    /// The peer's Attach arrived.
+    func remoteOpened() {}
+    /// Credit or state changed.
+    func flow() {}
+    /// A delivery arrived or was updated.
+    func delivery(_ delivery: OpaquePointer) {}
+    /// The connection is gone (a reconnect may follow).
+    func connectionLost() {
+        self.link = nil
+    }
+    /// The peer detached the link.
+    func remoteClosed(condition: AMQPCondition?) {}
+    /// The user closes the link.
+    func close() {}
+    /// The link is finished for good.
+    func finish(error: AMQPError?) {}
+
+    /// Sets a terminus address, leaving it unset for nil (the IoT platform ignores the source address).
+    static func setAddress(_ terminus: OpaquePointer?, _ address: String?) {
+        guard let terminus, let address else { return }
+        pn_terminus_set_address(terminus, address)
+    }
+
+    /// The error for a link the peer detached.
+    func detachedError(_ condition: AMQPCondition?) -> AMQPError {
+        let what = self.address.map { "'\($0)'" } ?? "(no address)"
+        if let condition {
+            return AMQPError(
+                .linkDetached,
+                "\(self.owner.label) detached the link to \(what): \(condition.name)"
+                    + (condition.description.isEmpty ? "" : " (\(condition.description))"),
+                condition: condition
+            )
+        }
+        return AMQPError(.linkDetached, "\(self.owner.label) detached the link to \(what)")
+    }
+}
+
+/// A link we receive on: reads complete deliveries, hands them over in batches, settles them on request and
+/// tops the credit up as they are settled.
+final class ReceiverLinkDriver: LinkDriver {
+    let shared: ReceiverShared
+    var credit: ReceiverCreditStateMachine
+    /// Unsettled deliveries of the current attachment, by our id.
+    var deliveries: [UInt64: OpaquePointer] = [:]
+    var nextDeliveryID: UInt64 = 1
+    /// Deliveries read in this event batch, handed over at its end.
+    var pending: [AMQPDelivery] = []
+    var isPendingFlush = false
+    var finished = false
+
+    init(id: LinkID, address: String?, name: String, shared: ReceiverShared, owner: ConnectionDriver) {
+        self.shared = shared
+        self.credit = ReceiverCreditStateMachine(window: shared.window)
+        super.init(id: id, address: address, name: name, owner: owner)
+    }
+
+    override func attach(session: OpaquePointer) -> OpaquePointer? {
+        guard let link = pn_receiver(session, self.name) else { return nil }
+        self.link = link
+        self.attachment &+= 1
+        Self.setAddress(pn_link_source(link), self.address)
+        pn_link_set_rcv_settle_mode(link, PN_RCV_FIRST)
+        pn_link_open(link)
+        pn_link_flow(link, Int32(self.credit.attached()))
+        return link
+    }
+
+    override func adopt(_ link: OpaquePointer) {
+        super.adopt(link)
+        pn_link_flow(link, Int32(self.credit.attached()))
+        self.shared.markAttached()
+    }
+
+    override func remoteOpened() {
+        guard let link = self.link else { return }
+        // A refused attach comes back with no source and is followed by a detach carrying the reason.
+        if pn_terminus_get_type(pn_link_remote_source(link)) == PN_UNSPECIFIED { return }
+        self.shared.markAttached()
+    }
+
+    override func delivery(_ delivery: OpaquePointer) {
+        guard let link = self.link, pn_delivery_readable(delivery), !pn_delivery_partial(delivery) else { return }
+        if pn_delivery_aborted(delivery) {
+            // The sender gave up on a partial message; it used a credit, so give it back.
+            pn_delivery_settle(delivery)
+            _ = self.credit.received()
+            let flow = self.credit.settled()
+            if flow > 0 { pn_link_flow(link, Int32(flow)) }
+            return
+        }
+        let size = pn_delivery_pending(delivery)
+        let state = self.owner.state
+        if state.scratchBuffer.size < size {
+            free(state.scratchBuffer.start)
+            let capacity = max(size, 4096)
+            state.scratchBuffer = pn_rwbytes_t(size: capacity, start: malloc(capacity)?.assumingMemoryBound(to: CChar.self))
+        }
+        let read = pn_link_recv(link, state.scratchBuffer.start, size)
+        pn_link_advance(link)
+        if !self.credit.received() {
+            self.owner.logger.warning("peer sent a delivery without credit", metadata: ["amqp.link": "\(self.name)"])
+        }
+        let message: AMQPMessage
+        do {
+            guard read >= 0 else { throw AMQPError(.protocolViolation, "reading the delivery failed (code \(read))") }
+            message = try ProtonMessageCodec.decode(state.scratchBuffer.start!, size: read, scratch: state.scratchMessage)
+        } catch {
+            // An undecodable message can never be processed: reject it so the peer dead-letters it, and say so.
+            self.owner.logger.error(
+                "rejected an undecodable message",
+                metadata: ["amqp.link": "\(self.name)", "amqp.error": "\(error)"]
+            )
+            let local = pn_delivery_local(delivery)
+            _ = cqp_condition_set_text(pn_disposition_condition(local), "amqp:decode-error", "\((error as? AMQPError)?.message ?? "\(error)")")
+            pn_delivery_update(delivery, UInt64(PN_REJECTED))
+            pn_delivery_settle(delivery)
+            let flow = self.credit.settled()
+            if flow > 0 { pn_link_flow(link, Int32(flow)) }
+            return
+        }
+        let id = self.nextDeliveryID
+        self.nextDeliveryID &+= 1
+        self.deliveries[id] = delivery
+        self.pending.append(
+            AMQPDelivery(
+                message: message,
+                origin: self.owner.label,
+                engine: state.engine,
+                connectionID: self.owner.id,
+                linkID: self.id,
+                attachment: self.attachment,
+                deliveryID: id
+            )
+        )
+        if !self.isPendingFlush {
+            self.isPendingFlush = true
+            state.dirtyReceivers.append(self)
+        }
+    }
+
+    /// Hands this batch's deliveries to the consumer (called at the end of each proactor event batch).
+    func flushPending() {
+        self.isPendingFlush = false
+        guard !self.pending.isEmpty else { return }
+        let batch = self.pending
+        self.pending.removeAll(keepingCapacity: true)
+        self.shared.push(batch)
+    }
+
+    func settle(attachment: UInt32, delivery id: UInt64, _ disposition: AMQPDisposition) {
+        guard attachment == self.attachment, let link = self.link, let delivery = self.deliveries.removeValue(forKey: id)
+        else {
+            self.shared.countStaleSettlement()
+            return
+        }
+        switch disposition {
+        case .accepted:
+            pn_delivery_update(delivery, UInt64(PN_ACCEPTED))
+        case .released:
+            pn_delivery_update(delivery, UInt64(PN_RELEASED))
+        case .rejected(let condition):
+            if let condition {
+                _ = cqp_condition_set_text(pn_disposition_condition(pn_delivery_local(delivery)), condition.name, condition.description)
+            }
+            pn_delivery_update(delivery, UInt64(PN_REJECTED))
+        case .modified(let failed, let undeliverable):
+            let local = pn_delivery_local(delivery)
+            pn_disposition_set_failed(local, failed)
+            pn_disposition_set_undeliverable(local, undeliverable)
+            pn_delivery_update(delivery, UInt64(PN_MODIFIED))
+        }
+        pn_delivery_settle(delivery)
+        let flow = self.credit.settled()
+        if flow > 0 { pn_link_flow(link, Int32(flow)) }
+    }
+
+    override func connectionLost() {
+        super.connectionLost()
+        self.deliveries.removeAll()
+        self.credit.detached()
+        // Deliveries read in the batch that lost the connection are still handed over; settling them is stale.
+        self.flushPending()
+        if self.isInbound { self.finish(error: nil) }
+    }
+
+    override func remoteClosed(condition: AMQPCondition?) {
+        if let link = self.link { pn_link_close(link) }
+        self.flushPending()
+        self.finish(error: condition == nil && self.isInbound ? nil : self.detachedError(condition))
+    }
+
+    override func close() {
+        if let link = self.link { pn_link_close(link) }
+        self.flushPending()
+        self.finish(error: nil)
+    }
+
+    override func finish(error: AMQPError?) {
+        guard !self.finished else { return }
+        self.finished = true
+        self.deliveries.removeAll()
+        self.credit.detached()
+        self.shared.finish(error: error)
+        self.owner.linkFinished(self)
+    }
+}
+
+/// A link we send on: queues messages until the peer grants credit, tracks each transmitted delivery until the
+/// peer's disposition arrives, and reports in-flight messages as unsettled when the connection drops.
+final class SenderLinkDriver: LinkDriver {
+    /// A message and who wants its outcome.
+    struct Pending {
+        var message: AMQPMessage
+        var completion: SendCompletion
+    }
+
+    let shared: SenderShared
+    var machine = SenderStateMachine<Pending>()
+    var finished = false
+
+    init(id: LinkID, address: String?, name: String, shared: SenderShared, owner: ConnectionDriver) {
+        self.shared = shared
+        super.init(id: id, address: address, name: name, owner: owner)
+    }
+
+    override func attach(session: OpaquePointer) -> OpaquePointer? {
+        guard let link = pn_sender(session, self.name) else { return nil }
+        self.link = link
+        self.attachment &+= 1
+        Self.setAddress(pn_link_target(link), self.address)
+        Self.setAddress(pn_link_source(link), self.address)
+        pn_link_set_snd_settle_mode(link, PN_SND_UNSETTLED)
+        pn_link_open(link)
+        return link
+    }
+
+    override func adopt(_ link: OpaquePointer) {
+        super.adopt(link)
+        self.machine.attached()
+        self.shared.markAttached()
+    }
+
+    override func remoteOpened() {
+        guard let link = self.link else { return }
+        if pn_terminus_get_type(pn_link_remote_target(link)) == PN_UNSPECIFIED { return }
+        self.machine.attached()
+        self.shared.markAttached()
+        self.flow()
+    }
+
+    func enqueue(_ message: AMQPMessage, completion: @escaping SendCompletion) {
+        _ = self.machine.enqueue(Pending(message: message, completion: completion))
+        self.flow()
+    }
+
+    override func flow() {
+        guard let link = self.link else { return }
+        let batch = self.machine.transmit(credit: Int(pn_link_credit(link)))
+        guard !batch.isEmpty else { return }
+        let state = self.owner.state
+        for queued in batch {
+            var tag = queued.tag.littleEndian
+            withUnsafeBytes(of: &tag) { raw in
+                _ = pn_delivery(link, pn_dtag(raw.baseAddress!.assumingMemoryBound(to: CChar.self), 8))
+            }
+            ProtonMessageCodec.write(queued.item.message, into: state.scratchMessage)
+            let sent = pn_message_send(state.scratchMessage, link, &state.scratchBuffer)
+            if sent < 0 {
+                // Could not encode: nothing went out for this delivery, so it failed, it is not unsettled.
+                if let current = pn_link_current(link) { pn_delivery_abort(current) }
+                if let pending = self.machine.remoteSettled(tag: queued.tag) {
+                    pending.completion(.failure(AMQPError(.protocolViolation, "the message could not be encoded (code \(sent))")))
+                }
+            }
+        }
+    }
+
+    override func delivery(_ delivery: OpaquePointer) {
+        let remoteState = pn_delivery_remote_state(delivery)
+        guard remoteState != 0 || pn_delivery_settled(delivery) else { return }
+        let tagBytes = pn_delivery_tag(delivery)
+        var tag: UInt64 = 0
+        if tagBytes.size == 8, let start = tagBytes.start {
+            withUnsafeMutableBytes(of: &tag) { $0.copyMemory(from: UnsafeRawBufferPointer(start: start, count: 8)) }
+            tag = UInt64(littleEndian: tag)
+        }
+        let outcome: AMQPOutcome
+        switch remoteState {
+        case UInt64(PN_ACCEPTED):
+            outcome = .accepted
+        case UInt64(PN_REJECTED):
+            outcome = .rejected(ProtonErrors.condition(pn_disposition_condition(pn_delivery_remote(delivery))))
+        case UInt64(PN_MODIFIED):
+            let remote = pn_delivery_remote(delivery)
+            outcome = .modified(deliveryFailed: pn_disposition_is_failed(remote), undeliverableHere: pn_disposition_is_undeliverable(remote))
+        default:
+            // Released, or settled with no outcome at all: the peer did not take it, so it may be sent again.
+            outcome = .released
+        }
+        pn_delivery_settle(delivery)
+        self.machine.remoteSettled(tag: tag)?.completion(.success(outcome))
+    }
+
+    override func connectionLost() {
+        super.connectionLost()
+        for pending in self.machine.connectionLost() { pending.completion(.success(.unsettled)) }
+        if self.isInbound { self.finish(error: nil) }
+    }
+
+    override func remoteClosed(condition: AMQPCondition?) {
+        if let link = self.link { pn_link_close(link) }
+        self.finish(error: condition == nil && self.isInbound ? nil : self.detachedError(condition))
+    }
+
+    override func close() {
+        if let link = self.link { pn_link_close(link) }
+        self.finish(error: nil)
+    }
+
+    override func finish(error: AMQPError?) {
+        guard !self.finished else { return }
+        self.finished = true
+        let (inFlight, neverSent) = self.machine.closed()
+        for pending in inFlight { pending.completion(.success(.unsettled)) }
+        let failure = error ?? AMQPError(.closed, "the message was not sent: the link was closed")
+        for pending in neverSent { pending.completion(.failure(failure)) }
+        self.shared.finish(error: error)
+        self.owner.linkFinished(self)
+    }
+}
