@@ -1,0 +1,248 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the iotbridge open source project
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+
+/// An instance held in an export file: planning works offline, and tests need no cloud.
+///
+/// Writes go straight back to the file (atomically), so a `migrate run` against a file target survives a kill
+/// exactly as one against the API does.
+public actor FileBackend: InstanceBackend {
+    /// Which instance the file stands for.
+    public nonisolated let identity: InstanceIdentity
+    /// The export file.
+    public nonisolated let path: String
+    /// The instance's current content.
+    private var snapshot: InstanceSnapshot
+
+    /// Opens an export file; a missing file is an empty instance when `createIfMissing` is set.
+    public init(path: String, identity: InstanceIdentity? = nil, createIfMissing: Bool = false) throws {
+        self.path = path
+        let loaded: InstanceSnapshot
+        if !FileManager.default.fileExists(atPath: path), createIfMissing {
+            loaded = InstanceSnapshot(identity: identity ?? InstanceIdentity(kind: "file"))
+        } else {
+            loaded = try YAMLFile.load(InstanceSnapshot.self, path: path)
+        }
+        self.snapshot = loaded
+        self.identity = identity ?? loaded.identity
+    }
+
+    /// Writes a snapshot as an export file.
+    public static func write(_ snapshot: InstanceSnapshot, to path: String) throws {
+        try YAMLFile.write(
+            snapshot,
+            to: path,
+            header: "# iotbridge instance export: consumer groups, subscriptions and forwarding rules.\n"
+        )
+    }
+
+    private func save() throws {
+        try Self.write(self.snapshot, to: self.path)
+    }
+
+    private func newId(_ prefix: String) -> String {
+        prefix + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
+    }
+
+    public func exportSnapshot(products: [String]) async throws -> InstanceSnapshot {
+        var copy = self.snapshot
+        copy.identity = self.identity
+        return copy.restricted(to: products)
+    }
+
+    public func listProducts() async throws -> [String] { self.snapshot.products }
+
+    public func listConsumerGroups() async throws -> [ConsumerGroup] { self.snapshot.consumerGroups }
+
+    public func createConsumerGroup(name: String, description: String?) async throws -> String {
+        let id = self.newId("G")
+        self.snapshot.consumerGroups.append(ConsumerGroup(id: id, name: name, description: description))
+        try self.save()
+        return id
+    }
+
+    public func deleteConsumerGroup(id: String) async throws {
+        self.snapshot.consumerGroups.removeAll { $0.id == id }
+        try self.save()
+    }
+
+    public func querySubscribeRelation(productKey: String, type: SubscriptionType) async throws -> SubscribeRelation? {
+        self.snapshot.subscriptions.first { $0.productKey == productKey && $0.type == type }
+    }
+
+    public func createSubscribeRelation(_ relation: SubscribeRelation) async throws {
+        guard try await self.querySubscribeRelation(productKey: relation.productKey, type: relation.type) == nil else {
+            throw MigrationError(.conflict, "\(relation.type.rawValue) relation of \(relation.productKey) exists")
+        }
+        self.snapshot.subscriptions.append(relation)
+        if !self.snapshot.products.contains(relation.productKey) {
+            self.snapshot.products.append(relation.productKey)
+        }
+        try self.save()
+    }
+
+    public func updateSubscribeRelation(_ relation: SubscribeRelation) async throws {
+        guard let index = self.snapshot.subscriptions.firstIndex(where: {
+            $0.productKey == relation.productKey && $0.type == relation.type
+        }) else {
+            throw MigrationError(.notFound, "no \(relation.type.rawValue) relation of \(relation.productKey)")
+        }
+        self.snapshot.subscriptions[index] = relation
+        try self.save()
+    }
+
+    public func deleteSubscribeRelation(productKey: String, type: SubscriptionType) async throws {
+        self.snapshot.subscriptions.removeAll { $0.productKey == productKey && $0.type == type }
+        try self.save()
+    }
+
+    public func listRules() async throws -> [OldRule] { self.snapshot.rules }
+
+    public func createRule(_ rule: OldRule) async throws -> String {
+        var copy = rule
+        copy.id = self.newId("")
+        copy.actions = []
+        copy.errorAction = nil
+        copy.status = .stopped
+        self.snapshot.rules.append(copy)
+        try self.save()
+        return copy.id
+    }
+
+    private func ruleIndex(_ id: String) throws -> Int {
+        guard let index = self.snapshot.rules.firstIndex(where: { $0.id == id }) else {
+            throw MigrationError(.notFound, "rule \(id) does not exist")
+        }
+        return index
+    }
+
+    public func listRuleActions(ruleId: String) async throws -> [(action: RuleAction, isErrorAction: Bool)] {
+        let rule = self.snapshot.rules[try self.ruleIndex(ruleId)]
+        return rule.actions.map { ($0, false) } + (rule.errorAction.map { [($0, true)] } ?? [])
+    }
+
+    public func createRuleAction(ruleId: String, action: RuleAction, isErrorAction: Bool) async throws -> String {
+        let index = try self.ruleIndex(ruleId)
+        var copy = action
+        copy.id = self.newId("")
+        if isErrorAction {
+            self.snapshot.rules[index].errorAction = copy
+        } else {
+            self.snapshot.rules[index].actions.append(copy)
+        }
+        try self.save()
+        return copy.id!
+    }
+
+    public func startRule(id: String) async throws {
+        self.snapshot.rules[try self.ruleIndex(id)].status = .running
+        try self.save()
+    }
+
+    public func stopRule(id: String) async throws {
+        self.snapshot.rules[try self.ruleIndex(id)].status = .stopped
+        try self.save()
+    }
+
+    public func deleteRule(id: String) async throws {
+        self.snapshot.rules.removeAll { $0.id == id }
+        try self.save()
+    }
+
+    public func listDataSources() async throws -> [DataSource] { self.snapshot.dataSources }
+
+    public func createDataSource(name: String, description: String?) async throws -> String {
+        let id = self.newId("")
+        self.snapshot.dataSources.append(DataSource(id: id, name: name, description: description))
+        try self.save()
+        return id
+    }
+
+    public func createDataSourceItem(dataSourceId: String, item: DataSourceItem) async throws {
+        guard let index = self.snapshot.dataSources.firstIndex(where: { $0.id == dataSourceId }) else {
+            throw MigrationError(.notFound, "data source \(dataSourceId) does not exist")
+        }
+        var copy = item
+        copy.id = self.newId("")
+        self.snapshot.dataSources[index].items.append(copy)
+        try self.save()
+    }
+
+    public func deleteDataSource(id: String) async throws {
+        self.snapshot.dataSources.removeAll { $0.id == id }
+        try self.save()
+    }
+
+    public func listDestinations() async throws -> [Destination] { self.snapshot.destinations }
+
+    public func createDestination(_ destination: Destination) async throws -> String {
+        var copy = destination
+        copy.id = String(1000 + self.snapshot.destinations.count + Int.random(in: 0..<1_000_000) * 1000)
+        self.snapshot.destinations.append(copy)
+        try self.save()
+        return copy.id
+    }
+
+    public func deleteDestination(id: String) async throws {
+        self.snapshot.destinations.removeAll { $0.id == id }
+        try self.save()
+    }
+
+    public func listParsers() async throws -> [Parser] { self.snapshot.parsers }
+
+    private func parserIndex(_ id: String) throws -> Int {
+        guard let index = self.snapshot.parsers.firstIndex(where: { $0.id == id }) else {
+            throw MigrationError(.notFound, "parser \(id) does not exist")
+        }
+        return index
+    }
+
+    public func createParser(name: String, description: String?) async throws -> String {
+        let id = self.newId("")
+        self.snapshot.parsers.append(Parser(id: id, name: name, description: description))
+        try self.save()
+        return id
+    }
+
+    public func saveAndPublishScript(parserId: String, script: String) async throws {
+        let index = try self.parserIndex(parserId)
+        self.snapshot.parsers[index].scriptDraft = script
+        self.snapshot.parsers[index].script = script
+        try self.save()
+    }
+
+    public func attachDataSource(parserId: String, dataSourceId: String) async throws {
+        self.snapshot.parsers[try self.parserIndex(parserId)].dataSourceId = dataSourceId
+        try self.save()
+    }
+
+    public func attachDestination(parserId: String, destinationId: String, isFailover: Bool) async throws {
+        let index = try self.parserIndex(parserId)
+        if isFailover {
+            self.snapshot.parsers[index].errorDestinationId = destinationId
+        } else if !self.snapshot.parsers[index].destinationIds.contains(destinationId) {
+            self.snapshot.parsers[index].destinationIds.append(destinationId)
+        }
+        try self.save()
+    }
+
+    public func startParser(id: String) async throws {
+        self.snapshot.parsers[try self.parserIndex(id)].status = .running
+        try self.save()
+    }
+
+    public func stopParser(id: String) async throws {
+        self.snapshot.parsers[try self.parserIndex(id)].status = .stopped
+        try self.save()
+    }
+
+    public func deleteParser(id: String) async throws {
+        self.snapshot.parsers.removeAll { $0.id == id }
+        try self.save()
+    }
+}

@@ -1,0 +1,114 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the iotbridge open source project
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+/// What the migration reads from and writes to one instance, whatever stands behind it: the OpenAPI, an export
+/// file, or the simulator.
+///
+/// IDs are strings everywhere, though the API types some as numbers. Every method may throw ``MigrationError``.
+public protocol InstanceBackend: Sendable {
+    /// Which instance this is; never carries credentials.
+    var identity: InstanceIdentity { get }
+
+    /// Reads everything forwarding depends on, restricted to some products when the list is not empty.
+    func exportSnapshot(products: [String]) async throws -> InstanceSnapshot
+
+    /// The product keys of the instance.
+    func listProducts() async throws -> [String]
+
+    /// All consumer groups.
+    func listConsumerGroups() async throws -> [ConsumerGroup]
+    /// Creates a consumer group and returns the ID the instance assigned.
+    func createConsumerGroup(name: String, description: String?) async throws -> String
+    /// Deletes a consumer group.
+    func deleteConsumerGroup(id: String) async throws
+
+    /// The relation of one product and type, or `nil` when there is none.
+    func querySubscribeRelation(productKey: String, type: SubscriptionType) async throws -> SubscribeRelation?
+    /// Creates a subscribe relation.
+    func createSubscribeRelation(_ relation: SubscribeRelation) async throws
+    /// Replaces the flags and consumer groups of an existing relation.
+    func updateSubscribeRelation(_ relation: SubscribeRelation) async throws
+    /// Deletes a subscribe relation.
+    func deleteSubscribeRelation(productKey: String, type: SubscriptionType) async throws
+
+    /// All old-version rules, with their actions.
+    func listRules() async throws -> [OldRule]
+    /// Creates a rule (without actions) and returns its ID.
+    func createRule(_ rule: OldRule) async throws -> String
+    /// The actions of one rule; the error action has `errorAction == true`.
+    func listRuleActions(ruleId: String) async throws -> [(action: RuleAction, isErrorAction: Bool)]
+    /// Adds an action to a rule and returns its ID.
+    func createRuleAction(ruleId: String, action: RuleAction, isErrorAction: Bool) async throws -> String
+    /// Starts a rule.
+    func startRule(id: String) async throws
+    /// Stops a rule.
+    func stopRule(id: String) async throws
+    /// Deletes a rule (stop it first: running rules cannot be deleted).
+    func deleteRule(id: String) async throws
+
+    /// All data sources, with their items.
+    func listDataSources() async throws -> [DataSource]
+    /// Creates a data source and returns its ID.
+    func createDataSource(name: String, description: String?) async throws -> String
+    /// Adds a topic to a data source.
+    func createDataSourceItem(dataSourceId: String, item: DataSourceItem) async throws
+    /// Deletes a data source.
+    func deleteDataSource(id: String) async throws
+
+    /// All destinations.
+    func listDestinations() async throws -> [Destination]
+    /// Creates a destination and returns its ID.
+    func createDestination(_ destination: Destination) async throws -> String
+    /// Deletes a destination.
+    func deleteDestination(id: String) async throws
+
+    /// All parsers, with script, data source and destinations.
+    func listParsers() async throws -> [Parser]
+    /// Creates a parser and returns its ID.
+    func createParser(name: String, description: String?) async throws -> String
+    /// Saves the script draft and publishes it.
+    func saveAndPublishScript(parserId: String, script: String) async throws
+    /// Binds the parser to its data source.
+    func attachDataSource(parserId: String, dataSourceId: String) async throws
+    /// Binds a destination to the parser.
+    func attachDestination(parserId: String, destinationId: String, isFailover: Bool) async throws
+    /// Starts a parser.
+    func startParser(id: String) async throws
+    /// Stops a parser.
+    func stopParser(id: String) async throws
+    /// Deletes a parser.
+    func deleteParser(id: String) async throws
+}
+
+extension InstanceBackend {
+    /// Reads everything forwarding depends on into a snapshot, restricted to some products when given.
+    public func exportSnapshot(products: [String]) async throws -> InstanceSnapshot {
+        var allProducts = try await self.listProducts()
+        if !products.isEmpty {
+            allProducts = allProducts.filter { products.contains($0) }
+        }
+        var subscriptions: [SubscribeRelation] = []
+        for product in allProducts {
+            for type in [SubscriptionType.amqp, .mns] {
+                if let relation = try await self.querySubscribeRelation(productKey: product, type: type) {
+                    subscriptions.append(relation)
+                }
+            }
+        }
+        let snapshot = InstanceSnapshot(
+            identity: self.identity,
+            products: allProducts,
+            consumerGroups: try await self.listConsumerGroups(),
+            subscriptions: subscriptions,
+            rules: try await self.listRules(),
+            dataSources: try await self.listDataSources(),
+            destinations: try await self.listDestinations(),
+            parsers: try await self.listParsers()
+        )
+        return snapshot.restricted(to: products)
+    }
+}

@@ -1,0 +1,338 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the iotbridge open source project
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import HTTPClient
+import Logging
+
+/// An instance behind the IoT OpenAPI: Alibaba Cloud itself (`kind: aliyun`) or a simulator (`kind: sim`).
+public struct OpenAPIBackend: InstanceBackend {
+    public let identity: InstanceIdentity
+    let client: OpenAPIClient
+
+    /// Creates a backend from one side of `migration.yaml`; reads the secret from the environment.
+    public init(
+        config: InstanceConfig,
+        options: MigrationOptions,
+        http: HTTPClient,
+        logger: Logger,
+        environment: [String: String]? = nil
+    ) throws {
+        guard let endpoint = config.resolvedEndpoint, let keyId = config.accessKeyId,
+            let secret = config.accessKeySecret
+        else {
+            throw MigrationError(.config, "an OpenAPI side needs endpoint, accessKeyId and accessKeySecret")
+        }
+        let value = try environment.map { try secret.resolve(environment: $0) } ?? secret.resolve()
+        self.identity = config.identity
+        self.client = OpenAPIClient(
+            endpoint: endpoint,
+            regionId: config.regionId ?? "cn-shanghai",
+            iotInstanceId: config.iotInstanceId ?? "",
+            accessKeyId: keyId,
+            accessKeySecret: value,
+            secretSource: secret.description,
+            http: http,
+            retry: options.retry,
+            logger: logger
+        )
+    }
+
+    public func listProducts() async throws -> [String] {
+        let items = try await self.client.paginate("QueryProductList", pageSize: 50) {
+            JSON.objects($0, "Data", "List", "ProductInfo")
+        }
+        return items.compactMap { JSON.string($0["ProductKey"]) }
+    }
+
+    public func listConsumerGroups() async throws -> [ConsumerGroup] {
+        let items = try await self.client.paginate("QueryConsumerGroupList", pageSize: 1000) {
+            JSON.objects($0, "Data", "ConsumerGroupDTO")
+        }
+        return items.compactMap { item in
+            guard let id = JSON.string(item["GroupId"]), let name = JSON.string(item["GroupName"]) else { return nil }
+            return ConsumerGroup(id: id, name: name)
+        }
+    }
+
+    public func createConsumerGroup(name: String, description: String?) async throws -> String {
+        let response = try await self.client.call("CreateConsumerGroup", ["GroupName": name])
+        guard let id = JSON.string(response["GroupId"]) else {
+            throw MigrationError(.api, "CreateConsumerGroup returned no GroupId for \(name)")
+        }
+        return id
+    }
+
+    public func deleteConsumerGroup(id: String) async throws {
+        _ = try await self.client.call("DeleteConsumerGroup", ["GroupId": id])
+    }
+
+    public func querySubscribeRelation(productKey: String, type: SubscriptionType) async throws -> SubscribeRelation? {
+        let response: [String: Any]
+        do {
+            response = try await self.client.call("QuerySubscribeRelation", ["ProductKey": productKey, "Type": type.rawValue])
+        } catch let error as MigrationError where error.code == .api && (error.message.contains("NotExist") || error.message.contains("NotFound")) {
+            return nil
+        }
+        guard JSON.string(response["ProductKey"]) != nil || response["ConsumerGroupIds"] != nil else { return nil }
+        let flags = SubscriptionFlag.allCases.filter { JSON.bool(response[$0.rawValue]) }
+        let groups = (response["ConsumerGroupIds"] as? [Any])?.compactMap(JSON.string) ?? []
+        return SubscribeRelation(
+            productKey: productKey,
+            type: type,
+            flags: flags,
+            subscribeFlags: JSON.string(response["SubscribeFlags"]).flatMap { $0.isEmpty ? nil : $0 },
+            consumerGroupIds: groups,
+            mnsConfiguration: JSON.string(response["MnsConfiguration"]).flatMap { $0.isEmpty ? nil : $0 }
+        )
+    }
+
+    private func relationParameters(_ relation: SubscribeRelation) -> [String: String] {
+        var parameters = ["ProductKey": relation.productKey, "Type": relation.type.rawValue]
+        for flag in SubscriptionFlag.allCases {
+            parameters[flag.rawValue] = relation.flags.contains(flag) ? "true" : "false"
+        }
+        for (index, group) in relation.consumerGroupIds.enumerated() {
+            parameters["ConsumerGroupIds.\(index + 1)"] = group
+        }
+        if let flags = relation.subscribeFlags { parameters["SubscribeFlags"] = flags }
+        if let mns = relation.mnsConfiguration { parameters["MnsConfiguration"] = mns }
+        return parameters
+    }
+
+    public func createSubscribeRelation(_ relation: SubscribeRelation) async throws {
+        _ = try await self.client.call("CreateSubscribeRelation", self.relationParameters(relation))
+    }
+
+    public func updateSubscribeRelation(_ relation: SubscribeRelation) async throws {
+        _ = try await self.client.call("UpdateSubscribeRelation", self.relationParameters(relation))
+    }
+
+    public func deleteSubscribeRelation(productKey: String, type: SubscriptionType) async throws {
+        _ = try await self.client.call("DeleteSubscribeRelation", ["ProductKey": productKey, "Type": type.rawValue])
+    }
+
+    public func listRules() async throws -> [OldRule] {
+        let items = try await self.client.paginate("ListRule", pageSize: 100) { JSON.objects($0, "Data", "RuleInfo") }
+        var rules: [OldRule] = []
+        for var item in items {
+            guard let id = JSON.string(item["Id"]) else { continue }
+            // ListRule may leave out the SQL; GetRule has every field (reference §6.3).
+            if item["Select"] == nil, let info = JSON.path(try await self.client.call("GetRule", ["RuleId": id]), "RuleInfo") as? [String: Any] {
+                item = info
+            }
+            var rule = OldRule(
+                id: id,
+                name: JSON.string(item["Name"]) ?? id,
+                productKey: JSON.string(item["ProductKey"]).flatMap { $0.isEmpty ? nil : $0 },
+                shortTopic: JSON.string(item["ShortTopic"]).flatMap { $0.isEmpty ? nil : $0 },
+                topic: JSON.string(item["Topic"]).flatMap { $0.isEmpty ? nil : $0 },
+                topicType: JSON.int(item["TopicType"]),
+                select: JSON.string(item["Select"]) ?? "*",
+                where: JSON.string(item["Where"]).flatMap { $0.isEmpty ? nil : $0 },
+                dataType: JSON.string(item["DataType"]) ?? "JSON",
+                description: JSON.string(item["RuleDesc"]).flatMap { $0.isEmpty ? nil : $0 },
+                status: JSON.string(item["Status"]) == "RUNNING" ? .running : .stopped
+            )
+            for (action, isError) in try await self.listRuleActions(ruleId: id) {
+                if isError { rule.errorAction = action } else { rule.actions.append(action) }
+            }
+            rules.append(rule)
+        }
+        return rules
+    }
+
+    public func createRule(_ rule: OldRule) async throws -> String {
+        var parameters = ["Name": rule.name, "Select": rule.select, "DataType": rule.dataType]
+        parameters["ProductKey"] = rule.productKey
+        parameters["ShortTopic"] = rule.shortTopic
+        parameters["Topic"] = rule.topic
+        parameters["TopicType"] = rule.topicType.map(String.init)
+        parameters["Where"] = rule.where
+        parameters["RuleDesc"] = rule.description
+        let response = try await self.client.call("CreateRule", parameters)
+        guard let id = JSON.string(response["RuleId"]) else {
+            throw MigrationError(.api, "CreateRule returned no RuleId for \(rule.name)")
+        }
+        return id
+    }
+
+    public func listRuleActions(ruleId: String) async throws -> [(action: RuleAction, isErrorAction: Bool)] {
+        let response = try await self.client.call("ListRuleActions", ["RuleId": ruleId])
+        return JSON.objects(response, "RuleActionList", "RuleActionInfo").map { item in
+            (
+                RuleAction(
+                    id: JSON.string(item["Id"]),
+                    type: JSON.string(item["Type"]) ?? "",
+                    configuration: JSON.string(item["Configuration"]) ?? "{}"
+                ),
+                JSON.bool(item["ErrorActionFlag"])
+            )
+        }
+    }
+
+    public func createRuleAction(ruleId: String, action: RuleAction, isErrorAction: Bool) async throws -> String {
+        let response = try await self.client.call(
+            "CreateRuleAction",
+            [
+                "RuleId": ruleId, "Type": action.type, "Configuration": action.configuration,
+                "ErrorActionFlag": isErrorAction ? "true" : "false",
+            ]
+        )
+        return JSON.string(response["ActionId"]) ?? ""
+    }
+
+    public func startRule(id: String) async throws { _ = try await self.client.call("StartRule", ["RuleId": id]) }
+
+    public func stopRule(id: String) async throws { _ = try await self.client.call("StopRule", ["RuleId": id]) }
+
+    public func deleteRule(id: String) async throws { _ = try await self.client.call("DeleteRule", ["RuleId": id]) }
+
+    public func listDataSources() async throws -> [DataSource] {
+        let items = try await self.client.paginate("ListParserDataSource", pageKey: "Page", pageSize: 100) {
+            JSON.objects($0, "Data", "DataSource")
+        }
+        var sources: [DataSource] = []
+        for item in items {
+            guard let id = JSON.string(item["DataSourceId"]) else { continue }
+            let entries = try await self.client.paginate(
+                "ListDataSourceItem",
+                ["DataSourceId": id],
+                pageKey: "Page",
+                pageSize: 100
+            ) { JSON.objects($0, "DataSourceItems", "dataSourceItem") }
+            sources.append(
+                DataSource(
+                    id: id,
+                    name: JSON.string(item["Name"]) ?? id,
+                    description: JSON.string(item["Description"]).flatMap { $0.isEmpty ? nil : $0 },
+                    items: entries.map { entry in
+                        DataSourceItem(
+                            id: JSON.string(entry["DataSourceItemId"]),
+                            topic: JSON.string(entry["Topic"]) ?? "",
+                            scopeType: JSON.string(entry["ScopeType"]),
+                            productKey: JSON.string(entry["ProductKey"]),
+                            deviceName: JSON.string(entry["DeviceName"])
+                        )
+                    }
+                )
+            )
+        }
+        return sources
+    }
+
+    public func createDataSource(name: String, description: String?) async throws -> String {
+        var parameters = ["Name": name]
+        parameters["Description"] = description
+        let response = try await self.client.call("CreateParserDataSource", parameters)
+        guard let id = JSON.string(JSON.path(response, "DataSource", "DataSourceId")) else {
+            throw MigrationError(.api, "CreateParserDataSource returned no DataSourceId for \(name)")
+        }
+        return id
+    }
+
+    public func createDataSourceItem(dataSourceId: String, item: DataSourceItem) async throws {
+        var parameters = ["DataSourceId": dataSourceId, "Topic": item.topic]
+        parameters["ScopeType"] = item.scopeType
+        parameters["ProductKey"] = item.productKey
+        parameters["DeviceName"] = item.deviceName
+        _ = try await self.client.call("CreateDataSourceItem", parameters)
+    }
+
+    public func deleteDataSource(id: String) async throws {
+        _ = try await self.client.call("DeleteParserDataSource", ["DataSourceId": id])
+    }
+
+    public func listDestinations() async throws -> [Destination] {
+        let items = try await self.client.paginate("ListDestination", pageKey: "Page", pageSize: 100) {
+            JSON.objects($0, "Destinations", "destinations")
+        }
+        return items.compactMap { item in
+            guard let id = JSON.string(item["DestinationId"]) else { return nil }
+            return Destination(
+                id: id,
+                name: JSON.string(item["Name"]) ?? id,
+                type: JSON.string(item["Type"]) ?? "",
+                configuration: JSON.string(item["Configuration"]) ?? "{}",
+                description: JSON.string(item["Description"]).flatMap { $0.isEmpty ? nil : $0 }
+            )
+        }
+    }
+
+    public func createDestination(_ destination: Destination) async throws -> String {
+        var parameters = ["Name": destination.name, "Type": destination.type, "Configuration": destination.configuration]
+        parameters["Description"] = destination.description
+        let response = try await self.client.call("CreateDestination", parameters)
+        guard let id = JSON.string(JSON.path(response, "Destination", "DestinationId")) else {
+            throw MigrationError(.api, "CreateDestination returned no DestinationId for \(destination.name)")
+        }
+        return id
+    }
+
+    public func deleteDestination(id: String) async throws {
+        _ = try await self.client.call("DeleteDestination", ["DestinationId": id])
+    }
+
+    public func listParsers() async throws -> [Parser] {
+        let items = try await self.client.paginate("ListParser", pageSize: 100) { JSON.objects($0, "Data", "ParserList") }
+        var parsers: [Parser] = []
+        for item in items {
+            guard let id = JSON.string(item["ParserId"]) else { continue }
+            let detail = JSON.path(try await self.client.call("GetParser", ["ParserId": id]), "Data") as? [String: Any] ?? [:]
+            let normal = try await self.client.call("ListParserDestination", ["ParserId": id, "IsFailover": "false"])
+            let failover = try await self.client.call("ListParserDestination", ["ParserId": id, "IsFailover": "true"])
+            parsers.append(
+                Parser(
+                    id: id,
+                    name: JSON.string(item["Name"]) ?? id,
+                    description: JSON.string(item["Description"]).flatMap { $0.isEmpty ? nil : $0 },
+                    dataSourceId: JSON.string(detail["DataSourceId"]).flatMap { $0.isEmpty || $0 == "0" ? nil : $0 },
+                    script: JSON.string(detail["Script"]).flatMap { $0.isEmpty ? nil : $0 },
+                    scriptDraft: JSON.string(detail["ScriptDraft"]).flatMap { $0.isEmpty ? nil : $0 },
+                    status: JSON.string(detail["Status"] ?? item["Status"]) == "RUNNING" ? .running : .stopped,
+                    destinationIds: JSON.objects(normal, "Data", "destinations").compactMap { JSON.string($0["DestinationId"]) },
+                    errorDestinationId: JSON.objects(failover, "Data", "destinations").first.flatMap { JSON.string($0["DestinationId"]) }
+                )
+            )
+        }
+        return parsers
+    }
+
+    public func createParser(name: String, description: String?) async throws -> String {
+        var parameters = ["Name": name]
+        parameters["Description"] = description
+        let response = try await self.client.call("CreateParser", parameters)
+        guard let id = JSON.string(response["ParserId"]) ?? JSON.string(JSON.path(response, "Data", "ParserId")) else {
+            throw MigrationError(.api, "CreateParser returned no ParserId for \(name)")
+        }
+        return id
+    }
+
+    public func saveAndPublishScript(parserId: String, script: String) async throws {
+        _ = try await self.client.call("SaveScript", ["ParserId": parserId, "ScriptDraft": script])
+        let response = try await self.client.call("PublishScript", ["ParserId": parserId])
+        if let syntax = JSON.string(response["SyntaxErrorMsg"]), !syntax.isEmpty {
+            throw MigrationError(.api, "PublishScript rejected the script of parser \(parserId): \(syntax)")
+        }
+    }
+
+    public func attachDataSource(parserId: String, dataSourceId: String) async throws {
+        _ = try await self.client.call("AttachParserDataSource", ["ParserId": parserId, "DataSourceId": dataSourceId])
+    }
+
+    public func attachDestination(parserId: String, destinationId: String, isFailover: Bool) async throws {
+        _ = try await self.client.call(
+            "AttachDestination",
+            ["ParserId": parserId, "DestinationId": destinationId, "IsFailover": isFailover ? "true" : "false"]
+        )
+    }
+
+    public func startParser(id: String) async throws { _ = try await self.client.call("StartParser", ["ParserId": id]) }
+
+    public func stopParser(id: String) async throws { _ = try await self.client.call("StopParser", ["ParserId": id]) }
+
+    public func deleteParser(id: String) async throws { _ = try await self.client.call("DeleteParser", ["ParserId": id]) }
+}
