@@ -1,0 +1,111 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the iotbridge open source project
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import AMQP
+import Foundation
+
+/// Formats messages as JSON lines into a buffer and writes it to standard output in large chunks.
+final class JSONLineOutput {
+    private var buffer: [UInt8] = []
+
+    init() {
+        self.buffer.reserveCapacity(1 << 16)
+    }
+
+    /// Appends one message as a line.
+    func append(_ message: AMQPMessage) {
+        var properties = message.applicationProperties
+        self.buffer.append(UInt8(ascii: "{"))
+        var first = true
+        for key in ["topic", "messageId", "generateTime"] {
+            guard let value = properties.removeValue(forKey: key) else { continue }
+            self.key(key, first: &first)
+            self.value(value)
+        }
+        if let id = message.messageID, message.applicationProperties["messageId"] == nil {
+            self.key("messageId", first: &first)
+            self.string(id.description)
+        }
+        if !properties.isEmpty {
+            self.key("properties", first: &first)
+            self.buffer.append(UInt8(ascii: "{"))
+            var innerFirst = true
+            for key in properties.keys.sorted() {
+                self.key(key, first: &innerFirst)
+                self.value(properties[key]!)
+            }
+            self.buffer.append(UInt8(ascii: "}"))
+        }
+        let payload = message.body.bytes
+        self.key("payload", first: &first)
+        if let text = String(validating: payload, as: UTF8.self) {
+            self.string(text)
+        } else {
+            self.string(Data(payload).base64EncodedString())
+            self.key("payloadEncoding", first: &first)
+            self.string("base64")
+        }
+        self.buffer.append(UInt8(ascii: "}"))
+        self.buffer.append(UInt8(ascii: "\n"))
+        if self.buffer.count >= 1 << 16 { self.flush() }
+    }
+
+    /// Writes everything buffered to standard output.
+    func flush() {
+        guard !self.buffer.isEmpty else { return }
+        self.buffer.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let written = write(1, raw.baseAddress! + offset, raw.count - offset)
+                if written <= 0 {
+                    if errno == EINTR { continue }
+                    return
+                }
+                offset += written
+            }
+        }
+        self.buffer.removeAll(keepingCapacity: true)
+    }
+
+    private func key(_ key: String, first: inout Bool) {
+        if !first { self.buffer.append(UInt8(ascii: ",")) }
+        first = false
+        self.string(key)
+        self.buffer.append(UInt8(ascii: ":"))
+    }
+
+    private func value(_ value: AMQPValue) {
+        switch value {
+        case .null, .unsupported: self.buffer.append(contentsOf: "null".utf8)
+        case .bool(let v): self.buffer.append(contentsOf: (v ? "true" : "false").utf8)
+        case .int(let v): self.buffer.append(contentsOf: String(v).utf8)
+        case .long(let v), .timestamp(let v): self.buffer.append(contentsOf: String(v).utf8)
+        case .ulong(let v): self.buffer.append(contentsOf: String(v).utf8)
+        case .double(let v): self.buffer.append(contentsOf: (v.isFinite ? String(v) : "null").utf8)
+        case .string(let v), .symbol(let v): self.string(v)
+        case .binary(let v), .uuid(let v): self.string(Data(v).base64EncodedString())
+        }
+    }
+
+    private func string(_ text: String) {
+        self.buffer.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): self.buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): self.buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case UInt8(ascii: "\n"): self.buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case UInt8(ascii: "\r"): self.buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case UInt8(ascii: "\t"): self.buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                self.buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+            default: self.buffer.append(byte)
+            }
+        }
+        self.buffer.append(UInt8(ascii: "\""))
+    }
+}
