@@ -267,7 +267,7 @@ write_header() {
             "$(free -m | awk '/^Mem:/ { print $2 }')" "$(cut -d' ' -f1-3 /proc/loadavg)"
         printf -- '- %s messages, %s-byte bodies, credit %s, best of %s runs per phase\n' \
             "$COUNT" "$BODY_SIZE" "$CREDIT" "$REPEAT"
-        printf -- '- Proton %s (Debian), RabbitMQ %s (Debian); iotbridge at %s%s\n\n' \
+        printf -- '- Proton %s (Debian), RabbitMQ %s (Debian); commit %s%s\n\n' \
             "$(dpkg-query -W -f='${Version}' libqpid-proton11)" \
             "$(dpkg-query -W -f='${Version}' rabbitmq-server)" \
             "$(cd "$REPO_ROOT" && git rev-parse --short HEAD)" \
@@ -307,6 +307,7 @@ main() {
         stop_target
         section_end
     done
+    printf '\n- load average after: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)" >> "$RESULTS_FILE"
     printf '\n' >&2
     cat "$RESULTS_FILE"
     log "results: $RESULTS_FILE"
