@@ -56,6 +56,10 @@ public final class AMQPReceiver: Sendable {
             var batch: [AMQPDelivery] = []
             var index = 0
 
+            /// Whether `next()` can return without waiting. Callers that buffer output flush it when this is
+            /// false, so nothing sits in a buffer while the link is quiet.
+            public var hasBufferedDeliveries: Bool { self.index < self.batch.count }
+
             /// The next delivery, nil at the end of the link.
             public mutating func next() async throws -> AMQPDelivery? {
                 if self.index < self.batch.count {

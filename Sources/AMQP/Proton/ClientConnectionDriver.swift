@@ -116,7 +116,7 @@ final class ClientConnectionDriver: ConnectionDriver {
             if case .closed = self.shared.status {} else {
                 let lastError = self.lastErrorDescription
                 self.shared.reconnecting(after: lastError)
-                self.logger.warning(
+                self.logger.info(
                     "amqp connection lost; reconnecting",
                     metadata: ["amqp.delay_ms": "\(Int(ReconnectPolicy.seconds(delay) * 1000))", "amqp.error": "\(lastError)"]
                 )
@@ -148,7 +148,7 @@ final class ClientConnectionDriver: ConnectionDriver {
             self.state.timers.cancel(self.reconnectTimer)
             self.state.timers.cancel(self.connectTimer)
             if let error {
-                self.logger.error("amqp connection failed", metadata: ["amqp.error": "\(error)"])
+                self.logger.debug("amqp connection failed", metadata: ["amqp.error": "\(error)"])
             } else {
                 self.logger.debug("amqp connection closed")
             }

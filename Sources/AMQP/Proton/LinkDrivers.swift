@@ -143,7 +143,7 @@ final class ReceiverLinkDriver: LinkDriver {
         let read = pn_link_recv(link, state.scratchBuffer.start, size)
         pn_link_advance(link)
         if !self.credit.received() {
-            self.owner.logger.warning("peer sent a delivery without credit", metadata: ["amqp.link": "\(self.name)"])
+            self.owner.logger.info("peer sent a delivery without credit", metadata: ["amqp.link": "\(self.name)"])
         }
         let message: AMQPMessage
         do {
@@ -151,7 +151,7 @@ final class ReceiverLinkDriver: LinkDriver {
             message = try ProtonMessageCodec.decode(state.scratchBuffer.start!, size: read, scratch: state.scratchMessage)
         } catch {
             // An undecodable message can never be processed: reject it so the peer dead-letters it, and say so.
-            self.owner.logger.error(
+            self.owner.logger.info(
                 "rejected an undecodable message",
                 metadata: ["amqp.link": "\(self.name)", "amqp.error": "\(error)"]
             )

@@ -57,6 +57,13 @@ enum ProtonErrors {
                 condition: condition
             )
         }
+        if text.contains("expected sasl protocol header") || text.contains("expected amqp protocol header") {
+            return AMQPError(
+                .transport,
+                "the peer at \(endpoint) does not speak AMQP 1.0 — check the port (5672 for amqp, 5671 for amqps)",
+                condition: condition
+            )
+        }
         if text.contains("certificate") || text.contains("ssl") || text.contains("tls") {
             return AMQPError(
                 .tlsVerification,

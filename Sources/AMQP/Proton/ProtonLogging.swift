@@ -22,9 +22,14 @@ enum ProtonLogging {
             return current == nil
         }
         guard let defaultLogger = pn_default_logger() else { return }
-        var levels: UInt16 = UInt16(PN_LEVEL_CRITICAL.rawValue | PN_LEVEL_ERROR.rawValue | PN_LEVEL_WARNING.rawValue)
-        if logger.logLevel <= .info { levels |= UInt16(PN_LEVEL_INFO.rawValue) }
-        if logger.logLevel <= .debug { levels |= UInt16(PN_LEVEL_DEBUG.rawValue) }
+        // Proton's errors reach the caller as AMQPError values, so its own lines are detail: debug and below.
+        var levels: UInt16 = 0
+        if logger.logLevel <= .debug {
+            levels |= UInt16(
+                PN_LEVEL_CRITICAL.rawValue | PN_LEVEL_ERROR.rawValue | PN_LEVEL_WARNING.rawValue
+                    | PN_LEVEL_INFO.rawValue | PN_LEVEL_DEBUG.rawValue
+            )
+        }
         if logger.logLevel <= .trace {
             levels |= UInt16(PN_LEVEL_TRACE.rawValue | PN_LEVEL_FRAME.rawValue | PN_LEVEL_RAW.rawValue)
         }
@@ -42,11 +47,7 @@ enum ProtonLogging {
         guard let logger = self.logger.withLock({ $0 }) else { return }
         let swiftLevel: Logger.Level
         switch level {
-        case PN_LEVEL_CRITICAL: swiftLevel = .critical
-        case PN_LEVEL_ERROR: swiftLevel = .error
-        case PN_LEVEL_WARNING: swiftLevel = .warning
-        case PN_LEVEL_INFO: swiftLevel = .info
-        case PN_LEVEL_DEBUG: swiftLevel = .debug
+        case PN_LEVEL_CRITICAL, PN_LEVEL_ERROR, PN_LEVEL_WARNING, PN_LEVEL_INFO, PN_LEVEL_DEBUG: swiftLevel = .debug
         default: swiftLevel = .trace
         }
         let subsystemName = pn_logger_subsystem_name(subsystem).map { String(cString: $0) } ?? "proton"
