@@ -1,0 +1,39 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the iotbridge open source project
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+/// Where migrations keep their journal: one protocol, SQLite first (``SQLiteStateStore``).
+public protocol StateStore: Sendable {
+    /// Every entry of a migration, in plan order.
+    func entries(migrationId: String) throws -> [JournalEntry]
+    /// Writes an entry and appends its state change to the event outbox, atomically.
+    func save(_ entry: JournalEntry) throws
+    /// The outbox of a migration, in sequence order.
+    func events(migrationId: String) throws -> [StepEvent]
+    /// A value recorded for a migration (e.g. the plan fingerprint it runs).
+    func metadata(migrationId: String, key: String) throws -> String?
+    /// Records a value for a migration.
+    func setMetadata(migrationId: String, key: String, value: String) throws
+}
+
+/// A state-store failure, with the file it concerns.
+public struct StateStoreError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The store's path.
+    public var path: String
+    /// What failed.
+    public var message: String
+
+    /// Creates an error.
+    public init(path: String, message: String) {
+        self.path = path
+        self.message = message
+    }
+
+    /// A sentence a person can act on.
+    public var description: String {
+        "state store \(self.path): \(self.message) — check that the file is writable and not held by another run"
+    }
+}
