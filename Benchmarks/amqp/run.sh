@@ -5,7 +5,8 @@
 #
 #   Benchmarks/amqp/run.sh [--count N] [--body-size B] [--credit C] [--repeat R]
 #                          [--targets "proton rabbitmq"] [--clients "c-stock c iotbridge"]
-#                          [--no-install] [--no-build]
+#                          [--no-install] [--no-build] [--scratch-path DIR]
+#                          [--iotbridge PATH]
 #
 # Defaults: 200,000 messages, 100-byte bodies, credit 1000, best of 3 runs.
 # For each target and client: SEND N messages into a fresh queue (nobody receiving),
@@ -24,7 +25,9 @@
 #             as messages are settled -- the same work iotbridge does
 #   iotbridge iotbridge amqp send --url amqp://HOST:PORT/ADDRESS --count N --body TEXT
 #             iotbridge amqp receive --url ... --count N --credit C --timeout S
-#             (release build; user guest/guest on RabbitMQ). Skipped with a note
+#             (release build: swift build -c release --product iotbridge, scratch
+#             path .build unless --scratch-path; --iotbridge PATH uses a prebuilt
+#             binary instead; user guest/guest on RabbitMQ). Skipped with a note
 #             when the binary has no `amqp send` yet.
 # Addresses: Proton broker "bench-CLIENT-RUN"; RabbitMQ "/queue/bench-CLIENT-RUN"
 # (URL amqp://127.0.0.1:PORT//queue/... : the address is the path after the first /).
@@ -57,6 +60,8 @@ TARGETS="proton rabbitmq"
 CLIENTS="c-stock c iotbridge"
 INSTALL=1
 BUILD=1
+SCRATCH_PATH=".build"
+IOTBRIDGE_GIVEN=""
 
 IOTBRIDGE=""
 IOTBRIDGE_NOTE=""
@@ -80,6 +85,8 @@ parse_args() {
             --clients) CLIENTS="$2"; shift ;;
             --no-install) INSTALL=0 ;;
             --no-build) BUILD=0 ;;
+            --scratch-path) SCRATCH_PATH="$2"; shift ;;
+            --iotbridge) IOTBRIDGE_GIVEN="$2"; shift ;;
             -h|--help) usage; exit 0 ;;
             *) die "unknown option: $1 (see --help)" ;;
         esac
@@ -105,11 +112,16 @@ prepare_tools() {
 prepare_iotbridge() {
     [[ " $CLIENTS " == *" iotbridge "* ]] || return 0
     section_begin "iotbridge (release)"
-    if (( BUILD == 1 )); then
-        (cd "$REPO_ROOT" && swift build -c release --product iotbridge) \
-            || IOTBRIDGE_NOTE="release build failed"
+    if [[ -n "$IOTBRIDGE_GIVEN" ]]; then
+        IOTBRIDGE="$(cd "$(dirname "$IOTBRIDGE_GIVEN")" && pwd)/$(basename "$IOTBRIDGE_GIVEN")"
+    else
+        if (( BUILD == 1 )); then
+            (cd "$REPO_ROOT" && swift build -c release --scratch-path "$SCRATCH_PATH" --product iotbridge) \
+                || IOTBRIDGE_NOTE="release build failed"
+        fi
+        IOTBRIDGE="$(cd "$REPO_ROOT" && swift build -c release --scratch-path "$SCRATCH_PATH" --show-bin-path)/iotbridge"
     fi
-    IOTBRIDGE="$(cd "$REPO_ROOT" && swift build -c release --show-bin-path)/iotbridge"
+    log "iotbridge: $IOTBRIDGE"
     if [[ -z "$IOTBRIDGE_NOTE" ]]; then
         if [[ ! -x "$IOTBRIDGE" ]]; then
             IOTBRIDGE_NOTE="no release binary"
