@@ -160,7 +160,12 @@ public struct Parser {
             }
             range = range.union(token.range)
         } else if case .identifier(let name) = self.current.kind {
-            // `SELECT a b`: an alias without AS.
+            // `SELECT a b`: an alias without AS. A word like FROM followed by the topic is a misspelt FROM.
+            if let next = self.tokens[safe: self.position + 1], Self.isTopicToken(next.kind),
+                Suggestion.closest(to: name, among: ["FROM"]) != nil
+            {
+                throw self.unexpected("',' or FROM after the SELECT list", keywords: [.from])
+            }
             alias = name
             range = range.union(self.advance().range)
         }
@@ -173,6 +178,13 @@ public struct Parser {
             key = self.source.text.utf8Slice(expression.range) ?? "expr"
         }
         return SelectItem(kind: .expression(expression, key: key), alias: alias, range: range)
+    }
+
+    private static func isTopicToken(_ kind: TokenKind) -> Bool {
+        switch kind {
+        case .quotedIdentifier, .string: true
+        default: false
+        }
     }
 
     // MARK: Expressions

@@ -7,7 +7,7 @@
 
 /// "Did you mean …?": the closest known name to a misspelt one, by edit distance.
 public enum Suggestion {
-    /// The candidate closest to `name` (case-insensitive Levenshtein distance), when it is close enough to be
+    /// The candidate closest to `name` (case-insensitive edit distance), when it is close enough to be
     /// a plausible typo: at most a third of the name's length, and at least 1 edit allowed. A case-only
     /// difference always wins.
     public static func closest(to name: String, among candidates: some Sequence<String>) -> String? {
@@ -30,20 +30,26 @@ public enum Suggestion {
         return "; did you mean '\(match)'?"
     }
 
-    /// The Levenshtein distance between two scalar arrays.
+    /// The optimal-string-alignment distance between two scalar arrays: Levenshtein plus adjacent
+    /// transpositions, so `FORM` is one edit from `FROM`.
     static func distance(_ lhs: [Unicode.Scalar], _ rhs: [Unicode.Scalar]) -> Int {
         if lhs.isEmpty { return rhs.count }
         if rhs.isEmpty { return lhs.count }
-        var previous = Array(0...rhs.count)
-        var current = [Int](repeating: 0, count: rhs.count + 1)
+        let width = rhs.count + 1
+        var table = [Int](repeating: 0, count: (lhs.count + 1) * width)
+        for i in 0...lhs.count { table[i * width] = i }
+        for j in 0...rhs.count { table[j] = j }
         for i in 1...lhs.count {
-            current[0] = i
             for j in 1...rhs.count {
                 let cost = lhs[i - 1] == rhs[j - 1] ? 0 : 1
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+                var best = min(table[(i - 1) * width + j] + 1, table[i * width + j - 1] + 1)
+                best = min(best, table[(i - 1) * width + j - 1] + cost)
+                if i > 1, j > 1, lhs[i - 1] == rhs[j - 2], lhs[i - 2] == rhs[j - 1] {
+                    best = min(best, table[(i - 2) * width + j - 2] + 1)
+                }
+                table[i * width + j] = best
             }
-            swap(&previous, &current)
         }
-        return previous[rhs.count]
+        return table[lhs.count * width + rhs.count]
     }
 }
