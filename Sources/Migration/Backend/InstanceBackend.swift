@@ -37,6 +37,8 @@ public protocol InstanceBackend: Sendable {
 
     /// All old-version rules, with their actions.
     func listRules() async throws -> [OldRule]
+    /// Rule name → ID, cheaper than ``listRules()`` where the backend can list without actions.
+    func ruleIndex() async throws -> [String: String]
     /// Creates a rule (without actions) and returns its ID.
     func createRule(_ rule: OldRule) async throws -> String
     /// The actions of one rule; the error action has `errorAction == true`.
@@ -68,6 +70,10 @@ public protocol InstanceBackend: Sendable {
 
     /// All parsers, with script, data source and destinations.
     func listParsers() async throws -> [Parser]
+    /// Parser name → ID, cheaper than ``listParsers()`` where the backend can list without details.
+    func parserIndex() async throws -> [String: String]
+    /// One parser with script, data source and destinations, or `nil`.
+    func getParser(id: String) async throws -> Parser?
     /// Creates a parser and returns its ID.
     func createParser(name: String, description: String?) async throws -> String
     /// Saves the script draft and publishes it.
@@ -85,6 +91,25 @@ public protocol InstanceBackend: Sendable {
 }
 
 extension InstanceBackend {
+    /// Builds the index from ``listRules()``; keeps the first rule of each name.
+    public func ruleIndex() async throws -> [String: String] {
+        var index: [String: String] = [:]
+        for rule in try await self.listRules() where index[rule.name] == nil { index[rule.name] = rule.id }
+        return index
+    }
+
+    /// Builds the index from ``listParsers()``; keeps the first parser of each name.
+    public func parserIndex() async throws -> [String: String] {
+        var index: [String: String] = [:]
+        for parser in try await self.listParsers() where index[parser.name] == nil { index[parser.name] = parser.id }
+        return index
+    }
+
+    /// Finds the parser in ``listParsers()``.
+    public func getParser(id: String) async throws -> Parser? {
+        try await self.listParsers().first { $0.id == id }
+    }
+
     /// Reads everything forwarding depends on into a snapshot, restricted to some products when given.
     public func exportSnapshot(products: [String]) async throws -> InstanceSnapshot {
         var allProducts = try await self.listProducts()

@@ -276,19 +276,55 @@ public struct OpenAPIBackend: InstanceBackend {
         _ = try await self.client.call("DeleteDestination", ["DestinationId": id])
     }
 
-    public func listParsers() async throws -> [Parser] {
-        let items = try await self.client.paginate("ListParser", pageSize: 100) { JSON.objects($0, "Data", "ParserList") }
-        var parsers: [Parser] = []
+    public func ruleIndex() async throws -> [String: String] {
+        let items = try await self.client.paginate("ListRule", pageSize: 100) { JSON.objects($0, "Data", "RuleInfo") }
+        var index: [String: String] = [:]
         for item in items {
-            guard let id = JSON.string(item["ParserId"]) else { continue }
+            guard let id = JSON.string(item["Id"]), let name = JSON.string(item["Name"]), index[name] == nil else {
+                continue
+            }
+            index[name] = id
+        }
+        return index
+    }
+
+    public func parserIndex() async throws -> [String: String] {
+        var index: [String: String] = [:]
+        for item in try await self.parserSummaries() {
+            guard let id = JSON.string(item["ParserId"]), let name = JSON.string(item["Name"]), index[name] == nil
+            else { continue }
+            index[name] = id
+        }
+        return index
+    }
+
+    private func parserSummaries() async throws -> [[String: Any]] {
+        try await self.client.paginate("ListParser", pageSize: 100) { JSON.objects($0, "Data", "ParserList") }
+    }
+
+    public func getParser(id: String) async throws -> Parser? {
+        try await self.parser(id: id, summary: [:])
+    }
+
+    public func listParsers() async throws -> [Parser] {
+        var parsers: [Parser] = []
+        for item in try await self.parserSummaries() {
+            guard let id = JSON.string(item["ParserId"]), let parser = try await self.parser(id: id, summary: item)
+            else { continue }
+            parsers.append(parser)
+        }
+        return parsers
+    }
+
+    private func parser(id: String, summary item: [String: Any]) async throws -> Parser? {
+        do {
             let detail = JSON.path(try await self.client.call("GetParser", ["ParserId": id]), "Data") as? [String: Any] ?? [:]
             let normal = try await self.client.call("ListParserDestination", ["ParserId": id, "IsFailover": "false"])
             let failover = try await self.client.call("ListParserDestination", ["ParserId": id, "IsFailover": "true"])
-            parsers.append(
-                Parser(
+            return Parser(
                     id: id,
-                    name: JSON.string(item["Name"]) ?? id,
-                    description: JSON.string(item["Description"]).flatMap { $0.isEmpty ? nil : $0 },
+                    name: JSON.string(item["Name"] ?? detail["Name"]) ?? id,
+                    description: JSON.string(item["Description"] ?? detail["Description"]).flatMap { $0.isEmpty ? nil : $0 },
                     dataSourceId: JSON.string(detail["DataSourceId"]).flatMap { $0.isEmpty || $0 == "0" ? nil : $0 },
                     script: JSON.string(detail["Script"]).flatMap { $0.isEmpty ? nil : $0 },
                     scriptDraft: JSON.string(detail["ScriptDraft"]).flatMap { $0.isEmpty ? nil : $0 },
@@ -296,9 +332,9 @@ public struct OpenAPIBackend: InstanceBackend {
                     destinationIds: JSON.objects(normal, "Data", "destinations").compactMap { JSON.string($0["DestinationId"]) },
                     errorDestinationId: JSON.objects(failover, "Data", "destinations").first.flatMap { JSON.string($0["DestinationId"]) }
                 )
-            )
+        } catch let error as MigrationError where error.code == .api && error.message.contains("NotExist") {
+            return nil
         }
-        return parsers
     }
 
     public func createParser(name: String, description: String?) async throws -> String {

@@ -1,0 +1,115 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the iotbridge open source project
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import HTTPClient
+import Logging
+import StateStore
+
+/// Puts config, backends, plan and state store together for the CLI, which has no logic of its own.
+public struct MigrationWorkspace: Sendable {
+    /// The loaded migration.yaml.
+    public let config: MigrationConfig
+    /// Where it was loaded from.
+    public let configPath: String
+    let http: HTTPClient
+    let logger: Logger
+
+    /// Loads migration.yaml.
+    public init(configPath: String, logger: Logger) throws {
+        self.configPath = configPath
+        self.config = try MigrationConfig.load(path: configPath)
+        var http = HTTPClientConfiguration()
+        http.connectTimeoutMilliseconds = self.config.options.connectTimeoutMilliseconds
+        http.requestTimeoutMilliseconds = self.config.options.requestTimeoutMilliseconds
+        self.http = HTTPClient(configuration: http)
+        self.logger = logger
+    }
+
+    /// The side named `source` or `target`.
+    public func side(_ name: String) throws -> InstanceConfig {
+        switch name {
+        case "source": return self.config.source
+        case "target": return self.config.target
+        default: throw MigrationError(.config, "side must be source or target, not \(name)")
+        }
+    }
+
+    /// The backend of one side. A file side that does not exist yet is an empty instance.
+    public func backend(_ side: InstanceConfig) throws -> any InstanceBackend {
+        switch side.kind {
+        case .file:
+            return try FileBackend(path: side.file!, identity: side.identity, createIfMissing: true)
+        case .aliyun, .sim:
+            return try OpenAPIBackend(config: side, options: self.config.options, http: self.http, logger: self.logger)
+        }
+    }
+
+    /// Exports one side.
+    public func export(side name: String) async throws -> InstanceSnapshot {
+        let side = try self.side(name)
+        let products = name == "source" ? self.config.options.products : []
+        return try await self.backend(side).exportSnapshot(products: products)
+    }
+
+    /// Reads both sides and computes the plan.
+    public func plan(now: Date = Date()) async throws -> MigrationPlan {
+        let source = try await self.export(side: "source")
+        let target = try await self.export(side: "target")
+        return MigrationPlanner(options: self.config.options).plan(
+            source: source,
+            target: target,
+            configPath: self.configPath,
+            now: now
+        )
+    }
+
+    /// The default journal of a plan: next to it, `<plan>.journal.sqlite`.
+    public static func defaultStorePath(planPath: String) -> String {
+        planPath + ".journal.sqlite"
+    }
+
+    /// Opens a plan with the workspace its `config:` names (or `configPath`), and its journal.
+    ///
+    /// - Throws: ``MigrationError`` when the plan is invalid or its target is not the config's target.
+    public static func runner(
+        planPath: String,
+        configPath: String?,
+        storePath: String?,
+        logger: Logger
+    ) throws -> (MigrationRunner, MigrationWorkspace) {
+        let plan = try PlanFile.load(path: planPath)
+        guard let path = configPath ?? plan.config else {
+            throw MigrationError(.config, "the plan names no config; pass --config migration.yaml")
+        }
+        let workspace = try MigrationWorkspace(configPath: path, logger: logger)
+        let target = workspace.config.target.identity
+        guard target.kind == plan.target.kind, (target.iotInstanceId ?? "") == (plan.target.iotInstanceId ?? ""),
+            target.regionId == plan.target.regionId
+        else {
+            throw MigrationError(
+                .invalidPlan,
+                "the plan targets \(plan.target) but \(path) targets \(target) — use the config the plan was made from",
+                location: planPath
+            )
+        }
+        let store: any StateStore
+        do {
+            store = try SQLiteStateStore(path: storePath ?? Self.defaultStorePath(planPath: planPath))
+        } catch {
+            throw MigrationError(.journal, "\(error)")
+        }
+        let runner = MigrationRunner(
+            plan: plan,
+            source: try workspace.backend(workspace.config.source),
+            target: try workspace.backend(workspace.config.target),
+            store: store,
+            logger: logger
+        )
+        return (runner, workspace)
+    }
+}

@@ -1,0 +1,389 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the iotbridge open source project
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Logging
+import StateStore
+
+/// One progress report of `migrate run`.
+public struct MigrationProgress: Sendable, Hashable {
+    /// What just happened to the current step.
+    public enum Phase: String, Sendable, Hashable {
+        /// The step started.
+        case started
+        /// The step finished now.
+        case finished
+        /// The step was done before (journal) or already on the target (plan).
+        case skipped
+        /// The step failed.
+        case failed
+    }
+
+    /// Steps finished (done or skipped) so far.
+    public var done: Int
+    /// Steps in the plan.
+    public var total: Int
+    /// The current step's ID.
+    public var stepId: String
+    /// What happened.
+    public var phase: Phase
+    /// Seconds left, estimated from the steps this run executed; `nil` until one finished.
+    public var etaSeconds: Double?
+}
+
+/// What `migrate run` did.
+public struct RunSummary: Sendable, Hashable {
+    /// Steps executed by this run.
+    public var executed = 0
+    /// Steps skipped because the journal had them done.
+    public var resumed = 0
+    /// Steps skipped because the target already held them.
+    public var adopted = 0
+    /// Resources this run created.
+    public var created = 0
+}
+
+/// One row of `migrate status`.
+public struct StepStatus: Sendable, Hashable {
+    /// The step ID.
+    public var stepId: String
+    /// The action.
+    public var action: String
+    /// The journal state (pending when the journal has no entry).
+    public var state: String
+    /// The target ID, when known.
+    public var targetId: String?
+    /// Whether the run created it.
+    public var created: Bool
+    /// Attempts so far.
+    public var attempts: Int
+    /// The last error.
+    public var lastError: String?
+    /// Whether the step is in the plan (journal entries of steps edited out of the plan are listed too).
+    public var inPlan: Bool
+}
+
+/// Runs, inspects, cleans and rolls back one plan against its target, journalling every step in a state store.
+public struct MigrationRunner: Sendable {
+    /// The plan.
+    public let plan: MigrationPlan
+    let target: any InstanceBackend
+    let source: any InstanceBackend
+    let store: any StateStore
+    let logger: Logger
+
+    /// Creates a runner.
+    public init(
+        plan: MigrationPlan,
+        source: any InstanceBackend,
+        target: any InstanceBackend,
+        store: any StateStore,
+        logger: Logger
+    ) {
+        self.plan = plan
+        self.source = source
+        self.target = target
+        self.store = store
+        self.logger = logger
+    }
+
+    private func entries() throws -> [String: JournalEntry] {
+        do {
+            let list = try self.store.entries(migrationId: self.plan.migrationId)
+            return Dictionary(list.map { ($0.stepId, $0) }, uniquingKeysWith: { first, _ in first })
+        } catch {
+            throw MigrationError(.journal, "\(error)")
+        }
+    }
+
+    private func journal(_ entry: JournalEntry?) throws -> StepJournal {
+        guard let entry else { return StepJournal() }
+        guard let state = StepJournal.State(rawValue: entry.state) else {
+            throw MigrationError(.journal, "unknown journal state '\(entry.state)'", step: entry.stepId)
+        }
+        return StepJournal(
+            state: state,
+            targetId: entry.targetId,
+            created: entry.created,
+            attempts: entry.attempts,
+            lastError: entry.lastError
+        )
+    }
+
+    private func save(_ journal: StepJournal, action: StepAction, stepId: String, name: String, ordinal: Int) throws {
+        do {
+            try self.store.save(
+                JournalEntry(
+                    migrationId: self.plan.migrationId,
+                    stepId: stepId,
+                    ordinal: ordinal,
+                    action: action.rawValue,
+                    name: name,
+                    state: journal.state.rawValue,
+                    targetId: journal.targetId,
+                    created: journal.created,
+                    attempts: journal.attempts,
+                    lastError: journal.lastError
+                )
+            )
+        } catch {
+            throw MigrationError(.journal, "\(error)", step: stepId)
+        }
+    }
+
+    /// Symbol → target ID from the journal and from the plan's `existing` marks.
+    private func knownIds(_ entries: [String: JournalEntry]) -> [String: String] {
+        var ids: [String: String] = [:]
+        for step in self.plan.steps {
+            if let existing = step.existing { ids[step.id] = existing }
+            if let entry = entries[step.id], entry.state == StepJournal.State.done.rawValue, let id = entry.targetId {
+                ids[step.id] = id
+            }
+        }
+        return ids
+    }
+
+    /// Executes the plan's steps in order, skipping what the journal has done.
+    ///
+    /// - Parameter force: run even when the source changed since the plan was made.
+    /// - Throws: ``MigrationError``; `.stalePlan` before any step, or the failing step's error after its journal
+    ///   entry was marked failed.
+    public func run(force: Bool = false, progress: @Sendable (MigrationProgress) -> Void = { _ in }) async throws
+        -> RunSummary
+    {
+        let entries = try self.entries()
+        let started = entries.values.contains { $0.state != StepJournal.State.pending.rawValue }
+        if started {
+            // The first run checked the fingerprint; since then the run itself may have changed the source
+            // (stopped rules), so a resume must not compare again.
+            self.logger.info("resuming migration", metadata: ["migration.id": "\(self.plan.migrationId)"])
+        } else {
+            let current = try await self.source.exportSnapshot(products: self.plan.products).fingerprint
+            if current != self.plan.sourceFingerprint {
+                guard force else {
+                    throw MigrationError(
+                        .stalePlan,
+                        "the source changed since the plan was made (plan \(self.plan.sourceFingerprint.prefix(19))…, "
+                            + "source now \(current.prefix(19))…) — run `iotbridge migrate plan` again and review it, "
+                            + "or pass --force to run this plan anyway"
+                    )
+                }
+                self.logger.warning("running a stale plan because of --force")
+            }
+        }
+        var ids = self.knownIds(entries)
+        let executor = StepExecutor(target: self.target, source: self.source)
+        var summary = RunSummary()
+        let clock = ContinuousClock()
+        let begin = clock.now
+        var finished = 0
+        let total = self.plan.steps.count
+        func eta() -> Double? {
+            guard summary.executed > 0 else { return nil }
+            let elapsed = clock.now - begin
+            let perStep = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            return perStep / Double(summary.executed) * Double(total - finished)
+        }
+        for (ordinal, step) in self.plan.steps.enumerated() {
+            var journal = try self.journal(entries[step.id])
+            switch journal.startRun() {
+            case .alreadyDone(let targetId):
+                if let targetId { ids[step.id] = targetId }
+                summary.resumed += 1
+                finished += 1
+                progress(MigrationProgress(done: finished, total: total, stepId: step.id, phase: .skipped, etaSeconds: eta()))
+                continue
+            case .execute(let resuming):
+                progress(MigrationProgress(done: finished, total: total, stepId: step.id, phase: .started, etaSeconds: eta()))
+                // Journal `requested` before the first call: a kill from here on is seen by the next run.
+                try self.save(journal, action: step.action, stepId: step.id, name: step.resourceName, ordinal: ordinal)
+                do {
+                    let result: (targetId: String?, created: Bool)
+                    if let existing = step.existing {
+                        result = (existing, false)
+                        summary.adopted += 1
+                    } else {
+                        result = try await executor.apply(step, ids: ids)
+                        summary.executed += 1
+                    }
+                    // A resumed step that found its resource by name created it in the killed attempt.
+                    let created = result.created || (resuming && step.existing == nil && step.action.createsOnTarget
+                        && journal.attempts > 1)
+                    journal.succeeded(targetId: result.targetId, created: created)
+                    if created { summary.created += 1 }
+                    try self.save(journal, action: step.action, stepId: step.id, name: step.resourceName, ordinal: ordinal)
+                    if let id = result.targetId { ids[step.id] = id }
+                    finished += 1
+                    progress(MigrationProgress(done: finished, total: total, stepId: step.id, phase: .finished, etaSeconds: eta()))
+                } catch {
+                    let failure = (error as? MigrationError ?? MigrationError(.api, "\(error)")).at(step: step.id)
+                    journal.failed(failure.message)
+                    try? self.save(journal, action: step.action, stepId: step.id, name: step.resourceName, ordinal: ordinal)
+                    progress(MigrationProgress(done: finished, total: total, stepId: step.id, phase: .failed, etaSeconds: nil))
+                    throw failure
+                }
+            }
+        }
+        return summary
+    }
+
+    /// The calls `run` would make, one line per step, without calling anything or touching the journal.
+    public func dryRun() throws -> [String] {
+        let entries = try self.entries()
+        return self.plan.steps.map { step in
+            let prefix = "\(step.id): "
+            if let entry = entries[step.id], entry.state == StepJournal.State.done.rawValue {
+                return prefix + "skip — done in the journal (ID \(entry.targetId ?? "-"))"
+            }
+            if let existing = step.existing {
+                return prefix + "skip — already on the target as \(existing)"
+            }
+            return prefix + Self.calls(for: step).joined(separator: ", ")
+        }
+    }
+
+    /// The API calls one step makes when nothing of it exists yet.
+    static func calls(for step: PlanStep) -> [String] {
+        switch step.action {
+        case .createConsumerGroup:
+            return ["CreateConsumerGroup GroupName=\(step.consumerGroup!.name)"]
+        case .createDestination:
+            let spec = step.destination!
+            return ["CreateDestination Name=\(spec.name) Type=\(spec.type) Configuration=\(spec.configuration)"]
+        case .createDataSource:
+            let spec = step.dataSource!
+            return ["CreateParserDataSource Name=\(spec.name)"] + spec.items.map { "CreateDataSourceItem Topic=\($0.topic)" }
+        case .createParser:
+            let spec = step.parser!
+            var calls = ["CreateParser Name=\(spec.name)"]
+            if spec.script != nil { calls += ["SaveScript", "PublishScript"] }
+            if let ds = spec.dataSource { calls.append("AttachParserDataSource DataSourceId=\(ds)") }
+            calls += spec.destinations.map { "AttachDestination DestinationId=\($0)" }
+            if let failover = spec.errorDestination { calls.append("AttachDestination DestinationId=\(failover) IsFailover=true") }
+            if spec.start { calls.append("StartParser") }
+            return calls
+        case .createSubscription:
+            let spec = step.subscription!
+            return [
+                "CreateSubscribeRelation ProductKey=\(spec.productKey) Type=AMQP "
+                    + "ConsumerGroupIds=\(spec.consumerGroups.joined(separator: ",")) "
+                    + spec.flags.map { "\($0.rawValue)=true" }.joined(separator: " ")
+            ]
+        case .createRule:
+            let spec = step.rule!
+            var calls = ["CreateRule Name=\(spec.name) Select=\(spec.select)"]
+            calls += spec.actions.map { "CreateRuleAction Type=\($0.type) Configuration=\($0.configuration)" }
+            if let error = spec.errorAction {
+                calls.append("CreateRuleAction Type=\(error.type) ErrorActionFlag=true Configuration=\(error.configuration)")
+            }
+            if spec.start { calls.append("StartRule") }
+            return calls
+        case .stopSourceRule:
+            return ["StopRule RuleId=\(step.sourceResource!.sourceId) (on the source)"]
+        case .stopSourceParser:
+            return ["StopParser ParserId=\(step.sourceResource!.sourceId) (on the source)"]
+        }
+    }
+
+    /// The state of every step, in plan order, then journal entries of steps no longer in the plan.
+    public func status() throws -> [StepStatus] {
+        let entries = try self.entries()
+        var rows = self.plan.steps.map { step in
+            let entry = entries[step.id]
+            return StepStatus(
+                stepId: step.id,
+                action: step.action.rawValue,
+                state: entry?.state ?? (step.existing != nil ? "existing" : StepJournal.State.pending.rawValue),
+                targetId: entry?.targetId ?? step.existing,
+                created: entry?.created ?? false,
+                attempts: entry?.attempts ?? 0,
+                lastError: entry?.lastError,
+                inPlan: true
+            )
+        }
+        let planned = Set(self.plan.steps.map(\.id))
+        for entry in entries.values.sorted(by: { $0.ordinal < $1.ordinal }) where !planned.contains(entry.stepId) {
+            rows.append(
+                StepStatus(
+                    stepId: entry.stepId,
+                    action: entry.action,
+                    state: entry.state,
+                    targetId: entry.targetId,
+                    created: entry.created,
+                    attempts: entry.attempts,
+                    lastError: entry.lastError,
+                    inPlan: false
+                )
+            )
+        }
+        return rows
+    }
+
+    /// Deletes, in reverse order, exactly what `run` created, as the journal records it. Running it again does
+    /// nothing more.
+    ///
+    /// - Returns: the IDs of the steps whose resources were deleted.
+    @discardableResult
+    public func clean() async throws -> [String] {
+        let entries = try self.entries()
+        let executor = StepExecutor(target: self.target, source: self.source)
+        let planned = Dictionary(self.plan.steps.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var deleted: [String] = []
+        for entry in entries.values.sorted(by: { $0.ordinal > $1.ordinal }) {
+            guard let action = StepAction(rawValue: entry.action), action.createsOnTarget else { continue }
+            var journal = try self.journal(entry)
+            let mayHaveCreated = planned[entry.stepId]?.existing == nil
+            guard case .delete = journal.startClean(mayHaveCreated: mayHaveCreated) else { continue }
+            try self.save(journal, action: action, stepId: entry.stepId, name: entry.name, ordinal: entry.ordinal)
+            do {
+                try await executor.delete(action: action, name: entry.name)
+            } catch {
+                throw (error as? MigrationError ?? MigrationError(.api, "\(error)")).at(step: entry.stepId)
+            }
+            journal.cleaned()
+            try self.save(journal, action: action, stepId: entry.stepId, name: entry.name, ordinal: entry.ordinal)
+            deleted.append(entry.stepId)
+        }
+        return deleted
+    }
+
+    /// Cleans, then starts again on the source every rule and parser the run stopped there.
+    ///
+    /// - Returns: the deleted step IDs and the restarted step IDs.
+    public func rollback() async throws -> (deleted: [String], restarted: [String]) {
+        let deleted = try await self.clean()
+        let entries = try self.entries()
+        let executor = StepExecutor(target: self.target, source: self.source)
+        var restarted: [String] = []
+        for entry in entries.values.sorted(by: { $0.ordinal > $1.ordinal }) {
+            guard let action = StepAction(rawValue: entry.action), !action.createsOnTarget,
+                let sourceId = entry.targetId ?? self.plan.steps.first(where: { $0.id == entry.stepId })?.sourceResource?.sourceId
+            else { continue }
+            var journal = try self.journal(entry)
+            guard journal.startRestore() == .restart else { continue }
+            try self.save(journal, action: action, stepId: entry.stepId, name: entry.name, ordinal: entry.ordinal)
+            do {
+                try await executor.restart((action, sourceId))
+            } catch {
+                throw (error as? MigrationError ?? MigrationError(.api, "\(error)")).at(step: entry.stepId)
+            }
+            journal.restored()
+            try self.save(journal, action: action, stepId: entry.stepId, name: entry.name, ordinal: entry.ordinal)
+            restarted.append(entry.stepId)
+        }
+        return (deleted, restarted)
+    }
+
+    /// Compares the target (and, for stop steps, the source) with the plan.
+    public func verify() async throws -> VerifyReport {
+        let entries = try self.entries()
+        let ids = self.knownIds(entries)
+        let target = try await self.target.exportSnapshot(products: [])
+        let needsSource = self.plan.steps.contains { !$0.action.createsOnTarget }
+        let source = needsSource ? try await self.source.exportSnapshot(products: self.plan.products) : nil
+        return VerifyReport.compare(plan: self.plan, target: target, source: source, ids: ids, entries: entries)
+    }
+}
