@@ -56,6 +56,25 @@ public struct MigrationWorkspace: Sendable {
         return try await self.backend(side).exportSnapshot(products: products)
     }
 
+    /// Plans an import: the export file's content into one side, as a migration from the file.
+    ///
+    /// - Returns: a runner whose journal sits next to the export file.
+    public func importRunner(file: String, side name: String) async throws -> MigrationRunner {
+        let fileBackend = try FileBackend(path: file)
+        let target = try self.backend(try self.side(name))
+        let plan = MigrationPlanner(options: self.config.options).plan(
+            source: try await fileBackend.exportSnapshot(products: []),
+            target: try await target.exportSnapshot(products: [])
+        )
+        return MigrationRunner(
+            plan: plan,
+            source: fileBackend,
+            target: target,
+            store: try Self.store(planPath: file + ".import", storePath: nil),
+            logger: self.logger
+        )
+    }
+
     /// Reads both sides and computes the plan.
     public func plan(now: Date = Date()) async throws -> MigrationPlan {
         let source = try await self.export(side: "source")
@@ -71,6 +90,15 @@ public struct MigrationWorkspace: Sendable {
     /// The default journal of a plan: next to it, `<plan>.journal.sqlite`.
     public static func defaultStorePath(planPath: String) -> String {
         planPath + ".journal.sqlite"
+    }
+
+    /// Opens a plan's journal: `<plan>.journal.sqlite` unless a path is given.
+    public static func store(planPath: String, storePath: String?) throws -> any StateStore {
+        do {
+            return try SQLiteStateStore(path: storePath ?? Self.defaultStorePath(planPath: planPath))
+        } catch {
+            throw MigrationError(.journal, "\(error)")
+        }
     }
 
     /// Opens a plan with the workspace its `config:` names (or `configPath`), and its journal.
@@ -97,12 +125,7 @@ public struct MigrationWorkspace: Sendable {
                 location: planPath
             )
         }
-        let store: any StateStore
-        do {
-            store = try SQLiteStateStore(path: storePath ?? Self.defaultStorePath(planPath: planPath))
-        } catch {
-            throw MigrationError(.journal, "\(error)")
-        }
+        let store = try Self.store(planPath: planPath, storePath: storePath)
         let runner = MigrationRunner(
             plan: plan,
             source: try workspace.backend(workspace.config.source),

@@ -6,11 +6,236 @@
 //===----------------------------------------------------------------------===//
 
 import ArgumentParser
+import Foundation
+import Migration
 
 /// `iotbridge migrate`: Plan, run, verify and clean a migration between instances.
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
-        abstract: "Plan, run, verify and clean a migration between instances."
+        abstract: "Plan, run, verify and clean a migration between instances.",
+        discussion: """
+            Moves consumer groups, subscriptions (MNS and HTTP/2 translated to AMQP) and forwarding rules \
+            from the source instance of migration.yaml to its target, once, even if killed halfway.
+
+              export IOT_SOURCE_SECRET=… IOT_TARGET_SECRET=…
+              iotbridge migrate plan --config migration.yaml --out plan.yaml     # review plan.yaml
+              iotbridge migrate run --plan plan.yaml                             # kill it, run it again
+              iotbridge migrate status --plan plan.yaml
+              iotbridge migrate verify --plan plan.yaml                          # exit 1 on any difference
+              iotbridge migrate clean --plan plan.yaml                           # or: rollback
+
+            The journal (SQLite) sits next to the plan as plan.yaml.journal.sqlite unless --state says \
+            otherwise. Errors exit 2 with one line naming the step or the file and line.
+            """,
+        subcommands: [Plan.self, Run.self, Status.self, Verify.self, Clean.self, Rollback.self]
     )
+
+    /// Options shared by the commands that act on a plan.
+    struct PlanOptions: ParsableArguments {
+        @Option(help: "The plan file `migrate plan` wrote.")
+        var plan: String
+
+        @Option(help: "The migration.yaml to use instead of the one the plan names.")
+        var config: String?
+
+        @Option(help: "The journal (SQLite). Default: <plan>.journal.sqlite.")
+        var state: String?
+    }
+
+    /// `iotbridge migrate plan`.
+    struct Plan: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Read both instances and write the ordered steps of the migration.",
+            discussion: """
+                The plan is YAML for review and editing: consumer groups to recreate (old ID → symbol → new ID \
+                once run), subscriptions to create (MNS/HTTP2 translated, with what changes for consumers), \
+                rules, destinations, data sources and parsers with their consumer-group and destination \
+                references rewritten as ${cg:NAME} / ${dest:NAME}, findings for what the target cannot carry, \
+                and a fingerprint of the source. What already exists on the target in the same form is marked \
+                `existing` and skipped.
+
+                Example: iotbridge migrate plan --config migration.yaml --out plan.yaml
+                """
+        )
+
+        @Option(help: "The migration.yaml naming source, target and options.")
+        var config: String
+
+        @Option(help: "The plan file to write.")
+        var out: String = "plan.yaml"
+
+        func run() async throws {
+            try await MigrationCLI.run {
+                let workspace = try MigrationWorkspace(configPath: self.config, logger: MigrationCLI.logger())
+                let plan = try await workspace.plan()
+                try PlanFile.write(plan, to: self.out)
+                let existing = plan.steps.filter { $0.existing != nil }.count
+                print("wrote \(self.out): migration \(plan.migrationId), \(plan.steps.count) steps (\(existing) already on the target)")
+                for finding in plan.findings {
+                    print("finding: \(finding.resource): \(finding.issue) → \(finding.replacement)")
+                }
+                for impact in plan.consumerImpact {
+                    print("consumer impact: \(impact)")
+                }
+            }
+        }
+    }
+
+    /// `iotbridge migrate run`.
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Execute a plan's steps in order, journalling each one; resumable.",
+            discussion: """
+                Each step is journalled `requested` before its first call and `done` with the target's ID after \
+                its last. Run it again after a kill: done steps are skipped, an interrupted step looks its \
+                resource up by name and completes it, nothing is created twice. A plan whose source changed \
+                since planning is refused unless --force. Progress goes to stderr: a bar on a terminal, one \
+                line per step otherwise.
+
+                Example: iotbridge migrate run --plan plan.yaml
+                """
+        )
+
+        @OptionGroup var options: PlanOptions
+
+        @Flag(help: "Run even though the source changed since the plan was made.")
+        var force = false
+
+        @Flag(help: "Print the calls each step would make; change nothing, not even the journal.")
+        var dryRun = false
+
+        func run() async throws {
+            try await MigrationCLI.run {
+                let (runner, _) = try MigrationWorkspace.runner(
+                    planPath: self.options.plan,
+                    configPath: self.options.config,
+                    storePath: self.options.state,
+                    logger: MigrationCLI.logger()
+                )
+                if self.dryRun {
+                    for line in try runner.dryRun() { print(line) }
+                    return
+                }
+                let renderer = ProgressRenderer()
+                let summary = try await runner.run(force: self.force) { renderer.render($0) }
+                print(
+                    "migration \(runner.plan.migrationId): \(summary.executed) steps executed, \(summary.resumed) "
+                        + "already done, \(summary.adopted) already on the target, \(summary.created) resources created"
+                )
+            }
+        }
+    }
+
+    /// `iotbridge migrate status`.
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a table of the plan's steps and their journal states.",
+            discussion: """
+                Needs no credentials: reads the plan and the journal only. States: pending, requested \
+                (interrupted), done, failed (with the last error), cleaning, cleaned, restoring, restored; \
+                `existing` marks steps the plan found on the target.
+
+                Example: iotbridge migrate status --plan plan.yaml
+                """
+        )
+
+        @OptionGroup var options: PlanOptions
+
+        func run() async throws {
+            try await MigrationCLI.run {
+                let plan = try PlanFile.load(path: self.options.plan)
+                let store = try MigrationWorkspace.store(planPath: self.options.plan, storePath: self.options.state)
+                print(MigrationRunner.renderStatus(try MigrationRunner.status(plan: plan, store: store)))
+            }
+        }
+    }
+
+    /// `iotbridge migrate verify`.
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Compare the target with the plan: validated, mismatched or missing per resource.",
+            discussion: """
+                Reads the target (and, for stopped source rules, the source) and compares every planned \
+                resource in form, with references resolved through the journal's IDs. Exits 1 when anything \
+                is mismatched or missing.
+
+                Example: iotbridge migrate verify --plan plan.yaml
+                """
+        )
+
+        @OptionGroup var options: PlanOptions
+
+        func run() async throws {
+            try await MigrationCLI.run {
+                let (runner, _) = try MigrationWorkspace.runner(
+                    planPath: self.options.plan,
+                    configPath: self.options.config,
+                    storePath: self.options.state,
+                    logger: MigrationCLI.logger()
+                )
+                let report = try await runner.verify()
+                print(report.description)
+                if !report.isClean { throw ExitCode(1) }
+            }
+        }
+    }
+
+    /// `iotbridge migrate clean`.
+    struct Clean: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete exactly what run created, in reverse order, as the journal records it.",
+            discussion: """
+                Resources the plan found on the target, or that run adopted, are kept. Running clean twice \
+                deletes nothing more. Rules and parsers are stopped before they are deleted.
+
+                Example: iotbridge migrate clean --plan plan.yaml
+                """
+        )
+
+        @OptionGroup var options: PlanOptions
+
+        func run() async throws {
+            try await MigrationCLI.run {
+                let (runner, _) = try MigrationWorkspace.runner(
+                    planPath: self.options.plan,
+                    configPath: self.options.config,
+                    storePath: self.options.state,
+                    logger: MigrationCLI.logger()
+                )
+                let deleted = try await runner.clean()
+                for step in deleted { print("deleted \(step)") }
+                print("clean: \(deleted.count) resources deleted")
+            }
+        }
+    }
+
+    /// `iotbridge migrate rollback`.
+    struct Rollback: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Clean, then restart on the source the rules and parsers the run stopped there.",
+            discussion: """
+                Use it to return to the state before `run` when the plan had options.stopSourceRules set.
+
+                Example: iotbridge migrate rollback --plan plan.yaml
+                """
+        )
+
+        @OptionGroup var options: PlanOptions
+
+        func run() async throws {
+            try await MigrationCLI.run {
+                let (runner, _) = try MigrationWorkspace.runner(
+                    planPath: self.options.plan,
+                    configPath: self.options.config,
+                    storePath: self.options.state,
+                    logger: MigrationCLI.logger()
+                )
+                let (deleted, restarted) = try await runner.rollback()
+                for step in deleted { print("deleted \(step)") }
+                for step in restarted { print("restarted \(step) on the source") }
+                print("rollback: \(deleted.count) resources deleted, \(restarted.count) source rules restarted")
+            }
+        }
+    }
 }

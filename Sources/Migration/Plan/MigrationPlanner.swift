@@ -428,14 +428,29 @@ struct PlanningState {
                 )
                 actions.append(RuleActionSpec(type: type, configuration: configuration))
             }
-            let errorAction = rule.errorAction.map { action in
-                let (type, configuration) = self.retarget(
-                    type: action.type,
-                    configuration: action.configuration,
-                    productKey: product,
-                    resource: "\(symbol) error action"
-                )
-                return RuleActionSpec(type: type, configuration: configuration)
+            var errorAction: RuleActionSpec?
+            if let action = rule.errorAction {
+                let replacedType = action.type == "MNS" && self.target.identity.isEnterprise ? "AMQP" : action.type
+                if action.type == "MNS", replacedType == "AMQP", actions.contains(where: { $0.type == "AMQP" }) {
+                    // The platform refuses an error action of the same type as a normal action.
+                    self.findings.append(
+                        PlanFinding(
+                            resource: "\(symbol) error action",
+                            issue: "forwards to MNS, which the Enterprise Edition target does not carry, and AMQP "
+                                + "is already a normal action of the rule",
+                            replacement: "the error action is dropped: failed forwards are retried (1 s, 3 s, 10 s) "
+                                + "and then discarded; add an error action of another type in the plan if needed"
+                        )
+                    )
+                } else {
+                    let (type, configuration) = self.retarget(
+                        type: action.type,
+                        configuration: action.configuration,
+                        productKey: product,
+                        resource: "\(symbol) error action"
+                    )
+                    errorAction = RuleActionSpec(type: type, configuration: configuration)
+                }
             }
             if let errorAction, actions.contains(where: { $0.type == errorAction.type }) {
                 self.findings.append(

@@ -74,13 +74,13 @@ public enum SubscriptionTranslation {
     public static func consumerImpact(from type: SubscriptionType, productKey: String, groupName: String) -> String {
         switch type {
         case .mns:
-            let fields = Self.mnsEnvelope.map { "\($0.legacy) → \($0.amqp)" }.joined(separator: "; ")
+            let fields = Self.mnsEnvelope.map { "\($0.legacy) -> \($0.amqp)" }.joined(separator: "; ")
             return "\(productKey): MNS queue aliyun-iot-\(productKey) is replaced by AMQP consumer group \(groupName). "
                 + "Consumers stop popping and deleting MNS messages and instead connect over AMQP 1.0 (TLS, port "
                 + "5671, SASL PLAIN aksign login with consumerGroupId of \(groupName)) and accept each message within "
                 + "30 s. The JSON envelope is gone: \(fields)."
         case .http2:
-            let fields = Self.http2Message.map { "\($0.legacy) → \($0.amqp)" }.joined(separator: "; ")
+            let fields = Self.http2Message.map { "\($0.legacy) -> \($0.amqp)" }.joined(separator: "; ")
             return "\(productKey): the HTTP/2 SDK subscription is replaced by AMQP consumer group \(groupName). "
                 + "Consumers switch from iot-client-message to an AMQP 1.0 client (TLS, port 5671, aksign login) and "
                 + "accept each message instead of returning CommitSuccess. Fields: \(fields)."

@@ -217,7 +217,8 @@ public struct MigrationRunner: Sendable {
                     try self.save(journal, action: step.action, stepId: step.id, name: step.resourceName, ordinal: ordinal)
                     if let id = result.targetId { ids[step.id] = id }
                     finished += 1
-                    progress(MigrationProgress(done: finished, total: total, stepId: step.id, phase: .finished, etaSeconds: eta()))
+                    let phase: MigrationProgress.Phase = step.existing == nil ? .finished : .skipped
+                    progress(MigrationProgress(done: finished, total: total, stepId: step.id, phase: phase, etaSeconds: eta()))
                 } catch {
                     let failure = (error as? MigrationError ?? MigrationError(.api, "\(error)")).at(step: step.id)
                     journal.failed(failure.message)
@@ -290,8 +291,21 @@ public struct MigrationRunner: Sendable {
 
     /// The state of every step, in plan order, then journal entries of steps no longer in the plan.
     public func status() throws -> [StepStatus] {
-        let entries = try self.entries()
-        var rows = self.plan.steps.map { step in
+        try Self.status(plan: self.plan, store: self.store)
+    }
+
+    /// ``status()`` without backends: reads only the plan and the journal, so it needs no credentials.
+    public static func status(plan: MigrationPlan, store: any StateStore) throws -> [StepStatus] {
+        let entries: [String: JournalEntry]
+        do {
+            entries = Dictionary(
+                try store.entries(migrationId: plan.migrationId).map { ($0.stepId, $0) },
+                uniquingKeysWith: { first, _ in first }
+            )
+        } catch {
+            throw MigrationError(.journal, "\(error)")
+        }
+        var rows = plan.steps.map { step in
             let entry = entries[step.id]
             return StepStatus(
                 stepId: step.id,
@@ -304,7 +318,7 @@ public struct MigrationRunner: Sendable {
                 inPlan: true
             )
         }
-        let planned = Set(self.plan.steps.map(\.id))
+        let planned = Set(plan.steps.map(\.id))
         for entry in entries.values.sorted(by: { $0.ordinal < $1.ordinal }) where !planned.contains(entry.stepId) {
             rows.append(
                 StepStatus(
@@ -320,6 +334,27 @@ public struct MigrationRunner: Sendable {
             )
         }
         return rows
+    }
+
+    /// `status` rows as a table a person can read.
+    public static func renderStatus(_ rows: [StepStatus]) -> String {
+        let width = max(8, rows.map(\.stepId.count).max() ?? 8)
+        func pad(_ text: String, _ length: Int) -> String {
+            text.count >= length ? text + " " : text + String(repeating: " ", count: length - text.count)
+        }
+        var text = pad("STEP", width + 2) + pad("ACTION", 21) + pad("STATE", 11) + pad("TARGET ID", 28) + "TRIES\n"
+        var counts: [String: Int] = [:]
+        for row in rows {
+            counts[row.state, default: 0] += 1
+            text += pad(row.stepId, width + 2) + pad(row.action, 21) + pad(row.state, 11)
+            text += pad(row.targetId ?? "-", 28) + "\(row.attempts)"
+            if row.created { text += "  created" }
+            if !row.inPlan { text += "  (not in the plan any more)" }
+            if let error = row.lastError { text += "\n    last error: \(error)" }
+            text += "\n"
+        }
+        text += counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+        return text
     }
 
     /// Deletes, in reverse order, exactly what `run` created, as the journal records it. Running it again does
