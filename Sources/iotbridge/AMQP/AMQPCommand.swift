@@ -19,6 +19,6 @@ struct AMQPCommand: AsyncParsableCommand {
               iotbridge amqp receive --url amqp://127.0.0.1:5672/queue/demo --count 10
               iotbridge amqp send --url amqp://guest:guest@127.0.0.1:5672/queue/demo --count 10 --body hello
             """,
-        subcommands: [AMQPReceiveCommand.self, AMQPSendCommand.self]
+        subcommands: [AMQPReceiveCommand.self, AMQPSendCommand.self, AMQPBrokerCommand.self, AMQPDemoCommand.self]
     )
 }
