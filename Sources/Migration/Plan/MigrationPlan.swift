@@ -239,4 +239,12 @@ public struct ConsumerGroupMapping: Codable, Sendable, Hashable {
     public var symbol: String
     /// The name on the target.
     public var targetName: String
+
+    /// Creates a mapping.
+    public init(sourceId: String, sourceName: String, symbol: String, targetName: String) {
+        self.sourceId = sourceId
+        self.sourceName = sourceName
+        self.symbol = symbol
+        self.targetName = targetName
+    }
 }

@@ -81,7 +81,7 @@ public struct MigrationRunner: Sendable {
         source: any InstanceBackend,
         target: any InstanceBackend,
         store: any StateStore,
-        logger: Logger
+        logger: Logger = Logger(label: "iotbridge.migration")
     ) {
         self.plan = plan
         self.source = source

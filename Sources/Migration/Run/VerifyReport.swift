@@ -90,6 +90,16 @@ public struct VerifyReport: Sendable, Hashable, CustomStringConvertible {
                 }
             }
         }
+        // A resource in its planned form still breaks when what it references is gone.
+        let missing = Set(lines.filter { $0.verdict == .missing }.map(\.stepId))
+        for (index, step) in plan.steps.enumerated() where lines[index].verdict == .validated {
+            let encoded = (try? JSONEncoder().encode(step)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            let references = ReferenceRewriter.references(in: encoded.replacingOccurrences(of: "\\/", with: "/"))
+            if let gone = references.first(where: { missing.contains($0) }) {
+                lines[index].verdict = .mismatched
+                lines[index].detail = "references ${\(gone)}, which is missing on the target"
+            }
+        }
         return VerifyReport(lines: lines)
     }
 
