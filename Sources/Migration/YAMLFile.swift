@@ -19,7 +19,9 @@ enum YAMLFile {
             return try YAMLDecoder().decode(type, from: text)
         } catch let error as DecodingError {
             let (path, reason) = Self.describe(error)
-            let line = Self.line(of: path, in: text)
+            // Syntax errors come wrapped in dataCorrupted; Yams puts "line:column: error" in their text.
+            let syntaxLine = reason.firstMatch(of: /(\d+):\d+: error/).flatMap { Int($0.output.1) }
+            let line = syntaxLine ?? Self.line(of: path, in: text)
             let location = line.map { "\(file):\($0)" } ?? file
             let where_ = path.isEmpty ? "" : " at \(path.map(\.stringValue).joined(separator: "."))"
             throw MigrationError(.yaml, "\(reason)\(where_) — fix the file and retry", location: location)

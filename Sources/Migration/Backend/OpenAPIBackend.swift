@@ -17,8 +17,8 @@ public struct OpenAPIBackend: InstanceBackend {
     public init(
         config: InstanceConfig,
         options: MigrationOptions,
-        http: HTTPClient,
-        logger: Logger,
+        http: HTTPClient = HTTPClient(),
+        logger: Logger = Logger(label: "iotbridge.migration"),
         environment: [String: String]? = nil
     ) throws {
         guard let endpoint = config.resolvedEndpoint, let keyId = config.accessKeyId,
