@@ -15,8 +15,9 @@ public struct AMQPConnectionConfiguration: Sendable {
     public var tls: TLS
     /// The container id sent in the Open frame. Default: `iotbridge-` plus a random suffix.
     public var containerID: String
-    /// The idle timeout we announce in the Open frame; Proton sends heartbeats so the peer's timeout never
-    /// expires. The IoT platform requires 30–300 s. Default: 60 s.
+    /// The `idle-time-out` we announce in the Open frame: the peer must send a frame at least this often.
+    /// Proton sends heartbeats so the peer's own timeout never expires, and drops the connection when nothing
+    /// arrived for twice this value. The IoT platform requires 30–300 s. Default: 60 s.
     public var idleTimeout: Duration
     /// How long one connection attempt (TCP, TLS, SASL, Open) may take. Default: 15 s.
     public var connectTimeout: Duration

@@ -99,4 +99,12 @@ import Testing
         #expect(redacted.contains("<redacted>"))
         #expect(redacted.contains("hostname"))
     }
+
+    @Test func redactsPasswordsWithSeparatorsAndUnknownShapes() {
+        let commas = #"sasl-init(mechanism=:PLAIN, initial-response=b"\x00u\x00a,b]c)d")"#
+        #expect(!ProtonLogging.redacted(commas).contains("b]c"))
+        #expect(!ProtonLogging.redacted(commas).contains("c)d"))
+        let odd = "sasl-init(initial-response=whatever secret)"
+        #expect(!ProtonLogging.redacted(odd).contains("secret"))
+    }
 }

@@ -184,7 +184,8 @@ final class ClientConnectionDriver: ConnectionDriver {
             // PLAIN over plain TCP is the caller's explicit choice (amqp://); over TLS it is encrypted anyway.
             pn_sasl_set_allow_insecure_mechs(sasl, true)
         }
-        pn_transport_set_idle_timeout(transport, pn_millis_t(ReconnectPolicy.seconds(configuration.idleTimeout) * 1000))
+        // Proton announces half its local timeout in the Open frame, so twice the configured value goes in.
+        pn_transport_set_idle_timeout(transport, pn_millis_t(ReconnectPolicy.seconds(configuration.idleTimeout) * 2000))
         if configuration.endpoint.useTLS {
             do throws(AMQPError) {
                 try self.configureTLS(transport)

@@ -115,7 +115,8 @@ final class ListenerDriver {
     private func accept() {
         guard let listener = self.listener, let connection = pn_connection(), let transport = pn_transport() else { return }
         pn_transport_set_server(transport)  // Proton: before pn_sasl()
-        pn_transport_set_idle_timeout(transport, pn_millis_t(ReconnectPolicy.seconds(self.configuration.idleTimeout) * 1000))
+        // Proton announces half its local timeout in the Open frame, so twice the configured value goes in.
+        pn_transport_set_idle_timeout(transport, pn_millis_t(ReconnectPolicy.seconds(self.configuration.idleTimeout) * 2000))
         self.sasl.install(on: transport, encrypted: self.sslDomain != nil)
         if let domain = self.sslDomain {
             pn_ssl_init(pn_ssl(transport), domain, nil)

@@ -54,11 +54,15 @@ enum ProtonLogging {
         logger.log(level: swiftLevel, "\(self.redacted(message))", metadata: ["proton.subsystem": "\(subsystemName)"])
     }
 
-    /// Removes SASL PLAIN credentials from a frame trace (`sasl-init(... initial-response=b"\x00user\x00pass")`).
+    /// Removes SASL PLAIN credentials from a frame trace (`sasl-init(... initial-response=b"\\x00user\\x00pass")`).
+    /// Proton quotes binary as `b"…"` with every `"` and `\\` hex-escaped, so the value ends at the next quote;
+    /// anything it cannot recognise is redacted to the end of the line.
     static func redacted(_ message: String) -> String {
         guard let range = message.range(of: "initial-response=") else { return message }
         let rest = message[range.upperBound...]
-        let end = rest.firstIndex(where: { $0 == ")" || $0 == "," }) ?? rest.endIndex
-        return String(message[..<range.upperBound]) + "<redacted>" + String(rest[end...])
+        guard rest.hasPrefix("b\""), let close = rest.dropFirst(2).firstIndex(of: "\"") else {
+            return String(message[..<range.upperBound]) + "<redacted>"
+        }
+        return String(message[..<range.upperBound]) + "<redacted>" + String(rest[rest.index(after: close)...])
     }
 }
