@@ -94,7 +94,6 @@ import Testing
             return
         }
     }
-    }
 }
 
 /// Proton's frame traces must never carry SASL credentials into a log.
