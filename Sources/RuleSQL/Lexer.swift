@@ -176,12 +176,14 @@ public struct Lexer {
         }
     }
 
-    static func isIdentifierStart(_ byte: UInt8) -> Bool {
+    /// `true` for a byte that may start a name: a letter, `_`, `$`, or any non-ASCII byte.
+    public static func isIdentifierStart(_ byte: UInt8) -> Bool {
         (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
             || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "$") || byte >= 0x80
     }
 
-    static func isIdentifierContinue(_ byte: UInt8) -> Bool {
+    /// `true` for a byte that may continue a name: a name-start byte or a digit.
+    public static func isIdentifierContinue(_ byte: UInt8) -> Bool {
         Self.isIdentifierStart(byte) || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
     }
 

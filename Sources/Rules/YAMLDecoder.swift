@@ -1,0 +1,143 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the iotbridge open source project
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import RuleSQL
+import Yams
+
+/// Reads a composed YAML tree with positions, collecting a diagnostic for every problem instead of
+/// stopping at the first, so `rules lint` can show them all.
+struct YAMLDecoder {
+    let source: SourceText
+    private(set) var diagnostics: [Diagnostic] = []
+
+    init(source: SourceText) {
+        self.source = source
+    }
+
+    /// The location of a node (its first character).
+    func location(of node: Node?) -> SourceLocation {
+        guard let mark = node?.mark else { return SourceLocation(line: 1, column: 1, offset: 0) }
+        return self.location(line: mark.line, column: mark.column)
+    }
+
+    func location(line: Int, column: Int) -> SourceLocation {
+        let lineStart = line - 1 < self.source.lineStarts.count ? self.source.lineStarts[line - 1] : 0
+        let prefix = String(self.source.line(line).unicodeScalars.prefix(column - 1))
+        return SourceLocation(line: line, column: prefix.count + 1, offset: lineStart + prefix.utf8.count)
+    }
+
+    mutating func error(_ message: String, at node: Node?, length: Int = 1) {
+        self.report(message, at: self.location(of: node), length: length, severity: .error)
+    }
+
+    mutating func warning(_ message: String, at node: Node?) {
+        self.report(message, at: self.location(of: node), length: 1, severity: .warning)
+    }
+
+    mutating func report(_ message: String, at location: SourceLocation, length: Int, severity: Diagnostic.Severity) {
+        self.diagnostics.append(
+            Diagnostic(
+                code: .ruleFile,
+                severity: severity,
+                message: message,
+                file: self.source.file,
+                location: location,
+                sourceLine: self.source.line(location.line),
+                length: length
+            )
+        )
+    }
+
+    mutating func append(_ diagnostic: Diagnostic) {
+        self.diagnostics.append(diagnostic)
+    }
+
+    /// A mapping's entries by key, reporting non-string keys and keys not in `known` (with a suggestion).
+    mutating func fields(_ node: Node?, _ what: String, known: [String]) -> Fields? {
+        guard let node else { return nil }
+        guard case .mapping(let mapping) = node else {
+            self.error("\(what) must be a mapping of keys to values, found \(Self.describe(node))", at: node)
+            return nil
+        }
+        var fields = Fields(node: node)
+        for (key, value) in mapping {
+            guard case .scalar(let scalar) = key else {
+                self.error("keys of \(what) must be names", at: key)
+                continue
+            }
+            if !known.isEmpty, !known.contains(scalar.string) {
+                self.error(
+                    "unknown key '\(scalar.string)' in \(what)" + Suggestion.didYouMean(scalar.string, among: known)
+                        + " (known keys: \(known.joined(separator: ", ")))",
+                    at: key,
+                    length: scalar.string.count
+                )
+                continue
+            }
+            fields.entries.append((scalar.string, key, value))
+        }
+        return fields
+    }
+
+    /// A required or optional string.
+    mutating func string(_ fields: Fields, _ key: String, required: Bool = true) -> String? {
+        guard let value = fields[key] else {
+            if required { self.error("missing required key '\(key)'", at: fields.node) }
+            return nil
+        }
+        guard case .scalar(let scalar) = value, value.tag.description != Tag.Name.null.rawValue || !scalar.string.isEmpty
+        else {
+            self.error("'\(key)' must be a text value, found \(Self.describe(value))", at: value)
+            return nil
+        }
+        if required, scalar.string.isEmpty {
+            self.error("'\(key)' must not be empty", at: value)
+            return nil
+        }
+        return scalar.string
+    }
+
+    /// A required integer.
+    mutating func integer(_ node: Node, _ what: String) -> Int? {
+        guard case .scalar(let scalar) = node, let value = Int(scalar.string) else {
+            self.error("\(what) must be an integer, found \(Self.describe(node))", at: node)
+            return nil
+        }
+        return value
+    }
+
+    static func describe(_ node: Node) -> String {
+        switch node {
+        case .scalar(let scalar): "'\(scalar.string.count > 30 ? String(scalar.string.prefix(27)) + "..." : scalar.string)'"
+        case .mapping: "a mapping"
+        case .sequence: "a list"
+        case .alias: "an alias"
+        }
+    }
+}
+
+/// The entries of a YAML mapping, with their key nodes for positions.
+struct Fields {
+    let node: Node
+    var entries: [(key: String, keyNode: Node, value: Node)] = []
+
+    init(node: Node) {
+        self.node = node
+    }
+
+    subscript(key: String) -> Node? {
+        self.entries.first { $0.key == key }?.value
+    }
+
+    func has(_ key: String) -> Bool {
+        self.entries.contains { $0.key == key }
+    }
+
+    func keyNode(_ key: String) -> Node? {
+        self.entries.first { $0.key == key }?.keyNode
+    }
+}
