@@ -5,8 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-import Dispatch
 internal import CCurl
+import Dispatch
 
 /// An HTTP/1.1 client over libcurl's easy interface: the only code in iotbridge that calls `curl_*`.
 ///

@@ -67,7 +67,12 @@ public enum OpenAPISignature {
         let rest = days.remainder
         return String(
             format: "%04d-%02d-%02dT%02d:%02d:%02dZ",
-            year, month, day, Int(rest / 3600), Int(rest % 3600 / 60), Int(rest % 60)
+            year,
+            month,
+            day,
+            Int(rest / 3600),
+            Int(rest % 3600 / 60),
+            Int(rest % 60)
         )
     }
 

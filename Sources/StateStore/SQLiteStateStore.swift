@@ -100,7 +100,9 @@ public final class SQLiteStateStore: StateStore, Sendable {
                 if previous?.state != stamped.state {
                     try db.execute(
                         sql: "INSERT INTO stepEvent (migrationId, stepId, state, targetId, at) VALUES (?, ?, ?, ?, ?)",
-                        arguments: [stamped.migrationId, stamped.stepId, stamped.state, stamped.targetId, stamped.updatedAt]
+                        arguments: [
+                            stamped.migrationId, stamped.stepId, stamped.state, stamped.targetId, stamped.updatedAt,
+                        ]
                     )
                 }
             }

@@ -71,7 +71,9 @@ struct MigrateCommand: AsyncParsableCommand {
                 let plan = try await workspace.plan()
                 try PlanFile.write(plan, to: self.out)
                 let existing = plan.steps.filter { $0.existing != nil }.count
-                print("wrote \(self.out): migration \(plan.migrationId), \(plan.steps.count) steps (\(existing) already on the target)")
+                print(
+                    "wrote \(self.out): migration \(plan.migrationId), \(plan.steps.count) steps (\(existing) already on the target)"
+                )
                 for finding in plan.findings {
                     print("finding: \(finding.resource): \(finding.issue) → \(finding.replacement)")
                 }

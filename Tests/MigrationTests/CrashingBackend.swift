@@ -105,7 +105,11 @@ final class CrashingBackend: InstanceBackend, @unchecked Sendable {
     }
     func attachDestination(parserId: String, destinationId: String, isFailover: Bool) async throws {
         try await self.mutate {
-            try await self.inner.attachDestination(parserId: parserId, destinationId: destinationId, isFailover: isFailover)
+            try await self.inner.attachDestination(
+                parserId: parserId,
+                destinationId: destinationId,
+                isFailover: isFailover
+            )
         }
     }
     func startParser(id: String) async throws { try await self.mutate { try await self.inner.startParser(id: id) } }

@@ -31,30 +31,36 @@ struct MigrateCLITests {
                 atPath: Support.fixture("source-legacy.yaml"),
                 toPath: self.folder.appendingPathComponent("source.yaml").path
             )
-            try await self.server.seed(instance: MigrateCLITests.enterprise, try await loadFixture("target-enterprise.yaml"))
+            try await self.server.seed(
+                instance: MigrateCLITests.enterprise,
+                try await loadFixture("target-enterprise.yaml")
+            )
             try """
-                # migration.yaml for the CLI tests
-                source:
-                  kind: file
-                  file: source.yaml
-                target:
-                  kind: sim
-                  regionId: cn-shanghai
-                  iotInstanceId: \(MigrateCLITests.enterprise)
-                  endpoint: \(self.server.endpoint)
-                  accessKeyId: testid
-                  accessKeySecret: ${IOT_TARGET_SECRET}
-                options:
-                  stopSourceRules: \(stopSourceRules)
-                  requestTimeoutMilliseconds: 5000
-                  retry: {maxAttempts: 3, initialBackoffMilliseconds: 20, maxBackoffMilliseconds: 100}
-                """.write(to: self.folder.appendingPathComponent("migration.yaml"), atomically: true, encoding: .utf8)
+            # migration.yaml for the CLI tests
+            source:
+              kind: file
+              file: source.yaml
+            target:
+              kind: sim
+              regionId: cn-shanghai
+              iotInstanceId: \(MigrateCLITests.enterprise)
+              endpoint: \(self.server.endpoint)
+              accessKeyId: testid
+              accessKeySecret: ${IOT_TARGET_SECRET}
+            options:
+              stopSourceRules: \(stopSourceRules)
+              requestTimeoutMilliseconds: 5000
+              retry: {maxAttempts: 3, initialBackoffMilliseconds: 20, maxBackoffMilliseconds: 100}
+            """.write(to: self.folder.appendingPathComponent("migration.yaml"), atomically: true, encoding: .utf8)
         }
 
         func path(_ name: String) -> String { self.folder.appendingPathComponent(name).path }
 
         /// Starts `iotbridge` in the workspace folder.
-        func start(_ arguments: [String], secret: String = "testsecret") throws -> (Process, OutputCollector, OutputCollector) {
+        func start(
+            _ arguments: [String],
+            secret: String = "testsecret"
+        ) throws -> (Process, OutputCollector, OutputCollector) {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: Support.binary!)
             process.arguments = arguments
@@ -103,7 +109,9 @@ struct MigrateCLITests {
         let exported = try FileBackend(path: workspace.path("target-export.yaml"))
         #expect(try await exported.listConsumerGroups().count == 2)
 
-        (rc, out, err) = try await workspace.run(["migrate", "plan", "--config", "migration.yaml", "--out", "plan.yaml"])
+        (rc, out, err) = try await workspace.run([
+            "migrate", "plan", "--config", "migration.yaml", "--out", "plan.yaml",
+        ])
         #expect(rc == 0, "\(err)")
         #expect(out.contains("17 steps (2 already on the target)"))
         #expect(out.contains("consumer impact: a1Prod00002: MNS queue aliyun-iot-a1Prod00002"))
@@ -168,7 +176,9 @@ struct MigrateCLITests {
         process.waitUntilExit()
         var (rc, status, _) = try await workspace.run(["migrate", "status", "--plan", "plan.yaml"])
         #expect(status.contains("dest:dest_amqp"))
-        #expect(status.range(of: #"dest:dest_amqp\s+createDestination\s+requested"#, options: .regularExpression) != nil)
+        #expect(
+            status.range(of: #"dest:dest_amqp\s+createDestination\s+requested"#, options: .regularExpression) != nil
+        )
 
         // 2. Inside a step: temp_alarm's second action is applied, but the answer never reaches the CLI.
         try await workspace.server.faults(#"{"stall": {"action": "CreateRuleAction", "after": 4, "mode": "after"}}"#)
@@ -266,7 +276,9 @@ struct MigrateCLITests {
         let config = try String(contentsOfFile: fresh.path("migration.yaml"), encoding: .utf8)
         try config.replacingOccurrences(of: fresh.server.endpoint, with: "http://127.0.0.1:9")
             .write(toFile: fresh.path("migration.yaml"), atomically: true, encoding: .utf8)
-        (rc, _, err) = try await fresh.run(["instance", "export", "--config", "migration.yaml", "--side", "target", "--out", "t.yaml"])
+        (rc, _, err) = try await fresh.run([
+            "instance", "export", "--config", "migration.yaml", "--side", "target", "--out", "t.yaml",
+        ])
         #expect(rc == 2)
         #expect(err.contains("cannot reach http://127.0.0.1:9"))
     }
@@ -276,7 +288,9 @@ struct MigrateCLITests {
         _ = try await workspace.run(["migrate", "plan", "--config", "migration.yaml", "--out", "plan.yaml"])
         var (rc, out, err) = try await workspace.run(["migrate", "run", "--plan", "plan.yaml"])
         #expect(rc == 0, "\(err)")
-        #expect(try await FileBackend(path: workspace.path("source.yaml")).listRules().allSatisfy { $0.status == .stopped })
+        #expect(
+            try await FileBackend(path: workspace.path("source.yaml")).listRules().allSatisfy { $0.status == .stopped }
+        )
         (rc, out, _) = try await workspace.run(["migrate", "rollback", "--plan", "plan.yaml"])
         #expect(rc == 0)
         #expect(out.contains("3 source rules restarted"))

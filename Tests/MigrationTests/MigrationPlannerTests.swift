@@ -26,7 +26,8 @@ import Testing
         let plan = try await self.makePlan()
         let kinds = plan.steps.map(\.action)
         let order: [StepAction] = [
-            .createConsumerGroup, .createDestination, .createDataSource, .createParser, .createSubscription, .createRule,
+            .createConsumerGroup, .createDestination, .createDataSource, .createParser, .createSubscription,
+            .createRule,
         ]
         #expect(kinds == kinds.sorted { order.firstIndex(of: $0)! < order.firstIndex(of: $1)! })
         #expect(Set(plan.steps.map(\.id)).count == plan.steps.count)
@@ -110,7 +111,9 @@ import Testing
 
     @Test func legacyTargetKeepsMNSActions() async throws {
         let source = try await loadFixture("source-legacy.yaml")
-        let target = InstanceSnapshot(identity: InstanceIdentity(kind: "file", regionId: "cn-shanghai", iotInstanceId: ""))
+        let target = InstanceSnapshot(
+            identity: InstanceIdentity(kind: "file", regionId: "cn-shanghai", iotInstanceId: "")
+        )
         let plan = MigrationPlanner(options: MigrationOptions()).plan(source: source, target: target)
         #expect(plan.steps.first { $0.id == "dest:dest_mns" }?.destination?.type == "MNS")
         #expect(plan.steps.first { $0.id == "rule:temp_alarm" }?.rule?.errorAction?.type == "MNS")
@@ -143,7 +146,11 @@ import Testing
         var options = MigrationOptions()
         options.stopSourceRules = true
         let plan = try await self.makePlan(options: options)
-        #expect(plan.steps.filter { $0.action == .stopSourceRule }.map(\.id) == ["stop-rule:status_watch", "stop-rule:temp_alarm"])
+        #expect(
+            plan.steps.filter { $0.action == .stopSourceRule }.map(\.id) == [
+                "stop-rule:status_watch", "stop-rule:temp_alarm",
+            ]
+        )
         #expect(plan.steps.last?.id == "stop-parser:parser_hot")
     }
 
@@ -158,7 +165,10 @@ import Testing
             identity: InstanceIdentity(kind: "file", regionId: "cn-shanghai", iotInstanceId: ""),
             createIfMissing: true
         )
-        let first = MigrationPlanner(options: options).plan(source: source, target: try await target.exportSnapshot(products: []))
+        let first = MigrationPlanner(options: options).plan(
+            source: source,
+            target: try await target.exportSnapshot(products: [])
+        )
         let runner = MigrationRunner(
             plan: first,
             source: try FileBackend(path: Support.fixture("source-legacy.yaml")),
@@ -166,7 +176,10 @@ import Testing
             store: try SQLiteStateStore(path: folder.appendingPathComponent("journal.sqlite").path)
         )
         _ = try await runner.run()
-        let second = MigrationPlanner(options: options).plan(source: source, target: try await target.exportSnapshot(products: []))
+        let second = MigrationPlanner(options: options).plan(
+            source: source,
+            target: try await target.exportSnapshot(products: [])
+        )
         let notSkipped = second.steps.filter { $0.existing == nil }.map(\.id)
         #expect(notSkipped.isEmpty, "steps planned again: \(notSkipped)")
         #expect(second.findings.filter { $0.issue.contains("another form") }.isEmpty)

@@ -117,7 +117,10 @@ import Testing
             #expect(statuses.contains { $0.state == "failed" }, "crash \(crashAt): the journal must show the failure")
             _ = try await setup.runner().run()
             let state = try await setup.targetState()
-            #expect(Support.duplicates(state).isEmpty, "crash \(crashAt) \(mode): duplicates \(Support.duplicates(state))")
+            #expect(
+                Support.duplicates(state).isEmpty,
+                "crash \(crashAt) \(mode): duplicates \(Support.duplicates(state))"
+            )
             #expect(Support.normalized(state) == expected, "crash at mutation \(crashAt) (\(mode))")
             #expect(try await setup.runner().verify().isClean)
         }
@@ -135,7 +138,8 @@ import Testing
             case .createDataSource: mutations += 1 + (step.dataSource?.items.count ?? 0)
             case .createParser:
                 let spec = step.parser!
-                mutations += 2 + (spec.dataSource == nil ? 0 : 1) + spec.destinations.count
+                mutations +=
+                    2 + (spec.dataSource == nil ? 0 : 1) + spec.destinations.count
                     + (spec.errorDestination == nil ? 0 : 1) + (spec.start ? 1 : 0)
             default: mutations += 1
             }

@@ -23,7 +23,11 @@ import Testing
         maxAttempts: Int = 4
     ) throws -> OpenAPIBackend {
         var options = MigrationOptions()
-        options.retry = RetryPolicy(maxAttempts: maxAttempts, initialBackoffMilliseconds: 10, maxBackoffMilliseconds: 50)
+        options.retry = RetryPolicy(
+            maxAttempts: maxAttempts,
+            initialBackoffMilliseconds: 10,
+            maxBackoffMilliseconds: 50
+        )
         let side = InstanceConfig(
             kind: .sim,
             regionId: "cn-shanghai",
@@ -114,7 +118,9 @@ import Testing
     @Test func listsArePaginated() async throws {
         let server = try await OpenAPITestServer()
         let groups = (0..<1_205).map { ConsumerGroup(id: "G\($0)", name: "group_\($0)") }
-        let rules = (0..<230).map { OldRule(id: "\(10_000 + $0)", name: "rule_\($0)", topic: "/pk/+/user/x", select: "*") }
+        let rules = (0..<230).map {
+            OldRule(id: "\(10_000 + $0)", name: "rule_\($0)", topic: "/pk/+/user/x", select: "*")
+        }
         try await server.seed(
             instance: Self.enterprise,
             InstanceSnapshot(identity: InstanceIdentity(kind: "sim"), consumerGroups: groups, rules: rules)

@@ -43,7 +43,9 @@ import Testing
         let plan = try PlanFile.load(path: path.path)
         #expect(plan.steps.count > 10)
         #expect(text.hasPrefix("# iotbridge migration plan."))
-        #expect(plan.steps.first { $0.id == "parser:parser_hot" }?.parser?.script?.contains("${dest:dest_amqp}") == true)
+        #expect(
+            plan.steps.first { $0.id == "parser:parser_hot" }?.parser?.script?.contains("${dest:dest_amqp}") == true
+        )
     }
 
     @Test func referenceToALaterStepIsRefusedWithStepAndLine() async throws {
@@ -111,14 +113,14 @@ import Testing
         let folder = try Support.temporaryFolder()
         let path = folder.appendingPathComponent("migration.yaml").path
         try """
-            source: {kind: file, file: s.yaml}
-            target:
-              kind: aliyun
-              regionId: cn-shanghai
-              iotInstanceId: iot-1
-              accessKeyId: LTAIexample
-              accessKeySecret: s3cr3t-value
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+        source: {kind: file, file: s.yaml}
+        target:
+          kind: aliyun
+          regionId: cn-shanghai
+          iotInstanceId: iot-1
+          accessKeyId: LTAIexample
+          accessKeySecret: s3cr3t-value
+        """.write(toFile: path, atomically: true, encoding: .utf8)
         do {
             _ = try MigrationConfig.load(path: path)
             Issue.record("a literal secret was accepted")
@@ -144,19 +146,19 @@ import Testing
         let folder = try Support.temporaryFolder()
         let path = folder.appendingPathComponent("migration.yaml").path
         try """
-            source: {kind: file}
-            target: {kind: sim, endpoint: "http://127.0.0.1:1", accessKeyId: a, accessKeySecret: "${X}"}
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+        source: {kind: file}
+        target: {kind: sim, endpoint: "http://127.0.0.1:1", accessKeyId: a, accessKeySecret: "${X}"}
+        """.write(toFile: path, atomically: true, encoding: .utf8)
         #expect {
             try MigrationConfig.load(path: path)
         } throws: { error in
             "\(error)".contains("source.file is required")
         }
         try """
-            source: {kind: file, file: s.yaml}
-            target: {kind: sim, endpoint: "http://127.0.0.1:1", accessKeyId: a, accessKeySecret: "${X}"}
-            options: {consumerGroupNaming: "{name}_ent", retry: {maxAttempts: 2}}
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+        source: {kind: file, file: s.yaml}
+        target: {kind: sim, endpoint: "http://127.0.0.1:1", accessKeyId: a, accessKeySecret: "${X}"}
+        options: {consumerGroupNaming: "{name}_ent", retry: {maxAttempts: 2}}
+        """.write(toFile: path, atomically: true, encoding: .utf8)
         let config = try MigrationConfig.load(path: path)
         #expect(config.source.file == folder.appendingPathComponent("s.yaml").path)
         #expect(config.options.retry.maxAttempts == 2)

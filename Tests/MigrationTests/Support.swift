@@ -41,7 +41,9 @@ enum Support {
         candidates.append(runner.appendingPathComponent("iotbridge"))
         candidates.append(runner.deletingLastPathComponent().appendingPathComponent("iotbridge"))
         for scratch in [".build-migration", ".build"] {
-            candidates.append(Self.packageRoot.appendingPathComponent(scratch).appendingPathComponent("debug/iotbridge"))
+            candidates.append(
+                Self.packageRoot.appendingPathComponent(scratch).appendingPathComponent("debug/iotbridge")
+            )
         }
         return candidates.map(\.path).first { FileManager.default.isExecutableFile(atPath: $0) }
     }()
@@ -91,7 +93,8 @@ enum Support {
 
     /// Names that occur more than once per resource kind: what "created twice" looks like.
     static func duplicates(_ snapshot: InstanceSnapshot) -> [String] {
-        let names = snapshot.consumerGroups.map { "cg:\($0.name)" } + snapshot.rules.map { "rule:\($0.name)" }
+        let names =
+            snapshot.consumerGroups.map { "cg:\($0.name)" } + snapshot.rules.map { "rule:\($0.name)" }
             + snapshot.parsers.map { "parser:\($0.name)" } + snapshot.destinations.map { "dest:\($0.name)" }
             + snapshot.dataSources.map { "ds:\($0.name)" }
         return Dictionary(grouping: names, by: { $0 }).filter { $0.value.count > 1 }.keys.sorted()

@@ -87,9 +87,11 @@ public actor FileBackend: InstanceBackend {
     }
 
     public func updateSubscribeRelation(_ relation: SubscribeRelation) async throws {
-        guard let index = self.snapshot.subscriptions.firstIndex(where: {
-            $0.productKey == relation.productKey && $0.type == relation.type
-        }) else {
+        guard
+            let index = self.snapshot.subscriptions.firstIndex(where: {
+                $0.productKey == relation.productKey && $0.type == relation.type
+            })
+        else {
             throw MigrationError(.notFound, "no \(relation.type.rawValue) relation of \(relation.productKey)")
         }
         self.snapshot.subscriptions[index] = relation

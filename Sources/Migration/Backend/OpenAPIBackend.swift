@@ -73,8 +73,13 @@ public struct OpenAPIBackend: InstanceBackend {
     public func querySubscribeRelation(productKey: String, type: SubscriptionType) async throws -> SubscribeRelation? {
         let response: [String: Any]
         do {
-            response = try await self.client.call("QuerySubscribeRelation", ["ProductKey": productKey, "Type": type.rawValue])
-        } catch let error as MigrationError where error.code == .api && (error.message.contains("NotExist") || error.message.contains("NotFound")) {
+            response = try await self.client.call(
+                "QuerySubscribeRelation",
+                ["ProductKey": productKey, "Type": type.rawValue]
+            )
+        } catch let error as MigrationError
+            where error.code == .api && (error.message.contains("NotExist") || error.message.contains("NotFound"))
+        {
             return nil
         }
         guard JSON.string(response["ProductKey"]) != nil || response["ConsumerGroupIds"] != nil else { return nil }
@@ -121,7 +126,10 @@ public struct OpenAPIBackend: InstanceBackend {
         for var item in items {
             guard let id = JSON.string(item["Id"]) else { continue }
             // ListRule may leave out the SQL; GetRule has every field (reference §6.3).
-            if item["Select"] == nil, let info = JSON.path(try await self.client.call("GetRule", ["RuleId": id]), "RuleInfo") as? [String: Any] {
+            if item["Select"] == nil,
+                let info = JSON.path(try await self.client.call("GetRule", ["RuleId": id]), "RuleInfo")
+                    as? [String: Any]
+            {
                 item = info
             }
             var rule = OldRule(
@@ -263,7 +271,9 @@ public struct OpenAPIBackend: InstanceBackend {
     }
 
     public func createDestination(_ destination: Destination) async throws -> String {
-        var parameters = ["Name": destination.name, "Type": destination.type, "Configuration": destination.configuration]
+        var parameters = [
+            "Name": destination.name, "Type": destination.type, "Configuration": destination.configuration,
+        ]
         parameters["Description"] = destination.description
         let response = try await self.client.call("CreateDestination", parameters)
         guard let id = JSON.string(JSON.path(response, "Destination", "DestinationId")) else {
@@ -318,20 +328,27 @@ public struct OpenAPIBackend: InstanceBackend {
 
     private func parser(id: String, summary item: [String: Any]) async throws -> Parser? {
         do {
-            let detail = JSON.path(try await self.client.call("GetParser", ["ParserId": id]), "Data") as? [String: Any] ?? [:]
+            let detail =
+                JSON.path(try await self.client.call("GetParser", ["ParserId": id]), "Data") as? [String: Any] ?? [:]
             let normal = try await self.client.call("ListParserDestination", ["ParserId": id, "IsFailover": "false"])
             let failover = try await self.client.call("ListParserDestination", ["ParserId": id, "IsFailover": "true"])
             return Parser(
-                    id: id,
-                    name: JSON.string(item["Name"] ?? detail["Name"]) ?? id,
-                    description: JSON.string(item["Description"] ?? detail["Description"]).flatMap { $0.isEmpty ? nil : $0 },
-                    dataSourceId: JSON.string(detail["DataSourceId"]).flatMap { $0.isEmpty || $0 == "0" ? nil : $0 },
-                    script: JSON.string(detail["Script"]).flatMap { $0.isEmpty ? nil : $0 },
-                    scriptDraft: JSON.string(detail["ScriptDraft"]).flatMap { $0.isEmpty ? nil : $0 },
-                    status: JSON.string(detail["Status"] ?? item["Status"]) == "RUNNING" ? .running : .stopped,
-                    destinationIds: JSON.objects(normal, "Data", "destinations").compactMap { JSON.string($0["DestinationId"]) },
-                    errorDestinationId: JSON.objects(failover, "Data", "destinations").first.flatMap { JSON.string($0["DestinationId"]) }
-                )
+                id: id,
+                name: JSON.string(item["Name"] ?? detail["Name"]) ?? id,
+                description: JSON.string(item["Description"] ?? detail["Description"]).flatMap {
+                    $0.isEmpty ? nil : $0
+                },
+                dataSourceId: JSON.string(detail["DataSourceId"]).flatMap { $0.isEmpty || $0 == "0" ? nil : $0 },
+                script: JSON.string(detail["Script"]).flatMap { $0.isEmpty ? nil : $0 },
+                scriptDraft: JSON.string(detail["ScriptDraft"]).flatMap { $0.isEmpty ? nil : $0 },
+                status: JSON.string(detail["Status"] ?? item["Status"]) == "RUNNING" ? .running : .stopped,
+                destinationIds: JSON.objects(normal, "Data", "destinations").compactMap {
+                    JSON.string($0["DestinationId"])
+                },
+                errorDestinationId: JSON.objects(failover, "Data", "destinations").first.flatMap {
+                    JSON.string($0["DestinationId"])
+                }
+            )
         } catch let error as MigrationError where error.code == .api && error.message.contains("NotExist") {
             return nil
         }
@@ -370,5 +387,7 @@ public struct OpenAPIBackend: InstanceBackend {
 
     public func stopParser(id: String) async throws { _ = try await self.client.call("StopParser", ["ParserId": id]) }
 
-    public func deleteParser(id: String) async throws { _ = try await self.client.call("DeleteParser", ["ParserId": id]) }
+    public func deleteParser(id: String) async throws {
+        _ = try await self.client.call("DeleteParser", ["ParserId": id])
+    }
 }

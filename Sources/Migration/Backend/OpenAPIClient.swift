@@ -52,7 +52,12 @@ struct OpenAPIClient: Sendable {
     }
 
     /// The signed form body of one call.
-    func signedBody(action: String, parameters: [String: String], now: Date = Date(), nonce: String = UUID().uuidString)
+    func signedBody(
+        action: String,
+        parameters: [String: String],
+        now: Date = Date(),
+        nonce: String = UUID().uuidString
+    )
         -> String
     {
         var all = parameters
@@ -82,7 +87,10 @@ struct OpenAPIClient: Sendable {
             let request = HTTPRequest(
                 method: "POST",
                 url: self.endpoint,
-                headers: [HTTPHeader("Content-Type", "application/x-www-form-urlencoded"), HTTPHeader("Accept", "application/json")],
+                headers: [
+                    HTTPHeader("Content-Type", "application/x-www-form-urlencoded"),
+                    HTTPHeader("Accept", "application/json"),
+                ],
                 body: Array(body.utf8)
             )
             let outcome: Outcome
@@ -108,7 +116,9 @@ struct OpenAPIClient: Sendable {
                 let wait = self.retry.backoff(afterAttempt: attempt)
                 self.logger.info(
                     "retrying OpenAPI call",
-                    metadata: ["openapi.action": "\(action)", "openapi.attempt": "\(attempt)", "reason": "\(error.message)"]
+                    metadata: [
+                        "openapi.action": "\(action)", "openapi.attempt": "\(attempt)", "reason": "\(error.message)",
+                    ]
                 )
                 try await Task.sleep(for: wait)
             }
@@ -139,7 +149,10 @@ struct OpenAPIClient: Sendable {
         }
         if code.hasPrefix("Throttling") || response.status == 429 || code == "ServiceUnavailable" {
             return .retryable(
-                MigrationError(.throttled, "\(action) was throttled (\(code.isEmpty ? "HTTP \(response.status)" : code))")
+                MigrationError(
+                    .throttled,
+                    "\(action) was throttled (\(code.isEmpty ? "HTTP \(response.status)" : code))"
+                )
             )
         }
         if response.status >= 500 {

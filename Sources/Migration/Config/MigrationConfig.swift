@@ -207,18 +207,23 @@ public struct MigrationOptions: Codable, Sendable, Hashable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = MigrationOptions()
-        self.consumerGroupNaming = try c.decodeIfPresent(String.self, forKey: .consumerGroupNaming)
+        self.consumerGroupNaming =
+            try c.decodeIfPresent(String.self, forKey: .consumerGroupNaming)
             ?? d.consumerGroupNaming
-        self.translationConsumerGroup = try c.decodeIfPresent(String.self, forKey: .translationConsumerGroup)
+        self.translationConsumerGroup =
+            try c.decodeIfPresent(String.self, forKey: .translationConsumerGroup)
             ?? d.translationConsumerGroup
         self.products = try c.decodeIfPresent([String].self, forKey: .products) ?? d.products
         self.stopSourceRules = try c.decodeIfPresent(Bool.self, forKey: .stopSourceRules) ?? d.stopSourceRules
-        self.startMigratedRules = try c.decodeIfPresent(Bool.self, forKey: .startMigratedRules)
+        self.startMigratedRules =
+            try c.decodeIfPresent(Bool.self, forKey: .startMigratedRules)
             ?? d.startMigratedRules
         self.retry = try c.decodeIfPresent(RetryPolicy.self, forKey: .retry) ?? d.retry
-        self.connectTimeoutMilliseconds = try c.decodeIfPresent(Int.self, forKey: .connectTimeoutMilliseconds)
+        self.connectTimeoutMilliseconds =
+            try c.decodeIfPresent(Int.self, forKey: .connectTimeoutMilliseconds)
             ?? d.connectTimeoutMilliseconds
-        self.requestTimeoutMilliseconds = try c.decodeIfPresent(Int.self, forKey: .requestTimeoutMilliseconds)
+        self.requestTimeoutMilliseconds =
+            try c.decodeIfPresent(Int.self, forKey: .requestTimeoutMilliseconds)
             ?? d.requestTimeoutMilliseconds
     }
 

@@ -87,7 +87,8 @@ public struct InstanceSnapshot: Codable, Sendable, Hashable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.format = try c.decodeIfPresent(String.self, forKey: .format) ?? Self.currentFormat
-        self.identity = try c.decodeIfPresent(InstanceIdentity.self, forKey: .identity) ?? InstanceIdentity(kind: "file")
+        self.identity =
+            try c.decodeIfPresent(InstanceIdentity.self, forKey: .identity) ?? InstanceIdentity(kind: "file")
         self.products = try c.decodeIfPresent([String].self, forKey: .products) ?? []
         self.consumerGroups = try c.decodeIfPresent([ConsumerGroup].self, forKey: .consumerGroups) ?? []
         self.subscriptions = try c.decodeIfPresent([SubscribeRelation].self, forKey: .subscriptions) ?? []

@@ -27,7 +27,11 @@ public struct MigrationPlanner: Sendable {
         configPath: String? = nil,
         now: Date = Date()
     ) -> MigrationPlan {
-        var state = PlanningState(options: self.options, source: fullSource.restricted(to: self.options.products), target: target)
+        var state = PlanningState(
+            options: self.options,
+            source: fullSource.restricted(to: self.options.products),
+            target: target
+        )
         state.planConsumerGroups()
         state.planDestinations()
         state.planDataSources()
@@ -36,7 +40,8 @@ public struct MigrationPlanner: Sendable {
         state.planRules()
         state.planSourceStops()
         let fingerprint = state.source.fingerprint
-        let steps = state.groupSteps + state.destinationSteps + state.dataSourceSteps + state.parserSteps
+        let steps =
+            state.groupSteps + state.destinationSteps + state.dataSourceSteps + state.parserSteps
             + state.subscriptionSteps + state.ruleSteps + state.stopSteps
         let stamp = OpenAPITimestamp.compact(now)
         return MigrationPlan(
@@ -144,7 +149,8 @@ struct PlanningState {
             }
             var name =
                 group.name == "DEFAULT_GROUP"
-                ? "DEFAULT_GROUP" : self.options.consumerGroupNaming.replacingOccurrences(of: "{name}", with: group.name)
+                ? "DEFAULT_GROUP"
+                : self.options.consumerGroupNaming.replacingOccurrences(of: "{name}", with: group.name)
             if !ConsumerGroup.isValidName(name) {
                 let fixed = self.sanitizedGroupName(name)
                 self.findings.append(
@@ -363,13 +369,18 @@ struct PlanningState {
                     translated.append(relation.type)
                     let name = self.groupSteps.first { $0.id == group }?.consumerGroup?.name ?? group
                     self.impact.append(
-                        SubscriptionTranslation.consumerImpact(from: relation.type, productKey: productKey, groupName: name)
+                        SubscriptionTranslation.consumerImpact(
+                            from: relation.type,
+                            productKey: productKey,
+                            groupName: name
+                        )
                     )
                     if self.target.identity.isEnterprise || relation.type == .http2 {
                         self.findings.append(
                             PlanFinding(
                                 resource: "sub:\(productKey)",
-                                issue: "\(relation.type.rawValue) server-side subscription is not available on the target",
+                                issue:
+                                    "\(relation.type.rawValue) server-side subscription is not available on the target",
                                 replacement: "AMQP subscription on consumer group \(name) with the same flags"
                             )
                         )
@@ -377,7 +388,8 @@ struct PlanningState {
                 }
             }
             // Keep what the target already delivers to: completing a relation must not cut off its consumers.
-            if let existing = self.target.subscriptions.first(where: { $0.productKey == productKey && $0.type == .amqp }) {
+            if let existing = self.target.subscriptions.first(where: { $0.productKey == productKey && $0.type == .amqp }
+            ) {
                 flags.formUnion(existing.flags)
                 for id in existing.consumerGroupIds {
                     let known = groups.contains { (try? ReferenceRewriter.resolve($0, ids: self.knownIds)) == id }
@@ -395,7 +407,8 @@ struct PlanningState {
             )
             step.translatedFrom = translated.isEmpty ? nil : translated
             if !translated.isEmpty {
-                step.note = "translated from \(translated.map(\.rawValue).joined(separator: " and ")) to AMQP; "
+                step.note =
+                    "translated from \(translated.map(\.rawValue).joined(separator: " and ")) to AMQP; "
                     + "see consumerImpact"
             }
             self.settle(&step, kind: "subscription")
@@ -486,7 +499,8 @@ struct PlanningState {
         guard self.options.stopSourceRules else { return }
         let planned = Set(self.ruleSteps.map(\.id))
         for rule in self.source.rules.sorted(by: { $0.name < $1.name }) where rule.status == .running {
-            guard planned.contains("rule:\(rule.name)"), !self.stopSteps.contains(where: { $0.id == "stop-rule:\(rule.name)" })
+            guard planned.contains("rule:\(rule.name)"),
+                !self.stopSteps.contains(where: { $0.id == "stop-rule:\(rule.name)" })
             else { continue }
             var step = PlanStep(id: "stop-rule:\(rule.name)", action: .stopSourceRule)
             step.sourceResource = SourceResourceSpec(sourceId: rule.id, name: rule.name)

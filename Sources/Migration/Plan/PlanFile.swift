@@ -58,7 +58,10 @@ public enum PlanFile {
                 throw fail(index, "step ID '\(step.id)' is empty or used twice; every step needs its own ID")
             }
             guard step.id.hasPrefix(step.action.prefix + ":") else {
-                throw fail(index, "step ID '\(step.id)' must start with '\(step.action.prefix):' for \(step.action.rawValue)")
+                throw fail(
+                    index,
+                    "step ID '\(step.id)' must start with '\(step.action.prefix):' for \(step.action.rawValue)"
+                )
             }
             let payloads: [(StepAction, Bool)] = [
                 (.createConsumerGroup, step.consumerGroup != nil),
@@ -117,7 +120,9 @@ public enum PlanFile {
             }
         }
         if let rule = step.rule {
-            guard !rule.name.isEmpty, rule.name.count <= 30 else { throw fail(index, "rule name must be 1–30 characters") }
+            guard !rule.name.isEmpty, rule.name.count <= 30 else {
+                throw fail(index, "rule name must be 1–30 characters")
+            }
             guard !rule.select.trimmingCharacters(in: .whitespaces).isEmpty else {
                 throw fail(index, "rule \(rule.name) has an empty select")
             }
@@ -131,7 +136,9 @@ public enum PlanFile {
         }
         if let parser = step.parser {
             guard !parser.name.isEmpty else { throw fail(index, "parser name is empty") }
-            guard parser.destinations.count <= 10 else { throw fail(index, "parser \(parser.name) has more than 10 destinations") }
+            guard parser.destinations.count <= 10 else {
+                throw fail(index, "parser \(parser.name) has more than 10 destinations")
+            }
         }
         if let destination = step.destination {
             guard !destination.type.isEmpty, !destination.name.isEmpty else {

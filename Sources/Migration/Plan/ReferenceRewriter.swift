@@ -14,7 +14,10 @@ public enum ReferenceRewriter {
     public static func canonicalJSON(_ text: String) -> String {
         guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]),
             object is [String: Any] || object is [Any],
-            let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+            let data = try? JSONSerialization.data(
+                withJSONObject: object,
+                options: [.sortedKeys, .withoutEscapingSlashes]
+            )
         else { return text }
         return String(decoding: data, as: UTF8.self)
     }
@@ -31,7 +34,9 @@ public enum ReferenceRewriter {
         else { return (Self.canonicalJSON(configuration), nil) }
         guard let symbol = symbols[groupId] else { return (Self.canonicalJSON(configuration), groupId) }
         object["groupId"] = "${\(symbol)}"
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        let data =
+            (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+            ?? Data()
         return (String(decoding: data, as: UTF8.self), nil)
     }
 
@@ -39,7 +44,10 @@ public enum ReferenceRewriter {
     /// `writeIotTopic(1002, …)`) with their symbols.
     ///
     /// - Returns: the rewritten script, and the IDs that had no symbol.
-    public static func rewriteDestinations(inScript script: String, symbols: [String: String]) -> (
+    public static func rewriteDestinations(
+        inScript script: String,
+        symbols: [String: String]
+    ) -> (
         script: String, dangling: [String]
     ) {
         var dangling: [String] = []

@@ -48,7 +48,9 @@ public struct TargetComparison: Sendable {
             guard let spec = step.destination,
                 let found = self.target.destinations.first(where: { $0.name == spec.name })
             else { return .absent }
-            if found.type != spec.type { return .different(id: found.id, reason: "type \(found.type), planned \(spec.type)") }
+            if found.type != spec.type {
+                return .different(id: found.id, reason: "type \(found.type), planned \(spec.type)")
+            }
             guard let config = self.resolveJSON(spec.configuration) else {
                 return .different(id: found.id, reason: "configuration references a consumer group not yet created")
             }
@@ -75,19 +77,33 @@ public struct TargetComparison: Sendable {
             return self.compare(parser: found, spec: spec)
         case .createSubscription:
             guard let spec = step.subscription,
-                let found = self.target.subscriptions.first(where: { $0.productKey == spec.productKey && $0.type == .amqp })
+                let found = self.target.subscriptions.first(where: {
+                    $0.productKey == spec.productKey && $0.type == .amqp
+                })
             else { return .absent }
             let id = spec.productKey
             if Set(found.flags) != Set(spec.flags) {
-                return .different(id: id, reason: "flags \(found.flags.map(\.rawValue)), planned \(spec.flags.map(\.rawValue))")
+                return .different(
+                    id: id,
+                    reason: "flags \(found.flags.map(\.rawValue)), planned \(spec.flags.map(\.rawValue))"
+                )
             }
             let groups = spec.consumerGroups.map { self.resolve($0) }
             if groups.contains(nil) { return .different(id: id, reason: "a planned consumer group is not created yet") }
             if Set(groups.compactMap { $0 }) != Set(found.consumerGroupIds) {
-                return .different(id: id, reason: "consumer groups \(found.consumerGroupIds.sorted()), planned \(groups.compactMap { $0 }.sorted())")
+                return .different(
+                    id: id,
+                    reason:
+                        "consumer groups \(found.consumerGroupIds.sorted()), planned \(groups.compactMap { $0 }.sorted())"
+                )
             }
-            if (found.subscribeFlags.map(ReferenceRewriter.canonicalJSON) ?? "") != (spec.subscribeFlags.map(ReferenceRewriter.canonicalJSON) ?? "") {
-                return .different(id: id, reason: "SubscribeFlags \(found.subscribeFlags ?? "-"), planned \(spec.subscribeFlags ?? "-")")
+            if (found.subscribeFlags.map(ReferenceRewriter.canonicalJSON) ?? "")
+                != (spec.subscribeFlags.map(ReferenceRewriter.canonicalJSON) ?? "")
+            {
+                return .different(
+                    id: id,
+                    reason: "SubscribeFlags \(found.subscribeFlags ?? "-"), planned \(spec.subscribeFlags ?? "-")"
+                )
             }
             return .same(id: id)
         case .createRule:
@@ -113,7 +129,10 @@ public struct TargetComparison: Sendable {
         }
         let destinations = spec.destinations.map { self.resolve($0) }
         if destinations.contains(nil) || Set(destinations.compactMap { $0 }) != Set(found.destinationIds) {
-            return .different(id: id, reason: "destinations \(found.destinationIds.sorted()), planned \(spec.destinations)")
+            return .different(
+                id: id,
+                reason: "destinations \(found.destinationIds.sorted()), planned \(spec.destinations)"
+            )
         }
         if spec.errorDestination.flatMap({ self.resolve($0) }) != found.errorDestinationId {
             return .different(id: id, reason: "failover destination \(found.errorDestinationId ?? "none")")
@@ -137,7 +156,9 @@ public struct TargetComparison: Sendable {
             return .different(id: id, reason: "\(name) is \(have ?? "empty"), planned \(want ?? "empty")")
         }
         let want = spec.actions.map { action in self.resolveJSON(action.configuration).map { "\(action.type) \($0)" } }
-        if want.contains(nil) { return .different(id: id, reason: "an action references a consumer group not yet created") }
+        if want.contains(nil) {
+            return .different(id: id, reason: "an action references a consumer group not yet created")
+        }
         let have = found.actions.map { "\($0.type) \(ReferenceRewriter.canonicalJSON($0.configuration))" }
         if have.sorted() != want.compactMap({ $0 }).sorted() {
             return .different(id: id, reason: "actions \(have.sorted()), planned \(want.compactMap { $0 }.sorted())")

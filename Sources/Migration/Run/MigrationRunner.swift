@@ -151,7 +151,10 @@ public struct MigrationRunner: Sendable {
     /// - Parameter force: run even when the source changed since the plan was made.
     /// - Throws: ``MigrationError``; `.stalePlan` before any step, or the failing step's error after its journal
     ///   entry was marked failed.
-    public func run(force: Bool = false, progress: @Sendable (MigrationProgress) -> Void = { _ in }) async throws
+    public func run(
+        force: Bool = false,
+        progress: @Sendable (MigrationProgress) -> Void = { _ in }
+    ) async throws
         -> RunSummary
     {
         let entries = try self.entries()
@@ -194,10 +197,14 @@ public struct MigrationRunner: Sendable {
                 if let targetId { ids[step.id] = targetId }
                 summary.resumed += 1
                 finished += 1
-                progress(MigrationProgress(done: finished, total: total, stepId: step.id, phase: .skipped, etaSeconds: eta()))
+                progress(
+                    MigrationProgress(done: finished, total: total, stepId: step.id, phase: .skipped, etaSeconds: eta())
+                )
                 continue
             case .execute(let resuming):
-                progress(MigrationProgress(done: finished, total: total, stepId: step.id, phase: .started, etaSeconds: eta()))
+                progress(
+                    MigrationProgress(done: finished, total: total, stepId: step.id, phase: .started, etaSeconds: eta())
+                )
                 // Journal `requested` before the first call: a kill from here on is seen by the next run.
                 try self.save(journal, action: step.action, stepId: step.id, name: step.resourceName, ordinal: ordinal)
                 do {
@@ -210,20 +217,50 @@ public struct MigrationRunner: Sendable {
                         summary.executed += 1
                     }
                     // A resumed step that found its resource by name created it in the killed attempt.
-                    let created = result.created || (resuming && step.existing == nil && step.action.createsOnTarget
-                        && journal.attempts > 1)
+                    let created =
+                        result.created
+                        || (resuming && step.existing == nil && step.action.createsOnTarget
+                            && journal.attempts > 1)
                     journal.succeeded(targetId: result.targetId, created: created)
                     if created { summary.created += 1 }
-                    try self.save(journal, action: step.action, stepId: step.id, name: step.resourceName, ordinal: ordinal)
+                    try self.save(
+                        journal,
+                        action: step.action,
+                        stepId: step.id,
+                        name: step.resourceName,
+                        ordinal: ordinal
+                    )
                     if let id = result.targetId { ids[step.id] = id }
                     finished += 1
                     let phase: MigrationProgress.Phase = step.existing == nil ? .finished : .skipped
-                    progress(MigrationProgress(done: finished, total: total, stepId: step.id, phase: phase, etaSeconds: eta()))
+                    progress(
+                        MigrationProgress(
+                            done: finished,
+                            total: total,
+                            stepId: step.id,
+                            phase: phase,
+                            etaSeconds: eta()
+                        )
+                    )
                 } catch {
                     let failure = (error as? MigrationError ?? MigrationError(.api, "\(error)")).at(step: step.id)
                     journal.failed(failure.message)
-                    try? self.save(journal, action: step.action, stepId: step.id, name: step.resourceName, ordinal: ordinal)
-                    progress(MigrationProgress(done: finished, total: total, stepId: step.id, phase: .failed, etaSeconds: nil))
+                    try? self.save(
+                        journal,
+                        action: step.action,
+                        stepId: step.id,
+                        name: step.resourceName,
+                        ordinal: ordinal
+                    )
+                    progress(
+                        MigrationProgress(
+                            done: finished,
+                            total: total,
+                            stepId: step.id,
+                            phase: .failed,
+                            etaSeconds: nil
+                        )
+                    )
                     throw failure
                 }
             }
@@ -256,14 +293,17 @@ public struct MigrationRunner: Sendable {
             return ["CreateDestination Name=\(spec.name) Type=\(spec.type) Configuration=\(spec.configuration)"]
         case .createDataSource:
             let spec = step.dataSource!
-            return ["CreateParserDataSource Name=\(spec.name)"] + spec.items.map { "CreateDataSourceItem Topic=\($0.topic)" }
+            return ["CreateParserDataSource Name=\(spec.name)"]
+                + spec.items.map { "CreateDataSourceItem Topic=\($0.topic)" }
         case .createParser:
             let spec = step.parser!
             var calls = ["CreateParser Name=\(spec.name)"]
             if spec.script != nil { calls += ["SaveScript", "PublishScript"] }
             if let ds = spec.dataSource { calls.append("AttachParserDataSource DataSourceId=\(ds)") }
             calls += spec.destinations.map { "AttachDestination DestinationId=\($0)" }
-            if let failover = spec.errorDestination { calls.append("AttachDestination DestinationId=\(failover) IsFailover=true") }
+            if let failover = spec.errorDestination {
+                calls.append("AttachDestination DestinationId=\(failover) IsFailover=true")
+            }
             if spec.start { calls.append("StartParser") }
             return calls
         case .createSubscription:
@@ -278,7 +318,9 @@ public struct MigrationRunner: Sendable {
             var calls = ["CreateRule Name=\(spec.name) Select=\(spec.select)"]
             calls += spec.actions.map { "CreateRuleAction Type=\($0.type) Configuration=\($0.configuration)" }
             if let error = spec.errorAction {
-                calls.append("CreateRuleAction Type=\(error.type) ErrorActionFlag=true Configuration=\(error.configuration)")
+                calls.append(
+                    "CreateRuleAction Type=\(error.type) ErrorActionFlag=true Configuration=\(error.configuration)"
+                )
             }
             if spec.start { calls.append("StartRule") }
             return calls
@@ -395,7 +437,8 @@ public struct MigrationRunner: Sendable {
         var restarted: [String] = []
         for entry in entries.values.sorted(by: { $0.ordinal > $1.ordinal }) {
             guard let action = StepAction(rawValue: entry.action), !action.createsOnTarget,
-                let sourceId = entry.targetId ?? self.plan.steps.first(where: { $0.id == entry.stepId })?.sourceResource?.sourceId
+                let sourceId = entry.targetId
+                    ?? self.plan.steps.first(where: { $0.id == entry.stepId })?.sourceResource?.sourceId
             else { continue }
             var journal = try self.journal(entry)
             guard journal.startRestore() == .restart else { continue }

@@ -165,7 +165,10 @@ struct StepExecutor {
         return (current.id, created)
     }
 
-    private func applyParser(_ spec: ParserSpec, ids: [String: String]) async throws -> (targetId: String?, created: Bool) {
+    private func applyParser(
+        _ spec: ParserSpec,
+        ids: [String: String]
+    ) async throws -> (targetId: String?, created: Bool) {
         var created = false
         var current: Parser?
         let id: String
@@ -278,7 +281,9 @@ struct StepExecutor {
             self.index.setParser(name, nil)
         case .createSubscription:
             let productKey = String(name.split(separator: "/").first ?? "")
-            guard try await self.target.querySubscribeRelation(productKey: productKey, type: .amqp) != nil else { return }
+            guard try await self.target.querySubscribeRelation(productKey: productKey, type: .amqp) != nil else {
+                return
+            }
             try await self.target.deleteSubscribeRelation(productKey: productKey, type: .amqp)
         case .createRule:
             guard let id = try await self.index.rule(named: name) else { return }

@@ -59,7 +59,9 @@ public struct VerifyReport: Sendable, Hashable, CustomStringConvertible {
                 switch status {
                 case .stopped: lines.append(Line(stepId: step.id, verdict: .validated, targetId: id))
                 case .running:
-                    lines.append(Line(stepId: step.id, verdict: .mismatched, targetId: id, detail: "still running on the source"))
+                    lines.append(
+                        Line(stepId: step.id, verdict: .mismatched, targetId: id, detail: "still running on the source")
+                    )
                 case nil:
                     lines.append(Line(stepId: step.id, verdict: .missing, targetId: nil, detail: "not on the source"))
                 }
@@ -74,7 +76,12 @@ public struct VerifyReport: Sendable, Hashable, CustomStringConvertible {
             case .same(let id):
                 if duplicates > 1 {
                     lines.append(
-                        Line(stepId: step.id, verdict: .mismatched, targetId: id, detail: "\(duplicates) resources of this name")
+                        Line(
+                            stepId: step.id,
+                            verdict: .mismatched,
+                            targetId: id,
+                            detail: "\(duplicates) resources of this name"
+                        )
                     )
                 } else if let recorded = entries[step.id]?.targetId, entries[step.id]?.state == "done", recorded != id {
                     lines.append(
@@ -126,7 +133,8 @@ public struct VerifyReport: Sendable, Hashable, CustomStringConvertible {
             if let detail = line.detail { text += "  (\(detail))" }
             text += "\n"
         }
-        text += "\(self.count(.validated)) validated, \(self.count(.mismatched)) mismatched, \(self.count(.missing)) missing"
+        text +=
+            "\(self.count(.validated)) validated, \(self.count(.mismatched)) mismatched, \(self.count(.missing)) missing"
         return text
     }
 }
