@@ -116,9 +116,11 @@ extension YAMLDecoder {
             var keys: [OTSPrimaryKey] = []
             for item in self.list(fields, "primaryKeys") {
                 guard let column = self.fields(item, "a primary key", known: ["columnName", "columnType", "columnValue", "option"]),
-                    let name = self.string(column, "columnName"), let type = self.string(column, "columnType"),
-                    let value = self.string(column, "columnValue")
+                    let name = self.string(column, "columnName"), let type = self.string(column, "columnType")
                 else { continue }
+                // An AUTO_INCREMENT column has no value; every other column needs one.
+                let option = self.string(column, "option", required: false) ?? ""
+                let value = self.string(column, "columnValue", required: option != "AUTO_INCREMENT") ?? ""
                 if !["STRING", "INTEGER", "BINARY"].contains(type) {
                     self.error("columnType must be STRING, INTEGER or BINARY", at: column["columnType"])
                 }
@@ -127,7 +129,7 @@ extension YAMLDecoder {
                         columnName: name,
                         columnType: type,
                         columnValue: value,
-                        option: self.string(column, "option", required: false) ?? ""
+                        option: option
                     )
                 )
             }

@@ -100,7 +100,7 @@ public struct RuleLinter: Sendable {
                 names[rule.name] = file
             }
             if case .parser(let definition) = rule.file.body {
-                diagnostics.append(contentsOf: Self.checkDestinationReferences(definition))
+                diagnostics.append(contentsOf: Self.destinationReferenceDiagnostics(definition))
             }
         }
         return LintReport(files: files, diagnostics: diagnostics)
@@ -120,7 +120,7 @@ public struct RuleLinter: Sendable {
 
     /// Finds `writeXxx(1234, …)` calls in a script whose destination number the file does not define.
     /// A text scan, so it works before the script language is plugged in.
-    static func checkDestinationReferences(_ definition: ParserDefinition) -> [Diagnostic] {
+    public static func destinationReferenceDiagnostics(_ definition: ParserDefinition) -> [Diagnostic] {
         let source = definition.script.source
         let bytes = source.bytes
         var diagnostics: [Diagnostic] = []
