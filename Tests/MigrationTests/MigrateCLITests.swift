@@ -298,6 +298,24 @@ struct MigrateCLITests {
         #expect(rules.filter { $0.status == .running }.map(\.name).sorted() == ["status_watch", "temp_alarm"])
     }
 
+    @Test func importCreatesAnExportOnATarget() async throws {
+        let workspace = try await Workspace()
+        var (rc, out, err) = try await workspace.run([
+            "instance", "import", "--config", "migration.yaml", "--side", "target", "--in", "source.yaml", "--dry-run",
+        ])
+        #expect(rc == 0, "\(err)")
+        #expect(out.contains("rule:temp_alarm: CreateRule"))
+        #expect(try await workspace.target().0.rules.isEmpty)
+        (rc, out, err) = try await workspace.run([
+            "instance", "import", "--config", "migration.yaml", "--side", "target", "--in", "source.yaml",
+        ])
+        #expect(rc == 0, "\(err)")
+        #expect(out.contains("15 created, 2 already there"))
+        let (state, _) = try await workspace.target()
+        #expect(state.rules.map(\.name).sorted() == ["raw_binary", "status_watch", "temp_alarm"])
+        #expect(Support.duplicates(state).isEmpty)
+    }
+
     @Test func helpTeaches() async throws {
         let workspace = try await Workspace()
         let (_, out, _) = try await workspace.run(["migrate", "run", "--help"])

@@ -32,6 +32,15 @@ public struct MigrationProgress: Sendable, Hashable {
     public var phase: Phase
     /// Seconds left, estimated from the steps this run executed; `nil` until one finished.
     public var etaSeconds: Double?
+
+    /// Creates a report.
+    public init(done: Int, total: Int, stepId: String, phase: Phase, etaSeconds: Double?) {
+        self.done = done
+        self.total = total
+        self.stepId = stepId
+        self.phase = phase
+        self.etaSeconds = etaSeconds
+    }
 }
 
 /// What `migrate run` did.
