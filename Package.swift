@@ -111,6 +111,7 @@ let package = Package(
                 "IoTPlatform",
                 "HTTPClient",
                 "Rules",
+                "RuleSQL",
                 "StateStore",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),

@@ -92,6 +92,15 @@ public struct MigrationWorkspace: Sendable {
         planPath + ".journal.sqlite"
     }
 
+    /// Writes a consumer-group ID map as YAML.
+    public static func writeIdMap(_ entries: [ConsumerGroupIdMapEntry], to path: String) throws {
+        try YAMLFile.write(
+            ["consumerGroups": entries],
+            to: path,
+            header: "# Consumer-group ID map of a migration: rule files name groups, the target knows IDs.\n"
+        )
+    }
+
     /// Opens a plan's journal: `<plan>.journal.sqlite` unless a path is given.
     public static func store(planPath: String, storePath: String?) throws -> any StateStore {
         do {

@@ -28,7 +28,7 @@ struct MigrateCommand: AsyncParsableCommand {
             The journal (SQLite) sits next to the plan as plan.yaml.journal.sqlite unless --state says \
             otherwise. Errors exit 2 with one line naming the step or the file and line.
             """,
-        subcommands: [Plan.self, Run.self, Status.self, Verify.self, Clean.self, Rollback.self]
+        subcommands: [Plan.self, Run.self, Status.self, Verify.self, Clean.self, Rollback.self, RewriteRules.self]
     )
 
     /// Options shared by the commands that act on a plan.
@@ -237,6 +237,61 @@ struct MigrateCommand: AsyncParsableCommand {
                 for step in deleted { print("deleted \(step)") }
                 for step in restarted { print("restarted \(step) on the source") }
                 print("rollback: \(deleted.count) resources deleted, \(restarted.count) source rules restarted")
+            }
+        }
+    }
+
+    /// `iotbridge migrate rewrite-rules`.
+    struct RewriteRules: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rewrite-rules",
+            abstract: "Rewrite the consumer-group references of rules/ files for the target, and write the ID map.",
+            discussion: """
+                Rule files name consumer groups symbolically (`consumerGroup: orders`). When the target names a \
+                group differently (options.consumerGroupNaming), each AMQP action and destination that names \
+                the source group (or its source ID) is rewritten to the target name; nothing else in the file \
+                changes. --id-map writes name -> target ID for every group of the migration (IDs known once \
+                `run` created them). Needs no credentials.
+
+                Example: iotbridge migrate rewrite-rules --plan plan.yaml --id-map groups.yaml rules/
+                """
+        )
+
+        @Option(help: "The plan file `migrate plan` wrote.")
+        var plan: String
+
+        @Option(help: "The journal (SQLite). Default: <plan>.journal.sqlite.")
+        var state: String?
+
+        @Option(help: "Write the rewritten files into this folder instead of in place.")
+        var out: String?
+
+        @Option(help: "Write the consumer-group ID map (YAML) to this file.")
+        var idMap: String?
+
+        @Flag(help: "Print the changes; write nothing.")
+        var dryRun = false
+
+        @Argument(help: "Rule files, or folders searched for *.yaml / *.yml.")
+        var paths: [String] = []
+
+        func run() async throws {
+            try await MigrationCLI.run {
+                let plan = try PlanFile.load(path: self.plan)
+                let changes = try RuleFileRewriter.rewrite(
+                    paths: self.paths,
+                    renames: RuleFileRewriter.renames(for: plan),
+                    outputFolder: self.out,
+                    dryRun: self.dryRun
+                )
+                for change in changes { print(change.description) }
+                print("\(changes.count) consumer-group references rewritten\(self.dryRun ? " (dry run)" : "")")
+                if let path = self.idMap, !self.dryRun {
+                    let store = try MigrationWorkspace.store(planPath: self.plan, storePath: self.state)
+                    let entries = try MigrationRunner.consumerGroupIdMap(plan: plan, store: store)
+                    try MigrationWorkspace.writeIdMap(entries, to: path)
+                    print("wrote \(path): \(entries.count) consumer groups")
+                }
             }
         }
     }

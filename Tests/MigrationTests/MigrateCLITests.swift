@@ -316,6 +316,35 @@ struct MigrateCLITests {
         #expect(Support.duplicates(state).isEmpty)
     }
 
+    @Test func rewriteRulesAndWriteTheIdMap() async throws {
+        let workspace = try await Workspace()
+        var config = try String(contentsOfFile: workspace.path("migration.yaml"), encoding: .utf8)
+        config += "\n  consumerGroupNaming: \"{name}_ent\"\n"
+        try config.write(toFile: workspace.path("migration.yaml"), atomically: true, encoding: .utf8)
+        _ = try await workspace.run(["migrate", "plan", "--config", "migration.yaml", "--out", "plan.yaml"])
+        var (rc, _, err) = try await workspace.run(["migrate", "run", "--plan", "plan.yaml"])
+        #expect(rc == 0, "\(err)")
+        try FileManager.default.createDirectory(atPath: workspace.path("rules"), withIntermediateDirectories: true)
+        try RuleFileRewriterTests.oldVersionRule.write(
+            toFile: workspace.path("rules/alert.yaml"),
+            atomically: true,
+            encoding: .utf8
+        )
+        var out: String
+        (rc, out, err) = try await workspace.run([
+            "migrate", "rewrite-rules", "--plan", "plan.yaml", "--id-map", "groups.yaml", "rules",
+        ])
+        #expect(rc == 0, "\(err)")
+        #expect(out.contains("consumerGroup orders -> orders_ent"))
+        #expect(out.contains("2 consumer-group references rewritten"))
+        let rewritten = try String(contentsOfFile: workspace.path("rules/alert.yaml"), encoding: .utf8)
+        #expect(rewritten.contains("consumerGroup: orders_ent"))
+        let idMap = try String(contentsOfFile: workspace.path("groups.yaml"), encoding: .utf8)
+        let orders = try #require(try await workspace.target().0.consumerGroups.first { $0.name == "orders_ent" })
+        #expect(idMap.contains("name: orders_ent"))
+        #expect(idMap.contains("targetId: \(orders.id)"))
+    }
+
     @Test func helpTeaches() async throws {
         let workspace = try await Workspace()
         let (_, out, _) = try await workspace.run(["migrate", "run", "--help"])

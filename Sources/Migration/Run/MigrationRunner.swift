@@ -75,6 +75,18 @@ public struct StepStatus: Sendable, Hashable {
     public var inPlan: Bool
 }
 
+/// One consumer group of a migration's ID map.
+public struct ConsumerGroupIdMapEntry: Codable, Sendable, Hashable {
+    /// The group's name on the target: what rule files use.
+    public var name: String
+    /// The target's ID, once known.
+    public var targetId: String?
+    /// The source group's name, for recreated groups.
+    public var sourceName: String?
+    /// The source group's ID, for recreated groups.
+    public var sourceId: String?
+}
+
 /// Runs, inspects, cleans and rolls back one plan against its target, journalling every step in a state store.
 public struct MigrationRunner: Sendable {
     /// The plan.
@@ -140,6 +152,25 @@ public struct MigrationRunner: Sendable {
             )
         } catch {
             throw MigrationError(.journal, "\(error)", step: stepId)
+        }
+    }
+
+    /// The journal side of a runner: what needs no backend.
+    struct Journal {
+        let plan: MigrationPlan
+        let store: any StateStore
+
+        /// Symbol → target ID of the done steps and the plan's `existing` marks.
+        func knownIds() throws -> [String: String] {
+            let entries = try self.store.entries(migrationId: self.plan.migrationId)
+            var ids: [String: String] = [:]
+            for step in self.plan.steps {
+                if let existing = step.existing { ids[step.id] = existing }
+            }
+            for entry in entries where entry.state == StepJournal.State.done.rawValue {
+                if let id = entry.targetId { ids[entry.stepId] = id }
+            }
+            return ids
         }
     }
 
@@ -462,6 +493,33 @@ public struct MigrationRunner: Sendable {
             restarted.append(entry.stepId)
         }
         return (deleted, restarted)
+    }
+
+    /// The migration's consumer-group ID map: each group's target name and, once `run` created or adopted it,
+    /// its target ID. Rule files name groups by these names; the bridge turns names into IDs with it.
+    public func consumerGroupIdMap() throws -> [ConsumerGroupIdMapEntry] {
+        try Self.consumerGroupIdMap(plan: self.plan, store: self.store)
+    }
+
+    /// ``consumerGroupIdMap()`` from the plan and the journal only: needs no credentials.
+    public static func consumerGroupIdMap(
+        plan: MigrationPlan,
+        store: any StateStore
+    ) throws
+        -> [ConsumerGroupIdMapEntry]
+    {
+        let runner = MigrationRunner.Journal(plan: plan, store: store)
+        let ids = try runner.knownIds()
+        let sources = Dictionary(plan.consumerGroupMap.map { ($0.symbol, $0) }, uniquingKeysWith: { a, _ in a })
+        return plan.steps.compactMap { step in
+            guard let spec = step.consumerGroup else { return nil }
+            return ConsumerGroupIdMapEntry(
+                name: spec.name,
+                targetId: ids[step.id],
+                sourceName: sources[step.id]?.sourceName,
+                sourceId: spec.sourceId
+            )
+        }
     }
 
     /// Compares the target (and, for stop steps, the source) with the plan.
