@@ -11,17 +11,19 @@
 #   3. gcc: Qpid Proton's C example broker (and send/receive) into scripts/.work/bin.
 #   4. RabbitMQ: a private node on a free loopback port (own node name, epmd port,
 #      mnesia/log dirs, cookie, enabled-plugins file with rabbitmq_amqp1_0).
-#   5. swift test --skip-build, unit and integration tests from the same build, with
-#      the integration tests' environment (see below) exported.
+#   5. swift test --skip-build: the unit tests (--skip IntegrationTests), then the
+#      integration tests (--filter IntegrationTests), from the same build, with the
+#      integration tests' environment (see below) exported. Swift Testing runs the
+#      tests of one run in parallel by itself; we add no --parallel (XCTest-only).
 #   6. Always (also on failure or Ctrl-C): stops RabbitMQ and its epmd by pid, and
 #      ends every process this run's tests left behind (found by a marker variable
 #      in their environment, IOTBRIDGE_TEST_RUN).
-# Exits with swift test's status (or the failing step's).
+# Exits with the first failing swift test's status (or the failing step's).
 #
 # Options:
 #   --unit-only    no Proton broker, no RabbitMQ; skips the IntegrationTests target
 #   --no-install   never calls apt-get (fails later if something is missing)
-#   --filter X     passed to `swift test --filter X`
+#   --filter X     one `swift test --filter X` run instead of the two above
 #   --keep-state   keeps RabbitMQ's data and logs (scripts/.work/rabbitmq-PID) afterwards
 #
 # Environment the integration tests get (Tests/IntegrationTests/README.md has details):
@@ -153,18 +155,35 @@ export_test_environment() {
     env | grep '^IOTBRIDGE_' | sort | sed 's/^/  /' >&2
 }
 
-run_tests() {
-    local args=(--skip-build)
-    if [[ -n "$FILTER" ]]; then
-        args+=(--filter "$FILTER")
-    fi
-    if (( UNIT_ONLY == 1 )); then
-        args+=(--skip IntegrationTests)
-    fi
-    section_begin "swift test ${args[*]}"
-    TEST_STATUS=0
-    (cd "$REPO_ROOT" && swift test "${args[@]}") || TEST_STATUS=$?
+# Runs `swift test --skip-build` with ARGS in a section; records the first failure.
+swift_test() {
+    local title="$1" status=0
+    shift
+    section_begin "$title: swift test --skip-build $*"
+    (cd "$REPO_ROOT" && swift test --skip-build "$@") || status=$?
     section_end
+    log "$title: exit $status"
+    if [[ -z "$TEST_STATUS" || "$TEST_STATUS" == 0 ]]; then
+        TEST_STATUS="$status"
+    fi
+}
+
+# Unit tests first, then the IntegrationTests target, as two runs of the same build:
+# on 2 cores the timing-sensitive unit tests then do not compete with brokers, peers
+# and fault tests. With --filter: one run with that filter.
+run_tests() {
+    if [[ -n "$FILTER" ]]; then
+        if (( UNIT_ONLY == 1 )); then
+            swift_test "tests" --filter "$FILTER" --skip IntegrationTests
+        else
+            swift_test "tests" --filter "$FILTER"
+        fi
+        return 0
+    fi
+    swift_test "unit tests" --skip IntegrationTests
+    if (( UNIT_ONLY == 0 )); then
+        swift_test "integration tests" --filter IntegrationTests
+    fi
 }
 
 # Ends processes that carry this run's marker in their environment: brokers and peers
