@@ -77,6 +77,7 @@ public final class SQLiteStateStore: StateStore, Sendable {
         }
     }
 
+    /// Every entry of a migration, in plan order.
     public func entries(migrationId: String) throws -> [JournalEntry] {
         try self.wrap {
             try self.database.read { db in
@@ -86,6 +87,7 @@ public final class SQLiteStateStore: StateStore, Sendable {
         }
     }
 
+    /// Writes an entry and, when its state changed, appends a step event in the same transaction.
     public func save(_ entry: JournalEntry) throws {
         try self.wrap {
             try self.database.write { db in
@@ -109,6 +111,7 @@ public final class SQLiteStateStore: StateStore, Sendable {
         }
     }
 
+    /// The outbox of a migration, in sequence order.
     public func events(migrationId: String) throws -> [StepEvent] {
         try self.wrap {
             try self.database.read { db in
@@ -131,6 +134,7 @@ public final class SQLiteStateStore: StateStore, Sendable {
         }
     }
 
+    /// A value recorded for a migration.
     public func metadata(migrationId: String, key: String) throws -> String? {
         try self.wrap {
             try self.database.read { db in
@@ -143,6 +147,7 @@ public final class SQLiteStateStore: StateStore, Sendable {
         }
     }
 
+    /// Records a value for a migration.
     public func setMetadata(migrationId: String, key: String, value: String) throws {
         try self.wrap {
             try self.database.write { db in

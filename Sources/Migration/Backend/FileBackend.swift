@@ -49,16 +49,20 @@ public actor FileBackend: InstanceBackend {
         prefix + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
     }
 
+    /// Reads everything forwarding depends on, restricted to some products when the list is not empty.
     public func exportSnapshot(products: [String]) async throws -> InstanceSnapshot {
         var copy = self.snapshot
         copy.identity = self.identity
         return copy.restricted(to: products)
     }
 
+    /// The product keys of the instance.
     public func listProducts() async throws -> [String] { self.snapshot.products }
 
+    /// All consumer groups.
     public func listConsumerGroups() async throws -> [ConsumerGroup] { self.snapshot.consumerGroups }
 
+    /// Creates a consumer group and returns the ID the instance assigned.
     public func createConsumerGroup(name: String, description: String?) async throws -> String {
         let id = self.newId("G")
         self.snapshot.consumerGroups.append(ConsumerGroup(id: id, name: name, description: description))
@@ -66,15 +70,18 @@ public actor FileBackend: InstanceBackend {
         return id
     }
 
+    /// Deletes a consumer group.
     public func deleteConsumerGroup(id: String) async throws {
         self.snapshot.consumerGroups.removeAll { $0.id == id }
         try self.save()
     }
 
+    /// The relation of one product and type, or `nil` when there is none.
     public func querySubscribeRelation(productKey: String, type: SubscriptionType) async throws -> SubscribeRelation? {
         self.snapshot.subscriptions.first { $0.productKey == productKey && $0.type == type }
     }
 
+    /// Creates a subscribe relation.
     public func createSubscribeRelation(_ relation: SubscribeRelation) async throws {
         guard try await self.querySubscribeRelation(productKey: relation.productKey, type: relation.type) == nil else {
             throw MigrationError(.conflict, "\(relation.type.rawValue) relation of \(relation.productKey) exists")
@@ -86,6 +93,7 @@ public actor FileBackend: InstanceBackend {
         try self.save()
     }
 
+    /// Replaces the flags and consumer groups of an existing relation.
     public func updateSubscribeRelation(_ relation: SubscribeRelation) async throws {
         guard
             let index = self.snapshot.subscriptions.firstIndex(where: {
@@ -98,13 +106,16 @@ public actor FileBackend: InstanceBackend {
         try self.save()
     }
 
+    /// Deletes a subscribe relation.
     public func deleteSubscribeRelation(productKey: String, type: SubscriptionType) async throws {
         self.snapshot.subscriptions.removeAll { $0.productKey == productKey && $0.type == type }
         try self.save()
     }
 
+    /// All old-version rules, with their actions.
     public func listRules() async throws -> [OldRule] { self.snapshot.rules }
 
+    /// Creates a rule (without actions) and returns its ID.
     public func createRule(_ rule: OldRule) async throws -> String {
         var copy = rule
         copy.id = self.newId("")
@@ -123,11 +134,13 @@ public actor FileBackend: InstanceBackend {
         return index
     }
 
+    /// The actions of one rule; the error action has `errorAction == true`.
     public func listRuleActions(ruleId: String) async throws -> [(action: RuleAction, isErrorAction: Bool)] {
         let rule = self.snapshot.rules[try self.ruleIndex(ruleId)]
         return rule.actions.map { ($0, false) } + (rule.errorAction.map { [($0, true)] } ?? [])
     }
 
+    /// Adds an action to a rule and returns its ID.
     public func createRuleAction(ruleId: String, action: RuleAction, isErrorAction: Bool) async throws -> String {
         let index = try self.ruleIndex(ruleId)
         var copy = action
@@ -141,23 +154,28 @@ public actor FileBackend: InstanceBackend {
         return copy.id!
     }
 
+    /// Starts a rule.
     public func startRule(id: String) async throws {
         self.snapshot.rules[try self.ruleIndex(id)].status = .running
         try self.save()
     }
 
+    /// Stops a rule.
     public func stopRule(id: String) async throws {
         self.snapshot.rules[try self.ruleIndex(id)].status = .stopped
         try self.save()
     }
 
+    /// Deletes a rule (stop it first: running rules cannot be deleted).
     public func deleteRule(id: String) async throws {
         self.snapshot.rules.removeAll { $0.id == id }
         try self.save()
     }
 
+    /// All data sources, with their items.
     public func listDataSources() async throws -> [DataSource] { self.snapshot.dataSources }
 
+    /// Creates a data source and returns its ID.
     public func createDataSource(name: String, description: String?) async throws -> String {
         let id = self.newId("")
         self.snapshot.dataSources.append(DataSource(id: id, name: name, description: description))
@@ -165,6 +183,7 @@ public actor FileBackend: InstanceBackend {
         return id
     }
 
+    /// Adds a topic to a data source.
     public func createDataSourceItem(dataSourceId: String, item: DataSourceItem) async throws {
         guard let index = self.snapshot.dataSources.firstIndex(where: { $0.id == dataSourceId }) else {
             throw MigrationError(.notFound, "data source \(dataSourceId) does not exist")
@@ -175,13 +194,16 @@ public actor FileBackend: InstanceBackend {
         try self.save()
     }
 
+    /// Deletes a data source.
     public func deleteDataSource(id: String) async throws {
         self.snapshot.dataSources.removeAll { $0.id == id }
         try self.save()
     }
 
+    /// All destinations.
     public func listDestinations() async throws -> [Destination] { self.snapshot.destinations }
 
+    /// Creates a destination and returns its ID.
     public func createDestination(_ destination: Destination) async throws -> String {
         var copy = destination
         copy.id = String(1000 + self.snapshot.destinations.count + Int.random(in: 0..<1_000_000) * 1000)
@@ -190,11 +212,13 @@ public actor FileBackend: InstanceBackend {
         return copy.id
     }
 
+    /// Deletes a destination.
     public func deleteDestination(id: String) async throws {
         self.snapshot.destinations.removeAll { $0.id == id }
         try self.save()
     }
 
+    /// All parsers, with script, data source and destinations.
     public func listParsers() async throws -> [Parser] { self.snapshot.parsers }
 
     private func parserIndex(_ id: String) throws -> Int {
@@ -204,6 +228,7 @@ public actor FileBackend: InstanceBackend {
         return index
     }
 
+    /// Creates a parser and returns its ID.
     public func createParser(name: String, description: String?) async throws -> String {
         let id = self.newId("")
         self.snapshot.parsers.append(Parser(id: id, name: name, description: description))
@@ -211,6 +236,7 @@ public actor FileBackend: InstanceBackend {
         return id
     }
 
+    /// Saves the script draft and publishes it.
     public func saveAndPublishScript(parserId: String, script: String) async throws {
         let index = try self.parserIndex(parserId)
         self.snapshot.parsers[index].scriptDraft = script
@@ -218,11 +244,13 @@ public actor FileBackend: InstanceBackend {
         try self.save()
     }
 
+    /// Binds the parser to its data source.
     public func attachDataSource(parserId: String, dataSourceId: String) async throws {
         self.snapshot.parsers[try self.parserIndex(parserId)].dataSourceId = dataSourceId
         try self.save()
     }
 
+    /// Binds a destination to the parser.
     public func attachDestination(parserId: String, destinationId: String, isFailover: Bool) async throws {
         let index = try self.parserIndex(parserId)
         if isFailover {
@@ -233,16 +261,19 @@ public actor FileBackend: InstanceBackend {
         try self.save()
     }
 
+    /// Starts a parser.
     public func startParser(id: String) async throws {
         self.snapshot.parsers[try self.parserIndex(id)].status = .running
         try self.save()
     }
 
+    /// Stops a parser.
     public func stopParser(id: String) async throws {
         self.snapshot.parsers[try self.parserIndex(id)].status = .stopped
         try self.save()
     }
 
+    /// Deletes a parser.
     public func deleteParser(id: String) async throws {
         self.snapshot.parsers.removeAll { $0.id == id }
         try self.save()

@@ -10,6 +10,7 @@ import Logging
 
 /// An instance behind the IoT OpenAPI: Alibaba Cloud itself (`kind: aliyun`) or a simulator (`kind: sim`).
 public struct OpenAPIBackend: InstanceBackend {
+    /// Which instance this is; never carries credentials.
     public let identity: InstanceIdentity
     let client: OpenAPIClient
 
@@ -41,6 +42,7 @@ public struct OpenAPIBackend: InstanceBackend {
         )
     }
 
+    /// The product keys of the instance.
     public func listProducts() async throws -> [String] {
         let items = try await self.client.paginate("QueryProductList", pageSize: 50) {
             JSON.objects($0, "Data", "List", "ProductInfo")
@@ -48,6 +50,7 @@ public struct OpenAPIBackend: InstanceBackend {
         return items.compactMap { JSON.string($0["ProductKey"]) }
     }
 
+    /// All consumer groups.
     public func listConsumerGroups() async throws -> [ConsumerGroup] {
         let items = try await self.client.paginate("QueryConsumerGroupList", pageSize: 1000) {
             JSON.objects($0, "Data", "ConsumerGroupDTO")
@@ -58,6 +61,7 @@ public struct OpenAPIBackend: InstanceBackend {
         }
     }
 
+    /// Creates a consumer group and returns the ID the instance assigned.
     public func createConsumerGroup(name: String, description: String?) async throws -> String {
         let response = try await self.client.call("CreateConsumerGroup", ["GroupName": name])
         guard let id = JSON.string(response["GroupId"]) else {
@@ -66,10 +70,12 @@ public struct OpenAPIBackend: InstanceBackend {
         return id
     }
 
+    /// Deletes a consumer group.
     public func deleteConsumerGroup(id: String) async throws {
         _ = try await self.client.call("DeleteConsumerGroup", ["GroupId": id])
     }
 
+    /// The relation of one product and type, or `nil` when there is none.
     public func querySubscribeRelation(productKey: String, type: SubscriptionType) async throws -> SubscribeRelation? {
         let response: [String: Any]
         do {
@@ -108,18 +114,22 @@ public struct OpenAPIBackend: InstanceBackend {
         return parameters
     }
 
+    /// Creates a subscribe relation.
     public func createSubscribeRelation(_ relation: SubscribeRelation) async throws {
         _ = try await self.client.call("CreateSubscribeRelation", self.relationParameters(relation))
     }
 
+    /// Replaces the flags and consumer groups of an existing relation.
     public func updateSubscribeRelation(_ relation: SubscribeRelation) async throws {
         _ = try await self.client.call("UpdateSubscribeRelation", self.relationParameters(relation))
     }
 
+    /// Deletes a subscribe relation.
     public func deleteSubscribeRelation(productKey: String, type: SubscriptionType) async throws {
         _ = try await self.client.call("DeleteSubscribeRelation", ["ProductKey": productKey, "Type": type.rawValue])
     }
 
+    /// All old-version rules, with their actions.
     public func listRules() async throws -> [OldRule] {
         let items = try await self.client.paginate("ListRule", pageSize: 100) { JSON.objects($0, "Data", "RuleInfo") }
         var rules: [OldRule] = []
@@ -153,6 +163,7 @@ public struct OpenAPIBackend: InstanceBackend {
         return rules
     }
 
+    /// Creates a rule (without actions) and returns its ID.
     public func createRule(_ rule: OldRule) async throws -> String {
         var parameters = ["Name": rule.name, "Select": rule.select, "DataType": rule.dataType]
         parameters["ProductKey"] = rule.productKey
@@ -168,6 +179,7 @@ public struct OpenAPIBackend: InstanceBackend {
         return id
     }
 
+    /// The actions of one rule; the error action has `errorAction == true`.
     public func listRuleActions(ruleId: String) async throws -> [(action: RuleAction, isErrorAction: Bool)] {
         let response = try await self.client.call("ListRuleActions", ["RuleId": ruleId])
         return JSON.objects(response, "RuleActionList", "RuleActionInfo").map { item in
@@ -182,6 +194,7 @@ public struct OpenAPIBackend: InstanceBackend {
         }
     }
 
+    /// Adds an action to a rule and returns its ID.
     public func createRuleAction(ruleId: String, action: RuleAction, isErrorAction: Bool) async throws -> String {
         let response = try await self.client.call(
             "CreateRuleAction",
@@ -193,12 +206,16 @@ public struct OpenAPIBackend: InstanceBackend {
         return JSON.string(response["ActionId"]) ?? ""
     }
 
+    /// Starts a rule.
     public func startRule(id: String) async throws { _ = try await self.client.call("StartRule", ["RuleId": id]) }
 
+    /// Stops a rule.
     public func stopRule(id: String) async throws { _ = try await self.client.call("StopRule", ["RuleId": id]) }
 
+    /// Deletes a rule (stop it first: running rules cannot be deleted).
     public func deleteRule(id: String) async throws { _ = try await self.client.call("DeleteRule", ["RuleId": id]) }
 
+    /// All data sources, with their items.
     public func listDataSources() async throws -> [DataSource] {
         let items = try await self.client.paginate("ListParserDataSource", pageKey: "Page", pageSize: 100) {
             JSON.objects($0, "Data", "DataSource")
@@ -232,6 +249,7 @@ public struct OpenAPIBackend: InstanceBackend {
         return sources
     }
 
+    /// Creates a data source and returns its ID.
     public func createDataSource(name: String, description: String?) async throws -> String {
         var parameters = ["Name": name]
         parameters["Description"] = description
@@ -242,6 +260,7 @@ public struct OpenAPIBackend: InstanceBackend {
         return id
     }
 
+    /// Adds a topic to a data source.
     public func createDataSourceItem(dataSourceId: String, item: DataSourceItem) async throws {
         var parameters = ["DataSourceId": dataSourceId, "Topic": item.topic]
         parameters["ScopeType"] = item.scopeType
@@ -250,10 +269,12 @@ public struct OpenAPIBackend: InstanceBackend {
         _ = try await self.client.call("CreateDataSourceItem", parameters)
     }
 
+    /// Deletes a data source.
     public func deleteDataSource(id: String) async throws {
         _ = try await self.client.call("DeleteParserDataSource", ["DataSourceId": id])
     }
 
+    /// All destinations.
     public func listDestinations() async throws -> [Destination] {
         let items = try await self.client.paginate("ListDestination", pageKey: "Page", pageSize: 100) {
             JSON.objects($0, "Destinations", "destinations")
@@ -270,6 +291,7 @@ public struct OpenAPIBackend: InstanceBackend {
         }
     }
 
+    /// Creates a destination and returns its ID.
     public func createDestination(_ destination: Destination) async throws -> String {
         var parameters = [
             "Name": destination.name, "Type": destination.type, "Configuration": destination.configuration,
@@ -282,10 +304,12 @@ public struct OpenAPIBackend: InstanceBackend {
         return id
     }
 
+    /// Deletes a destination.
     public func deleteDestination(id: String) async throws {
         _ = try await self.client.call("DeleteDestination", ["DestinationId": id])
     }
 
+    /// Rule name → ID, cheaper than ``listRules()`` where the backend can list without actions.
     public func ruleIndex() async throws -> [String: String] {
         let items = try await self.client.paginate("ListRule", pageSize: 100) { JSON.objects($0, "Data", "RuleInfo") }
         var index: [String: String] = [:]
@@ -298,6 +322,7 @@ public struct OpenAPIBackend: InstanceBackend {
         return index
     }
 
+    /// Parser name → ID, cheaper than ``listParsers()`` where the backend can list without details.
     public func parserIndex() async throws -> [String: String] {
         var index: [String: String] = [:]
         for item in try await self.parserSummaries() {
@@ -312,10 +337,12 @@ public struct OpenAPIBackend: InstanceBackend {
         try await self.client.paginate("ListParser", pageSize: 100) { JSON.objects($0, "Data", "ParserList") }
     }
 
+    /// One parser with script, data source and destinations, or `nil`.
     public func getParser(id: String) async throws -> Parser? {
         try await self.parser(id: id, summary: [:])
     }
 
+    /// All parsers, with script, data source and destinations.
     public func listParsers() async throws -> [Parser] {
         var parsers: [Parser] = []
         for item in try await self.parserSummaries() {
@@ -354,6 +381,7 @@ public struct OpenAPIBackend: InstanceBackend {
         }
     }
 
+    /// Creates a parser and returns its ID.
     public func createParser(name: String, description: String?) async throws -> String {
         var parameters = ["Name": name]
         parameters["Description"] = description
@@ -364,6 +392,7 @@ public struct OpenAPIBackend: InstanceBackend {
         return id
     }
 
+    /// Saves the script draft and publishes it.
     public func saveAndPublishScript(parserId: String, script: String) async throws {
         _ = try await self.client.call("SaveScript", ["ParserId": parserId, "ScriptDraft": script])
         let response = try await self.client.call("PublishScript", ["ParserId": parserId])
@@ -372,10 +401,12 @@ public struct OpenAPIBackend: InstanceBackend {
         }
     }
 
+    /// Binds the parser to its data source.
     public func attachDataSource(parserId: String, dataSourceId: String) async throws {
         _ = try await self.client.call("AttachParserDataSource", ["ParserId": parserId, "DataSourceId": dataSourceId])
     }
 
+    /// Binds a destination to the parser.
     public func attachDestination(parserId: String, destinationId: String, isFailover: Bool) async throws {
         _ = try await self.client.call(
             "AttachDestination",
@@ -383,10 +414,13 @@ public struct OpenAPIBackend: InstanceBackend {
         )
     }
 
+    /// Starts a parser.
     public func startParser(id: String) async throws { _ = try await self.client.call("StartParser", ["ParserId": id]) }
 
+    /// Stops a parser.
     public func stopParser(id: String) async throws { _ = try await self.client.call("StopParser", ["ParserId": id]) }
 
+    /// Deletes a parser.
     public func deleteParser(id: String) async throws {
         _ = try await self.client.call("DeleteParser", ["ParserId": id])
     }
