@@ -26,6 +26,10 @@ public struct RuleScriptLimits: Sendable, Hashable {
     public var maximumStringBytes: Int
     /// The most elements an array, or keys an object, may reach by assignment. Default: 100,000.
     public var maximumCollectionCount: Int
+    /// The largest value a run may compose from others (an object literal holding the payload, an array of
+    /// arrays), measured as its approximate JSON size in bytes, so a loop such as `a = [a, a]` stops instead
+    /// of building a value too large to forward. Default: 16 MiB.
+    public var maximumValueBytes: Int
 
     /// Creates limits; the defaults are the platform's.
     public init(
@@ -34,7 +38,8 @@ public struct RuleScriptLimits: Sendable, Hashable {
         stepBudget: Int = 1_000_000,
         maximumNesting: Int = 100,
         maximumStringBytes: Int = 1 << 20,
-        maximumCollectionCount: Int = 100_000
+        maximumCollectionCount: Int = 100_000,
+        maximumValueBytes: Int = 16 << 20
     ) {
         self.maximumScriptBytes = maximumScriptBytes
         self.maximumForwardingCalls = maximumForwardingCalls
@@ -42,6 +47,7 @@ public struct RuleScriptLimits: Sendable, Hashable {
         self.maximumNesting = maximumNesting
         self.maximumStringBytes = maximumStringBytes
         self.maximumCollectionCount = maximumCollectionCount
+        self.maximumValueBytes = maximumValueBytes
     }
 }
 

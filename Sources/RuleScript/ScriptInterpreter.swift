@@ -193,14 +193,18 @@ struct ScriptInterpreter {
         case .object(let entries):
             var object = JSONObject(minimumCapacity: entries.count)
             for entry in entries {
-                object[entry.key] = try self.evaluate(entry.value)
+                let value = try self.evaluate(entry.value)
+                try self.checkComposed(value, range: nil)
+                object[entry.key] = value
             }
             return .object(object)
         case .array(let elements):
             var values: [JSONValue] = []
             values.reserveCapacity(elements.count)
             for element in elements {
-                values.append(try self.evaluate(element))
+                let value = try self.evaluate(element)
+                try self.checkComposed(value, range: nil)
+                values.append(value)
             }
             return .array(values)
         case .unary(let operation, let operand, let range):
@@ -242,6 +246,7 @@ struct ScriptInterpreter {
                 let old = try self.read(target, keys: keys)
                 newValue = try self.binary(compound, old, newValue, range: range)
             }
+            if !keys.isEmpty { try self.checkComposed(newValue, range: target.range) }
             try self.write(target, keys: keys, value: newValue)
             return newValue
         case .update(let target, let delta, let isPrefix, let range):
@@ -255,6 +260,27 @@ struct ScriptInterpreter {
             return isPrefix ? new : number
         case .call(let call):
             return try self.call(call)
+        }
+    }
+
+    /// Refuses to put a container into another one when the result would exceed the value limits.
+    @inline(__always)
+    func checkComposed(_ value: JSONValue, range: SourceRange?) throws(Diagnostic) {
+        switch value {
+        case .array, .object:
+            guard ScriptValues.isWithin(value, bytes: self.limits.maximumValueBytes) else {
+                throw self.error(
+                    .limit,
+                    "the value built here is larger than \(self.limits.maximumValueBytes) bytes or nested deeper than "
+                        + "\(ScriptValues.maximumValueDepth) levels",
+                    at: range ?? self.loopRange ?? SourceRange(
+                        start: SourceLocation(line: 1, column: 1, offset: 0),
+                        end: SourceLocation(line: 1, column: 2, offset: 1)
+                    )
+                )
+            }
+        default:
+            break
         }
     }
 
@@ -356,11 +382,14 @@ struct ScriptInterpreter {
         default: baseRange = nil
         }
         if let miss = self.lastMiss, let baseRange, miss.range == baseRange {
-            let suggestion = Suggestion.didYouMean(miss.key, among: miss.object.keys)
+            let reading = "no field '\(miss.key)' here, so reading \(key) of it fails"
+            let message =
+                Suggestion.closest(to: miss.key, among: miss.object.keys).map {
+                    "\(reading); did you mean '\($0)'? (getOrNull(…) reads fields that may be missing)"
+                } ?? "\(reading); use getOrNull(…) for fields that may be missing"
             return self.error(
                 .unknownField,
-                "no field '\(miss.key)' here\(suggestion), so reading \(key) of it fails; "
-                    + "use getOrNull(…) for fields that may be missing",
+                message,
                 at: miss.range
             )
         }

@@ -257,6 +257,40 @@ enum ScriptValues {
         }
     }
 
+    /// The deepest nesting of a value a script may compose: the JSON parser's 256 levels plus room for the
+    /// script's own objects, and well within the stack the recursive walks over values need.
+    static let maximumValueDepth = 512
+
+    /// Whether a value's approximate JSON size stays within `bytes` and its nesting within
+    /// ``maximumValueDepth``; the walk stops as soon as either is exceeded, so it costs at most `bytes` steps
+    /// even for values that share their parts many times over.
+    static func isWithin(_ value: JSONValue, bytes: Int) -> Bool {
+        var budget = bytes
+        return Self.weigh(value, budget: &budget, depth: Self.maximumValueDepth)
+    }
+
+    private static func weigh(_ value: JSONValue, budget: inout Int, depth: Int) -> Bool {
+        guard depth > 0 else { return false }
+        switch value {
+        case .string(let text): budget -= text.utf8.count + 2
+        case .binary(let bytes): budget -= bytes.count + 2
+        case .array(let elements):
+            budget -= 2
+            for element in elements {
+                budget -= 1
+                guard budget >= 0, Self.weigh(element, budget: &budget, depth: depth - 1) else { return false }
+            }
+        case .object(let object):
+            budget -= 2
+            for member in object.members {
+                budget -= member.key.utf8.count + 4
+                guard budget >= 0, Self.weigh(member.value, budget: &budget, depth: depth - 1) else { return false }
+            }
+        default: budget -= 5
+        }
+        return budget >= 0
+    }
+
     /// A short spelling of a value for messages.
     static func preview(_ value: JSONValue) -> String {
         let text = value.jsonString()

@@ -26,12 +26,12 @@ struct RulesCommand: AsyncParsableCommand {
               iotbridge rules lint rules/
               iotbridge rules test rules/corpus/rules --samples rules/corpus/samples.jsonl
             """,
-        subcommands: [RulesEvalCommand.self, RulesLintCommand.self, RulesTestCommand.self]
+        subcommands: [RulesEvalCommand.self, RulesLintCommand.self, RulesTestCommand.self, RulesRunScriptCommand.self]
     )
 
     /// The engine that compiles parser scripts. The `RuleScript` language plugs in here; until then parser
     /// rules load, their size is checked, and running them reports that no engine is available.
     static var scriptEngine: any ParserScriptEngine {
-        PendingScriptEngine()
+        RulesRunScriptCommand.engine
     }
 }
