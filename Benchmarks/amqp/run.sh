@@ -271,6 +271,20 @@ emit_row() {
     fi
 }
 
+# Says which iotbridge binary ran (and the commit of the checkout it lives in).
+iotbridge_description() {
+    if [[ " $CLIENTS " != *" iotbridge "* ]]; then
+        return 0
+    fi
+    if [[ -n "$IOTBRIDGE_NOTE" ]]; then
+        printf '; iotbridge skipped: %s' "$IOTBRIDGE_NOTE"
+        return 0
+    fi
+    local commit
+    commit="$(git -C "$(dirname "$IOTBRIDGE")" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    printf '; iotbridge %s (checkout at %s)' "$IOTBRIDGE" "$commit"
+}
+
 write_header() {
     {
         printf '### %s\n\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -283,7 +297,7 @@ write_header() {
             "$(dpkg-query -W -f='${Version}' libqpid-proton11)" \
             "$(dpkg-query -W -f='${Version}' rabbitmq-server)" \
             "$(cd "$REPO_ROOT" && git rev-parse --short HEAD)" \
-            "${IOTBRIDGE_NOTE:+ (iotbridge skipped: $IOTBRIDGE_NOTE)}"
+            "$(iotbridge_description)"
         printf '| target | client | direction | messages | seconds | msgs/s | peak RSS MB | vs C |\n'
         printf '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |\n'
     } > "$RESULTS_FILE"
