@@ -171,6 +171,72 @@ extension IntegrationSuites {
             #expect(try await peer.waitForExit() == 0, "\(peer.outputTail)")
         }
 
+        // MARK: the CLI ↔ peer_server.py
+
+        @Test(
+            "iotbridge amqp receive prints peer_server's messages as JSON lines and accepts them",
+            .enabled(if: TestEnvironment.binary != nil, "needs IOTBRIDGE_BIN")
+        )
+        func cliReceivesFromPeerServer() async throws {
+            let directory = try TemporaryDirectory("cli-peer-rx")
+            defer { directory.remove() }
+            let count = 5
+            let (peer, port) = try await PythonPeers.startServer(
+                [
+                    "--port", "0", "--send", String(count), "--body", "{\"t\":1}", "--topic", "/p/d/user/get",
+                    "--message-id-prefix", "cli-rx-", "--timeout", "60",
+                ],
+                in: directory
+            )
+            defer { peer.stop() }
+            let result = try await IOTBridgeCLI.run(
+                [
+                    "amqp", "receive", "--url", "amqp://127.0.0.1:\(port)/examples", "--count", String(count),
+                    "--timeout", "30",
+                ],
+                in: directory
+            )
+            #expect(result.status == 0, "\(result.stderr)")
+            let lines = result.stdout.split(separator: "\n").map { JSON(parsing: String($0)) }
+            #expect(lines.map { $0?["messageId"]?.string } == (1...count).map { "cli-rx-\($0)" })
+            #expect(lines.allSatisfy { $0?["topic"]?.string == "/p/d/user/get" })
+            #expect(lines.allSatisfy { $0?["payload"]?.string == "{\"t\":1}" })
+            #expect(lines.allSatisfy { $0?["generateTime"]?.int64 != nil })
+            #expect(try await peer.waitForExit() == 0, "\(peer.outputTail)")
+            #expect(peer.events("outcome").map { $0["outcome"]?.string } == Array(repeating: "accepted", count: count))
+        }
+
+        @Test(
+            "iotbridge amqp send delivers to peer_server as data sections and reports them accepted",
+            .enabled(if: TestEnvironment.binary != nil, "needs IOTBRIDGE_BIN")
+        )
+        func cliSendsToPeerServer() async throws {
+            let directory = try TemporaryDirectory("cli-peer-tx")
+            defer { directory.remove() }
+            let count = 5
+            let (peer, port) = try await PythonPeers.startServer(
+                ["--port", "0", "--count", String(count), "--timeout", "60"],
+                in: directory
+            )
+            defer { peer.stop() }
+            let result = try await IOTBridgeCLI.run(
+                [
+                    "amqp", "send", "--url", "amqp://127.0.0.1:\(port)/telemetry", "--count", String(count),
+                    "--body", "from the CLI", "--message-id-prefix", "cli-tx-", "--property", "topic=/p/d/user/update",
+                ],
+                in: directory
+            )
+            #expect(result.status == 0, "\(result.stderr)")
+            let summary = result.stdout.split(separator: "\n").last.flatMap { JSON(parsing: String($0)) }
+            #expect(summary?["accepted"]?.int == count, "\(result.stdout)")
+            #expect(try await peer.waitForExit() == 0, "\(peer.outputTail)")
+            let printed = peer.events("message")
+            #expect(printed.map { $0["messageId"]?.string } == (1...count).map { "cli-tx-\($0)" })
+            #expect(printed.allSatisfy { $0["bodySection"]?.string == "data" && $0["body"]?.string == "from the CLI" })
+            #expect(printed.allSatisfy { $0["topic"]?.string == "/p/d/user/update" })
+            #expect(printed.allSatisfy { $0["generateTime"]?.int64 != nil })
+        }
+
         // MARK: Python clients ↔ our listener (SASL PLAIN)
 
         /// Starts our listener allowing `user`/`password` and runs `body`; shuts everything down afterwards.

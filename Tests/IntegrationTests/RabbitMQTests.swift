@@ -165,16 +165,6 @@ extension IntegrationSuites {
 
         // MARK: the CLI
 
-        /// Runs `iotbridge ARGUMENTS` to completion.
-        static func iotbridge(
-            _ arguments: [String],
-            environment: [String: String] = [:],
-            in directory: TemporaryDirectory
-        ) async throws -> (status: Int32, stdout: String, stderr: String) {
-            let binary = try #require(TestEnvironment.binary, "IOTBRIDGE_BIN must be set")
-            return try await ManagedProcess.run(binary, arguments, environment: environment, outputDirectory: directory)
-        }
-
         @Test(
             "iotbridge amqp send, then amqp receive --count N: JSON lines, summary and exit codes",
             .enabled(if: TestEnvironment.binary != nil, "needs IOTBRIDGE_BIN")
@@ -188,7 +178,7 @@ extension IntegrationSuites {
             // the leading one (README).
             let url = "amqp://guest:guest@\(try Self.hostAndPort())/\(Self.uniqueQueue())"
 
-            let send = try await Self.iotbridge(
+            let send = try await IOTBridgeCLI.run(
                 [
                     "amqp", "send", "--url", url, "--count", String(count), "--body", "cli body ✓",
                     "--message-id-prefix", prefix, "--property", "topic=/a1B2c3/cli/user/update", "--property",
@@ -207,7 +197,7 @@ extension IntegrationSuites {
                 #expect(summary[key]?.int == 0, "\(key) in \(summary)")
             }
 
-            let receive = try await Self.iotbridge(
+            let receive = try await IOTBridgeCLI.run(
                 ["amqp", "receive", "--url", url, "--count", String(count), "--credit", "7", "--timeout", "30"],
                 in: directory
             )
@@ -226,7 +216,7 @@ extension IntegrationSuites {
             }
 
             // Everything was accepted: the queue is empty now, so a receive for one more times out with exit 1.
-            let empty = try await Self.iotbridge(
+            let empty = try await IOTBridgeCLI.run(
                 ["amqp", "receive", "--url", url, "--count", "1", "--timeout", "2"],
                 in: directory
             )
@@ -262,7 +252,7 @@ extension IntegrationSuites {
                 ),
             ]
             for run in runs {
-                let result = try await Self.iotbridge(run.arguments, environment: run.environment, in: directory)
+                let result = try await IOTBridgeCLI.run(run.arguments, environment: run.environment, in: directory)
                 #expect(result.status == 2, "\(run.what): \(result.stderr)")
                 #expect(result.stderr.contains("authentication failed"), "\(run.what): \(result.stderr)")
                 #expect(result.stderr.contains("user guest"), "\(run.what): \(result.stderr)")

@@ -117,3 +117,16 @@ final class ProtonBroker {
         }
     }
 }
+
+/// The `iotbridge` binary of the same build (`IOTBRIDGE_BIN`).
+enum IOTBridgeCLI {
+    /// Runs `iotbridge ARGUMENTS` to completion; `environment` is added to ours.
+    static func run(
+        _ arguments: [String],
+        environment: [String: String] = [:],
+        in directory: TemporaryDirectory
+    ) async throws -> (status: Int32, stdout: String, stderr: String) {
+        guard let binary = TestEnvironment.binary else { throw IntegrationTestError("IOTBRIDGE_BIN must be set") }
+        return try await ManagedProcess.run(binary, arguments, environment: environment, outputDirectory: directory)
+    }
+}
