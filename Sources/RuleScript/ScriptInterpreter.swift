@@ -29,8 +29,9 @@ struct ScriptInterpreter {
     var calls: [ForwardingCall] = []
     /// The payload parsed by `payload('json')`, kept for the next call in the same run.
     var parsedPayload: JSONValue?
-    /// The innermost loop running, named by the step-budget error.
-    var loopRange: SourceRange?
+    /// The loops running, innermost last, with their iteration counts: the step-budget error names the one
+    /// that has iterated most, which is the runaway one whether it is an inner or an outer loop.
+    var loops: [(range: SourceRange, iterations: Int)] = []
     /// The last field read that was missing, so reading a field of the resulting `null` can suggest the key
     /// that was probably meant.
     var lastMiss: (range: SourceRange, key: String, object: JSONObject)?
@@ -58,17 +59,38 @@ struct ScriptInterpreter {
         }
     }
 
+    /// Counts one iteration of the innermost loop, then one step.
+    @inline(__always)
+    mutating func iterate() throws(Diagnostic) {
+        self.loops[self.loops.count - 1].iterations &+= 1
+        try self.tick()
+    }
+
+    /// The loop that has iterated most; on a tie, the outermost.
+    var busiestLoop: SourceRange? {
+        var busiest: (range: SourceRange, iterations: Int)?
+        for loop in self.loops where loop.iterations > (busiest?.iterations ?? -1) {
+            busiest = loop
+        }
+        return busiest?.range
+    }
+
     private func budgetExceeded() -> Diagnostic {
-        let range =
-            self.loopRange
-            ?? SourceRange(start: SourceLocation(line: 1, column: 1, offset: 0), end: SourceLocation(line: 1, column: 2, offset: 1))
-        let where_ = self.loopRange.map { "; the loop at line \($0.start.line) does not end" } ?? ""
+        let loop = self.busiestLoop
+        let range = loop ?? Self.startRange
+        let where_ = loop.map { "; the loop at line \($0.start.line) does not end" } ?? ""
         return self.error(
             .limit,
             "the script ran more than \(self.limits.stepBudget) steps, its budget for one message\(where_)",
             at: range
         )
     }
+
+    /// The first character of the script, for errors that have no better place.
+    static let startRange = SourceRange(
+        start: SourceLocation(line: 1, column: 1, offset: 0),
+        end: SourceLocation(line: 1, column: 2, offset: 1)
+    )
 
     mutating func execute(_ statements: [ScriptStatement]) throws(Diagnostic) -> ScriptCompletion {
         for statement in statements {
@@ -98,11 +120,10 @@ struct ScriptInterpreter {
             }
             return .normal
         case .while(let condition, let body, let range):
-            let outer = self.loopRange
-            defer { self.loopRange = outer }
-            self.loopRange = range
+            self.loops.append((range, 0))
+            defer { self.loops.removeLast() }
             while ScriptValues.isTruthy(try self.evaluate(condition)) {
-                try self.tick()
+                try self.iterate()
                 switch try self.execute(body) {
                 case .breakLoop: return .normal
                 case .returnScript: return .returnScript
@@ -111,11 +132,10 @@ struct ScriptInterpreter {
             }
             return .normal
         case .doWhile(let body, let condition, let range):
-            let outer = self.loopRange
-            defer { self.loopRange = outer }
-            self.loopRange = range
+            self.loops.append((range, 0))
+            defer { self.loops.removeLast() }
             repeat {
-                try self.tick()
+                try self.iterate()
                 switch try self.execute(body) {
                 case .breakLoop: return .normal
                 case .returnScript: return .returnScript
@@ -127,13 +147,12 @@ struct ScriptInterpreter {
             if let initializer {
                 _ = try self.execute(initializer)
             }
-            let outer = self.loopRange
-            defer { self.loopRange = outer }
-            self.loopRange = range
+            self.loops.append((range, 0))
+            defer { self.loops.removeLast() }
             while try condition.map({ (condition) throws(Diagnostic) in
                 ScriptValues.isTruthy(try self.evaluate(condition))
             }) ?? true {
-                try self.tick()
+                try self.iterate()
                 switch try self.execute(body) {
                 case .breakLoop: return .normal
                 case .returnScript: return .returnScript
@@ -150,11 +169,10 @@ struct ScriptInterpreter {
             case .string(let text): keys = (0..<text.utf16.count).map { String($0) }
             default: keys = []
             }
-            let outer = self.loopRange
-            defer { self.loopRange = outer }
-            self.loopRange = range
+            self.loops.append((range, 0))
+            defer { self.loops.removeLast() }
             for key in keys {
-                try self.tick()
+                try self.iterate()
                 self.slots[slot] = .string(key)
                 switch try self.execute(body) {
                 case .breakLoop: return .normal
@@ -273,10 +291,7 @@ struct ScriptInterpreter {
                     .limit,
                     "the value built here is larger than \(self.limits.maximumValueBytes) bytes or nested deeper than "
                         + "\(ScriptValues.maximumValueDepth) levels",
-                    at: range ?? self.loopRange ?? SourceRange(
-                        start: SourceLocation(line: 1, column: 1, offset: 0),
-                        end: SourceLocation(line: 1, column: 2, offset: 1)
-                    )
+                    at: range ?? self.loops.last?.range ?? Self.startRange
                 )
             }
         default:

@@ -659,6 +659,8 @@ struct ScriptParser {
             elements.append(element)
             if self.isPunctuator(.comma) {
                 try self.advance()
+            } else if self.token.kind == .endOfInput {
+                throw self.error("expected ']' to close the '[' at \(open.start)", at: open)
             } else if !self.isPunctuator(.rightBracket) {
                 throw self.error("expected ',' or ']' in the array, found \(self.token.kind.spelling)")
             }
@@ -700,6 +702,8 @@ struct ScriptParser {
             entries.append(ScriptObjectEntry(key: key, value: value))
             if self.isPunctuator(.comma) {
                 try self.advance()
+            } else if self.token.kind == .endOfInput {
+                throw self.error("expected '}' to close the object at \(open.start)", at: open)
             } else if !self.isPunctuator(.rightBrace) {
                 throw self.error("expected ',' or '}' in the object, found \(self.token.kind.spelling)")
             }
