@@ -157,32 +157,46 @@ final class SenderShared: Sendable {
         self.capacity = capacity
     }
 
-    /// Takes a slot in the window, waiting while it is full.
+    /// Takes a slot in the window, waiting while it is full. A waiting caller is woken only once the window has
+    /// drained to its low-water mark, so a producer that outpaces the peer is woken once per batch of
+    /// completions instead of once per message (each wake-up is a thread switch).
     func acquire() async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let immediate: Result<Void, any Error>? = self.state.withLock { state in
+        while true {
+            let acquired: Bool = try self.state.withLock { state in
                 if case .some(let error) = state.finished {
-                    return .failure(error ?? AMQPError(.closed, "the sender is closed"))
+                    throw error ?? AMQPError(.closed, "the sender is closed")
                 }
-                if state.inFlight < self.capacity {
-                    state.inFlight += 1
-                    return .success(())
-                }
-                state.waiters.append(continuation)
-                return nil
+                guard state.inFlight < self.capacity else { return false }
+                state.inFlight += 1
+                return true
             }
-            if let immediate { continuation.resume(with: immediate) }
+            if acquired { return }
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let immediate: Result<Void, any Error>? = self.state.withLock { state in
+                    if case .some(let error) = state.finished {
+                        return .failure(error ?? AMQPError(.closed, "the sender is closed"))
+                    }
+                    if state.inFlight <= self.lowWaterMark { return .success(()) }
+                    state.waiters.append(continuation)
+                    return nil
+                }
+                if let immediate { continuation.resume(with: immediate) }
+            }
         }
     }
 
-    /// Gives a slot back (its message completed); hands it to the oldest waiter if there is one.
+    /// Where a full window must drain to before waiting producers are woken.
+    private var lowWaterMark: Int { self.capacity - max(1, self.capacity / 4) }
+
+    /// Gives a slot back (its message completed); wakes the waiting producers at the low-water mark.
     func release() {
-        let waiter = self.state.withLock { state -> CheckedContinuation<Void, any Error>? in
-            if !state.waiters.isEmpty { return state.waiters.removeFirst() }
+        let waiters = self.state.withLock { state -> [CheckedContinuation<Void, any Error>] in
             state.inFlight -= 1
-            return nil
+            guard !state.waiters.isEmpty, state.inFlight <= self.lowWaterMark else { return [] }
+            defer { state.waiters.removeAll() }
+            return state.waiters
         }
-        waiter?.resume()
+        for waiter in waiters { waiter.resume() }
     }
 
     /// Messages queued or awaiting their disposition.

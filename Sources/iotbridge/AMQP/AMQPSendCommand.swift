@@ -88,6 +88,7 @@ struct AMQPSendCommand: AsyncParsableCommand {
             let generateTime = AMQPValue.long(Int64(Date().timeIntervalSince1970 * 1000))
             for index in 1...self.count {
                 var applicationProperties = properties
+                applicationProperties.reserveCapacity(properties.count + 2)
                 let id = "\(self.messageIdPrefix)\(index)"
                 if applicationProperties["messageId"] == nil { applicationProperties["messageId"] = .string(id) }
                 if applicationProperties["generateTime"] == nil { applicationProperties["generateTime"] = generateTime }
