@@ -12,7 +12,8 @@ import RuleSQL
 /// Invariants checked (a violation traps, which libFuzzer reports as a crash):
 /// - compiling any text either succeeds or throws a `Diagnostic` whose location lies inside the text;
 /// - a compiled rule evaluates any payload without crashing;
-/// - JSON that parses serializes to text that parses back to an equal value.
+/// - JSON that parses serializes to text that parses back to an equal value;
+/// - the projected parser accepts exactly what the full parser accepts and builds the same values.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzRuleSQL(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
@@ -41,7 +42,20 @@ public func fuzzRuleSQL(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         }
     }
 
+    // The projected parser must accept exactly what the full parser accepts, and agree on what it builds.
+    let projection = JSONProjection.covering(
+        ["a", "items.T.value", "a[0].v"].compactMap { try? FieldPath.parse($0).get() }
+    )
+    let projected = try? JSONParser.parse(bytes, projection: projection)
+    precondition((projected == nil) == ((try? JSONParser.parse(bytes)) == nil), "projected and full parsers disagree")
+
     if let value = try? JSONParser.parse(bytes) {
+        if let projected, !value.containsNaN {
+            for text in ["a", "items.T.value"] {
+                let path = try! FieldPath.parse(text).get()
+                precondition(path.lookup(in: projected) == path.lookup(in: value), "projection changed \(text)")
+            }
+        }
         let again = try? JSONParser.parse(value.jsonBytes())
         precondition(again != nil, "serialized JSON does not parse: \(value.jsonString())")
         if let again, !value.containsNaN {

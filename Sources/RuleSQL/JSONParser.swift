@@ -94,9 +94,14 @@ struct JSONScanner {
         self.bytes = bytes
     }
 
-    mutating func parseDocument() throws(JSONParseError) -> JSONValue {
+    mutating func parseDocument(projection: JSONProjection = .all) throws(JSONParseError) -> JSONValue {
         self.skipWhitespace()
-        let value = try self.parseValue()
+        let value: JSONValue
+        if case .keys(let members) = projection {
+            value = try self.parseProjected(members)
+        } else {
+            value = try self.parseValue()
+        }
         self.skipWhitespace()
         if self.position < self.bytes.count {
             throw self.error(.trailingData, "unexpected data after the JSON value")
@@ -184,6 +189,8 @@ struct JSONScanner {
             self.depth -= 1
             return object
         }
+        // One allocation for the common small object instead of growing 1, 2, 4, 8.
+        object = JSONObject(minimumCapacity: 8)
         while true {
             self.skipWhitespace()
             guard self.position < self.bytes.count else {
@@ -227,6 +234,7 @@ struct JSONScanner {
             self.depth -= 1
             return .array(elements)
         }
+        elements.reserveCapacity(8)
         while true {
             self.skipWhitespace()
             elements.append(try self.parseValue())
@@ -475,5 +483,247 @@ struct JSONScanner {
             mantissa = sum
         }
         digits += 1
+    }
+}
+
+extension JSONScanner {
+    // MARK: Projection: build only some keys, validate the rest without allocating
+
+    /// Parses the value at `position` under a `.keys` projection: an object keeps only the listed keys;
+    /// any other value is validated and dropped (`.null`).
+    mutating func parseProjected(_ members: [JSONProjection.Member]) throws(JSONParseError) -> JSONValue {
+        guard self.position < self.bytes.count else {
+            throw self.error(.unexpectedEnd, "expected a JSON value, found the end of the input")
+        }
+        guard self.bytes[self.position] == UInt8(ascii: "{") else {
+            try self.skipValue()
+            return .null
+        }
+        try self.enter()
+        self.position += 1
+        var object = JSONObject()
+        self.skipWhitespace()
+        if self.position < self.bytes.count, self.bytes[self.position] == UInt8(ascii: "}") {
+            self.position += 1
+            self.depth -= 1
+            return .object(object)
+        }
+        while true {
+            self.skipWhitespace()
+            guard self.position < self.bytes.count else {
+                throw self.error(.unexpectedEnd, "unterminated object")
+            }
+            guard self.bytes[self.position] == UInt8(ascii: "\"") else {
+                throw self.error(.unexpectedCharacter, "expected a string key in the object")
+            }
+            let member = try self.matchKey(members)
+            self.skipWhitespace()
+            guard self.position < self.bytes.count, self.bytes[self.position] == UInt8(ascii: ":") else {
+                throw self.error(.unexpectedCharacter, "expected ':' after the object key")
+            }
+            self.position += 1
+            self.skipWhitespace()
+            if let member {
+                let value: JSONValue
+                if case .keys(let children) = member.child {
+                    value = try self.parseProjected(children)
+                } else {
+                    value = try self.parseValue()
+                }
+                object.updateValue(value, forKey: member.key)
+            } else {
+                try self.skipValue()
+            }
+            self.skipWhitespace()
+            guard self.position < self.bytes.count else {
+                throw self.error(.unexpectedEnd, "unterminated object")
+            }
+            let byte = self.bytes[self.position]
+            self.position += 1
+            if byte == UInt8(ascii: ",") { continue }
+            if byte == UInt8(ascii: "}") { break }
+            self.position -= 1
+            throw self.error(.unexpectedCharacter, "expected ',' or '}' in the object")
+        }
+        self.depth -= 1
+        return .object(object)
+    }
+
+    /// Reads the key at `position` and returns the projection member it names, if any. A key without
+    /// escapes is compared as raw bytes, so no string is built for keys the rule does not read.
+    private mutating func matchKey(_ members: [JSONProjection.Member]) throws(JSONParseError) -> JSONProjection.Member? {
+        let start = self.position + 1
+        try self.skipString()
+        let end = self.position - 1
+        let raw = UnsafeBufferPointer(rebasing: self.bytes[start..<end])
+        if !raw.contains(UInt8(ascii: "\\")) {
+            return members.first { $0.bytes.elementsEqual(raw) }
+        }
+        // Escaped keys are rare: decode and compare as strings.
+        let saved = self.position
+        self.position = start - 1
+        let key = try self.parseString()
+        self.position = saved
+        return members.first { $0.key == key }
+    }
+
+    /// Validates the value at `position` and moves past it, building nothing.
+    mutating func skipValue() throws(JSONParseError) {
+        guard self.position < self.bytes.count else {
+            throw self.error(.unexpectedEnd, "expected a JSON value, found the end of the input")
+        }
+        switch self.bytes[self.position] {
+        case UInt8(ascii: "{"):
+            try self.enter()
+            self.position += 1
+            self.skipWhitespace()
+            if self.position < self.bytes.count, self.bytes[self.position] == UInt8(ascii: "}") {
+                self.position += 1
+                self.depth -= 1
+                return
+            }
+            while true {
+                self.skipWhitespace()
+                guard self.position < self.bytes.count else { throw self.error(.unexpectedEnd, "unterminated object") }
+                guard self.bytes[self.position] == UInt8(ascii: "\"") else {
+                    throw self.error(.unexpectedCharacter, "expected a string key in the object")
+                }
+                try self.skipString()
+                self.skipWhitespace()
+                guard self.position < self.bytes.count, self.bytes[self.position] == UInt8(ascii: ":") else {
+                    throw self.error(.unexpectedCharacter, "expected ':' after the object key")
+                }
+                self.position += 1
+                self.skipWhitespace()
+                try self.skipValue()
+                self.skipWhitespace()
+                guard self.position < self.bytes.count else { throw self.error(.unexpectedEnd, "unterminated object") }
+                let byte = self.bytes[self.position]
+                self.position += 1
+                if byte == UInt8(ascii: ",") { continue }
+                if byte == UInt8(ascii: "}") { break }
+                self.position -= 1
+                throw self.error(.unexpectedCharacter, "expected ',' or '}' in the object")
+            }
+            self.depth -= 1
+        case UInt8(ascii: "["):
+            try self.enter()
+            self.position += 1
+            self.skipWhitespace()
+            if self.position < self.bytes.count, self.bytes[self.position] == UInt8(ascii: "]") {
+                self.position += 1
+                self.depth -= 1
+                return
+            }
+            while true {
+                self.skipWhitespace()
+                try self.skipValue()
+                self.skipWhitespace()
+                guard self.position < self.bytes.count else { throw self.error(.unexpectedEnd, "unterminated array") }
+                let byte = self.bytes[self.position]
+                self.position += 1
+                if byte == UInt8(ascii: ",") { continue }
+                if byte == UInt8(ascii: "]") { break }
+                self.position -= 1
+                throw self.error(.unexpectedCharacter, "expected ',' or ']' in the array")
+            }
+            self.depth -= 1
+        case UInt8(ascii: "\""):
+            try self.skipString()
+        default:
+            // Literals and numbers build no heap objects, so the ordinary parser validates them.
+            _ = try self.parseValue()
+        }
+    }
+
+    /// Validates the string at `position` (escapes, control characters, UTF-8) and moves past it.
+    mutating func skipString() throws(JSONParseError) {
+        self.position += 1
+        var asciiOnly = true
+        let start = self.position
+        while self.position < self.bytes.count {
+            let byte = self.bytes[self.position]
+            if byte == UInt8(ascii: "\"") {
+                if !asciiOnly, !UTF8Validation.isValid(UnsafeBufferPointer(rebasing: self.bytes[start..<self.position])) {
+                    throw JSONParseError(code: .invalidString, message: "invalid UTF-8 in a string", offset: start)
+                }
+                self.position += 1
+                return
+            }
+            if byte < 0x20 {
+                throw self.error(.invalidString, "control character in a string")
+            }
+            if byte >= 0x80 { asciiOnly = false }
+            if byte == UInt8(ascii: "\\") {
+                self.position += 1
+                guard self.position < self.bytes.count else { throw self.error(.unexpectedEnd, "unterminated escape") }
+                switch self.bytes[self.position] {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                    UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    self.position += 1
+                case UInt8(ascii: "u"):
+                    self.position += 1
+                    let scalar = try self.parseHex4()
+                    if (0xD800..<0xDC00).contains(scalar) {
+                        guard self.position + 1 < self.bytes.count, self.bytes[self.position] == UInt8(ascii: "\\"),
+                            self.bytes[self.position + 1] == UInt8(ascii: "u")
+                        else { throw self.error(.invalidString, "unpaired surrogate in a \\u escape") }
+                        self.position += 2
+                        let low = try self.parseHex4()
+                        guard (0xDC00..<0xE000).contains(low) else {
+                            throw self.error(.invalidString, "unpaired surrogate in a \\u escape")
+                        }
+                    } else if (0xDC00..<0xE000).contains(scalar) {
+                        throw self.error(.invalidString, "unpaired surrogate in a \\u escape")
+                    }
+                default:
+                    throw self.error(.invalidString, "invalid escape '\\\(self.printable(self.bytes[self.position]))'")
+                }
+                continue
+            }
+            self.position += 1
+        }
+        throw self.error(.unexpectedEnd, "unterminated string")
+    }
+}
+
+/// UTF-8 validation without building a string.
+enum UTF8Validation {
+    static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte < 0x80 {
+                index += 1
+                continue
+            }
+            let length: Int
+            var minimum: UInt32
+            var scalar: UInt32
+            if byte & 0xE0 == 0xC0 {
+                length = 2
+                minimum = 0x80
+                scalar = UInt32(byte & 0x1F)
+            } else if byte & 0xF0 == 0xE0 {
+                length = 3
+                minimum = 0x800
+                scalar = UInt32(byte & 0x0F)
+            } else if byte & 0xF8 == 0xF0 {
+                length = 4
+                minimum = 0x10000
+                scalar = UInt32(byte & 0x07)
+            } else {
+                return false
+            }
+            guard index + length <= bytes.count else { return false }
+            for offset in 1..<length {
+                let continuation = bytes[index + offset]
+                guard continuation & 0xC0 == 0x80 else { return false }
+                scalar = scalar << 6 | UInt32(continuation & 0x3F)
+            }
+            guard scalar >= minimum, scalar <= 0x10FFFF, !(0xD800...0xDFFF).contains(scalar) else { return false }
+            index += length
+        }
+        return true
     }
 }

@@ -93,6 +93,8 @@ public struct SQLRule: Sendable {
     public let statement: RuleStatement
     /// JSON or BINARY.
     public let dataType: RuleDataType
+    /// The parts of the payload the rule reads; the rest is validated but not built (see ``JSONProjection``).
+    public let projection: JSONProjection
 
     /// Compiles SQL text; `file` labels diagnostics.
     public init(sql: String, file: String = "<sql>", dataType: RuleDataType = .json) throws(Diagnostic) {
@@ -104,9 +106,34 @@ public struct SQLRule: Sendable {
         self.source = source
         self.dataType = dataType
         self.statement = try Parser.parse(source)
+        self.projection = Self.projection(of: self.statement)
         if dataType == .binary {
             try self.checkBinaryRestrictions()
         }
+    }
+
+    /// `.all` when the rule needs the whole payload (`SELECT *`, `thingPropertyFlatMap`), else the paths it reads.
+    private static func projection(of statement: RuleStatement) -> JSONProjection {
+        var paths: [FieldPath] = []
+        var needsAll = false
+        var expressions: [Expression] = []
+        for item in statement.items {
+            switch item.kind {
+            case .all: needsAll = true
+            case .expression(let expression, _): expressions.append(expression)
+            }
+        }
+        if let condition = statement.condition { expressions.append(condition) }
+        for root in expressions {
+            root.forEach { expression in
+                switch expression.kind {
+                case .path(let path): paths.append(path)
+                case .call(.thingPropertyFlatMap, _): needsAll = true
+                default: break
+                }
+            }
+        }
+        return needsAll ? .all : .covering(paths)
     }
 
     /// The FROM filter.
@@ -131,11 +158,12 @@ public struct SQLRule: Sendable {
             payload = parsed
         } else {
             do {
-                payload = try JSONParser.parse(message.payload)
+                payload = try JSONParser.parse(message.payload, projection: self.projection)
             } catch {
                 return .skipped(.notJSON(error))
             }
-            context.json = payload
+            // Only a whole payload may be handed to functions that read `context.json`.
+            if self.projection == .all { context.json = payload }
         }
         let evaluator = Evaluator(context: context, payload: payload, source: self.source)
         if let condition = self.statement.condition {
