@@ -52,9 +52,7 @@ public final class AMQPConnection: Sendable {
             configuration: self.configuration,
             shared: self.shared
         )
-        guard self.engine.core.submit(.startConnection(registration)) else {
-            throw AMQPError(.closed, "the AMQP engine is shut down")
-        }
+        if let error = self.engine.core.enqueue(.startConnection(registration)) { throw error }
         try await self.shared.waitOpen()
     }
 
@@ -70,9 +68,7 @@ public final class AMQPConnection: Sendable {
             name: name ?? "iotbridge-receiver-\(linkID.rawValue)",
             shared: shared
         )
-        guard self.engine.core.submit(.attachLink(self.id, registration)) else {
-            throw AMQPError(.closed, "the AMQP engine is shut down")
-        }
+        if let error = self.engine.core.enqueue(.attachLink(self.id, registration)) { throw error }
         let receiver = AMQPReceiver(
             engine: self.engine.core,
             connectionID: self.id,
@@ -97,9 +93,7 @@ public final class AMQPConnection: Sendable {
             name: name ?? "iotbridge-sender-\(linkID.rawValue)",
             shared: shared
         )
-        guard self.engine.core.submit(.attachLink(self.id, registration)) else {
-            throw AMQPError(.closed, "the AMQP engine is shut down")
-        }
+        if let error = self.engine.core.enqueue(.attachLink(self.id, registration)) { throw error }
         try await shared.waitAttached()
         return AMQPSender(engine: self.engine.core, connectionID: self.id, linkID: linkID, address: address, shared: shared)
     }

@@ -119,9 +119,7 @@ public final class AMQPListener: Sendable {
             shared: self.shared,
             links: self.continuation
         )
-        guard self.engine.core.submit(.startListener(registration)) else {
-            throw AMQPError(.closed, "the AMQP engine is shut down")
-        }
+        if let error = self.engine.core.enqueue(.startListener(registration)) { throw error }
         try await self.shared.waitListening()
     }
 

@@ -28,15 +28,15 @@ public final class AMQPSender: Sendable {
         try await self.shared.acquire()
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<AMQPOutcome, any Error>) in
             let shared = self.shared
-            let submitted = self.engine.submit(
+            let rejection = self.engine.enqueue(
                 .send(self.connectionID, self.linkID, message, { result in
                     shared.release()
                     continuation.resume(with: result.mapError { $0 as any Error })
                 })
             )
-            if !submitted {
+            if let rejection {
                 shared.release()
-                continuation.resume(throwing: AMQPError(.closed, "the AMQP engine is shut down"))
+                continuation.resume(throwing: rejection)
             }
         }
     }
@@ -47,15 +47,15 @@ public final class AMQPSender: Sendable {
     public func enqueue(_ message: AMQPMessage, onOutcome: @escaping @Sendable (Result<AMQPOutcome, AMQPError>) -> Void) async throws {
         try await self.shared.acquire()
         let shared = self.shared
-        let submitted = self.engine.submit(
+        let rejection = self.engine.enqueue(
             .send(self.connectionID, self.linkID, message, { result in
                 shared.release()
                 onOutcome(result)
             })
         )
-        if !submitted {
+        if let rejection {
             shared.release()
-            throw AMQPError(.closed, "the AMQP engine is shut down")
+            throw rejection
         }
     }
 

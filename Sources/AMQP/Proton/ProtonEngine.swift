@@ -52,15 +52,28 @@ final class ProtonEngine: @unchecked Sendable {
     /// Queues a command for the proactor thread. Returns false if the engine is shut down or the queue is full.
     @discardableResult
     func submit(_ command: EngineCommand) -> Bool {
-        self.mailbox.withLock { mailbox in
-            guard !mailbox.isShutDown, mailbox.commands.count < Self.mailboxCapacity else { return false }
+        self.enqueue(command) == nil
+    }
+
+    /// Queues a command for the proactor thread, or says why it could not: `closed` after shutdown,
+    /// `overloaded` when the queue is full.
+    func enqueue(_ command: EngineCommand) -> AMQPError? {
+        self.mailbox.withLock { mailbox -> AMQPError? in
+            if mailbox.isShutDown { return AMQPError(.closed, "the AMQP engine is shut down") }
+            guard mailbox.commands.count < Self.mailboxCapacity else {
+                return AMQPError(
+                    .overloaded,
+                    "the AMQP engine has \(Self.mailboxCapacity) commands waiting — the caller is not waiting for "
+                        + "send windows or settling deliveries; slow down"
+                )
+            }
             mailbox.commands.append(command)
             if !mailbox.interruptPending {
                 mailbox.interruptPending = true
                 // Under the lock: the proactor thread frees the proactor only after setting isShutDown here.
                 pn_proactor_interrupt(self.proactor)
             }
-            return true
+            return nil
         }
     }
 
