@@ -63,6 +63,9 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: "The idle timeout announced in the Open frame, in seconds (the platform requires 30–300).")
     var idleTimeout: Int = 60
 
+    @Option(help: "The container id sent in the Open frame. Default: iotbridge- plus a random suffix.")
+    var containerId: String?
+
     /// The connection configuration these options describe. Throws a `ValidationError` that names the option.
     func makeConfiguration() throws -> AMQPConnectionConfiguration {
         let endpoint: AMQPEndpoint
@@ -111,6 +114,7 @@ struct ConnectionOptions: ParsableArguments {
             throw ValidationError("--idle-timeout must be between 1 and 3600 seconds")
         }
         configuration.idleTimeout = .seconds(self.idleTimeout)
+        if let containerId = self.containerId { configuration.containerID = containerId }
         configuration.tls = .init(verifyPeer: !self.insecureSkipVerify, caFile: self.caFile, serverName: self.serverName)
         // A diagnostic command fails fast on the first error (wrong password, refused port) but rides out a
         // broker restart once it has been connected.
