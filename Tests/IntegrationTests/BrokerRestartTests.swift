@@ -124,5 +124,52 @@ extension IntegrationSuites {
                 await receivingConnection.close()
             }
         }
+
+        @Test("settling a delivery from before a reconnect is counted stale; the re-attached link works")
+        func settlementsAcrossAReconnectAreStale() async throws {
+            let directory = try TemporaryDirectory("broker-stale")
+            defer { directory.remove() }
+            let broker = try await ProtonBroker(in: directory)
+            defer { broker.stop() }
+
+            try await AMQPTestSupport.withEngine { engine in
+                var configuration = AMQPConnectionConfiguration(
+                    endpoint: AMQPEndpoint(host: "127.0.0.1", port: broker.port)
+                )
+                configuration.reconnect = AMQPTestSupport.fastReconnect
+                configuration.connectTimeout = .seconds(2)
+                let connection = engine.makeConnection(configuration)
+                try await connection.open()
+                let address = AMQPTestSupport.uniqueName("stale")
+                let receiver = try await connection.openReceiver(address: address, credit: 5)
+                let sender = try await connection.openSender(address: address)
+                for index in 1...3 {
+                    let message = AMQPTestSupport.platformMessage(id: "\(address)-\(index)", body: "held \(index)")
+                    #expect(try await sender.send(message) == .accepted)
+                }
+                let held = Collector<AMQPDelivery>()
+                let consumer = Task {
+                    for try await delivery in receiver.deliveries { held.append(delivery) }
+                }
+                defer { consumer.cancel() }
+                try await waitUntil("3 deliveries are held unsettled") { held.count == 3 }
+
+                try await broker.kill()
+                try await broker.restart()
+                try await waitUntil("the connection reopened", timeout: .seconds(15)) { connection.openCount == 2 }
+                #expect(receiver.staleSettlements == 0)
+                for delivery in held.all { delivery.accept() }
+                try await waitUntil("the 3 settlements are counted stale") { receiver.staleSettlements == 3 }
+
+                // The re-attached receiver works: a message sent now arrives and can be settled normally.
+                let fresh = AMQPTestSupport.platformMessage(id: "\(address)-fresh", body: "after the restart")
+                #expect(try await sender.send(fresh) == .accepted)
+                try await waitUntil("the fresh message arrives") { held.count == 4 }
+                #expect(held.all[3].message == fresh)
+                held.all[3].accept()
+                await connection.close()
+                #expect(receiver.staleSettlements == 3)
+            }
+        }
     }
 }

@@ -171,6 +171,36 @@ extension IntegrationSuites {
             #expect(try await peer.waitForExit() == 0, "\(peer.outputTail)")
         }
 
+        @Test("heartbeats keep a quiet connection open past the peer's 1 s idle timeout")
+        func heartbeatsKeepAQuietConnectionOpen() async throws {
+            let directory = try TemporaryDirectory("peer-idle")
+            defer { directory.remove() }
+            // The peer drops a connection that sends no frame for 1 s (Proton: local-idle-timeout expired) and
+            // announces that in its Open, so our side must send empty frames at least that often.
+            let (peer, port) = try await PythonPeers.startServer(
+                ["--port", "0", "--idle-timeout", "1", "--count", "1", "--timeout", "60"],
+                in: directory
+            )
+            defer { peer.stop() }
+            try await AMQPTestSupport.withEngine { engine in
+                let connection = engine.makeConnection(try AMQPTestSupport.failFast("amqp://127.0.0.1:\(port)"))
+                try await connection.open()
+                let sender = try await connection.openSender(address: "quiet")
+                // The quiet period is the thing under test: three of the peer's idle timeouts without traffic.
+                try await Task.sleep(for: .seconds(3))
+                #expect(connection.state.isOpen)
+                #expect(connection.openCount == 1)
+                #expect(peer.events("connection-closed").isEmpty, "\(peer.outputTail)")
+                let message = AMQPTestSupport.platformMessage(
+                    id: AMQPTestSupport.uniqueName("idle"),
+                    body: "still here"
+                )
+                #expect(try await sender.send(message) == .accepted)
+                await connection.close()
+            }
+            #expect(try await peer.waitForExit() == 0, "\(peer.outputTail)")
+        }
+
         // MARK: the CLI ↔ peer_server.py
 
         @Test(
