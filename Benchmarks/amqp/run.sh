@@ -9,7 +9,8 @@
 #                          [--iotbridge PATH]
 #
 # Defaults: 200,000 messages, 100-byte bodies, credit 1000, best of 3 runs.
-# For each target and client: SEND N messages into a fresh queue (nobody receiving),
+# For each target, R rounds; in each round every client in turn (round-robin, so all
+# clients see the same machine load): SEND N messages into a fresh queue (nobody receiving),
 # then RECEIVE them (accept each), each phase timed on its own (wall time, date
 # +%s.%N) with its peak RSS (/usr/bin/time -f %M, the "Maximum resident set size" of
 # time -v). Output of every client goes to /dev/null (the C receive prints each body,
@@ -209,41 +210,62 @@ seconds_between() {
     awk -v s="$1" -v e="$2" 'BEGIN { printf "%.3f", e - s }'
 }
 
-# Runs CLIENT against TARGET REPEAT times; appends the best send and receive rows.
-bench_client() {
-    local target="$1" client="$2" run direction name address cmd start end status rss secs rate
-    local best_send_rate=0 best_send="" best_recv_rate=0 best_recv="" failures=""
+declare -A BEST_RATE=() BEST_RUN=() FAILURES=()
+
+# One run of CLIENT against TARGET: SEND COUNT messages into a fresh queue, then
+# RECEIVE them; keeps the best rate per phase in BEST_RATE/BEST_RUN.
+bench_once() {
+    local target="$1" client="$2" run="$3" direction address cmd start end status rss secs rate key
+    address="$(address_for "$target" "bench-$client-$$-$run")"
+    for direction in send receive; do
+        key="$target:$client:$direction"
+        mapfile -t cmd < <(client_command "$client" "$direction" "$target" "$address")
+        local log_file="$BENCH_DIR/$target-$client-$run-$direction.log"
+        start="$(now)"
+        status=0
+        timeout "$PHASE_TIMEOUT" /usr/bin/time -f '%M' -o "$log_file.rss" "${cmd[@]}" \
+            > /dev/null 2> "$log_file" || status=$?
+        end="$(now)"
+        secs="$(seconds_between "$start" "$end")"
+        rss="$(tail -n 1 "$log_file.rss" 2>/dev/null || true)"
+        [[ "$rss" =~ ^[0-9]+$ ]] || rss=0
+        if (( status != 0 )); then
+            log "$target/$client run $run $direction FAILED (exit $status): $(tail -n 3 "$log_file" | tr '\n' ' ')"
+            FAILURES["$target:$client"]+="$direction run $run exit $status; "
+            [[ "$direction" == send ]] && return 0  # nothing to receive
+            continue
+        fi
+        rate="$(awk -v n="$COUNT" -v s="$secs" 'BEGIN { printf "%d", n / s }')"
+        log "$target/$client run $run $direction: ${secs}s, $rate msg/s, peak RSS $(( rss / 1024 )) MB"
+        if (( rate > ${BEST_RATE["$key"]:-0} )); then
+            BEST_RATE["$key"]="$rate"
+            BEST_RUN["$key"]="$secs $rss"
+        fi
+    done
+}
+
+# REPEAT rounds over all clients against TARGET (round-robin, so that every client
+# sees the same changes in machine load), then one table row per client and phase.
+bench_target() {
+    local target="$1" run client direction key
     for run in $(seq "$REPEAT"); do
-        name="bench-$client-$$-$run"
-        address="$(address_for "$target" "$name")"
-        for direction in send receive; do
-            mapfile -t cmd < <(client_command "$client" "$direction" "$target" "$address")
-            local log_file="$BENCH_DIR/$target-$client-$run-$direction.log"
-            start="$(now)"
-            status=0
-            timeout "$PHASE_TIMEOUT" /usr/bin/time -f '%M' -o "$log_file.rss" "${cmd[@]}" \
-                > /dev/null 2> "$log_file" || status=$?
-            end="$(now)"
-            secs="$(seconds_between "$start" "$end")"
-            rss="$(tail -n 1 "$log_file.rss" 2>/dev/null || true)"
-            [[ "$rss" =~ ^[0-9]+$ ]] || rss=0
-            if (( status != 0 )); then
-                log "$target/$client run $run $direction FAILED (exit $status): $(tail -n 3 "$log_file" | tr '\n' ' ')"
-                failures+="$direction run $run exit $status; "
-                [[ "$direction" == send ]] && break  # nothing to receive
+        for client in $CLIENTS; do
+            if [[ "$client" == iotbridge && -n "$IOTBRIDGE_NOTE" ]]; then
                 continue
             fi
-            rate="$(awk -v n="$COUNT" -v s="$secs" 'BEGIN { printf "%d", n / s }')"
-            log "$target/$client run $run $direction: ${secs}s, $rate msg/s, peak RSS $(( rss / 1024 )) MB"
-            if [[ "$direction" == send ]] && (( rate > best_send_rate )); then
-                best_send_rate="$rate"; best_send="$secs $rss"
-            elif [[ "$direction" == receive ]] && (( rate > best_recv_rate )); then
-                best_recv_rate="$rate"; best_recv="$secs $rss"
-            fi
+            bench_once "$target" "$client" "$run"
         done
     done
-    emit_row "$target" "$client" send "$best_send_rate" "$best_send" "$failures"
-    emit_row "$target" "$client" receive "$best_recv_rate" "$best_recv" "$failures"
+    for client in $CLIENTS; do
+        if [[ "$client" == iotbridge && -n "$IOTBRIDGE_NOTE" ]]; then
+            continue
+        fi
+        for direction in send receive; do
+            key="$target:$client:$direction"
+            emit_row "$target" "$client" "$direction" "${BEST_RATE["$key"]:-0}" "${BEST_RUN["$key"]:-}" \
+                "${FAILURES["$target:$client"]:-}"
+        done
+    done
 }
 
 declare -A RATES=()
@@ -324,12 +346,7 @@ main() {
     for target in $TARGETS; do
         section_begin "target $target"
         start_target "$target"
-        for client in $CLIENTS; do
-            if [[ "$client" == iotbridge && -n "$IOTBRIDGE_NOTE" ]]; then
-                continue
-            fi
-            bench_client "$target" "$client"
-        done
+        bench_target "$target"
         stop_target
         section_end
     done
