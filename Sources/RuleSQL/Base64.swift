@@ -7,7 +7,9 @@
 
 /// Standard base64 (RFC 4648, with padding), used by `to_base64`, binary values and `payload('base64')`.
 public enum Base64 {
-    private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+    private static let alphabet: [UInt8] = Array(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8
+    )
 
     /// Encodes bytes as base64 text.
     public static func encode(_ bytes: some Collection<UInt8>) -> String {

@@ -32,7 +32,11 @@ enum EncodingFunctions {
         }
     }
 
-    static func bytes(_ value: JSONValue, _ function: RuleFunction, _ position: Int) throws(RuleFunctionError)
+    static func bytes(
+        _ value: JSONValue,
+        _ function: RuleFunction,
+        _ position: Int
+    ) throws(RuleFunctionError)
         -> [UInt8]
     {
         switch value {

@@ -81,7 +81,9 @@ struct Evaluator {
             else { return .bool(false) }
             return .bool(Self.like(value.textValue, text) != negated)
         case .caseWhen(let subject, let branches, let otherwise):
-            let subjectValue = try subject.map { (expression) throws(Diagnostic) in try self.evaluate(expression) ?? .null }
+            let subjectValue = try subject.map { (expression) throws(Diagnostic) in
+                try self.evaluate(expression) ?? .null
+            }
             for branch in branches {
                 let condition = try self.evaluate(branch.condition) ?? .null
                 let hit = subjectValue.map { Self.compare(.equal, $0, condition) } ?? Self.truth(condition)
@@ -183,7 +185,8 @@ struct Evaluator {
 
     private static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int, limit: Int) -> Int? {
         guard needle.count <= limit - start else { return nil }
-        for index in start...(limit - needle.count) where haystack[index..<(index + needle.count)].elementsEqual(needle) {
+        for index in start...(limit - needle.count) where haystack[index..<(index + needle.count)].elementsEqual(needle)
+        {
             return index
         }
         return nil

@@ -147,7 +147,10 @@ struct JSONScanner {
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             return try self.parseNumber()
         default:
-            throw self.error(.unexpectedCharacter, "unexpected character '\(self.printable(self.bytes[self.position]))'")
+            throw self.error(
+                .unexpectedCharacter,
+                "unexpected character '\(self.printable(self.bytes[self.position]))'"
+            )
         }
     }
 
@@ -551,7 +554,8 @@ extension JSONScanner {
 
     /// Reads the key at `position` and returns the projection member it names, if any. A key without
     /// escapes is compared as raw bytes, so no string is built for keys the rule does not read.
-    private mutating func matchKey(_ members: [JSONProjection.Member]) throws(JSONParseError) -> JSONProjection.Member? {
+    private mutating func matchKey(_ members: [JSONProjection.Member]) throws(JSONParseError) -> JSONProjection.Member?
+    {
         let start = self.position + 1
         try self.skipString()
         let end = self.position - 1
@@ -644,7 +648,8 @@ extension JSONScanner {
         while self.position < self.bytes.count {
             let byte = self.bytes[self.position]
             if byte == UInt8(ascii: "\"") {
-                if !asciiOnly, !UTF8Validation.isValid(UnsafeBufferPointer(rebasing: self.bytes[start..<self.position])) {
+                if !asciiOnly, !UTF8Validation.isValid(UnsafeBufferPointer(rebasing: self.bytes[start..<self.position]))
+                {
                     throw JSONParseError(code: .invalidString, message: "invalid UTF-8 in a string", offset: start)
                 }
                 self.position += 1

@@ -68,7 +68,8 @@ extension JSONParser {
     public static func parse(_ bytes: [UInt8], projection: JSONProjection) throws(JSONParseError) -> JSONValue {
         let result: Result<JSONValue, JSONParseError> = bytes.withUnsafeBufferPointer { buffer in
             var scanner = JSONScanner(bytes: buffer)
-            return Result { () throws(JSONParseError) -> JSONValue in try scanner.parseDocument(projection: projection) }
+            return Result { () throws(JSONParseError) -> JSONValue in try scanner.parseDocument(projection: projection)
+            }
         }
         return try result.get()
     }

@@ -144,7 +144,10 @@ public struct JavaDateFormat: Sendable, Hashable {
                     if offsetSeconds == 0 {
                         output += "Z"
                     } else {
-                        output += Self.offsetText(offsetSeconds, style: count == 1 ? .hours : count == 2 ? .basic : .extended)
+                        output += Self.offsetText(
+                            offsetSeconds,
+                            style: count == 1 ? .hours : count == 2 ? .basic : .extended
+                        )
                     }
                 default:
                     break

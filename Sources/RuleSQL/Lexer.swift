@@ -178,7 +178,8 @@ public struct Lexer {
 
     /// `true` for a byte that may start a name: a letter, `_`, `$`, or any non-ASCII byte.
     public static func isIdentifierStart(_ byte: UInt8) -> Bool {
-        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+            || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
             || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "$") || byte >= 0x80
     }
 
@@ -206,7 +207,10 @@ public struct Lexer {
         while true {
             guard let byte = self.cursor.peek() else {
                 let what = quote == UInt8(ascii: "'") ? "string constant" : "quoted name"
-                throw self.error("unterminated \(what): add the closing \(quote == UInt8(ascii: "'") ? "'" : "\"")", start)
+                throw self.error(
+                    "unterminated \(what): add the closing \(quote == UInt8(ascii: "'") ? "'" : "\"")",
+                    start
+                )
             }
             if byte == quote {
                 self.cursor.advance()

@@ -65,9 +65,10 @@ enum MessageFunctions {
     /// `payload()` is the payload as UTF-8 text; `'json'` parses it, `'binary'` returns the bytes (both as
     /// parser scripts use them), and `'base64'`/`'hex'` encode it.
     static func payload(_ argument: JSONValue?, context: MessageContext) throws(RuleFunctionError) -> JSONValue {
-        let encoding = try argument.map { (value) throws(RuleFunctionError) in
-            try Arguments.text(value, .payload, 1).lowercased()
-        } ?? "utf-8"
+        let encoding =
+            try argument.map { (value) throws(RuleFunctionError) in
+                try Arguments.text(value, .payload, 1).lowercased()
+            } ?? "utf-8"
         switch encoding {
         case "utf-8", "utf8":
             return .string(String(decoding: context.payload, as: UTF8.self))

@@ -192,7 +192,11 @@ public struct Parser {
     private mutating func nest() throws(Diagnostic) {
         self.depth += 1
         if self.depth > Self.maximumDepth {
-            throw self.error("expression nested too deeply (more than \(Self.maximumDepth) levels)", at: self.current.range, code: .limit)
+            throw self.error(
+                "expression nested too deeply (more than \(Self.maximumDepth) levels)",
+                at: self.current.range,
+                code: .limit
+            )
         }
     }
 
@@ -465,7 +469,10 @@ public struct Parser {
         }
         guard self.check(.end) else { throw self.unexpected("WHEN, ELSE or END", keywords: [.when, .else, .end]) }
         let end = self.advance().range
-        return Expression(.caseWhen(subject: subject, branches: branches, otherwise: otherwise), range: start.union(end))
+        return Expression(
+            .caseWhen(subject: subject, branches: branches, otherwise: otherwise),
+            range: start.union(end)
+        )
     }
 }
 

@@ -169,7 +169,11 @@ public enum RuleFunction: String, Sendable, CaseIterable {
 
 /// Argument checks shared by the function families.
 enum Arguments {
-    static func number(_ value: JSONValue, _ function: RuleFunction, _ position: Int) throws(RuleFunctionError)
+    static func number(
+        _ value: JSONValue,
+        _ function: RuleFunction,
+        _ position: Int
+    ) throws(RuleFunctionError)
         -> Double
     {
         switch value {
@@ -182,7 +186,11 @@ enum Arguments {
         throw Self.typeError(function, position, "a number", value)
     }
 
-    static func text(_ value: JSONValue, _ function: RuleFunction, _ position: Int) throws(RuleFunctionError)
+    static func text(
+        _ value: JSONValue,
+        _ function: RuleFunction,
+        _ position: Int
+    ) throws(RuleFunctionError)
         -> String
     {
         switch value {
@@ -193,7 +201,12 @@ enum Arguments {
         }
     }
 
-    static func typeError(_ function: RuleFunction, _ position: Int, _ expected: String, _ value: JSONValue)
+    static func typeError(
+        _ function: RuleFunction,
+        _ position: Int,
+        _ expected: String,
+        _ value: JSONValue
+    )
         -> RuleFunctionError
     {
         RuleFunctionError(

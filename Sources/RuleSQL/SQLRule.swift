@@ -219,7 +219,9 @@ public struct SQLRule: Sendable {
                 } else if !keys.isEmpty {
                     message += " (it has: \(keys.prefix(8).joined(separator: ", ")))"
                 }
-                warnings.append(self.source.diagnostic(.unknownField, message, at: expression.range, severity: .warning))
+                warnings.append(
+                    self.source.diagnostic(.unknownField, message, at: expression.range, severity: .warning)
+                )
             }
         }
         return warnings

@@ -57,7 +57,8 @@ enum StringFunctions {
         }
         let characters = Array(target)
         let start = try Self.index(arguments[1], position: 2, count: characters.count)
-        let end = arguments.count == 3 ? try Self.index(arguments[2], position: 3, count: characters.count) : characters.count
+        let end =
+            arguments.count == 3 ? try Self.index(arguments[2], position: 3, count: characters.count) : characters.count
         guard end > start else { return .string("") }
         return .string(String(characters[start..<end]))
     }

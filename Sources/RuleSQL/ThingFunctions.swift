@@ -21,7 +21,10 @@ enum ThingFunctions {
             do {
                 payload = try context.jsonPayload()
             } catch {
-                throw RuleFunctionError(code: .input, message: "thingPropertyFlatMap: the payload is not JSON: \(error)")
+                throw RuleFunctionError(
+                    code: .input,
+                    message: "thingPropertyFlatMap: the payload is not JSON: \(error)"
+                )
             }
         }
         var output = JSONObject()

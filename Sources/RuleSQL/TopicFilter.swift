@@ -29,7 +29,10 @@ public struct TopicFilter: Sendable, Hashable, CustomStringConvertible {
         guard text.hasPrefix("/") else {
             throw PathError(message: "the topic \"\(text)\" must start with '/'")
         }
-        var parts = Self.normalized(Array(text.utf8)).split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        var parts = Self.normalized(Array(text.utf8)).split(
+            separator: UInt8(ascii: "/"),
+            omittingEmptySubsequences: false
+        )
         parts.removeFirst()
         var levels: [Level] = []
         var hash = false

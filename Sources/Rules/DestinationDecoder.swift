@@ -48,7 +48,11 @@ extension YAMLDecoder {
         return Destination(id: id, configuration: configuration, location: location)
     }
 
-    private mutating func configuration(_ kind: ForwardingKind, _ node: Node, what: String)
+    private mutating func configuration(
+        _ kind: ForwardingKind,
+        _ node: Node,
+        what: String
+    )
         -> DestinationConfiguration?
     {
         switch kind {
@@ -66,7 +70,10 @@ extension YAMLDecoder {
                 let topic = self.string(fields, "topic")
             else { return nil }
             if !topic.hasPrefix("/") {
-                self.error("a republish topic must start with '/', e.g. /${productKey}/${deviceName}/user/get", at: fields["topic"])
+                self.error(
+                    "a republish topic must start with '/', e.g. /${productKey}/${deviceName}/user/get",
+                    at: fields["topic"]
+                )
             }
             return .republish(topic: topic)
         case .http:
@@ -78,7 +85,12 @@ extension YAMLDecoder {
             }
             return .http(url: url)
         case .ons:
-            guard let fields = self.fields(node, what, known: ["type", "instanceId", "topic", "regionName", "tag", "role"]),
+            guard
+                let fields = self.fields(
+                    node,
+                    what,
+                    known: ["type", "instanceId", "topic", "regionName", "tag", "role"]
+                ),
                 let instance = self.string(fields, "instanceId"), let topic = self.string(fields, "topic"),
                 let region = self.string(fields, "regionName")
             else { return nil }
@@ -98,11 +110,22 @@ extension YAMLDecoder {
             return .mns(MNSConfiguration(themeName: theme, regionName: region, role: self.role(fields)))
         case .fc:
             guard
-                let fields = self.fields(node, what, known: ["type", "regionName", "serviceName", "functionName", "role"]),
+                let fields = self.fields(
+                    node,
+                    what,
+                    known: ["type", "regionName", "serviceName", "functionName", "role"]
+                ),
                 let region = self.string(fields, "regionName"), let service = self.string(fields, "serviceName"),
                 let function = self.string(fields, "functionName")
             else { return nil }
-            return .fc(FCConfiguration(regionName: region, serviceName: service, functionName: function, role: self.role(fields)))
+            return .fc(
+                FCConfiguration(
+                    regionName: region,
+                    serviceName: service,
+                    functionName: function,
+                    role: self.role(fields)
+                )
+            )
         case .ots:
             guard
                 let fields = self.fields(
@@ -115,7 +138,12 @@ extension YAMLDecoder {
             else { return nil }
             var keys: [OTSPrimaryKey] = []
             for item in self.list(fields, "primaryKeys") {
-                guard let column = self.fields(item, "a primary key", known: ["columnName", "columnType", "columnValue", "option"]),
+                guard
+                    let column = self.fields(
+                        item,
+                        "a primary key",
+                        known: ["columnName", "columnType", "columnValue", "option"]
+                    ),
                     let name = self.string(column, "columnName"), let type = self.string(column, "columnType")
                 else { continue }
                 // An AUTO_INCREMENT column has no value; every other column needs one.
@@ -133,10 +161,22 @@ extension YAMLDecoder {
                     )
                 )
             }
-            return .ots(OTSConfiguration(instanceName: instance, tableName: table, regionName: region, primaryKeys: keys, role: self.role(fields)))
+            return .ots(
+                OTSConfiguration(
+                    instanceName: instance,
+                    tableName: table,
+                    regionName: region,
+                    primaryKeys: keys,
+                    role: self.role(fields)
+                )
+            )
         case .datahub:
             guard
-                let fields = self.fields(node, what, known: ["type", "projectName", "topicName", "regionName", "schema", "role"]),
+                let fields = self.fields(
+                    node,
+                    what,
+                    known: ["type", "projectName", "topicName", "regionName", "schema", "role"]
+                ),
                 let project = self.string(fields, "projectName"), let topic = self.string(fields, "topicName"),
                 let region = self.string(fields, "regionName")
             else { return nil }
@@ -152,10 +192,22 @@ extension YAMLDecoder {
                 }
                 schema.append(DataHubColumn(name: name, value: value, type: type))
             }
-            return .datahub(DataHubConfiguration(projectName: project, topicName: topic, regionName: region, schema: schema, role: self.role(fields)))
+            return .datahub(
+                DataHubConfiguration(
+                    projectName: project,
+                    topicName: topic,
+                    regionName: region,
+                    schema: schema,
+                    role: self.role(fields)
+                )
+            )
         default:
             guard
-                let fields = self.fields(node, what, known: ["type", "regionName", "instanceId", "database", "table", "fields"]),
+                let fields = self.fields(
+                    node,
+                    what,
+                    known: ["type", "regionName", "instanceId", "database", "table", "fields"]
+                ),
                 let region = self.string(fields, "regionName"), let instance = self.string(fields, "instanceId"),
                 let table = self.string(fields, "table")
             else { return nil }

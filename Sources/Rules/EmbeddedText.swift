@@ -85,7 +85,8 @@ public struct EmbeddedText: Sendable {
             }
         }
         positions.append(
-            segment < segments.count ? (segments[segment].line, segments[segment].column + index) : (positions.last ?? (line, column))
+            segment < segments.count
+                ? (segments[segment].line, segments[segment].column + index) : (positions.last ?? (line, column))
         )
         self.positions = positions
     }

@@ -87,7 +87,12 @@ public enum RuleFileLoader {
             decoder.append(Self.diagnostic(for: error, source: source))
             return RuleFileLoad(rule: nil, diagnostics: decoder.diagnostics)
         } catch {
-            decoder.report("invalid YAML: \(error)", at: SourceLocation(line: 1, column: 1, offset: 0), length: 1, severity: .error)
+            decoder.report(
+                "invalid YAML: \(error)",
+                at: SourceLocation(line: 1, column: 1, offset: 0),
+                length: 1,
+                severity: .error
+            )
             return RuleFileLoad(rule: nil, diagnostics: decoder.diagnostics)
         }
         guard let root else {
@@ -108,7 +113,10 @@ public enum RuleFileLoader {
         guard let fields = decoder.fields(root, "a rule file", known: Self.knownKeys) else { return nil }
         let name = decoder.string(fields, "name")
         if let name, name.count > Self.maximumNameLength {
-            decoder.error("a rule name is at most \(Self.maximumNameLength) characters (this one has \(name.count))", at: fields["name"])
+            decoder.error(
+                "a rule name is at most \(Self.maximumNameLength) characters (this one has \(name.count))",
+                at: fields["name"]
+            )
         }
         let description = decoder.string(fields, "description", required: false)
         let isSQL = fields.has("sql")
@@ -127,11 +135,14 @@ public enum RuleFileLoader {
             )
             return nil
         }
-        let keysOfOtherVersion = isSQL ? ["dataSource", "destinations", "errorDestination"] : ["dataType", "actions", "errorAction"]
+        let keysOfOtherVersion =
+            isSQL ? ["dataSource", "destinations", "errorDestination"] : ["dataType", "actions", "errorAction"]
         for key in keysOfOtherVersion where fields.has(key) {
             decoder.error(
                 "'\(key)' belongs to \(isSQL ? "new-version parsers" : "old-version rules"); "
-                    + (isSQL ? "old-version rules use 'actions' and 'errorAction'" : "parsers use 'destinations' and 'errorDestination'"),
+                    + (isSQL
+                        ? "old-version rules use 'actions' and 'errorAction'"
+                        : "parsers use 'destinations' and 'errorDestination'"),
                 at: fields.keyNode(key),
                 length: key.count
             )
@@ -150,10 +161,21 @@ public enum RuleFileLoader {
         guard case .scalar(let scalar) = node, let mark = scalar.mark else { return nil }
         let block = scalar.style == .literal || scalar.style == .folded
         let quoted = scalar.style == .singleQuoted || scalar.style == .doubleQuoted
-        return EmbeddedText(text: scalar.string, container: source, line: mark.line, column: mark.column, block: block, quoted: quoted)
+        return EmbeddedText(
+            text: scalar.string,
+            container: source,
+            line: mark.line,
+            column: mark.column,
+            block: block,
+            quoted: quoted
+        )
     }
 
-    private static func decodeSQLRule(_ fields: Fields, source: SourceText, decoder: inout YAMLDecoder) -> SQLRuleDefinition? {
+    private static func decodeSQLRule(
+        _ fields: Fields,
+        source: SourceText,
+        decoder: inout YAMLDecoder
+    ) -> SQLRuleDefinition? {
         var dataType = RuleDataType.json
         if let text = decoder.string(fields, "dataType", required: false) {
             if let type = RuleDataType(rawValue: text.uppercased()) {
@@ -169,7 +191,10 @@ public enum RuleFileLoader {
             }
         }
         if actions.count > Self.maximumActions {
-            decoder.error("a rule has at most \(Self.maximumActions) actions (this one has \(actions.count))", at: fields["actions"])
+            decoder.error(
+                "a rule has at most \(Self.maximumActions) actions (this one has \(actions.count))",
+                at: fields["actions"]
+            )
         }
         let errorAction = fields["errorAction"].flatMap { decoder.destination($0, id: nil, what: "errorAction") }
         if let errorAction, actions.contains(where: { $0.kind == errorAction.kind }), errorAction.kind.isCloudOnly {
@@ -199,7 +224,11 @@ public enum RuleFileLoader {
         return SQLRuleDefinition(sql: sql, dataType: dataType, actions: actions, errorAction: errorAction)
     }
 
-    private static func decodeParser(_ fields: Fields, source: SourceText, decoder: inout YAMLDecoder) -> ParserDefinition? {
+    private static func decodeParser(
+        _ fields: Fields,
+        source: SourceText,
+        decoder: inout YAMLDecoder
+    ) -> ParserDefinition? {
         var topics: [TopicFilter] = []
         var dataSourceName: String?
         if let dataSource = decoder.fields(fields["dataSource"], "dataSource", known: ["name", "topics"]) {
@@ -302,7 +331,8 @@ public enum RuleFileLoader {
         case .reader(let problem, _, _, _):
             message = "invalid YAML: \(problem)"
         case .duplicatedKeysInMapping(let duplicates, let context):
-            message = "duplicate key\(duplicates.count > 1 ? "s" : "") \(duplicates.map { "'\($0)'" }.joined(separator: ", "))"
+            message =
+                "duplicate key\(duplicates.count > 1 ? "s" : "") \(duplicates.map { "'\($0)'" }.joined(separator: ", "))"
             location = decoder.location(line: context.mark.line, column: context.mark.column)
         default:
             message = "invalid YAML: \(error)"

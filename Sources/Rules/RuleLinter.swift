@@ -152,10 +152,15 @@ public struct RuleLinter: Sendable {
                 definition.destination(id) == nil
             {
                 let known = definition.destinations.compactMap(\.id).map(String.init)
-                let range = SourceRange(start: source.location(ofOffset: digitsStart), end: source.location(ofOffset: cursor))
-                let message = "\(function)(\(id), …) names destination \(id), which the rule file does not define"
+                let range = SourceRange(
+                    start: source.location(ofOffset: digitsStart),
+                    end: source.location(ofOffset: cursor)
+                )
+                let message =
+                    "\(function)(\(id), …) names destination \(id), which the rule file does not define"
                     + (Suggestion.closest(to: String(id), among: known).map { "; did you mean \($0)?" }
-                        ?? (known.isEmpty ? "; add it under 'destinations'" : " (defined: \(known.joined(separator: ", "))))"))
+                        ?? (known.isEmpty
+                            ? "; add it under 'destinations'" : " (defined: \(known.joined(separator: ", "))))"))
                 diagnostics.append(definition.script.relocate(source.diagnostic(.ruleFile, message, at: range)))
             }
             index = cursor

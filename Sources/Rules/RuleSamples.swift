@@ -63,7 +63,10 @@ public struct RuleSample: Sendable {
             RulesError(code: .samples, message: "\(file):\(line): \(message)")
         }
         guard case .object(let object) = value else { throw fail("each line must be a JSON object") }
-        let known = ["name", "topic", "payload", "payloadText", "payloadBase64", "deviceName", "productKey", "messageId", "timestamp", "tags", "expect"]
+        let known = [
+            "name", "topic", "payload", "payloadText", "payloadBase64", "deviceName", "productKey", "messageId",
+            "timestamp", "tags", "expect",
+        ]
         for key in object.keys where !known.contains(key) {
             throw fail("unknown key '\(key)'" + Suggestion.didYouMean(key, among: known))
         }

@@ -105,9 +105,16 @@ public struct RuleTestRunner: Sendable {
                 }
                 do {
                     let actual = Self.output(of: try rule.run(sample.message))
-                    let status: RuleTestCase.Status = JSONDiff.matches(expected: expected, actual: actual) ? .pass : .fail
+                    let status: RuleTestCase.Status =
+                        JSONDiff.matches(expected: expected, actual: actual) ? .pass : .fail
                     cases.append(
-                        RuleTestCase(sample: sample.label, rule: name, status: status, expected: expected, actual: actual)
+                        RuleTestCase(
+                            sample: sample.label,
+                            rule: name,
+                            status: status,
+                            expected: expected,
+                            actual: actual
+                        )
                     )
                 } catch {
                     cases.append(
@@ -147,7 +154,9 @@ public enum JSONDiff {
             return true
         case (.object(let left), .object(let right)):
             guard left.count == right.count else { return false }
-            return left.allSatisfy { member in right[member.key].map { Self.matches(expected: member.value, actual: $0) } ?? false }
+            return left.allSatisfy { member in
+                right[member.key].map { Self.matches(expected: member.value, actual: $0) } ?? false
+            }
         case (.array(let left), .array(let right)):
             return left.count == right.count && zip(left, right).allSatisfy { Self.matches(expected: $0, actual: $1) }
         default:

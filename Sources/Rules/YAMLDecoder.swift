@@ -89,7 +89,8 @@ struct YAMLDecoder {
             if required { self.error("missing required key '\(key)'", at: fields.node) }
             return nil
         }
-        guard case .scalar(let scalar) = value, value.tag.description != Tag.Name.null.rawValue || !scalar.string.isEmpty
+        guard case .scalar(let scalar) = value,
+            value.tag.description != Tag.Name.null.rawValue || !scalar.string.isEmpty
         else {
             self.error("'\(key)' must be a text value, found \(Self.describe(value))", at: value)
             return nil
@@ -112,7 +113,8 @@ struct YAMLDecoder {
 
     static func describe(_ node: Node) -> String {
         switch node {
-        case .scalar(let scalar): "'\(scalar.string.count > 30 ? String(scalar.string.prefix(27)) + "..." : scalar.string)'"
+        case .scalar(let scalar):
+            "'\(scalar.string.count > 30 ? String(scalar.string.prefix(27)) + "..." : scalar.string)'"
         case .mapping: "a mapping"
         case .sequence: "a list"
         case .alias: "an alias"

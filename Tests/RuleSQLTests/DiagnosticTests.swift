@@ -39,7 +39,8 @@ struct DiagnosticTests {
             try SQLRule(sql: sql, file: "rule.sql")
         } throws: { error in
             guard let diagnostic = error as? Diagnostic else { return false }
-            let ok = diagnostic.location.line == line && diagnostic.location.column == column
+            let ok =
+                diagnostic.location.line == line && diagnostic.location.column == column
                 && diagnostic.code == code && diagnostic.message.contains(fragment)
             if !ok { Issue.record("got \(diagnostic)") }
             return ok
@@ -92,10 +93,12 @@ struct DiagnosticTests {
     func lexer() throws {
         var lexer = Lexer(SourceText("SELECT\n  a.b, 'x''y' -- comment\n  <> 1.5e2", file: "t"))
         let tokens = try lexer.tokenize()
-        #expect(tokens.map(\.kind) == [
-            .keyword(.select), .identifier("a"), .dot, .identifier("b"), .comma, .string("x'y"), .notEqual,
-            .double(150), .endOfInput,
-        ])
+        #expect(
+            tokens.map(\.kind) == [
+                .keyword(.select), .identifier("a"), .dot, .identifier("b"), .comma, .string("x'y"), .notEqual,
+                .double(150), .endOfInput,
+            ]
+        )
         #expect(tokens[5].range.start == SourceLocation(line: 2, column: 8, offset: 14))
         #expect(tokens[6].range.start.line == 3)
     }

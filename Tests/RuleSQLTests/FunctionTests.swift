@@ -13,7 +13,8 @@ import Testing
 struct FunctionTests {
     static let context = MessageContext(
         topic: "/a1HHrkm****/TestDevice1/thing/event/property/post",
-        payload: #"{"items":{"Power":{"value":"On","time":1},"Position":{"value":{"latitude":39.9,"longitude":116.38},"time":1}}}"#,
+        payload:
+            #"{"items":{"Power":{"value":"On","time":1},"Position":{"value":{"latitude":39.9,"longitude":116.38},"time":1}}}"#,
         messageId: "1234567890",
         now: 1_543_373_798_943,
         tags: StaticDeviceTags(["a1HHrkm****/TestDevice1": ["location": "hangzhou"]])
@@ -57,7 +58,10 @@ struct FunctionTests {
             ("mod", [7.5, 2], "1.5"),
             ("nanvl", [nil, "default"], #""default""#),
             ("nanvl", [5, "default"], "5"),
-            ("payload", [], #""{\"items\":{\"Power\":{\"value\":\"On\",\"time\":1},\"Position\":{\"value\":{\"latitude\":39.9,\"longitude\":116.38},\"time\":1}}}""#),
+            (
+                "payload", [],
+                #""{\"items\":{\"Power\":{\"value\":\"On\",\"time\":1},\"Position\":{\"value\":{\"latitude\":39.9,\"longitude\":116.38},\"time\":1}}}""#
+            ),
             ("power", [2, 10], "1024"),
             ("power", [2, 0.5], "1.4142135623730951"),
             ("replace", ["a-b-c", "-", "+"], #""a+b+c""#),
@@ -108,7 +112,9 @@ struct FunctionTests {
     @Test("payload(enc) encodings")
     func payloadEncodings() throws {
         let context = MessageContext(topic: "/pk/dn/user/raw", payload: [0x41, 0xE9])
-        #expect(try RuleFunctions.call(name: "payload", arguments: ["binary"], context: context) == .binary([0x41, 0xE9]))
+        #expect(
+            try RuleFunctions.call(name: "payload", arguments: ["binary"], context: context) == .binary([0x41, 0xE9])
+        )
         #expect(try RuleFunctions.call(name: "payload", arguments: ["iso-8859-1"], context: context) == "Aé")
         #expect(try RuleFunctions.call(name: "payload", arguments: ["base64"], context: context) == "Qek=")
         #expect(try RuleFunctions.call(name: "payload", arguments: ["hex"], context: context) == "41e9")

@@ -13,7 +13,13 @@ import Testing
 struct ReferenceExamplesTests {
     static let arrayPayload = #"{"a":[{"v":0},{"v":1},{"v":2}]}"#
 
-    func run(_ sql: String, topic: String, payload: String, deviceName: String? = nil, now: Int? = nil) throws
+    func run(
+        _ sql: String,
+        topic: String,
+        payload: String,
+        deviceName: String? = nil,
+        now: Int? = nil
+    ) throws
         -> RuleResult
     {
         let rule = try SQLRule(sql: sql)
@@ -84,7 +90,8 @@ struct ReferenceExamplesTests {
 
     @Test("§4.3 example 1: custom topic, no output at 25.1, output at 39")
     func example1() throws {
-        let sql = #"SELECT temperature as t, deviceName() as deviceName, location FROM "/a1hRrzD****/+/user/update" WHERE temperature > 38"#
+        let sql =
+            #"SELECT temperature as t, deviceName() as deviceName, location FROM "/a1hRrzD****/+/user/update" WHERE temperature > 38"#
         let cold = try self.run(
             sql,
             topic: "/a1hRrzD****/dev1/user/update",
@@ -102,9 +109,13 @@ struct ReferenceExamplesTests {
     static let tslPayload =
         #"{"deviceType":"TemperatureHumidityDetector","iotId":"N5KURkKdibnZvSls****000100","productKey":"a15NNfl****","gmtCreate":1564569974224,"deviceName":"N5KURkKdibnZvSls3Yfx","items":{"CurrentHumidity":{"value":70,"time":1564569974229},"CurrentTemperature":{"value":TEMP,"time":1564569974229}}}"#
 
-    @Test("§4.3 example 2: TSL property, /sys/ FROM matches the forwarded topic", arguments: [("23.5", false), ("38.5", true)])
+    @Test(
+        "§4.3 example 2: TSL property, /sys/ FROM matches the forwarded topic",
+        arguments: [("23.5", false), ("38.5", true)]
+    )
     func example2(temperature: String, triggers: Bool) throws {
-        let sql = #"SELECT deviceName() as deviceName, items.CurrentHumidity.value as Humidity, items.CurrentTemperature.value as Temperature FROM "/sys/a15NNfl****/N5KURkKdibnZvSls3Yfx/thing/event/property/post" WHERE items.CurrentTemperature.value > 38"#
+        let sql =
+            #"SELECT deviceName() as deviceName, items.CurrentHumidity.value as Humidity, items.CurrentTemperature.value as Temperature FROM "/sys/a15NNfl****/N5KURkKdibnZvSls3Yfx/thing/event/property/post" WHERE items.CurrentTemperature.value > 38"#
         let result = try self.run(
             sql,
             topic: "/a15NNfl****/N5KURkKdibnZvSls3Yfx/thing/event/property/post",
@@ -122,8 +133,10 @@ struct ReferenceExamplesTests {
         arguments: [("TestDevice1", "39", true), ("TestDevice1", "23.5", false), ("Other", "39", false)]
     )
     func example3(device: String, temperature: String, forwarded: Bool) throws {
-        let sql = #"SELECT deviceName() as deviceName,items.Temperature.value as Temperature FROM "/sys/a1HHrkm****/+/thing/event/property/post" WHERE items.Temperature.value>38 and deviceName() in ('TestDevice1', 'TestDevice2', 'TestDevice3')"#
-        let payload = #"{"deviceType":"Custom","iotId":"H5KURkKdibnZvSls****000100","productKey":"a1HHrkm****","gmtCreate":1564569974224,"deviceName":"\#(device)","items":{"Temperature":{"value":\#(temperature),"time":1564569974229}}}"#
+        let sql =
+            #"SELECT deviceName() as deviceName,items.Temperature.value as Temperature FROM "/sys/a1HHrkm****/+/thing/event/property/post" WHERE items.Temperature.value>38 and deviceName() in ('TestDevice1', 'TestDevice2', 'TestDevice3')"#
+        let payload =
+            #"{"deviceType":"Custom","iotId":"H5KURkKdibnZvSls****000100","productKey":"a1HHrkm****","gmtCreate":1564569974224,"deviceName":"\#(device)","items":{"Temperature":{"value":\#(temperature),"time":1564569974229}}}"#
         let result = try self.run(sql, topic: "/a1HHrkm****/\(device)/thing/event/property/post", payload: payload)
         if forwarded {
             #expect(self.output(result) == #"{"deviceName":"\#(device)","Temperature":\#(temperature)}"#)
@@ -134,7 +147,10 @@ struct ReferenceExamplesTests {
 
     @Test("§4.3 example 4: BINARY rule to_base64(*) and deviceName()")
     func example4() throws {
-        let rule = try SQLRule(sql: #"SELECT to_base64(*) as data, deviceName() as dn FROM "/pk/+/user/raw""#, dataType: .binary)
+        let rule = try SQLRule(
+            sql: #"SELECT to_base64(*) as data, deviceName() as dn FROM "/pk/+/user/raw""#,
+            dataType: .binary
+        )
         let result = try rule.evaluate(MessageContext(topic: "/pk/dev9/user/raw", payload: [0x00, 0x01, 0xFF, 0x10]))
         #expect(self.output(result) == #"{"data":"AAH/EA==","dn":"dev9"}"#)
     }
@@ -191,7 +207,9 @@ struct ReferenceExamplesTests {
 
     @Test(
         "§4.2 topic() and topic(n)",
-        arguments: [("topic()", "/alDbcLe****/TestDevice/user/set"), ("topic(1)", "alDbcLe****"), ("topic(2)", "TestDevice")]
+        arguments: [
+            ("topic()", "/alDbcLe****/TestDevice/user/set"), ("topic(1)", "alDbcLe****"), ("topic(2)", "TestDevice"),
+        ]
     )
     func topics(call: String, expected: String) throws {
         let result = try self.run(

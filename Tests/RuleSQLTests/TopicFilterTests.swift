@@ -40,21 +40,27 @@ struct TopicFilterTests {
         #expect(throws: PathError.self) { try TopicFilter(filter) }
     }
 
-    @Test("system topics are recognised for BINARY rules", arguments: [
-        ("/sys/pk/dn/thing/event/property/post", true),
-        ("/pk/dn/thing/event/property/post", true),
-        ("/as/mqtt/status/pk/dn", true),
-        ("/pk/dn/user/raw", false),
-    ])
+    @Test(
+        "system topics are recognised for BINARY rules",
+        arguments: [
+            ("/sys/pk/dn/thing/event/property/post", true),
+            ("/pk/dn/thing/event/property/post", true),
+            ("/as/mqtt/status/pk/dn", true),
+            ("/pk/dn/user/raw", false),
+        ]
+    )
     func systemTopics(filter: String, expected: Bool) throws {
         #expect(try TopicFilter(filter).isSystemTopic == expected)
     }
 
-    @Test("message context derives product key and device name from the topic", arguments: [
-        ("/pk1/dev1/user/update", "pk1", "dev1"),
-        ("/sys/pk1/dev1/thing/event/property/post", "pk1", "dev1"),
-        ("/as/mqtt/status/pk1/dev1", "pk1", "dev1"),
-    ])
+    @Test(
+        "message context derives product key and device name from the topic",
+        arguments: [
+            ("/pk1/dev1/user/update", "pk1", "dev1"),
+            ("/sys/pk1/dev1/thing/event/property/post", "pk1", "dev1"),
+            ("/as/mqtt/status/pk1/dev1", "pk1", "dev1"),
+        ]
+    )
     func identity(topic: String, productKey: String, deviceName: String) {
         let context = MessageContext(topic: topic, payload: "{}")
         #expect(context.productKey == productKey)

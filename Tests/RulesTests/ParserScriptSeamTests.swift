@@ -27,10 +27,20 @@ struct FakeScript: CompiledParserScript {
     func run(_ message: MessageContext) throws(Diagnostic) -> [ForwardingCall] {
         var calls: [ForwardingCall] = []
         for line in self.source.text.split(separator: "\n") {
-            guard line.hasPrefix("writeAmqp("), let id = Int(line.dropFirst(10).prefix { $0.isNumber }) else { continue }
+            guard line.hasPrefix("writeAmqp("), let id = Int(line.dropFirst(10).prefix { $0.isNumber }) else {
+                continue
+            }
             let repeats = line.hasSuffix("x101") ? 101 : 1
             for _ in 0..<repeats {
-                calls.append(ForwardingCall(destinationId: id, function: "writeAmqp", kind: .amqp, payload: ["dn": .string(message.deviceName)], tag: "t"))
+                calls.append(
+                    ForwardingCall(
+                        destinationId: id,
+                        function: "writeAmqp",
+                        kind: .amqp,
+                        payload: ["dn": .string(message.deviceName)],
+                        tag: "t"
+                    )
+                )
             }
         }
         return calls
@@ -40,7 +50,8 @@ struct FakeScript: CompiledParserScript {
 @Suite("The parser-script seam")
 struct ParserScriptSeamTests {
     static func parser(_ script: String) -> String {
-        "name: p\ndataSource:\n  topics: [/pk/+/user/#]\nscript: |\n" + script.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
+        "name: p\ndataSource:\n  topics: [/pk/+/user/#]\nscript: |\n"
+            + script.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
             + "\ndestinations:\n  1001: {type: amqp, consumerGroup: g}\n"
     }
 
@@ -53,8 +64,22 @@ struct ParserScriptSeamTests {
     func runs() throws {
         let rule = try self.compiled("writeAmqp(1001, x)")
         let run = try rule.run(MessageContext(topic: "/pk/dev1/user/a", payload: "{}"))
-        #expect(run == .parser([ForwardingCall(destinationId: 1001, function: "writeAmqp", kind: .amqp, payload: ["dn": "dev1"], tag: "t")]))
-        #expect(RuleTestRunner.output(of: run).jsonString() == #"[{"destinationId":1001,"kind":"amqp","payload":{"dn":"dev1"},"tag":"t"}]"#)
+        #expect(
+            run
+                == .parser([
+                    ForwardingCall(
+                        destinationId: 1001,
+                        function: "writeAmqp",
+                        kind: .amqp,
+                        payload: ["dn": "dev1"],
+                        tag: "t"
+                    )
+                ])
+        )
+        #expect(
+            RuleTestRunner.output(of: run).jsonString()
+                == #"[{"destinationId":1001,"kind":"amqp","payload":{"dn":"dev1"},"tag":"t"}]"#
+        )
         #expect(try rule.run(MessageContext(topic: "/other/dev1/user/a", payload: "{}")) == .parserSkipped)
     }
 
@@ -103,7 +128,10 @@ struct ParserScriptSeamTests {
 
     @Test("lint finds write calls to destinations the file does not define")
     func lintReferences() throws {
-        let load = RuleFileLoader.load(text: Self.parser("var d = payload('json');\nwriteAmqp(1001, d);\nwriteAmqp( 1011, d);"), path: "p.yaml")
+        let load = RuleFileLoader.load(
+            text: Self.parser("var d = payload('json');\nwriteAmqp(1001, d);\nwriteAmqp( 1011, d);"),
+            path: "p.yaml"
+        )
         guard case .parser(let definition)? = load.rule?.body else {
             Issue.record("expected a parser")
             return

@@ -39,9 +39,11 @@ struct RuleFileLoaderTests {
             Issue.record("expected an old-version rule")
             return
         }
-        #expect(definition.actions.map(\.kind.rawValue) == [
-            "amqp", "republish", "http", "ons", "mns", "fc", "ots", "datahub", "rds", "lindorm",
-        ])
+        #expect(
+            definition.actions.map(\.kind.rawValue) == [
+                "amqp", "republish", "http", "ons", "mns", "fc", "ots", "datahub", "rds", "lindorm",
+            ]
+        )
         #expect(definition.actions[0].configuration == .amqp(consumerGroup: "backend", tag: "t1"))
         #expect(definition.errorAction?.kind == .tsdb)
         #expect(definition.actions[3].kind.isCloudOnly && !definition.actions[0].kind.isCloudOnly)
@@ -57,17 +59,41 @@ struct RuleFileLoaderTests {
             ("name: x\n", 1, 1, "needs 'sql'"),
             ("name: x\nsql: SELECT a FROM \"/p/+/u\"\nscript: x\n", 3, 1, "not both"),
             ("name: x\nsql: SELECT a FROM \"/p/+/u\"\ndataType: TEXT\n", 3, 11, "JSON or BINARY"),
-            ("name: x\nsql: SELECT a FROM \"/p/+/u\"\nactions:\n  - {type: amqq, consumerGroup: g}\n", 4, 12, "did you mean 'amqp'?"),
-            ("name: x\nsql: SELECT a FROM \"/p/+/u\"\nactions:\n  - type: amqp\n", 4, 5, "missing required key 'consumerGroup'"),
-            ("name: x\nsql: SELECT a FROM \"/p/+/u\"\nactions:\n  - {type: republish, topic: pk/x}\n", 4, 30, "must start with '/'"),
-            ("name: x\nsql: SELECT a FROM \"/p/+/u\"\nactions:\n  - {type: ots, instanceName: i, tableName: t, regionName: r}\nerrorAction: {type: ots, instanceName: i, tableName: t, regionName: r}\n", 5, 14, "same cloud product"),
-            ("name: x\nsql: SELECT a FROM \"/p/+/u\"\ndataType: BINARY\nactions:\n  - {type: rds, regionName: r, instanceId: i, table: t}\n", 5, 5, "BINARY rule cannot forward to rds"),
+            (
+                "name: x\nsql: SELECT a FROM \"/p/+/u\"\nactions:\n  - {type: amqq, consumerGroup: g}\n", 4, 12,
+                "did you mean 'amqp'?"
+            ),
+            (
+                "name: x\nsql: SELECT a FROM \"/p/+/u\"\nactions:\n  - type: amqp\n", 4, 5,
+                "missing required key 'consumerGroup'"
+            ),
+            (
+                "name: x\nsql: SELECT a FROM \"/p/+/u\"\nactions:\n  - {type: republish, topic: pk/x}\n", 4, 30,
+                "must start with '/'"
+            ),
+            (
+                "name: x\nsql: SELECT a FROM \"/p/+/u\"\nactions:\n  - {type: ots, instanceName: i, tableName: t, regionName: r}\nerrorAction: {type: ots, instanceName: i, tableName: t, regionName: r}\n",
+                5, 14, "same cloud product"
+            ),
+            (
+                "name: x\nsql: SELECT a FROM \"/p/+/u\"\ndataType: BINARY\nactions:\n  - {type: rds, regionName: r, instanceId: i, table: t}\n",
+                5, 5, "BINARY rule cannot forward to rds"
+            ),
             ("name: x\nsql: SELECT a FROM \"/p/+/u\"\ndestinations: {}\n", 3, 1, "belongs to new-version parsers"),
             ("name: x\nscript: var a = 1;\n", 1, 1, "needs 'dataSource'"),
             ("name: x\nscript: x\ndataSource: {topics: [pk/+]}\n", 3, 23, "must start with '/'"),
-            ("name: x\nscript: x\ndataSource: {topics: [/pk/+]}\ndestinations:\n  abc: {type: amqp, consumerGroup: g}\n", 5, 3, "must be an integer"),
-            ("name: x\nscript: x\ndataSource: {topics: [/pk/+]}\nerrorDestination: {type: amqp, consumerGroup: g}\n", 4, 19, "needs an 'id'"),
-            ("name: a-very-long-rule-name-that-goes-on-and-on\nsql: SELECT a FROM \"/p/+/u\"\n", 1, 7, "at most 30 characters"),
+            (
+                "name: x\nscript: x\ndataSource: {topics: [/pk/+]}\ndestinations:\n  abc: {type: amqp, consumerGroup: g}\n",
+                5, 3, "must be an integer"
+            ),
+            (
+                "name: x\nscript: x\ndataSource: {topics: [/pk/+]}\nerrorDestination: {type: amqp, consumerGroup: g}\n",
+                4, 19, "needs an 'id'"
+            ),
+            (
+                "name: a-very-long-rule-name-that-goes-on-and-on\nsql: SELECT a FROM \"/p/+/u\"\n", 1, 7,
+                "at most 30 characters"
+            ),
             ("name: x\nname: y\nsql: SELECT a FROM \"/p/+/u\"\n", 1, 1, "duplicate key"),
             ("", 1, 1, "empty"),
         ]
@@ -85,10 +111,22 @@ struct RuleFileLoaderTests {
     @Test(
         "an SQL error inside the YAML points at its line and column in the file",
         arguments: [
-            ("name: x\nsql: SELECT devicName() FROM \"/p/+/u\"\n", 2, 13, "    sql: SELECT devicName() FROM \"/p/+/u\""),
-            ("name: x\nsql: |\n  SELECT a,\n    devicName() AS d\n  FROM \"/p/+/u\"\n", 4, 5, "        devicName() AS d"),
-            ("name: x\nsql: >-\n  SELECT a\n  FROM \"/p/+/u\"\n  WHERE devicName() = 'x'\n", 5, 9, "      WHERE devicName() = 'x'"),
-            ("name: x\nsql: \"SELECT devicName() FROM '/p/+/u'\"\n", 2, 14, "    sql: \"SELECT devicName() FROM '/p/+/u'\""),
+            (
+                "name: x\nsql: SELECT devicName() FROM \"/p/+/u\"\n", 2, 13,
+                "    sql: SELECT devicName() FROM \"/p/+/u\""
+            ),
+            (
+                "name: x\nsql: |\n  SELECT a,\n    devicName() AS d\n  FROM \"/p/+/u\"\n", 4, 5,
+                "        devicName() AS d"
+            ),
+            (
+                "name: x\nsql: >-\n  SELECT a\n  FROM \"/p/+/u\"\n  WHERE devicName() = 'x'\n", 5, 9,
+                "      WHERE devicName() = 'x'"
+            ),
+            (
+                "name: x\nsql: \"SELECT devicName() FROM '/p/+/u'\"\n", 2, 14,
+                "    sql: \"SELECT devicName() FROM '/p/+/u'\""
+            ),
         ]
     )
     func sqlErrorInFile(yaml: String, line: Int, column: Int, sourceLine: String) throws {
@@ -99,7 +137,8 @@ struct RuleFileLoaderTests {
         } throws: { error in
             guard let diagnostic = error as? Diagnostic else { return false }
             let rendered = diagnostic.description.split(separator: "\n").map(String.init)
-            let ok = diagnostic.file == "rules/x.yaml" && diagnostic.location.line == line
+            let ok =
+                diagnostic.file == "rules/x.yaml" && diagnostic.location.line == line
                 && diagnostic.location.column == column && rendered.count == 3 && rendered[1] == sourceLine
                 && diagnostic.message.contains("did you mean 'deviceName'?")
             if !ok { Issue.record("got \(diagnostic)") }
@@ -109,7 +148,10 @@ struct RuleFileLoaderTests {
 
     @Test("a runtime error of a rule is located in the file")
     func runtimeErrorInFile() throws {
-        let load = RuleFileLoader.load(text: "name: x\nsql: |\n  SELECT substring(true, 1) AS s\n  FROM \"/p/+/u\"\n", path: "f.yaml")
+        let load = RuleFileLoader.load(
+            text: "name: x\nsql: |\n  SELECT substring(true, 1) AS s\n  FROM \"/p/+/u\"\n",
+            path: "f.yaml"
+        )
         let rule = try RuleCompiler().compile(try #require(load.rule))
         #expect {
             _ = try rule.run(MessageContext(topic: "/p/d/u", payload: "{}"))

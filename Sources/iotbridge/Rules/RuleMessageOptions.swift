@@ -41,7 +41,8 @@ struct RuleMessageOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
             "Fixes \"now\" (epoch milliseconds) for timestamp() and timestamp_utc().",
-            discussion: "Example: --timestamp 1543373798943 makes timestamp('yyyy-MM-dd HH:mm:ss') give 2018-11-28 10:56:38.",
+            discussion:
+                "Example: --timestamp 1543373798943 makes timestamp('yyyy-MM-dd HH:mm:ss') give 2018-11-28 10:56:38.",
             valueName: "epoch-ms"
         )
     )
@@ -51,7 +52,8 @@ struct RuleMessageOptions: ParsableArguments {
         name: .customLong("tag"),
         help: ArgumentHelp(
             "A device tag for attribute(key), as key=value; repeat for several.",
-            discussion: "Example: --tag location=hangzhou. Without tags, attribute() returns \"\" as the console's SQL debugger does.",
+            discussion:
+                "Example: --tag location=hangzhou. Without tags, attribute() returns \"\" as the console's SQL debugger does.",
             valueName: "key=value"
         )
     )

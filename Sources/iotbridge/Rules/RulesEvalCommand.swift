@@ -35,7 +35,8 @@ struct RulesEvalCommand: ParsableCommand {
     @Option(
         help: ArgumentHelp(
             "The rule: SELECT … FROM \"topic\" [WHERE …].",
-            discussion: "Single quotes are constants, double quotes (or none) are fields. Example: --sql 'SELECT a.b AS x FROM \"/pk/+/user/u\"'",
+            discussion:
+                "Single quotes are constants, double quotes (or none) are fields. Example: --sql 'SELECT a.b AS x FROM \"/pk/+/user/u\"'",
             valueName: "sql"
         )
     )
@@ -73,7 +74,9 @@ struct RulesEvalCommand: ParsableCommand {
             case .filtered:
                 throw RulesOutput.noMatch
             case .skipped(.topicMismatch):
-                RulesOutput.error("note: the topic '\(context.topic)' does not match FROM \"\(rule.topic.text)\"; message skipped")
+                RulesOutput.error(
+                    "note: the topic '\(context.topic)' does not match FROM \"\(rule.topic.text)\"; message skipped"
+                )
                 throw RulesOutput.noMatch
             case .skipped(.notJSON(let error)):
                 RulesOutput.error(

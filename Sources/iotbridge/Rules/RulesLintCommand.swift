@@ -44,7 +44,9 @@ struct RulesLintCommand: ParsableCommand {
     func run() throws {
         let report: LintReport
         do {
-            report = try RuleLinter(compiler: RuleCompiler(scriptEngine: RulesCommand.scriptEngine)).lint(paths: self.paths)
+            report = try RuleLinter(compiler: RuleCompiler(scriptEngine: RulesCommand.scriptEngine)).lint(
+                paths: self.paths
+            )
         } catch {
             RulesOutput.error("error: \(error)")
             throw RulesOutput.failure

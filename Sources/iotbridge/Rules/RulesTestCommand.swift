@@ -40,7 +40,9 @@ struct RulesTestCommand: ParsableCommand {
 
     func validate() throws {
         if self.paths.isEmpty {
-            throw ValidationError("give the rule files to test, e.g. iotbridge rules test rules/ --samples samples.jsonl")
+            throw ValidationError(
+                "give the rule files to test, e.g. iotbridge rules test rules/ --samples samples.jsonl"
+            )
         }
     }
 
