@@ -96,6 +96,47 @@ struct RuleFileLoaderTests {
             ),
             ("name: x\nname: y\nsql: SELECT a FROM \"/p/+/u\"\n", 1, 1, "duplicate key"),
             ("", 1, 1, "empty"),
+            (
+                "name: x\nsql: SELECT a FROM \"/p/+/u\"\nactions:\n  - {type: http, url: ftp://x}\n", 4, 23,
+                "must start with http:// or https://"
+            ),
+            (
+                "name: x\nsql: SELECT a FROM \"/p/+/u\"\nactions:\n  - {type: ots, instanceName: i, tableName: t, regionName: r, primaryKeys: [{columnName: c, columnType: TEXT, columnValue: v}]}\n",
+                4, 105, "columnType must be STRING, INTEGER or BINARY"
+            ),
+            (
+                "name: x\nsql: SELECT a FROM \"/p/+/u\"\nactions:\n  - {type: datahub, projectName: p, topicName: t, regionName: r, schema: [{name: n, value: v, type: TEXT}]}\n",
+                4, 101, "a DataHub column type is one of"
+            ),
+            (
+                "name: x\nsql: SELECT a FROM \"/p/+/u\"\nactions:\n  - {type: mns, themeName: t, regionName: r, role: {roleArn: a}}\n",
+                4, 52, "missing required key 'roleName'"
+            ),
+            (
+                "name: x\nsql: SELECT a FROM \"/p/+/u\"\nactions:\n  - {type: fc, regionName: r, serviceName: s}\n", 4,
+                5, "missing required key 'functionName'"
+            ),
+            (
+                "name: x\nsql: SELECT a FROM \"/p/+/u\"\nactions:\n  - {type: amqp, consumerGroup: g, tag: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx}\n",
+                4, 41, "at most 128 characters"
+            ),
+            (
+                "name: x\nsql: SELECT a FROM \"/p/+/u\"\nactions:\n  - {type: amqp, consumerGroup: g, extra: 1}\n", 4,
+                36, "unknown key 'extra'"
+            ),
+            ("name: x\nsql: SELECT a FROM \"/p/+/u\"\nactions:\n  - {consumerGroup: g}\n", 4, 5, "needs a 'type'"),
+            (
+                "name: x\nsql: SELECT a FROM \"/p/+/u\"\nactions:\n  - just-a-string\n", 4, 5,
+                "must be a mapping with a 'type'"
+            ),
+            (
+                "name: x\nsql: SELECT a FROM \"/p/+/u\"\nactions:\n  - {type: rds, regionName: r, instanceId: i, table: t, fields: {c: [1]}}\n",
+                4, 69, "a field value must be text"
+            ),
+            (
+                "name: x\nsql: SELECT a FROM \"/p/+/u\"\nactions:\n  - {type: amqp, consumerGroup: g0}\n  - {type: amqp, consumerGroup: g1}\n  - {type: amqp, consumerGroup: g2}\n  - {type: amqp, consumerGroup: g3}\n  - {type: amqp, consumerGroup: g4}\n  - {type: amqp, consumerGroup: g5}\n  - {type: amqp, consumerGroup: g6}\n  - {type: amqp, consumerGroup: g7}\n  - {type: amqp, consumerGroup: g8}\n  - {type: amqp, consumerGroup: g9}\n  - {type: amqp, consumerGroup: g10}\n",
+                4, 3, "at most 10 actions"
+            ),
         ]
     )
     func problems(yaml: String, line: Int, column: Int, fragment: String) {
