@@ -100,9 +100,9 @@ extension IntegrationSuites {
         }
 
         /// The certificate carries `IP:127.0.0.1` (`openssl verify -verify_ip 127.0.0.1` accepts it), but the
-        /// handshake fails with "certificate verify failed": Proton 0.37's name check (`check_for_hostname_match`
-        /// in its OpenSSL layer) compares the peer name only with DNS subjectAltNames and the CN, never with IP
-        /// addresses, and `ClientConnectionDriver.configureTLS` passes the endpoint host as that name.
+        /// handshake fails with "certificate verify failed". The same certificate with `DNS:127.0.0.1` instead
+        /// passes: Proton 0.37's peer-name check compares the name only with DNS subjectAltNames and the CN, never
+        /// with IP addresses, and `ClientConnectionDriver.configureTLS` passes the endpoint host as that name.
         @Test(
             "verification succeeds with the test CA when the endpoint is the IP address the certificate names",
             .disabled("BUG: amqps://127.0.0.1 fails verification against a certificate with IP:127.0.0.1 (see report)")

@@ -8,8 +8,8 @@
 import Foundation
 
 /// A throw-away CA and a server certificate it signed, made with the `openssl` command for TLS tests. The
-/// server certificate names `localhost` and `127.0.0.1` (subjectAltName), so a client verifying the host
-/// `127.0.0.1` against the CA succeeds and any other name fails.
+/// server certificate names `localhost` and `127.0.0.1` (subjectAltName, by default), so a client that verifies
+/// either name against the CA succeeds and any other name fails.
 struct TestCertificates: Sendable {
     /// The CA certificate (PEM): what a client passes as `caFile`.
     let caFile: String
@@ -17,11 +17,14 @@ struct TestCertificates: Sendable {
     let certificateFile: String
     /// The server's private key (PEM, unencrypted).
     let privateKeyFile: String
-    /// The names the server certificate is valid for.
-    static let serverNames = ["localhost", "127.0.0.1"]
 
     /// Makes the CA and the server certificate in `directory` (EC P-256 keys: fast to generate, valid two days).
-    static func make(openssl: String, in directory: TemporaryDirectory) async throws -> TestCertificates {
+    /// `subjectAltName` is the server certificate's extension value, in openssl's syntax.
+    static func make(
+        openssl: String,
+        in directory: TemporaryDirectory,
+        subjectAltName: String = "DNS:localhost, IP:127.0.0.1"
+    ) async throws -> TestCertificates {
         let caKey = directory.file("ca-key.pem")
         let caFile = directory.file("ca.pem")
         let key = directory.file("server-key.pem")
@@ -32,7 +35,7 @@ struct TestCertificates: Sendable {
         basicConstraints = CA:FALSE
         keyUsage = critical, digitalSignature, keyEncipherment
         extendedKeyUsage = serverAuth
-        subjectAltName = DNS:localhost, IP:127.0.0.1
+        subjectAltName = \(subjectAltName)
 
         """.write(toFile: extensions, atomically: true, encoding: .utf8)
         let steps: [[String]] = [
