@@ -133,7 +133,16 @@ public struct Lexer {
         default:
             guard Self.isIdentifierStart(byte) else {
                 let character = self.characterAt(start.offset)
-                throw self.error("unexpected character '\(character)'", start)
+                // Hints for habits from other languages.
+                let hint: String
+                switch character {
+                case "&": hint = "; write AND"
+                case "|": hint = "; write OR"
+                case "`": hint = "; quote names with double quotes"
+                case ";": hint = "; a rule is one statement without ';'"
+                default: hint = ""
+                }
+                throw self.error("unexpected character '\(character)'\(hint)", start)
             }
             kind = self.word()
         }

@@ -216,6 +216,12 @@ public struct SQLRule: Sendable {
                     var fixed = path.components
                     fixed[found] = .key(match)
                     message += "; did you mean '\(Self.spell(fixed))'?"
+                } else if path.components.count == 1,
+                    self.source.bytes[expression.range.start.offset] == UInt8(ascii: "\""),
+                    !keys.isEmpty || payload.objectValue != nil
+                {
+                    // `WHERE deviceName() = "dev1"`: double quotes name a field; constants take single quotes.
+                    message += "; double quotes name a field, so for the text \(path.text) write '\(path.text)'"
                 } else if !keys.isEmpty {
                     message += " (it has: \(keys.prefix(8).joined(separator: ", ")))"
                 }

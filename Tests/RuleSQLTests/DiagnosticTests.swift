@@ -31,6 +31,9 @@ struct DiagnosticTests {
             ("SELECT a FROM \"/pk/+/u\" WHERE CASE a WHEN 1 'x' END", 1, 45, .syntax, "expected THEN"),
             ("SELECT a + FROM \"/pk/+/u\"", 1, 12, .syntax, "expected a field"),
             ("SELECT a FROM \"/pk/+/u\" WHERE a IN 1", 1, 36, .syntax, "'(' after IN"),
+            ("SELECT a FROM \"/pk/+/u\" WHERE a > 1 && b < 2", 1, 37, .syntax, "write AND"),
+            ("SELECT a FROM \"/pk/+/u\" WHERE a > 1 || b < 2", 1, 37, .syntax, "write OR"),
+            ("SELECT a FROM \"/pk/+/u\";", 1, 24, .syntax, "without ';'"),
             ("SELECT a FROM \"/pk/+/u\" extra", 1, 25, .syntax, "expected WHERE or the end"),
         ]
     )

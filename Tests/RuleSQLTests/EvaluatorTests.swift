@@ -89,6 +89,15 @@ struct EvaluatorTests {
         #expect(try rule.evaluate(context) == .matched(.json(["a": 1])))
     }
 
+    @Test("a double-quoted constant is reported as a field with a hint")
+    func doubleQuotedConstant() throws {
+        let rule = try SQLRule(sql: #"SELECT a FROM "/pk/+/user/u" WHERE deviceName() = "dev1""#)
+        let context = MessageContext(topic: "/pk/dev1/user/u", payload: #"{"a":1}"#)
+        #expect(try rule.evaluate(context) == .filtered)
+        let warnings = rule.missingFieldWarnings(for: context)
+        #expect(warnings.first?.message.contains("for the text dev1 write 'dev1'") == true)
+    }
+
     @Test("missing fields are reported with the closest existing path")
     func missingFields() throws {
         let rule = try SQLRule(
