@@ -65,13 +65,9 @@ extension IntegrationSuites {
             }
         }
 
-        /// The message is "authentication failed for 127.0.0.1:PORT at 127.0.0.1:PORT — check the user name and
-        /// password": `ProtonErrors.authenticationError` names `configuration.label`, which defaults to
-        /// `endpoint.hostAndPort`, so the user is never named unless the caller sets a label (the CLI does).
-        @Test(
-            "a wrong password's message names the user who failed to log in",
-            .disabled("BUG: a failed PLAIN login's AMQPError names the endpoint twice, never the user (see report)")
-        )
+        /// The message must name who failed to log in ("authentication failed for user U at 127.0.0.1:PORT"),
+        /// never the password; it once named only the endpoint.
+        @Test("a wrong password's message names the user who failed to log in")
         func wrongPasswordNamesTheUser() async throws {
             try await AMQPTestSupport.withEngine { engine in
                 let listener = try await engine.listen(

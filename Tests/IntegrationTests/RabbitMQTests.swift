@@ -146,10 +146,7 @@ extension IntegrationSuites {
             }
         }
 
-        @Test(
-            "a wrong password's error names the user",
-            .disabled("BUG: a failed PLAIN login's AMQPError names the endpoint twice, never the user (see report)")
-        )
+        @Test("a wrong password's error names the user")
         func wrongPasswordNamesTheUser() async throws {
             try await AMQPTestSupport.withEngine { engine in
                 let connection = engine.makeConnection(

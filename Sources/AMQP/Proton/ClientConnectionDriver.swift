@@ -41,6 +41,20 @@ final class ClientConnectionDriver: ConnectionDriver {
 
     override var isOpen: Bool { self.opened }
 
+    /// Who logs in, for error messages: the platform's clientId (the part of its user name before the first
+    /// `|`; the rest holds no secret either), a PLAIN user, or anonymous. Never the password.
+    var principal: String {
+        switch self.configuration.authentication {
+        case .anonymous:
+            return "anonymous"
+        case .plain(let username, _):
+            if self.configuration.platformRules, let clientId = username.split(separator: "|").first {
+                return "clientId \(clientId)"
+            }
+            return "user \(username)"
+        }
+    }
+
     func start() {
         self.perform(self.machine.start())
     }
@@ -80,7 +94,7 @@ final class ClientConnectionDriver: ConnectionDriver {
         let error = ProtonErrors.connectionError(
             transport: self.transportCondition ?? condition,
             remote: self.remoteCondition,
-            label: self.label,
+            label: self.principal,
             endpoint: self.configuration.endpoint.hostAndPort,
             isPlatform: self.configuration.platformRules
         )
@@ -226,6 +240,15 @@ final class ClientConnectionDriver: ConnectionDriver {
         }
     }
 
+    /// Whether TLS would have to match the certificate against an IP address (no server name configured and the
+    /// host is an IPv4 or IPv6 literal).
+    private var checksNameAgainstIPAddress: Bool {
+        guard self.configuration.tls.serverName == nil else { return false }
+        let host = self.configuration.endpoint.host
+        let isIPv4 = host.split(separator: ".").count == 4 && host.allSatisfy { $0 == "." || $0.isNumber }
+        return isIPv4 || host.contains(":")
+    }
+
     private func configureTLS(_ transport: OpaquePointer) throws(AMQPError) {
         let tls = self.configuration.tls
         if self.sslDomain == nil {
@@ -241,7 +264,20 @@ final class ClientConnectionDriver: ConnectionDriver {
                 guard pn_ssl_domain_set_trusted_ca_db(domain, caFile) == 0 else {
                     throw AMQPError(.invalidConfiguration, "'\(caFile)' is not a usable PEM CA bundle")
                 }
-                pn_ssl_domain_set_peer_authentication(domain, PN_SSL_VERIFY_PEER_NAME, nil)
+                if self.checksNameAgainstIPAddress {
+                    // Proton 0.37 matches the peer name against DNS names and the CN only, never against IP
+                    // subjectAltNames, so for an IP literal the chain is verified and the name cannot be.
+                    self.logger.info(
+                        """
+                        TLS to an IP address: the certificate chain is verified, its name is not (Proton cannot match \
+                        IP addresses); set a server name to have a DNS name checked
+                        """,
+                        metadata: ["amqp.endpoint": "\(self.configuration.endpoint.hostAndPort)"]
+                    )
+                    pn_ssl_domain_set_peer_authentication(domain, PN_SSL_VERIFY_PEER, nil)
+                } else {
+                    pn_ssl_domain_set_peer_authentication(domain, PN_SSL_VERIFY_PEER_NAME, nil)
+                }
             } else {
                 pn_ssl_domain_set_peer_authentication(domain, PN_SSL_ANONYMOUS_PEER, nil)
             }
@@ -249,7 +285,9 @@ final class ClientConnectionDriver: ConnectionDriver {
         guard let ssl = pn_ssl(transport), pn_ssl_init(ssl, self.sslDomain, nil) == 0 else {
             throw AMQPError(.invalidConfiguration, "TLS could not be set up for \(self.configuration.endpoint.hostAndPort)")
         }
-        // SNI and the name the certificate must carry.
-        pn_ssl_set_peer_hostname(ssl, tls.serverName ?? self.configuration.endpoint.host)
+        // SNI and the name the certificate must carry. SNI must not carry an IP address (RFC 6066).
+        if !self.checksNameAgainstIPAddress {
+            pn_ssl_set_peer_hostname(ssl, tls.serverName ?? self.configuration.endpoint.host)
+        }
     }
 }
