@@ -22,12 +22,15 @@ struct RulesEvalCommand: ParsableCommand {
             Fields the payload does not have are reported on stderr with the closest field it does have.
 
               iotbridge rules eval \\
-                --sql 'SELECT deviceName() AS dn, items.Temperature.value AS t FROM "/sys/+/+/thing/event/property/post" WHERE items.Temperature.value > 38' \\
+                --sql 'SELECT deviceName() AS dn, items.Temperature.value AS t
+                       FROM "/sys/+/+/thing/event/property/post"
+                       WHERE items.Temperature.value > 38' \\
                 --topic /a1HHrkm/dev1/thing/event/property/post \\
                 --payload '{"items":{"Temperature":{"value":39.5,"time":1}}}'
               {"dn":"dev1","t":39.5}
 
-              iotbridge rules eval --data-type binary --sql 'SELECT to_base64(*) AS data FROM "/pk/+/user/raw"' \\
+              iotbridge rules eval --data-type binary \\
+                --sql 'SELECT to_base64(*) AS data FROM "/pk/+/user/raw"' \\
                 --topic /pk/dev1/user/raw --payload @frame.bin
             """
     )
