@@ -224,7 +224,8 @@ enum ScriptDates {
                         continue
                     }
                     var zone = ""
-                    while let character = rest.first, character.isLetter || character.isNumber || "+-:".contains(character)
+                    while let character = rest.first,
+                        character.isLetter || character.isNumber || "+-:".contains(character)
                     {
                         zone.append(character)
                         rest = rest.dropFirst()

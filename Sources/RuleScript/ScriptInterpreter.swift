@@ -500,7 +500,11 @@ struct ScriptInterpreter {
             var child = object.removeValueKeepingPosition(name)
             if child == nil, object.count >= self.limits.maximumCollectionCount {
                 container = .object(object)
-                throw self.error(.limit, "an object may have at most \(self.limits.maximumCollectionCount) keys", at: stepRange)
+                throw self.error(
+                    .limit,
+                    "an object may have at most \(self.limits.maximumCollectionCount) keys",
+                    at: stepRange
+                )
             }
             var inner = child ?? .null
             child = nil

@@ -165,7 +165,8 @@ struct ScriptLexer {
     }
 
     static func isIdentifierStart(_ byte: UInt8) -> Bool {
-        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+            || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
             || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "$")
     }
 
@@ -365,7 +366,8 @@ struct ScriptLexer {
         // Longest match first: try three, two, then one byte.
         for length in stride(from: 3, through: 1, by: -1) {
             guard self.cursor.offset + length <= self.cursor.bytes.count else { continue }
-            let text = String(decoding: self.cursor.bytes[self.cursor.offset..<self.cursor.offset + length], as: UTF8.self)
+            let end = self.cursor.offset + length
+            let text = String(decoding: self.cursor.bytes[self.cursor.offset..<end], as: UTF8.self)
             if let punctuator = ScriptPunctuator(rawValue: text) {
                 for _ in 0..<length { self.cursor.advance() }
                 return punctuator

@@ -216,8 +216,10 @@ struct ScriptParser {
         do {
             return try self.scopes.declare(name, kind: kind)
         } catch {
-            guard case .redeclared(let previous) = error else { fatalError("unreachable") }
-            throw self.error("'\(name)' is already declared (with \(previous.rawValue)) in this scope", at: range)
+            switch error {
+            case .redeclared(let previous):
+                throw self.error("'\(name)' is already declared (with \(previous.rawValue)) in this scope", at: range)
+            }
         }
     }
 
@@ -285,7 +287,8 @@ struct ScriptParser {
                 try self.advance()
                 let collection = try self.expression()
                 try self.expect(.rightParen, "to close the header of 'for … in'")
-                let slot = try self.declare(name, kind: ScriptScopes.Kind(rawValue: keyword.rawValue)!, range: nameRange)
+                let kind = ScriptScopes.Kind(rawValue: keyword.rawValue)!
+                let slot = try self.declare(name, kind: kind, range: nameRange)
                 return .forIn(slot: slot, collection: collection, body: try self.loopBody(), range: range)
             }
             initializer = try self.declaration(ScriptScopes.Kind(rawValue: keyword.rawValue)!)

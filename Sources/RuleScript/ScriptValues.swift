@@ -132,7 +132,8 @@ enum ScriptValues {
         case (.array(let a), .array(let b)):
             a.count == b.count && zip(a, b).allSatisfy { Self.strictlyEqual($0, $1) }
         case (.object(let a), .object(let b)):
-            a.count == b.count && a.allSatisfy { member in b[member.key].map { Self.strictlyEqual($0, member.value) } ?? false }
+            a.count == b.count
+                && a.allSatisfy { member in b[member.key].map { Self.strictlyEqual($0, member.value) } ?? false }
         default: lhs == rhs
         }
     }

@@ -50,7 +50,10 @@ struct RulesRunScriptCommand: AsyncParsableCommand {
     @Option(
         help: ArgumentHelp(
             "The parser script file.",
-            discussion: "The language is a JavaScript subset: var/let/const, if/else, for, for…in, while, objects, arrays, and the platform's functions.",
+            discussion: """
+                The language is a JavaScript subset: var/let/const, if/else, for, for…in, while, objects, \
+                arrays, and the platform's functions.
+                """,
             valueName: "file"
         )
     )

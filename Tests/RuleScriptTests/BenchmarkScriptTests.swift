@@ -60,7 +60,8 @@ struct BenchmarkScriptTests {
         #expect(calls.last?.topic == "/a15NNfl****/N5KURkKdibnZvSls3Yfx/user/summary")
         #expect(
             calls.first?.payload.jsonString()
-                == #"{"dn":"N5KURkKdibnZvSls3Yfx","pk":"a15NNfl****","ts":1564569974224,"t":39.5,"h":70,"count":5,"level":"hot"}"#
+                == #"{"dn":"N5KURkKdibnZvSls3Yfx","pk":"a15NNfl****","ts":1564569974224,"t":39.5,"h":70,"#
+                + #""count":5,"level":"hot"}"#
         )
     }
 }

@@ -58,7 +58,9 @@ struct LimitTests {
     @Test("the default budget is 1,000,000 steps and allows long finite loops")
     func defaultBudget() throws {
         #expect(RuleScriptLimits().stepBudget == 1_000_000)
-        let calls = try ScriptTestSupport.run("var s = 0; for (var i = 0; i < 300000; i++) { s += i; } writeAmqp(1, s);")
+        let calls = try ScriptTestSupport.run(
+            "var s = 0; for (var i = 0; i < 300000; i++) { s += i; } writeAmqp(1, s);"
+        )
         #expect(calls.map(\.payload) == [44_999_850_000])
         let diagnostic = ScriptTestSupport.diagnostic("var x = 0;\nwhile (true) x++;")
         #expect(diagnostic?.location.description == "2:1")
@@ -66,7 +68,8 @@ struct LimitTests {
 
     @Test("nesting deeper than the limit is refused at compile time, not by a stack overflow")
     func nesting() throws {
-        let deepParentheses = "var a = " + String(repeating: "(", count: 5_000) + "1" + String(repeating: ")", count: 5_000)
+        let deepParentheses =
+            "var a = " + String(repeating: "(", count: 5_000) + "1" + String(repeating: ")", count: 5_000)
         #expect(ScriptTestSupport.diagnostic(deepParentheses)?.code == .limit)
         let deepBlocks = String(repeating: "{", count: 5_000) + String(repeating: "}", count: 5_000)
         #expect(ScriptTestSupport.diagnostic(deepBlocks)?.code == .limit)
@@ -80,6 +83,21 @@ struct LimitTests {
         let fine = "var a = " + String(repeating: "(", count: 30) + "1" + String(repeating: ")", count: 30) + ";"
             + "writeAmqp(1, a)"
         #expect(try ScriptTestSupport.run(fine).map(\.payload) == [1])
+    }
+
+    @Test(
+        "values composed from others stay within the value limits, so nothing too large to forward is built",
+        arguments: [
+            "var a = [1]; for (;;) a = [a, a];",
+            "var o = {s: 'xxxxxxxxxxxxxxxx'}; while (true) o = {l: o, r: o};",
+            "var o = {}; while (true) o.x = o;",
+            "var a = []; for (var i = 0; i < 1000; i++) a = [a];",
+        ]
+    )
+    func composedValues(script: String) {
+        let diagnostic = ScriptTestSupport.diagnostic(script, limits: RuleScriptLimits(maximumValueBytes: 64 * 1024))
+        #expect(diagnostic?.code == .limit, "\(script): \(String(describing: diagnostic))")
+        #expect(diagnostic?.message.contains("larger than 65536 bytes or nested deeper than 512 levels") == true)
     }
 
     @Test("arrays and objects grow only up to the collection limit")
