@@ -25,5 +25,13 @@ let package = Package(
             path: "RuleSQLParser",
             swiftSettings: [.swiftLanguageMode(.v6), .unsafeFlags(["-parse-as-library"])]
         ),
+        // The parser-script language: lexer, parser, interpreter and built-ins. RuleScript is not a product of
+        // the main package, so its sources come in through the RuleScript symlink inside the target folder.
+        .executableTarget(
+            name: "RuleScriptParser",
+            dependencies: [.product(name: "RuleSQL", package: "iotbridge")],
+            path: "RuleScriptParser",
+            swiftSettings: [.swiftLanguageMode(.v6), .unsafeFlags(["-parse-as-library"])]
+        ),
     ]
 )
