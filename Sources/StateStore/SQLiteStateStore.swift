@@ -24,6 +24,12 @@ public final class SQLiteStateStore: StateStore, Sendable {
             var configuration = Configuration()
             // Another run holding the file should wait briefly rather than fail at once.
             configuration.busyMode = .timeout(5)
+            configuration.prepareDatabase { db in
+                // WAL with synchronous=NORMAL: a killed process never loses a committed transaction (only a power
+                // cut may lose the last few), and a run of thousands of steps does not wait on an fsync per write.
+                _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
             self.database = try DatabaseQueue(path: path, configuration: configuration)
             try Self.migrator.migrate(self.database)
         } catch {

@@ -10,7 +10,9 @@
 500 parsers (each: a data source, 2 destinations, a script that writes to both), 50 products with AMQP
 subscriptions and 10 with MNS subscriptions.
 
-    make_benchmark_instance.py OUT.yaml
+    make_benchmark_instance.py OUT.yaml [DIVISOR]
+
+DIVISOR (default 1) shrinks every count, for a quick check of the harness.
 """
 
 import json
@@ -19,14 +21,16 @@ import sys
 GROUPS, RULES, PARSERS, PRODUCTS = 200, 1000, 500, 60
 
 
-def main(out):
+def main(out, divisor=1):
+    global GROUPS, RULES, PARSERS
+    GROUPS, RULES, PARSERS = max(2, GROUPS // divisor), max(1, RULES // divisor), max(1, PARSERS // divisor)
     groups = [{"id": f"G{i:04d}xxxxxxxxxxxxxxxxxxx", "name": f"group_{i:04d}"} for i in range(GROUPS)]
     products = [f"a1Bench{i:04d}" for i in range(PRODUCTS)]
     subscriptions = []
     for i, pk in enumerate(products):
         if i < 50:
             subscriptions.append({"productKey": pk, "type": "AMQP", "flags": ["DeviceDataFlag", "DeviceStatusChangeFlag"],
-                                  "consumerGroupIds": [groups[i]["id"], groups[(i + 1) % GROUPS]["id"]]})
+                                  "consumerGroupIds": [groups[i % GROUPS]["id"], groups[(i + 1) % GROUPS]["id"]]})
         else:
             subscriptions.append({"productKey": pk, "type": "MNS", "flags": ["DeviceDataFlag"]})
     rules = []
@@ -71,4 +75,4 @@ def main(out):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 1)
