@@ -62,13 +62,13 @@ APT_PACKAGES=(
     libcurl4-openssl-dev libssl-dev libsqlite3-dev rabbitmq-server gcc pkg-config
 )
 
-# shellcheck source=lib/common.sh
+# shellcheck source=scripts/lib/common.sh
 source "$REPO_ROOT/scripts/lib/common.sh"
-# shellcheck source=lib/apt.sh
+# shellcheck source=scripts/lib/apt.sh
 source "$REPO_ROOT/scripts/lib/apt.sh"
-# shellcheck source=lib/proton_examples.sh
+# shellcheck source=scripts/lib/proton_examples.sh
 source "$REPO_ROOT/scripts/lib/proton_examples.sh"
-# shellcheck source=lib/rabbitmq.sh
+# shellcheck source=scripts/lib/rabbitmq.sh
 source "$REPO_ROOT/scripts/lib/rabbitmq.sh"
 
 UNIT_ONLY=0

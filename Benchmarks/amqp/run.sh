@@ -41,13 +41,13 @@ BIN_DIR="$WORK_DIR/bin"
 BENCH_DIR="$WORK_DIR/bench"
 PATCH_FILE="$REPO_ROOT/Benchmarks/amqp/c-examples-bench.patch"
 
-# shellcheck source=../../scripts/lib/common.sh
+# shellcheck source=scripts/lib/common.sh
 source "$REPO_ROOT/scripts/lib/common.sh"
-# shellcheck source=../../scripts/lib/apt.sh
+# shellcheck source=scripts/lib/apt.sh
 source "$REPO_ROOT/scripts/lib/apt.sh"
-# shellcheck source=../../scripts/lib/proton_examples.sh
+# shellcheck source=scripts/lib/proton_examples.sh
 source "$REPO_ROOT/scripts/lib/proton_examples.sh"
-# shellcheck source=../../scripts/lib/rabbitmq.sh
+# shellcheck source=scripts/lib/rabbitmq.sh
 source "$REPO_ROOT/scripts/lib/rabbitmq.sh"
 
 APT_PACKAGES=(libqpid-proton11-dev libqpid-proton11-dev-examples rabbitmq-server gcc pkg-config time patch)
@@ -143,8 +143,8 @@ start_target() {
             # Working dir = BIN_DIR: the broker finds ssl-certs/ there (quiet start).
             (cd "$BIN_DIR" && exec ./broker 127.0.0.1 0) > "$out" 2>&1 &
             BROKER_PID=$!
-            local i
-            for i in $(seq 100); do
+            local _
+            for _ in $(seq 100); do
                 TARGET_PORT="$(awk '/^listening on/ { print $3 }' "$out")"
                 [[ -z "$TARGET_PORT" ]] || break
                 sleep 0.1

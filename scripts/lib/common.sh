@@ -74,11 +74,11 @@ pid_alive() {
 
 # Sends SIGTERM to PID if it is alive, waits up to 5 s, then SIGKILL.
 stop_pid() {
-    local pid="$1" i
+    local pid="$1" _
     [[ -n "$pid" ]] || return 0
     pid_alive "$pid" || return 0
     kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 50); do
+    for _ in $(seq 50); do
         pid_alive "$pid" || return 0
         sleep 0.1
     done
