@@ -60,8 +60,14 @@ public struct RuleStatistics: Sendable, Hashable {
     /// Messages on which the rule failed with an error.
     public var failed = 0
 
-    /// Creates zero counts.
-    public init() {}
+    /// Creates counts, zero by default.
+    public init(matched: Int = 0, filtered: Int = 0, skippedTopic: Int = 0, skippedNotJSON: Int = 0, failed: Int = 0) {
+        self.matched = matched
+        self.filtered = filtered
+        self.skippedTopic = skippedTopic
+        self.skippedNotJSON = skippedNotJSON
+        self.failed = failed
+    }
 
     /// Counts one result.
     public mutating func record(_ result: RuleResult) {
