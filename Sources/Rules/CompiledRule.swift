@@ -125,15 +125,20 @@ public struct RuleCompiler: Sendable {
         }
     }
 
-    /// Loads and compiles a file; the diagnostics hold every problem found (loading stops at YAML and
-    /// schema errors, compiling at the first SQL or script error).
+    /// Loads and compiles a file; the diagnostics hold every problem found: the YAML and schema problems,
+    /// and the first SQL or script error. The rule is `nil` when there is any error.
     public func load(path: String) -> (rule: CompiledRule?, diagnostics: [Diagnostic]) {
         let load = RuleFileLoader.load(path: path)
-        guard let file = load.rule else { return (nil, load.diagnostics) }
+        // Compile even a file with errors elsewhere, so its SQL or script errors are reported in the same pass.
+        guard let file = load.candidate else { return (nil, load.diagnostics) }
         do {
-            return (try self.compile(file), load.diagnostics)
+            let rule = try self.compile(file)
+            return (load.hasErrors ? nil : rule, load.diagnostics)
         } catch {
-            return (nil, load.diagnostics + [error])
+            let all = (load.diagnostics + [error]).sorted {
+                ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column)
+            }
+            return (nil, all)
         }
     }
 }

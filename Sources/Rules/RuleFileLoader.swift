@@ -11,10 +11,22 @@ import Yams
 
 /// The result of loading one rule file: the rule when it could be read, and every problem found.
 public struct RuleFileLoad: Sendable {
-    /// The rule; `nil` when the file is unusable.
-    public var rule: RuleFile?
+    /// The rule as far as it could be read, even when the file has errors (destinations with errors are left
+    /// out, a missing name is empty), so `rules lint` can still compile its SQL or script.
+    public var candidate: RuleFile?
     /// Every problem found, in file order.
     public var diagnostics: [Diagnostic]
+
+    /// The rule; `nil` when the file has an error.
+    public var rule: RuleFile? {
+        self.hasErrors ? nil : self.candidate
+    }
+
+    /// Creates a load result.
+    public init(candidate: RuleFile?, diagnostics: [Diagnostic]) {
+        self.candidate = candidate
+        self.diagnostics = diagnostics
+    }
 
     /// `true` when a diagnostic is an error.
     public var hasErrors: Bool {
@@ -71,7 +83,7 @@ public enum RuleFileLoader {
                 location: SourceLocation(line: 1, column: 1, offset: 0),
                 sourceLine: ""
             )
-            return RuleFileLoad(rule: nil, diagnostics: [diagnostic])
+            return RuleFileLoad(candidate: nil, diagnostics: [diagnostic])
         }
         return Self.load(text: text, path: path)
     }
@@ -85,7 +97,7 @@ public enum RuleFileLoader {
             root = try Yams.compose(yaml: text)
         } catch let error as YamlError {
             decoder.append(Self.diagnostic(for: error, source: source))
-            return RuleFileLoad(rule: nil, diagnostics: decoder.diagnostics)
+            return RuleFileLoad(candidate: nil, diagnostics: decoder.diagnostics)
         } catch {
             decoder.report(
                 "invalid YAML: \(error)",
@@ -93,7 +105,7 @@ public enum RuleFileLoader {
                 length: 1,
                 severity: .error
             )
-            return RuleFileLoad(rule: nil, diagnostics: decoder.diagnostics)
+            return RuleFileLoad(candidate: nil, diagnostics: decoder.diagnostics)
         }
         guard let root else {
             decoder.report(
@@ -102,11 +114,11 @@ public enum RuleFileLoader {
                 length: 1,
                 severity: .error
             )
-            return RuleFileLoad(rule: nil, diagnostics: decoder.diagnostics)
+            return RuleFileLoad(candidate: nil, diagnostics: decoder.diagnostics)
         }
         let rule = Self.decode(root, source: source, decoder: &decoder)
         let sorted = decoder.diagnostics.sorted { $0.location.offset < $1.location.offset }
-        return RuleFileLoad(rule: sorted.contains { $0.severity == .error } ? nil : rule, diagnostics: sorted)
+        return RuleFileLoad(candidate: rule, diagnostics: sorted)
     }
 
     private static func decode(_ root: Node, source: SourceText, decoder: inout YAMLDecoder) -> RuleFile? {
@@ -153,8 +165,8 @@ public enum RuleFileLoader {
         } else {
             body = Self.decodeParser(fields, source: source, decoder: &decoder).map(RuleFile.Body.parser)
         }
-        guard let name, let body else { return nil }
-        return RuleFile(path: source.file, source: source, name: name, description: description, body: body)
+        guard let body else { return nil }
+        return RuleFile(path: source.file, source: source, name: name ?? "", description: description, body: body)
     }
 
     static func embedded(_ node: Node, source: SourceText) -> EmbeddedText? {
