@@ -132,35 +132,43 @@ public struct OpenAPIBackend: InstanceBackend {
     /// All old-version rules, with their actions.
     public func listRules() async throws -> [OldRule] {
         let items = try await self.client.paginate("ListRule", pageSize: 100) { JSON.objects($0, "Data", "RuleInfo") }
-        var rules: [OldRule] = []
-        for var item in items {
-            guard let id = JSON.string(item["Id"]) else { continue }
-            // ListRule may leave out the SQL; GetRule has every field (reference §6.3).
-            if item["Select"] == nil,
-                let info = JSON.path(try await self.client.call("GetRule", ["RuleId": id]), "RuleInfo")
-                    as? [String: Any]
-            {
-                item = info
+        // ListRule may leave out the SQL; then GetRule, which has every field (reference §6.3), fills it in.
+        let seeds: [(id: String, rule: OldRule?)] = items.compactMap { item in
+            guard let id = JSON.string(item["Id"]) else { return nil }
+            return (id, item["Select"] == nil ? nil : Self.rule(from: item, id: id))
+        }
+        return try await concurrentMap(seeds, limit: Self.readConcurrency) { seed in
+            var rule: OldRule
+            if let known = seed.rule {
+                rule = known
+            } else {
+                let info = JSON.path(try await self.client.call("GetRule", ["RuleId": seed.id]), "RuleInfo")
+                rule = Self.rule(from: info as? [String: Any] ?? [:], id: seed.id)
             }
-            var rule = OldRule(
-                id: id,
-                name: JSON.string(item["Name"]) ?? id,
-                productKey: JSON.string(item["ProductKey"]).flatMap { $0.isEmpty ? nil : $0 },
-                shortTopic: JSON.string(item["ShortTopic"]).flatMap { $0.isEmpty ? nil : $0 },
-                topic: JSON.string(item["Topic"]).flatMap { $0.isEmpty ? nil : $0 },
-                topicType: JSON.int(item["TopicType"]),
-                select: JSON.string(item["Select"]) ?? "*",
-                where: JSON.string(item["Where"]).flatMap { $0.isEmpty ? nil : $0 },
-                dataType: JSON.string(item["DataType"]) ?? "JSON",
-                description: JSON.string(item["RuleDesc"]).flatMap { $0.isEmpty ? nil : $0 },
-                status: JSON.string(item["Status"]) == "RUNNING" ? .running : .stopped
-            )
-            for (action, isError) in try await self.listRuleActions(ruleId: id) {
+            for (action, isError) in try await self.listRuleActions(ruleId: seed.id) {
                 if isError { rule.errorAction = action } else { rule.actions.append(action) }
             }
-            rules.append(rule)
+            return rule
         }
-        return rules
+    }
+
+    /// How many per-resource detail reads run at once.
+    static let readConcurrency = 4
+
+    private static func rule(from item: [String: Any], id: String) -> OldRule {
+        OldRule(
+            id: id,
+            name: JSON.string(item["Name"]) ?? id,
+            productKey: JSON.string(item["ProductKey"]).flatMap { $0.isEmpty ? nil : $0 },
+            shortTopic: JSON.string(item["ShortTopic"]).flatMap { $0.isEmpty ? nil : $0 },
+            topic: JSON.string(item["Topic"]).flatMap { $0.isEmpty ? nil : $0 },
+            topicType: JSON.int(item["TopicType"]),
+            select: JSON.string(item["Select"]) ?? "*",
+            where: JSON.string(item["Where"]).flatMap { $0.isEmpty ? nil : $0 },
+            dataType: JSON.string(item["DataType"]) ?? "JSON",
+            description: JSON.string(item["RuleDesc"]).flatMap { $0.isEmpty ? nil : $0 },
+            status: JSON.string(item["Status"]) == "RUNNING" ? .running : .stopped
+        )
     }
 
     /// Creates a rule (without actions) and returns its ID.
@@ -220,33 +228,33 @@ public struct OpenAPIBackend: InstanceBackend {
         let items = try await self.client.paginate("ListParserDataSource", pageKey: "Page", pageSize: 100) {
             JSON.objects($0, "Data", "DataSource")
         }
-        var sources: [DataSource] = []
-        for item in items {
-            guard let id = JSON.string(item["DataSourceId"]) else { continue }
+        let seeds: [DataSource] = items.compactMap { item in
+            guard let id = JSON.string(item["DataSourceId"]) else { return nil }
+            return DataSource(
+                id: id,
+                name: JSON.string(item["Name"]) ?? id,
+                description: JSON.string(item["Description"]).flatMap { $0.isEmpty ? nil : $0 }
+            )
+        }
+        return try await concurrentMap(seeds, limit: Self.readConcurrency) { seed in
             let entries = try await self.client.paginate(
                 "ListDataSourceItem",
-                ["DataSourceId": id],
+                ["DataSourceId": seed.id],
                 pageKey: "Page",
                 pageSize: 100
             ) { JSON.objects($0, "DataSourceItems", "dataSourceItem") }
-            sources.append(
-                DataSource(
-                    id: id,
-                    name: JSON.string(item["Name"]) ?? id,
-                    description: JSON.string(item["Description"]).flatMap { $0.isEmpty ? nil : $0 },
-                    items: entries.map { entry in
-                        DataSourceItem(
-                            id: JSON.string(entry["DataSourceItemId"]),
-                            topic: JSON.string(entry["Topic"]) ?? "",
-                            scopeType: JSON.string(entry["ScopeType"]),
-                            productKey: JSON.string(entry["ProductKey"]),
-                            deviceName: JSON.string(entry["DeviceName"])
-                        )
-                    }
+            var source = seed
+            source.items = entries.map { entry in
+                DataSourceItem(
+                    id: JSON.string(entry["DataSourceItemId"]),
+                    topic: JSON.string(entry["Topic"]) ?? "",
+                    scopeType: JSON.string(entry["ScopeType"]),
+                    productKey: JSON.string(entry["ProductKey"]),
+                    deviceName: JSON.string(entry["DeviceName"])
                 )
-            )
+            }
+            return source
         }
-        return sources
     }
 
     /// Creates a data source and returns its ID.
@@ -339,21 +347,34 @@ public struct OpenAPIBackend: InstanceBackend {
 
     /// One parser with script, data source and destinations, or `nil`.
     public func getParser(id: String) async throws -> Parser? {
-        try await self.parser(id: id, summary: [:])
+        try await self.parser(id: id, summary: ParserSummary(id: id))
     }
 
     /// All parsers, with script, data source and destinations.
     public func listParsers() async throws -> [Parser] {
-        var parsers: [Parser] = []
-        for item in try await self.parserSummaries() {
-            guard let id = JSON.string(item["ParserId"]), let parser = try await self.parser(id: id, summary: item)
-            else { continue }
-            parsers.append(parser)
+        let summaries: [ParserSummary] = try await self.parserSummaries().compactMap { item in
+            guard let id = JSON.string(item["ParserId"]) else { return nil }
+            return ParserSummary(
+                id: id,
+                name: JSON.string(item["Name"]),
+                description: JSON.string(item["Description"]),
+                status: JSON.string(item["Status"])
+            )
         }
-        return parsers
+        return try await concurrentMap(summaries, limit: Self.readConcurrency) { summary in
+            try await self.parser(id: summary.id, summary: summary)
+        }.compactMap { $0 }
     }
 
-    private func parser(id: String, summary item: [String: Any]) async throws -> Parser? {
+    /// What ListParser says about a parser.
+    struct ParserSummary: Sendable {
+        var id: String
+        var name: String?
+        var description: String?
+        var status: String?
+    }
+
+    private func parser(id: String, summary: ParserSummary) async throws -> Parser? {
         do {
             let detail =
                 JSON.path(try await self.client.call("GetParser", ["ParserId": id]), "Data") as? [String: Any] ?? [:]
@@ -361,14 +382,14 @@ public struct OpenAPIBackend: InstanceBackend {
             let failover = try await self.client.call("ListParserDestination", ["ParserId": id, "IsFailover": "true"])
             return Parser(
                 id: id,
-                name: JSON.string(item["Name"] ?? detail["Name"]) ?? id,
-                description: JSON.string(item["Description"] ?? detail["Description"]).flatMap {
+                name: summary.name ?? JSON.string(detail["Name"]) ?? id,
+                description: (summary.description ?? JSON.string(detail["Description"])).flatMap {
                     $0.isEmpty ? nil : $0
                 },
                 dataSourceId: JSON.string(detail["DataSourceId"]).flatMap { $0.isEmpty || $0 == "0" ? nil : $0 },
                 script: JSON.string(detail["Script"]).flatMap { $0.isEmpty ? nil : $0 },
                 scriptDraft: JSON.string(detail["ScriptDraft"]).flatMap { $0.isEmpty ? nil : $0 },
-                status: JSON.string(detail["Status"] ?? item["Status"]) == "RUNNING" ? .running : .stopped,
+                status: (JSON.string(detail["Status"]) ?? summary.status) == "RUNNING" ? .running : .stopped,
                 destinationIds: JSON.objects(normal, "Data", "destinations").compactMap {
                     JSON.string($0["DestinationId"])
                 },
