@@ -62,6 +62,11 @@ final class ManagedProcess: @unchecked Sendable {
         guard let stdout = FileHandle(forWritingAtPath: self.stdoutPath),
             let stderr = FileHandle(forWritingAtPath: self.stderrPath)
         else { throw IntegrationTestError("cannot create output files in \(outputDirectory.path)") }
+        defer {
+            // The child has its own copies of the descriptors (Foundation closes only pipes it was given).
+            try? stdout.close()
+            try? stderr.close()
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -74,9 +79,6 @@ final class ManagedProcess: @unchecked Sendable {
         process.standardOutput = stdout
         process.standardError = stderr
         try process.run()
-        // The child has its own copies of the descriptors.
-        try? stdout.close()
-        try? stderr.close()
         self.process = process
     }
 
