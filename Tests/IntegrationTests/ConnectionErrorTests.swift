@@ -130,5 +130,48 @@ extension IntegrationSuites {
                 #expect(elapsed <= .milliseconds(3500), "\(elapsed)")
             }
         }
+
+        @Test(
+            "iotbridge amqp send to a refused port exits 2 and says where and what to check",
+            .enabled(if: TestEnvironment.binary != nil, "needs IOTBRIDGE_BIN")
+        )
+        func cliRefusedPort() async throws {
+            let directory = try TemporaryDirectory("cli-refused")
+            defer { directory.remove() }
+            let port = try Sockets.freePort()
+            let result = try await IOTBridgeCLI.run(
+                ["amqp", "send", "--url", "amqp://127.0.0.1:\(port)/nowhere", "--count", "1"],
+                in: directory
+            )
+            #expect(result.status == 2, "\(result.stderr)")
+            #expect(result.stderr.contains("connection refused at 127.0.0.1:\(port)"), "\(result.stderr)")
+        }
+
+        @Test(
+            "iotbridge amqp receive --timeout 2 against a silent host gives up within the timeout",
+            .enabled(if: TestEnvironment.binary != nil, "needs IOTBRIDGE_BIN")
+        )
+        func cliSilentHostTimesOut() async throws {
+            let directory = try TemporaryDirectory("cli-silent")
+            defer { directory.remove() }
+            let server = try SilentTCPServer()
+            defer { server.close() }
+            let clock = ContinuousClock()
+            let start = clock.now
+            let result = try await IOTBridgeCLI.run(
+                [
+                    "amqp", "receive", "--url", "amqp://127.0.0.1:\(server.port)/nowhere", "--count", "1", "--timeout",
+                    "2",
+                ],
+                in: directory
+            )
+            let elapsed = clock.now - start
+            // The connect timeout (2 s, exit 2) and the receive timeout (2 s, exit 1) race; either is a clear
+            // failure, and neither may take much longer than the 2 s asked for.
+            #expect(result.status == 1 || result.status == 2, "\(result.status): \(result.stderr)")
+            #expect(result.stderr.hasPrefix("error: "), "\(result.stderr)")
+            #expect(result.stdout.isEmpty)
+            #expect(elapsed >= .milliseconds(1900) && elapsed <= .seconds(5), "\(elapsed)")
+        }
     }
 }

@@ -19,10 +19,12 @@ struct TestCertificates: Sendable {
     let privateKeyFile: String
 
     /// Makes the CA and the server certificate in `directory` (EC P-256 keys: fast to generate, valid two days).
-    /// `subjectAltName` is the server certificate's extension value, in openssl's syntax.
+    /// `commonName` is the server certificate's subject CN and `subjectAltName` its extension value, in openssl's
+    /// syntax. (Proton also accepts a name that matches only the CN, so tests of a wrong name change both.)
     static func make(
         openssl: String,
         in directory: TemporaryDirectory,
+        commonName: String = "localhost",
         subjectAltName: String = "DNS:localhost, IP:127.0.0.1"
     ) async throws -> TestCertificates {
         let caKey = directory.file("ca-key.pem")
@@ -46,7 +48,7 @@ struct TestCertificates: Sendable {
             ],
             [
                 "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                "-keyout", key, "-out", request, "-subj", "/CN=localhost",
+                "-keyout", key, "-out", request, "-subj", "/CN=\(commonName)",
             ],
             [
                 "x509", "-req", "-in", request, "-CA", caFile, "-CAkey", caKey, "-CAcreateserial",
