@@ -24,11 +24,22 @@ enum ScriptDates {
     /// Beijing time, the documented default.
     static let defaultOffsetSeconds = 8 * 3600
 
+    /// The end of the year 9999 in epoch milliseconds; dates are limited to the years 1 to 9999, so the
+    /// arithmetic on them cannot overflow.
+    static let maximumMilliseconds = 253_402_300_799_999
+
     static func formatDate(_ arguments: [JSONValue]) throws(Failure) -> JSONValue {
         guard let milliseconds = Self.milliseconds(arguments[0]) else {
             throw Failure(
                 code: .type,
                 message: "the timestamp must be epoch milliseconds, got \(ScriptValues.preview(arguments[0]))",
+                argument: 0
+            )
+        }
+        guard Swift.abs(milliseconds) <= Self.maximumMilliseconds else {
+            throw Failure(
+                code: .runtime,
+                message: "the timestamp \(milliseconds) is outside the years 1 to 9999",
                 argument: 0
             )
         }
@@ -291,7 +302,7 @@ enum ScriptDates {
         guard rest.isEmpty else {
             throw Failure(code: .runtime, message: "unexpected text '\(rest.prefix(12))' after the date", argument: 0)
         }
-        guard (1...12).contains(fields.month), (1...366).contains(fields.day),
+        guard (1...9999).contains(fields.year), (1...12).contains(fields.month), (1...366).contains(fields.day),
             (0...24).contains(fields.hour), (0...59).contains(fields.minute), (0...60).contains(fields.second)
         else {
             throw Failure(code: .runtime, message: "the date '\(text)' has a field out of range", argument: 0)

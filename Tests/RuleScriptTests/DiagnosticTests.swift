@@ -116,6 +116,9 @@ struct DiagnosticTests {
             ("var v = to_timestamp('2018/11/28', 'yyyy-MM-dd');", "1:22", .runtime, "does not match the pattern"),
             ("var v = to_timestamp('2018-13-28', 'yyyy-MM-dd');", "1:22", .runtime, "out of range"),
             ("var v = to_timestamp(1, 'yyyy');", "1:22", .type, "the date must be a string"),
+            // Found by the fuzzer: a ten-digit year overflowed the date arithmetic.
+            ("var v = to_timestamp('9999999999-01-01', 'yyyy-MM-dd');", "1:22", .runtime, "out of range"),
+            ("var v = format_date(9223372036854775807, 'yyyy');", "1:21", .runtime, "outside the years 1 to 9999"),
             ("var v = upper({});", "1:9", .type, "argument 1 of upper() must be a string"),
             ("var v = topic(0);", "1:9", .runtime, "topic(n) takes a level number from 1"),
             ("var v = crypto('a', 'SHA3');", "1:9", .type, "crypto"),
