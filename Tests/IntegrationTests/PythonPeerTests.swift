@@ -357,6 +357,9 @@ extension IntegrationSuites {
                 #expect(done?["error"]?.string?.contains("unauthorized-access") == true, "\(String(describing: done))")
                 #expect(done?["accepted"]?.int == 0)
                 #expect(peer.events("connected").isEmpty)
+                // The peer is gone, so any link it got attached would already be waiting in the stream.
+                let link = try? await listener.nextLink(timeout: .milliseconds(500))
+                #expect(link == nil, "no link may reach the application after a refused login")
             }
         }
 
