@@ -29,6 +29,7 @@ extension ScriptInterpreter {
         case .toBoolean, .toNumber, .toString, .toMap, .toArray, .toBinary:
             let value = try self.evaluate(call.arguments[0])
             do {
+                try ScriptValues.checkText(value, maximumStringBytes: self.limits.maximumStringBytes)
                 return try ScriptConversions.convert(call.builtin, value)
             } catch {
                 throw self.error(.type, "\(call.name)(): \(error.message)", at: call.argumentRanges[0])
@@ -50,8 +51,14 @@ extension ScriptInterpreter {
         case .rule(let function):
             var arguments: [JSONValue] = []
             arguments.reserveCapacity(call.arguments.count)
-            for argument in call.arguments {
-                arguments.append(try self.evaluate(argument))
+            for (position, argument) in call.arguments.enumerated() {
+                let value = try self.evaluate(argument)
+                do {
+                    try ScriptValues.checkText(value, maximumStringBytes: self.limits.maximumStringBytes)
+                } catch {
+                    throw self.error(.type, "\(call.name)(): \(error.message)", at: call.argumentRanges[position])
+                }
+                arguments.append(value)
             }
             do {
                 return try function.invoke(arguments, context: self.message)
@@ -164,6 +171,13 @@ extension ScriptInterpreter {
             }
             record.topic = text
             record.payload = try self.evaluate(call.arguments[2])
+        }
+        guard ScriptValues.isWithin(record.payload, bytes: self.limits.maximumValueBytes) else {
+            throw self.error(
+                .limit,
+                "the payload of \(call.name)() is larger than \(self.limits.maximumValueBytes) bytes",
+                at: call.argumentRanges[forwarding.shape == .payloadAndTag ? 1 : 2]
+            )
         }
         self.calls.append(record)
     }

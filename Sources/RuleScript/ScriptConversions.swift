@@ -14,9 +14,7 @@ import RuleSQL
 /// platform documents, and fails with a type error when the value cannot mean the type.
 enum ScriptConversions {
     /// A failed conversion.
-    struct Failure: Error {
-        var message: String
-    }
+    typealias Failure = ScriptValues.Failure
 
     static func convert(_ builtin: ScriptBuiltin, _ value: JSONValue) throws(Failure) -> JSONValue {
         switch builtin {

@@ -196,11 +196,25 @@ enum ScriptValues {
         }
         switch (lhs, rhs) {
         case (.string(let a), _):
+            try Self.checkText(rhs, maximumStringBytes: maximumStringBytes)
             return try Self.concatenate(a, Self.text(rhs), maximumStringBytes: maximumStringBytes)
         case (_, .string(let b)):
+            try Self.checkText(lhs, maximumStringBytes: maximumStringBytes)
             return try Self.concatenate(Self.text(lhs), b, maximumStringBytes: maximumStringBytes)
         default:
             return try Self.arithmetic(.add, lhs, rhs)
+        }
+    }
+
+    /// Refuses to spell an array or object as text when the text would be longer than the string limit.
+    static func checkText(_ value: JSONValue, maximumStringBytes: Int) throws(Failure) {
+        switch value {
+        case .array, .object:
+            guard Self.isWithin(value, bytes: maximumStringBytes) else {
+                throw Failure(message: "string longer than \(maximumStringBytes) bytes")
+            }
+        default:
+            break
         }
     }
 
@@ -294,6 +308,12 @@ enum ScriptValues {
 
     /// A short spelling of a value for messages.
     static func preview(_ value: JSONValue) -> String {
+        switch value {
+        case .array, .object:
+            guard Self.isWithin(value, bytes: 4096) else { return "(\(value.typeName) too large to show)" }
+        default:
+            break
+        }
         let text = value.jsonString()
         return text.count > 40 ? String(text.prefix(37)) + "..." : text
     }

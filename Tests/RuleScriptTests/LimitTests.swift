@@ -100,6 +100,24 @@ struct LimitTests {
         #expect(diagnostic?.message.contains("larger than 65536 bytes or nested deeper than 512 levels") == true)
     }
 
+    @Test("a forwarded payload, and an object spelt as text, stay within the limits")
+    func largeShared() {
+        let limits = RuleScriptLimits(maximumStringBytes: 64 * 1024, maximumValueBytes: 64 * 1024)
+        // One 1 KB string shared by 100 keys: cheap to hold, 100 KB to forward.
+        let build =
+            "var s = 'x'; while (s.length < 1024) s += s; var o = {}; for (var i = 0; i < 100; i++) o['k' + i] = s;"
+        let forward = ScriptTestSupport.diagnostic(build + "\nwriteAmqp(1, o);", limits: limits)
+        #expect(forward?.code == .limit)
+        #expect(forward?.location.description == "2:14")
+        #expect(forward?.message == "the payload of writeAmqp() is larger than 65536 bytes")
+        let text = ScriptTestSupport.diagnostic(build + "\nvar t = '' + o;", limits: limits)
+        #expect(text?.message == "string longer than 65536 bytes")
+        let converted = ScriptTestSupport.diagnostic(build + "\nvar t = toString(o);", limits: limits)
+        #expect(converted?.message == "toString(): string longer than 65536 bytes")
+        let ruleFunction = ScriptTestSupport.diagnostic(build + "\nvar t = upper(o);", limits: limits)
+        #expect(ruleFunction?.message == "upper(): string longer than 65536 bytes")
+    }
+
     @Test("arrays and objects grow only up to the collection limit")
     func collections() {
         let limits = RuleScriptLimits(maximumCollectionCount: 10)
