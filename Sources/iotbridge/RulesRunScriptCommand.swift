@@ -23,7 +23,7 @@ struct RulesRunScriptCommand: AsyncParsableCommand {
 
             Each forwarding call is printed as one JSON line on stdout, in the order the script made them:
               {"destinationId":1001,"kind":"amqp","payload":{…},"tag":"hot"}
-              {"destinationId":1003,"kind":"republish","payload":{…},"topic":"/pk/dn/user/get"}
+              {"destinationId":1003,"kind":"republish","payload":{…},"topic":"/pk/dn/get"}
             Cloud-only destinations (writeMq, writeRds, writeTableStore, writeFc, writeMns, writeDatahub, \
             writeTsdb, writeLindorm) are printed with their kind (ons, rds, ots, …) but exist only in the cloud.
 
@@ -34,12 +34,12 @@ struct RulesRunScriptCommand: AsyncParsableCommand {
             Example, with hot.js holding
               var data = payload("json");
               var t = data.items.Temperature.value;
-              if (t > 38) { writeAmqp(1001, {dn: deviceName(), t: t}, "hot"); }
+              if (t > 38) { writeAmqp(1001, {t: t}, "hot"); }
 
               iotbridge rules run-script --script hot.js \\
                 --topic /sys/a1HHrkm/dev1/thing/event/property/post \\
                 --payload '{"items":{"Temperature":{"value":39.5,"time":1}}}'
-              {"destinationId":1001,"kind":"amqp","payload":{"dn":"dev1","t":39.5},"tag":"hot"}
+              {"destinationId":1001,"kind":"amqp","payload":{"t":39.5},"tag":"hot"}
 
             Limits, as in the cloud: a script is at most 120 KB and makes at most 100 forwarding calls per \
             message; a run may take at most 1,000,000 steps, so a loop that never ends stops with an error \
