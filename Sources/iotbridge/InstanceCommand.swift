@@ -22,8 +22,10 @@ struct InstanceCommand: AsyncParsableCommand {
 
             Example:
               export IOT_SOURCE_SECRET=…
-              iotbridge instance export --config migration.yaml --side source --out source.yaml
-              iotbridge instance import --config migration.yaml --side target --in source.yaml --dry-run
+              iotbridge instance export --config migration.yaml \\
+                  --side source --out source.yaml
+              iotbridge instance import --config migration.yaml \\
+                  --side target --in source.yaml --dry-run
             """,
         subcommands: [Export.self, Import.self]
     )

@@ -19,11 +19,14 @@ struct MigrateCommand: AsyncParsableCommand {
             from the source instance of migration.yaml to its target, once, even if killed halfway.
 
               export IOT_SOURCE_SECRET=… IOT_TARGET_SECRET=…
-              iotbridge migrate plan --config migration.yaml --out plan.yaml     # review plan.yaml
-              iotbridge migrate run --plan plan.yaml                             # kill it, run it again
+              iotbridge migrate plan --config migration.yaml --out plan.yaml
+              # review plan.yaml, then run it; kill it and run it again at will
+              iotbridge migrate run --plan plan.yaml
               iotbridge migrate status --plan plan.yaml
-              iotbridge migrate verify --plan plan.yaml                          # exit 1 on any difference
-              iotbridge migrate clean --plan plan.yaml                           # or: rollback
+              # exit 1 on any difference between the target and the plan
+              iotbridge migrate verify --plan plan.yaml
+              # undo: delete what run created (rollback also restarts source rules)
+              iotbridge migrate clean --plan plan.yaml
 
             The journal (SQLite) sits next to the plan as plan.yaml.journal.sqlite unless --state says \
             otherwise. Errors exit 2 with one line naming the step or the file and line.
