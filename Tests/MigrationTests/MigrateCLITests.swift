@@ -59,10 +59,11 @@ struct MigrateCLITests {
         /// Starts `iotbridge` in the workspace folder.
         func start(
             _ arguments: [String],
-            secret: String = "testsecret"
+            secret: String = "testsecret",
+            executable: String? = nil
         ) throws -> (Process, OutputCollector, OutputCollector) {
             let process = Process()
-            process.executableURL = URL(fileURLWithPath: Support.binary!)
+            process.executableURL = URL(fileURLWithPath: executable ?? Support.binary!)
             process.arguments = arguments
             process.currentDirectoryURL = self.folder
             var environment = ProcessInfo.processInfo.environment
@@ -343,6 +344,23 @@ struct MigrateCLITests {
         let orders = try #require(try await workspace.target().0.consumerGroups.first { $0.name == "orders_ent" })
         #expect(idMap.contains("name: orders_ent"))
         #expect(idMap.contains("targetId: \(orders.id)"))
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "needs util-linux script"))
+    func onATerminalProgressIsABarRedrawnInPlace() async throws {
+        let workspace = try await Workspace()
+        _ = try await workspace.run(["migrate", "plan", "--config", "migration.yaml", "--out", "plan.yaml"])
+        // script(1) gives the CLI a pseudo-terminal, so stderr is a TTY.
+        let command = "'\(Support.binary!)' migrate run --plan plan.yaml"
+        let (process, stdout, _) = try workspace.start(["-qec", command, "/dev/null"], executable: "/usr/bin/script")
+        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(process.terminationStatus == 0)
+        let screen = stdout.text
+        #expect(screen.contains("\r\u{1B}[2K["))
+        #expect(screen.contains("] 17/17  rule:temp_alarm  ETA"))
+        #expect(screen.contains("##############################] 17/17"))
+        #expect(!screen.contains("finished rule:temp_alarm"), "no plain lines on a terminal")
     }
 
     @Test func helpTeaches() async throws {
