@@ -138,7 +138,7 @@ let package = Package(
         .testTarget(name: "IoTPlatformTests", dependencies: ["IoTPlatform"], swiftSettings: strictSettings),
         .testTarget(name: "RuleSQLTests", dependencies: ["RuleSQL"], swiftSettings: strictSettings),
         .testTarget(name: "RuleScriptTests", dependencies: ["RuleScript"], swiftSettings: strictSettings),
-        .testTarget(name: "RulesTests", dependencies: ["Rules"], swiftSettings: strictSettings),
+        .testTarget(name: "RulesTests", dependencies: ["Rules", "RuleScript"], swiftSettings: strictSettings),
         .testTarget(
             name: "MigrationTests",
             dependencies: ["Migration", "HTTPClient", "StateStore"],

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 import RuleSQL
+import RuleScript
 import Rules
 import Testing
 
@@ -14,10 +15,10 @@ struct CorpusTests {
     @Test("every corpus sample produces its expected output")
     func corpus() throws {
         let files = try RuleLinter.ruleFiles(in: [RepositoryPaths.corpusRules])
-        #expect(files.count >= 9)
+        #expect(files.count >= 11)
         var rules: [CompiledRule] = []
         for file in files {
-            let (rule, diagnostics) = RuleCompiler().load(path: file)
+            let (rule, diagnostics) = RuleCompiler(scriptEngine: RuleScriptEngine()).load(path: file)
             #expect(diagnostics.filter { $0.severity == .error }.isEmpty, "\(diagnostics)")
             if let rule { rules.append(rule) }
         }
@@ -25,12 +26,13 @@ struct CorpusTests {
         #expect(samples.count >= 14)
         let report = RuleTestRunner(rules: rules).run(samples)
         #expect(report.allPassed, "\(report.render())")
-        #expect(report.cases.count >= 17)
+        #expect(report.cases.count >= 22)
     }
 
-    @Test("the examples lint without errors and cover both versions")
+    @Test("the examples lint without errors (scripts compiled by RuleScript) and cover both versions")
     func examples() throws {
-        let report = try RuleLinter().lint(paths: [RepositoryPaths.examples])
+        let linter = RuleLinter(compiler: RuleCompiler(scriptEngine: RuleScriptEngine()))
+        let report = try linter.lint(paths: [RepositoryPaths.examples])
         #expect(report.files.count >= 10)
         #expect(report.errorCount == 0, "\(report.diagnostics.map(\.description).joined(separator: "\n"))")
         var sql = 0
