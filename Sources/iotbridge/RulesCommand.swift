@@ -21,16 +21,20 @@ struct RulesCommand: AsyncParsableCommand {
 
             Exit codes follow grep: 0 matched (or all good), 1 no match (or a test failed), 2 error.
 
-              iotbridge rules eval --sql 'SELECT temperature AS t FROM "/pk/+/user/update" WHERE temperature > 38' \\
-                  --topic /pk/dev1/user/update --payload '{"temperature":39}'
+              iotbridge rules eval \\
+                --sql 'SELECT temperature AS t FROM "/pk/+/user/update"
+                       WHERE temperature > 38' \\
+                --topic /pk/dev1/user/update --payload '{"temperature":39}'
               iotbridge rules lint rules/
-              iotbridge rules test rules/corpus/rules --samples rules/corpus/samples.jsonl
+              iotbridge rules test rules/corpus/rules \\
+                --samples rules/corpus/samples.jsonl
+
+            rules/README.md describes the rule files, the destinations and the samples format.
             """,
         subcommands: [RulesEvalCommand.self, RulesLintCommand.self, RulesTestCommand.self, RulesRunScriptCommand.self]
     )
 
-    /// The engine that compiles parser scripts. The `RuleScript` language plugs in here; until then parser
-    /// rules load, their size is checked, and running them reports that no engine is available.
+    /// The engine that compiles parser scripts for every `rules` command: the `RuleScript` language.
     static var scriptEngine: any ParserScriptEngine {
         RulesRunScriptCommand.engine
     }
