@@ -172,6 +172,19 @@ import Testing
         #expect(report.description.contains("mismatched"))
     }
 
+    @Test func anExistingResourceGoneSincePlanningIsCreated() async throws {
+        let setup = try await Setup()
+        let target = try setup.target()
+        let telemetry = try await target.listConsumerGroups().first { $0.name == "telemetry" }!
+        try await target.deleteConsumerGroup(id: telemetry.id)
+        let summary = try await setup.runner().run()
+        #expect(summary.adopted == 1)
+        let recreated = try await setup.target().listConsumerGroups().first { $0.name == "telemetry" }
+        #expect(recreated != nil && recreated?.id != telemetry.id)
+        #expect(try setup.runner().status().first { $0.stepId == "cg:telemetry" }?.created == true)
+        #expect(try await setup.runner().verify().isClean)
+    }
+
     @Test func stalePlanIsRefusedUnlessForced() async throws {
         let setup = try await Setup()
         try await setup.source().stopRule(id: "9001")

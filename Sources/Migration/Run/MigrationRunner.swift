@@ -170,10 +170,12 @@ public struct MigrationRunner: Sendable {
                 try self.save(journal, action: step.action, stepId: step.id, name: step.resourceName, ordinal: ordinal)
                 do {
                     let result: (targetId: String?, created: Bool)
-                    if let existing = step.existing {
-                        result = (existing, false)
+                    if step.existing != nil, let found = try await executor.lookup(step) {
+                        // Adopt what the plan found on the target, under the ID it has now; never modify it.
+                        result = (found, false)
                         summary.adopted += 1
                     } else {
+                        // Not marked existing, or gone from the target since planning: create it.
                         result = try await executor.apply(step, ids: ids)
                         summary.executed += 1
                     }

@@ -87,6 +87,23 @@ struct StepExecutor {
         self.index = TargetIndex(backend: target)
     }
 
+    /// The target ID of the step's resource when the target has one of that name (or product), without changing
+    /// anything.
+    func lookup(_ step: PlanStep) async throws -> String? {
+        switch step.action {
+        case .createConsumerGroup: return try await self.index.group(named: step.consumerGroup!.name)
+        case .createDestination: return try await self.index.destination(named: step.destination!.name)
+        case .createDataSource: return try await self.index.dataSource(named: step.dataSource!.name)?.id
+        case .createParser: return try await self.index.parser(named: step.parser!.name)
+        case .createRule: return try await self.index.rule(named: step.rule!.name)
+        case .createSubscription:
+            let productKey = step.subscription!.productKey
+            return try await self.target.querySubscribeRelation(productKey: productKey, type: .amqp) == nil
+                ? nil : productKey
+        case .stopSourceRule, .stopSourceParser: return nil
+        }
+    }
+
     /// Executes a step and returns the target ID and whether this call created the resource.
     func apply(_ step: PlanStep, ids: [String: String]) async throws -> (targetId: String?, created: Bool) {
         switch step.action {
