@@ -103,7 +103,9 @@ private final class CurlEasy {
         self.setString(CURLOPT_USERAGENT, configuration.userAgent)
         self.setString(CURLOPT_CUSTOMREQUEST, request.method)
         for header in request.headers {
-            self.headerList = curl_slist_append(self.headerList, "\(header.name): \(header.value)")
+            // libcurl's convention: "Name:" with nothing after it removes a header it would add itself.
+            let line = header.value.isEmpty ? "\(header.name):" : "\(header.name): \(header.value)"
+            self.headerList = curl_slist_append(self.headerList, line)
         }
         if self.headerList != nil {
             _ = ccurl_easy_setopt_slist(self.handle, CURLOPT_HTTPHEADER, self.headerList)

@@ -29,7 +29,7 @@ public struct HTTPRequest: Sendable, Hashable {
 public struct HTTPHeader: Sendable, Hashable {
     /// The field name, e.g. `Content-Type`.
     public var name: String
-    /// The field value.
+    /// The field value; empty removes a header libcurl would add on its own (e.g. `Expect`).
     public var value: String
 
     /// Creates a header field.

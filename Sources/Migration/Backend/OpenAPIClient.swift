@@ -90,6 +90,8 @@ struct OpenAPIClient: Sendable {
                 headers: [
                     HTTPHeader("Content-Type", "application/x-www-form-urlencoded"),
                     HTTPHeader("Accept", "application/json"),
+                    // Large bodies (scripts) would otherwise wait for a "100 Continue" first.
+                    HTTPHeader("Expect", ""),
                 ],
                 body: Array(body.utf8)
             )
