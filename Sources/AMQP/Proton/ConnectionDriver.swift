@@ -73,6 +73,11 @@ class ConnectionDriver {
             self.links[linkID]?.close()
         case .settle(_, let linkID, let attachment, let delivery, let disposition):
             (self.links[linkID] as? ReceiverLinkDriver)?.settle(attachment: attachment, delivery: delivery, disposition)
+        case .settleMany(_, let linkID, let deliveries, let disposition):
+            guard let receiver = self.links[linkID] as? ReceiverLinkDriver else { return }
+            for (attachment, delivery) in deliveries {
+                receiver.settle(attachment: attachment, delivery: delivery, disposition)
+            }
         case .send(_, let linkID, let message, let completion):
             if let sender = self.links[linkID] as? SenderLinkDriver {
                 sender.enqueue(message, completion: completion)

@@ -160,6 +160,7 @@ enum EngineCommand: @unchecked Sendable {
     case attachLink(ConnectionID, LinkRegistration)
     case closeLink(ConnectionID, LinkID)
     case settle(ConnectionID, LinkID, attachment: UInt32, delivery: UInt64, AMQPDisposition)
+    case settleMany(ConnectionID, LinkID, [(attachment: UInt32, delivery: UInt64)], AMQPDisposition)
     case send(ConnectionID, LinkID, AMQPMessage, SendCompletion)
     case startListener(ListenerDriver.Registration)
     case closeListener(ListenerID)
@@ -254,7 +255,8 @@ final class ProactorState {
                 } else if let driver = self.serversByID[id] {
                     driver.enqueue(command, wakeSet: &toWake)
                 }
-            case .attachLink(let id, _), .closeLink(let id, _), .settle(let id, _, _, _, _), .send(let id, _, _, _):
+            case .attachLink(let id, _), .closeLink(let id, _), .settle(let id, _, _, _, _), .send(let id, _, _, _),
+                .settleMany(let id, _, _, _):
                 if let driver = self.clientsByID[id] {
                     driver.enqueue(command, wakeSet: &toWake)
                 } else if let driver = self.serversByID[id] {

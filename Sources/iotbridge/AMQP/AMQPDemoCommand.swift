@@ -134,7 +134,7 @@ struct AMQPDemoCommand: AsyncParsableCommand {
         let receiver = try await connection.openReceiver(address: endpoint.address, credit: credit)
         var seen = Set<Int>()
         var duplicates = 0
-        let output = JSONLineOutput()
+        var output = JSONLineOutput()
         for try await delivery in receiver.deliveries {
             if let id = delivery.message.applicationProperties["messageId"]?.int64Value {
                 if !seen.insert(Int(id)).inserted { duplicates += 1 }

@@ -96,19 +96,28 @@ struct AMQPReceiveCommand: AsyncParsableCommand {
     private static func receive(on amqp: AMQPConnection, address: String?, count: Int?, credit: Int) async throws -> ReceiveOutcome {
         try await amqp.open()
         let receiver = try await amqp.openReceiver(address: address, credit: credit)
-        let output = JSONLineOutput()
+        var output = JSONLineOutput()
         var iterator = receiver.deliveries.makeAsyncIterator()
         var received = 0
+        var written: [AMQPDelivery] = []
+        // Settling in slices of a quarter window keeps credit flowing back while a large batch is written.
+        let slice = max(1, credit / 4)
         while let delivery = try await iterator.next() {
             output.append(delivery.message)
+            written.append(delivery)
             received += 1
-            if !iterator.hasBufferedDeliveries || count == received { output.flush() }
-            // Accept only once the line is on its way to stdout: a crash before this re-delivers, never loses.
-            delivery.accept()
-            ReceiveProgress.shared.count = received
-            if let count, received >= count { break }
+            let done = count.map { received >= $0 } ?? false
+            if written.count >= slice || output.isFull || !iterator.hasBufferedDeliveries || done {
+                // Accept only once the lines are written to stdout: a crash before this re-delivers, never loses.
+                output.flush()
+                receiver.settle(written, .accepted)
+                written.removeAll(keepingCapacity: true)
+                ReceiveProgress.shared.count = received
+            }
+            if done { break }
         }
         output.flush()
+        receiver.settle(written, .accepted)
         return .done
     }
 }

@@ -8,8 +8,9 @@
 import AMQP
 import Foundation
 
-/// Formats messages as JSON lines into a buffer and writes it to standard output in large chunks.
-final class JSONLineOutput {
+/// Formats messages as JSON lines into a buffer and writes it to standard output in large chunks. A value type,
+/// so the hot loop pays no dynamic exclusivity checks on the buffer.
+struct JSONLineOutput {
     private var buffer: [UInt8] = []
 
     init() {
@@ -17,7 +18,7 @@ final class JSONLineOutput {
     }
 
     /// Appends one message as a line.
-    func append(_ message: AMQPMessage) {
+    mutating func append(_ message: AMQPMessage) {
         var properties = message.applicationProperties
         self.buffer.append(UInt8(ascii: "{"))
         var first = true
@@ -51,11 +52,13 @@ final class JSONLineOutput {
         }
         self.buffer.append(UInt8(ascii: "}"))
         self.buffer.append(UInt8(ascii: "\n"))
-        if self.buffer.count >= 1 << 16 { self.flush() }
     }
 
+    /// Whether the buffer is big enough to be worth a write.
+    var isFull: Bool { self.buffer.count >= 1 << 16 }
+
     /// Writes everything buffered to standard output.
-    func flush() {
+    mutating func flush() {
         guard !self.buffer.isEmpty else { return }
         self.buffer.withUnsafeBytes { raw in
             var offset = 0
@@ -71,14 +74,14 @@ final class JSONLineOutput {
         self.buffer.removeAll(keepingCapacity: true)
     }
 
-    private func key(_ key: String, first: inout Bool) {
+    private mutating func key(_ key: String, first: inout Bool) {
         if !first { self.buffer.append(UInt8(ascii: ",")) }
         first = false
         self.string(key)
         self.buffer.append(UInt8(ascii: ":"))
     }
 
-    private func value(_ value: AMQPValue) {
+    private mutating func value(_ value: AMQPValue) {
         switch value {
         case .null, .unsupported: self.buffer.append(contentsOf: "null".utf8)
         case .bool(let v): self.buffer.append(contentsOf: (v ? "true" : "false").utf8)
@@ -91,7 +94,7 @@ final class JSONLineOutput {
         }
     }
 
-    private func string(_ text: String) {
+    private mutating func string(_ text: String) {
         self.buffer.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {
