@@ -90,7 +90,9 @@ public struct JavaDateFormat: Sendable, Hashable {
 
     /// Formats an instant at a fixed offset from UTC.
     public func format(epochMillis: Int, offsetSeconds: Int) -> String {
-        let local = epochMillis + offsetSeconds * 1000
+        // Clamp to ±31,000 years so any `--timestamp` formats instead of overflowing.
+        let limit = 1_000_000_000_000_000
+        let local = min(max(epochMillis, -limit), limit) + max(-86_400, min(offsetSeconds, 86_400)) * 1000
         let days = local.floorDivided(by: 86_400_000)
         let millisOfDay = local - days * 86_400_000
         let (year, month, day) = CivilDate.fromDays(days)

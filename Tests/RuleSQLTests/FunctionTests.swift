@@ -109,6 +109,20 @@ struct FunctionTests {
         #expect(first.count == 36 && first != second && first == first.lowercased())
     }
 
+    @Test("timestamp formats any instant, even far outside the calendar's usual range")
+    func extremeTimestamps() throws {
+        for now in [Int.min, -1, 0, Int.max] {
+            let context = MessageContext(topic: "/pk/dn/user/u", payload: "{}", now: now)
+            let text = try RuleFunctions.call(name: "timestamp_utc", arguments: ["yyyy-MM-dd"], context: context)
+            #expect(text.stringValue?.isEmpty == false)
+        }
+        let epoch = MessageContext(topic: "/pk/dn/user/u", payload: "{}", now: -1)
+        #expect(
+            try RuleFunctions.call(name: "timestamp_utc", arguments: ["yyyy-MM-dd HH:mm:ss.SSS"], context: epoch)
+                == "1969-12-31 23:59:59.999"
+        )
+    }
+
     @Test("payload(enc) encodings")
     func payloadEncodings() throws {
         let context = MessageContext(topic: "/pk/dn/user/raw", payload: [0x41, 0xE9])
