@@ -11,7 +11,7 @@ import Migration
 import Testing
 
 /// The OpenAPI backend against the loopback server, which checks signatures, nonces and `IotInstanceId`.
-@Suite(.timeLimit(.minutes(2))) struct OpenAPIBackendTests {
+@Suite(.timeLimit(.minutes(5))) struct OpenAPIBackendTests {
     static let enterprise = "iot-06z00frq8umvkx2"
 
     func makeBackend(

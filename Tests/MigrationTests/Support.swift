@@ -121,8 +121,9 @@ final class OutputCollector: Sendable {
         }
     }
 
-    /// Waits until the output contains a string.
-    func wait(for needle: String, timeout: Duration = .seconds(30)) async throws -> Bool {
+    /// Waits until the output contains a string. The timeout is generous: tests that block the cooperative pool
+    /// (SQLite writes) can delay this task on a loaded 2-core CI machine.
+    func wait(for needle: String, timeout: Duration = .seconds(90)) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if self.text.contains(needle) { return true }
@@ -155,7 +156,7 @@ final class OpenAPITestServer: Sendable {
         self.output.attach(pipe)
         try process.run()
         self.process = process
-        guard try await self.output.wait(for: "PORT ", timeout: .seconds(20)),
+        guard try await self.output.wait(for: "PORT ", timeout: .seconds(90)),
             let line = self.output.text.split(separator: "\n").first(where: { $0.hasPrefix("PORT ") }),
             let port = Int(line.dropFirst(5).trimmingCharacters(in: .whitespaces))
         else {
