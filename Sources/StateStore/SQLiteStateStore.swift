@@ -14,7 +14,8 @@ import GRDB
 public final class SQLiteStateStore: StateStore, Sendable {
     /// The file.
     public let path: String
-    /// GRDB serializes access on its own queue; `DatabaseQueue` is `Sendable`.
+    /// GRDB serializes access on its own queue and its async `read`/`write` suspend rather than block the caller's
+    /// thread; `DatabaseQueue` is `Sendable`.
     private let database: DatabaseQueue
 
     /// Opens (or creates) the store and brings its schema up to date.
@@ -73,9 +74,9 @@ public final class SQLiteStateStore: StateStore, Sendable {
         return migrator
     }
 
-    private func wrap<T>(_ body: () throws -> T) throws -> T {
+    private func wrap<T>(_ body: () async throws -> T) async throws -> T {
         do {
-            return try body()
+            return try await body()
         } catch let error as StateStoreError {
             throw error
         } catch {
@@ -84,9 +85,9 @@ public final class SQLiteStateStore: StateStore, Sendable {
     }
 
     /// Every entry of a migration, in plan order.
-    public func entries(migrationId: String) throws -> [JournalEntry] {
-        try self.wrap {
-            try self.database.read { db in
+    public func entries(migrationId: String) async throws -> [JournalEntry] {
+        try await self.wrap {
+            try await self.database.read { db in
                 try JournalRow.filter(Column("migrationId") == migrationId).order(Column("ordinal")).fetchAll(db)
                     .map(\.entry)
             }
@@ -94,9 +95,9 @@ public final class SQLiteStateStore: StateStore, Sendable {
     }
 
     /// Writes an entry and, when its state changed, appends a step event in the same transaction.
-    public func save(_ entry: JournalEntry) throws {
-        try self.wrap {
-            try self.database.write { db in
+    public func save(_ entry: JournalEntry) async throws {
+        try await self.wrap {
+            try await self.database.write { db in
                 var stamped = entry
                 stamped.updatedAt = Int64(Date().timeIntervalSince1970 * 1000)
                 let previous = try JournalRow.fetchOne(
@@ -118,9 +119,9 @@ public final class SQLiteStateStore: StateStore, Sendable {
     }
 
     /// The outbox of a migration, in sequence order.
-    public func events(migrationId: String) throws -> [StepEvent] {
-        try self.wrap {
-            try self.database.read { db in
+    public func events(migrationId: String) async throws -> [StepEvent] {
+        try await self.wrap {
+            try await self.database.read { db in
                 try Row.fetchAll(
                     db,
                     sql: "SELECT * FROM stepEvent WHERE migrationId = ? ORDER BY sequence",
@@ -141,9 +142,9 @@ public final class SQLiteStateStore: StateStore, Sendable {
     }
 
     /// A value recorded for a migration.
-    public func metadata(migrationId: String, key: String) throws -> String? {
-        try self.wrap {
-            try self.database.read { db in
+    public func metadata(migrationId: String, key: String) async throws -> String? {
+        try await self.wrap {
+            try await self.database.read { db in
                 try String.fetchOne(
                     db,
                     sql: "SELECT value FROM metadata WHERE migrationId = ? AND key = ?",
@@ -154,9 +155,9 @@ public final class SQLiteStateStore: StateStore, Sendable {
     }
 
     /// Records a value for a migration.
-    public func setMetadata(migrationId: String, key: String, value: String) throws {
-        try self.wrap {
-            try self.database.write { db in
+    public func setMetadata(migrationId: String, key: String, value: String) async throws {
+        try await self.wrap {
+            try await self.database.write { db in
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO metadata (migrationId, key, value) VALUES (?, ?, ?)",
                     arguments: [migrationId, key, value]

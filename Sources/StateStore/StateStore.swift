@@ -6,17 +6,19 @@
 //===----------------------------------------------------------------------===//
 
 /// Where migrations keep their journal: one protocol, SQLite first (``SQLiteStateStore``).
+///
+/// Every method is `async`: implementations do their blocking I/O off the cooperative thread pool.
 public protocol StateStore: Sendable {
     /// Every entry of a migration, in plan order.
-    func entries(migrationId: String) throws -> [JournalEntry]
+    func entries(migrationId: String) async throws -> [JournalEntry]
     /// Writes an entry and appends its state change to the event outbox, atomically.
-    func save(_ entry: JournalEntry) throws
+    func save(_ entry: JournalEntry) async throws
     /// The outbox of a migration, in sequence order.
-    func events(migrationId: String) throws -> [StepEvent]
+    func events(migrationId: String) async throws -> [StepEvent]
     /// A value recorded for a migration (e.g. the plan fingerprint it runs).
-    func metadata(migrationId: String, key: String) throws -> String?
+    func metadata(migrationId: String, key: String) async throws -> String?
     /// Records a value for a migration.
-    func setMetadata(migrationId: String, key: String, value: String) throws
+    func setMetadata(migrationId: String, key: String, value: String) async throws
 }
 
 /// A state-store failure, with the file it concerns.

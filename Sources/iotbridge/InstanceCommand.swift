@@ -100,7 +100,7 @@ struct InstanceCommand: AsyncParsableCommand {
                     print("finding: \(finding.resource): \(finding.issue) → \(finding.replacement)")
                 }
                 if self.dryRun {
-                    for line in try runner.dryRun() { print(line) }
+                    for line in try await runner.dryRun() { print(line) }
                     return
                 }
                 let renderer = ProgressRenderer()

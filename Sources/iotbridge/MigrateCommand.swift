@@ -119,7 +119,7 @@ struct MigrateCommand: AsyncParsableCommand {
                     logger: MigrationCLI.logger()
                 )
                 if self.dryRun {
-                    for line in try runner.dryRun() { print(line) }
+                    for line in try await runner.dryRun() { print(line) }
                     return
                 }
                 let renderer = ProgressRenderer()
@@ -151,7 +151,7 @@ struct MigrateCommand: AsyncParsableCommand {
             try await MigrationCLI.run {
                 let plan = try PlanFile.load(path: self.options.plan)
                 let store = try MigrationWorkspace.store(planPath: self.options.plan, storePath: self.options.state)
-                print(MigrationRunner.renderStatus(try MigrationRunner.status(plan: plan, store: store)))
+                print(MigrationRunner.renderStatus(try await MigrationRunner.status(plan: plan, store: store)))
             }
         }
     }
@@ -291,7 +291,7 @@ struct MigrateCommand: AsyncParsableCommand {
                 print("\(changes.count) consumer-group references rewritten\(self.dryRun ? " (dry run)" : "")")
                 if let path = self.idMap, !self.dryRun {
                     let store = try MigrationWorkspace.store(planPath: self.plan, storePath: self.state)
-                    let entries = try MigrationRunner.consumerGroupIdMap(plan: plan, store: store)
+                    let entries = try await MigrationRunner.consumerGroupIdMap(plan: plan, store: store)
                     try MigrationWorkspace.writeIdMap(entries, to: path)
                     print("wrote \(path): \(entries.count) consumer groups")
                 }

@@ -113,7 +113,7 @@ import Testing
             let setup = try await Setup()
             let crashing = CrashingBackend(try setup.target(), crashAt: crashAt, mode: mode)
             await #expect(throws: MigrationError.self) { try await setup.runner(target: crashing).run() }
-            let statuses = try setup.runner().status()
+            let statuses = try await setup.runner().status()
             #expect(statuses.contains { $0.state == "failed" }, "crash \(crashAt): the journal must show the failure")
             _ = try await setup.runner().run()
             let state = try await setup.targetState()
@@ -181,7 +181,7 @@ import Testing
         #expect(summary.adopted == 1)
         let recreated = try await setup.target().listConsumerGroups().first { $0.name == "telemetry" }
         #expect(recreated != nil && recreated?.id != telemetry.id)
-        #expect(try setup.runner().status().first { $0.stepId == "cg:telemetry" }?.created == true)
+        #expect(try await setup.runner().status().first { $0.stepId == "cg:telemetry" }?.created == true)
         #expect(try await setup.runner().verify().isClean)
     }
 
@@ -193,33 +193,33 @@ import Testing
         } throws: { error in
             (error as? MigrationError)?.code == .stalePlan
         }
-        #expect(try setup.runner().status().allSatisfy { $0.state == "pending" || $0.state == "existing" })
+        #expect(try await setup.runner().status().allSatisfy { $0.state == "pending" || $0.state == "existing" })
         _ = try await setup.runner().run(force: true)
         #expect(try await setup.runner().verify().isClean)
     }
 
     @Test func dryRunListsCallsAndTouchesNothing() async throws {
         let setup = try await Setup()
-        let lines = try setup.runner().dryRun()
+        let lines = try await setup.runner().dryRun()
         #expect(lines.count == setup.plan.steps.count)
         #expect(lines.contains { $0.hasPrefix("cg:orders: CreateConsumerGroup GroupName=orders") })
         #expect(lines.contains { $0.contains("skip — already on the target as DEFAULT_GROUP_ENT") })
         #expect(lines.contains { $0.hasPrefix("rule:temp_alarm: CreateRule") && $0.contains("StartRule") })
         #expect(try await setup.targetState().consumerGroups.count == 2)
-        #expect(try setup.runner().status().allSatisfy { $0.attempts == 0 })
+        #expect(try await setup.runner().status().allSatisfy { $0.attempts == 0 })
     }
 
     @Test func journalKeepsOneEventPerStateChange() async throws {
         let setup = try await Setup()
         _ = try await setup.runner().run()
         let store = try SQLiteStateStore(path: setup.storePath)
-        let events = try store.events(migrationId: setup.plan.migrationId)
+        let events = try await store.events(migrationId: setup.plan.migrationId)
         // requested + done per step.
         #expect(events.count == setup.plan.steps.count * 2)
         #expect(events.map(\.sequence) == events.map(\.sequence).sorted())
         let orders = events.filter { $0.stepId == "cg:orders" }.map(\.state)
         #expect(orders == ["requested", "done"])
-        let status = MigrationRunner.renderStatus(try setup.runner().status())
+        let status = MigrationRunner.renderStatus(try await setup.runner().status())
         #expect(status.contains("cg:orders"))
         #expect(status.contains("\(setup.plan.steps.count) done"))
     }

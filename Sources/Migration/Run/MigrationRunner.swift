@@ -32,9 +32,9 @@ public struct MigrationRunner: Sendable {
         self.logger = logger
     }
 
-    private func entries() throws -> [String: JournalEntry] {
+    private func entries() async throws -> [String: JournalEntry] {
         do {
-            let list = try self.store.entries(migrationId: self.plan.migrationId)
+            let list = try await self.store.entries(migrationId: self.plan.migrationId)
             return Dictionary(list.map { ($0.stepId, $0) }, uniquingKeysWith: { first, _ in first })
         } catch {
             throw MigrationError(.journal, "\(error)")
@@ -55,9 +55,17 @@ public struct MigrationRunner: Sendable {
         )
     }
 
-    private func save(_ journal: StepJournal, action: StepAction, stepId: String, name: String, ordinal: Int) throws {
+    private func save(
+        _ journal: StepJournal,
+        action: StepAction,
+        stepId: String,
+        name: String,
+        ordinal: Int
+    )
+        async throws
+    {
         do {
-            try self.store.save(
+            try await self.store.save(
                 JournalEntry(
                     migrationId: self.plan.migrationId,
                     stepId: stepId,
@@ -82,8 +90,8 @@ public struct MigrationRunner: Sendable {
         let store: any StateStore
 
         /// Symbol → target ID of the done steps and the plan's `existing` marks.
-        func knownIds() throws -> [String: String] {
-            let entries = try self.store.entries(migrationId: self.plan.migrationId)
+        func knownIds() async throws -> [String: String] {
+            let entries = try await self.store.entries(migrationId: self.plan.migrationId)
             var ids: [String: String] = [:]
             for step in self.plan.steps {
                 if let existing = step.existing { ids[step.id] = existing }
@@ -118,7 +126,7 @@ public struct MigrationRunner: Sendable {
     ) async throws
         -> RunSummary
     {
-        let entries = try self.entries()
+        let entries = try await self.entries()
         let started = entries.values.contains { $0.state != StepJournal.State.pending.rawValue }
         if started {
             // The first run checked the fingerprint; since then the run itself may have changed the source
@@ -167,7 +175,13 @@ public struct MigrationRunner: Sendable {
                     MigrationProgress(done: finished, total: total, stepId: step.id, phase: .started, etaSeconds: eta())
                 )
                 // Journal `requested` before the first call: a kill from here on is seen by the next run.
-                try self.save(journal, action: step.action, stepId: step.id, name: step.resourceName, ordinal: ordinal)
+                try await self.save(
+                    journal,
+                    action: step.action,
+                    stepId: step.id,
+                    name: step.resourceName,
+                    ordinal: ordinal
+                )
                 do {
                     let result: (targetId: String?, created: Bool)
                     if step.existing != nil, let found = try await executor.lookup(step) {
@@ -186,7 +200,7 @@ public struct MigrationRunner: Sendable {
                             && journal.attempts > 1)
                     journal.succeeded(targetId: result.targetId, created: created)
                     if created { summary.created += 1 }
-                    try self.save(
+                    try await self.save(
                         journal,
                         action: step.action,
                         stepId: step.id,
@@ -208,7 +222,7 @@ public struct MigrationRunner: Sendable {
                 } catch {
                     let failure = (error as? MigrationError ?? MigrationError(.api, "\(error)")).at(step: step.id)
                     journal.failed(failure.message)
-                    try? self.save(
+                    try? await self.save(
                         journal,
                         action: step.action,
                         stepId: step.id,
@@ -232,8 +246,8 @@ public struct MigrationRunner: Sendable {
     }
 
     /// The calls `run` would make, one line per step, without calling anything or touching the journal.
-    public func dryRun() throws -> [String] {
-        let entries = try self.entries()
+    public func dryRun() async throws -> [String] {
+        let entries = try await self.entries()
         return self.plan.steps.map { step in
             let prefix = "\(step.id): "
             if let entry = entries[step.id], entry.state == StepJournal.State.done.rawValue {
@@ -295,16 +309,16 @@ public struct MigrationRunner: Sendable {
     }
 
     /// The state of every step, in plan order, then journal entries of steps no longer in the plan.
-    public func status() throws -> [StepStatus] {
-        try Self.status(plan: self.plan, store: self.store)
+    public func status() async throws -> [StepStatus] {
+        try await Self.status(plan: self.plan, store: self.store)
     }
 
     /// ``status()`` without backends: reads only the plan and the journal, so it needs no credentials.
-    public static func status(plan: MigrationPlan, store: any StateStore) throws -> [StepStatus] {
+    public static func status(plan: MigrationPlan, store: any StateStore) async throws -> [StepStatus] {
         let entries: [String: JournalEntry]
         do {
             entries = Dictionary(
-                try store.entries(migrationId: plan.migrationId).map { ($0.stepId, $0) },
+                try await store.entries(migrationId: plan.migrationId).map { ($0.stepId, $0) },
                 uniquingKeysWith: { first, _ in first }
             )
         } catch {
@@ -368,7 +382,7 @@ public struct MigrationRunner: Sendable {
     /// - Returns: the IDs of the steps whose resources were deleted.
     @discardableResult
     public func clean() async throws -> [String] {
-        let entries = try self.entries()
+        let entries = try await self.entries()
         let executor = StepExecutor(target: self.target, source: self.source)
         let planned = Dictionary(self.plan.steps.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         var deleted: [String] = []
@@ -377,14 +391,14 @@ public struct MigrationRunner: Sendable {
             var journal = try self.journal(entry)
             let mayHaveCreated = planned[entry.stepId]?.existing == nil
             guard case .delete = journal.startClean(mayHaveCreated: mayHaveCreated) else { continue }
-            try self.save(journal, action: action, stepId: entry.stepId, name: entry.name, ordinal: entry.ordinal)
+            try await self.save(journal, action: action, stepId: entry.stepId, name: entry.name, ordinal: entry.ordinal)
             do {
                 try await executor.delete(action: action, name: entry.name)
             } catch {
                 throw (error as? MigrationError ?? MigrationError(.api, "\(error)")).at(step: entry.stepId)
             }
             journal.cleaned()
-            try self.save(journal, action: action, stepId: entry.stepId, name: entry.name, ordinal: entry.ordinal)
+            try await self.save(journal, action: action, stepId: entry.stepId, name: entry.name, ordinal: entry.ordinal)
             deleted.append(entry.stepId)
         }
         return deleted
@@ -395,7 +409,7 @@ public struct MigrationRunner: Sendable {
     /// - Returns: the deleted step IDs and the restarted step IDs.
     public func rollback() async throws -> (deleted: [String], restarted: [String]) {
         let deleted = try await self.clean()
-        let entries = try self.entries()
+        let entries = try await self.entries()
         let executor = StepExecutor(target: self.target, source: self.source)
         var restarted: [String] = []
         for entry in entries.values.sorted(by: { $0.ordinal > $1.ordinal }) {
@@ -405,14 +419,14 @@ public struct MigrationRunner: Sendable {
             else { continue }
             var journal = try self.journal(entry)
             guard journal.startRestore() == .restart else { continue }
-            try self.save(journal, action: action, stepId: entry.stepId, name: entry.name, ordinal: entry.ordinal)
+            try await self.save(journal, action: action, stepId: entry.stepId, name: entry.name, ordinal: entry.ordinal)
             do {
                 try await executor.restart((action, sourceId))
             } catch {
                 throw (error as? MigrationError ?? MigrationError(.api, "\(error)")).at(step: entry.stepId)
             }
             journal.restored()
-            try self.save(journal, action: action, stepId: entry.stepId, name: entry.name, ordinal: entry.ordinal)
+            try await self.save(journal, action: action, stepId: entry.stepId, name: entry.name, ordinal: entry.ordinal)
             restarted.append(entry.stepId)
         }
         return (deleted, restarted)
@@ -420,19 +434,19 @@ public struct MigrationRunner: Sendable {
 
     /// The migration's consumer-group ID map: each group's target name and, once `run` created or adopted it,
     /// its target ID. Rule files name groups by these names; the bridge turns names into IDs with it.
-    public func consumerGroupIdMap() throws -> [ConsumerGroupIdMapEntry] {
-        try Self.consumerGroupIdMap(plan: self.plan, store: self.store)
+    public func consumerGroupIdMap() async throws -> [ConsumerGroupIdMapEntry] {
+        try await Self.consumerGroupIdMap(plan: self.plan, store: self.store)
     }
 
     /// ``consumerGroupIdMap()`` from the plan and the journal only: needs no credentials.
     public static func consumerGroupIdMap(
         plan: MigrationPlan,
         store: any StateStore
-    ) throws
+    ) async throws
         -> [ConsumerGroupIdMapEntry]
     {
         let runner = MigrationRunner.Journal(plan: plan, store: store)
-        let ids = try runner.knownIds()
+        let ids = try await runner.knownIds()
         let sources = Dictionary(plan.consumerGroupMap.map { ($0.symbol, $0) }, uniquingKeysWith: { a, _ in a })
         return plan.steps.compactMap { step in
             guard let spec = step.consumerGroup else { return nil }
@@ -447,7 +461,7 @@ public struct MigrationRunner: Sendable {
 
     /// Compares the target (and, for stop steps, the source) with the plan.
     public func verify() async throws -> VerifyReport {
-        let entries = try self.entries()
+        let entries = try await self.entries()
         let ids = self.knownIds(entries)
         let target = try await self.target.exportSnapshot(products: [])
         let needsSource = self.plan.steps.contains { !$0.action.createsOnTarget }
