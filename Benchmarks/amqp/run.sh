@@ -288,7 +288,7 @@ emit_row() {
     fi
     printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' \
         "$target" "$client" "$direction" "$COUNT" "$secs" "$rate" "$rss_mb" "$ratio" >> "$RESULTS_FILE"
-    if [[ -n "$failures" ]]; then
+    if [[ -n "$failures" && "$direction" == receive ]]; then
         printf '|  |  | (failures: %s) |  |  |  |  |  |\n' "$failures" >> "$RESULTS_FILE"
     fi
 }
