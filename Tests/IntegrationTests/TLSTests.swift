@@ -105,18 +105,20 @@ extension IntegrationSuites {
             }
         }
 
-        /// The certificate carries `IP:127.0.0.1` (`openssl verify -verify_ip 127.0.0.1` accepts it), but the
-        /// handshake used to fail with "certificate verify failed": Proton 0.37's peer-name check compares the name
-        /// only with DNS subjectAltNames and the CN, never with IP addresses. For an IP endpoint the client now
-        /// verifies the chain and (saying so in its log) not the name.
-        @Test("verification succeeds with the test CA when the endpoint is the IP address the certificate names")
-        func verifiesAnIPAddressEndpoint() async throws {
+        /// The certificate carries `IP:127.0.0.1` (`openssl verify -verify_ip 127.0.0.1` accepts it), but Proton 0.37
+        /// matches the peer name only against DNS subjectAltNames and the CN. Checking the chain alone would let
+        /// any certificate of a trusted CA through, so the client refuses, and the error says why and what to do.
+        @Test("an IP endpoint whose certificate names the IP only as an IP subjectAltName fails with advice")
+        func ipAddressEndpointNeedsADNSName() async throws {
             try await self.withTLSListener { engine, listener, certificates in
-                try await Self.roundTrip(
-                    engine,
-                    listener,
+                let connection = engine.makeConnection(
                     try Self.configuration(listener, .init(caFile: certificates.caFile), host: "127.0.0.1")
                 )
+                let error = await AMQPTestSupport.expectAMQPError("open by IP") { try await connection.open() }
+                #expect(error?.code == .tlsVerification, "\(String(describing: error))")
+                #expect(error?.message.contains("IP address") == true, "\(String(describing: error?.message))")
+                #expect(error?.message.contains("server name") == true, "\(String(describing: error?.message))")
+                await connection.close()
             }
         }
 
@@ -169,10 +171,7 @@ extension IntegrationSuites {
         /// reached the server by IP address: that is exactly what a man in the middle holding any certificate of
         /// that CA (with the system bundle: any public CA) would present. The documented contract of
         /// `TLS.verifyPeer` is "the certificate chain and that it names the host".
-        @Test(
-            "an IP endpoint whose certificate names only another host fails verification",
-            .disabled("BUG: IP endpoints get chain-only TLS verification: any cert of a trusted CA passes (see report)")
-        )
+        @Test("an IP endpoint whose certificate names only another host fails verification")
         func rejectsACertificateThatDoesNotNameTheIPAddress() async throws {
             try await self.withTLSListener(Self.otherHost) {
                 engine,

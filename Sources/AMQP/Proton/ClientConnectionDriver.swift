@@ -100,7 +100,12 @@ final class ClientConnectionDriver: ConnectionDriver {
         )
         self.remoteCondition = nil
         self.transportCondition = nil
-        let finalError = self.pendingTimeoutError ?? error
+        var finalError = self.pendingTimeoutError ?? error
+        if var tlsError = finalError, tlsError.code == .tlsVerification, self.checksNameAgainstIPAddress {
+            tlsError.message += " (the endpoint is an IP address: Proton checks the certificate's DNS names and CN, "
+                + "not IP subjectAltNames — connect by a DNS name the certificate carries, or set the server name to one)"
+            finalError = tlsError
+        }
         self.pendingTimeoutError = nil
         self.lastError = finalError
         self.perform(self.machine.transportClosed(error: finalError))
@@ -240,8 +245,8 @@ final class ClientConnectionDriver: ConnectionDriver {
         }
     }
 
-    /// Whether TLS would have to match the certificate against an IP address (no server name configured and the
-    /// host is an IPv4 or IPv6 literal).
+    /// Whether TLS has to match the certificate against an IP address (no server name configured and the host is
+    /// an IPv4 or IPv6 literal), which Proton can only do through a DNS name or CN spelling the address.
     private var checksNameAgainstIPAddress: Bool {
         guard self.configuration.tls.serverName == nil else { return false }
         let host = self.configuration.endpoint.host
@@ -264,20 +269,10 @@ final class ClientConnectionDriver: ConnectionDriver {
                 guard pn_ssl_domain_set_trusted_ca_db(domain, caFile) == 0 else {
                     throw AMQPError(.invalidConfiguration, "'\(caFile)' is not a usable PEM CA bundle")
                 }
-                if self.checksNameAgainstIPAddress {
-                    // Proton 0.37 matches the peer name against DNS names and the CN only, never against IP
-                    // subjectAltNames, so for an IP literal the chain is verified and the name cannot be.
-                    self.logger.info(
-                        """
-                        TLS to an IP address: the certificate chain is verified, its name is not (Proton cannot match \
-                        IP addresses); set a server name to have a DNS name checked
-                        """,
-                        metadata: ["amqp.endpoint": "\(self.configuration.endpoint.hostAndPort)"]
-                    )
-                    pn_ssl_domain_set_peer_authentication(domain, PN_SSL_VERIFY_PEER, nil)
-                } else {
-                    pn_ssl_domain_set_peer_authentication(domain, PN_SSL_VERIFY_PEER_NAME, nil)
-                }
+                // Proton 0.37 matches the name against DNS subjectAltNames and the CN only, never against IP
+                // subjectAltNames. Verifying the chain alone for IP literals would let any certificate of a trusted
+                // CA impersonate the server, so the name is always checked; the error explains the IP case.
+                pn_ssl_domain_set_peer_authentication(domain, PN_SSL_VERIFY_PEER_NAME, nil)
             } else {
                 pn_ssl_domain_set_peer_authentication(domain, PN_SSL_ANONYMOUS_PEER, nil)
             }
@@ -285,9 +280,7 @@ final class ClientConnectionDriver: ConnectionDriver {
         guard let ssl = pn_ssl(transport), pn_ssl_init(ssl, self.sslDomain, nil) == 0 else {
             throw AMQPError(.invalidConfiguration, "TLS could not be set up for \(self.configuration.endpoint.hostAndPort)")
         }
-        // SNI and the name the certificate must carry. SNI must not carry an IP address (RFC 6066).
-        if !self.checksNameAgainstIPAddress {
-            pn_ssl_set_peer_hostname(ssl, tls.serverName ?? self.configuration.endpoint.host)
-        }
+        // SNI and the name the certificate must carry.
+        pn_ssl_set_peer_hostname(ssl, tls.serverName ?? self.configuration.endpoint.host)
     }
 }
