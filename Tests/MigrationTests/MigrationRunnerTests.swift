@@ -196,6 +196,15 @@ import Testing
         #expect(try await setup.runner().status().allSatisfy { $0.state == "pending" || $0.state == "existing" })
         _ = try await setup.runner().run(force: true)
         #expect(try await setup.runner().verify().isClean)
+        // A resume does not check again (the run itself may stop source rules); after a clean, run starts over
+        // and checks again.
+        _ = try await setup.runner().run()
+        _ = try await setup.runner().clean()
+        await #expect {
+            try await setup.runner().run()
+        } throws: { error in
+            (error as? MigrationError)?.code == .stalePlan
+        }
     }
 
     @Test func dryRunListsCallsAndTouchesNothing() async throws {

@@ -127,7 +127,16 @@ public struct MigrationRunner: Sendable {
         -> RunSummary
     {
         let entries = try await self.entries()
-        let started = entries.values.contains { $0.state != StepJournal.State.pending.rawValue }
+        // A run is under way while a step is between requested and done, or a step's effect is in place (a
+        // resource it created, a source rule it stopped). After a full clean or rollback only adopted resources
+        // remain: the plan starts over and must be fresh again.
+        let started = entries.values.contains { entry in
+            switch entry.state {
+            case "requested", "failed", "cleaning", "restoring": return true
+            case "done": return entry.created || !(StepAction(rawValue: entry.action)?.createsOnTarget ?? true)
+            default: return false
+            }
+        }
         if started {
             // The first run checked the fingerprint; since then the run itself may have changed the source
             // (stopped rules), so a resume must not compare again.
