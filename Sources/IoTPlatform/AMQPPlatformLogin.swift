@@ -57,8 +57,10 @@ public enum SignMethod: String, Sendable, Hashable, CaseIterable {
 /// // PlatformEndpoint.enterpriseAMQPHost(iotInstanceId:) : PlatformEndpoint.amqpPort
 /// ```
 ///
-/// `description` and `debugDescription` never print the secret, the security token or the password.
-public struct AMQPPlatformLogin: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
+/// `description`, `debugDescription` and `dump` never print the secret, the security token or the password.
+public struct AMQPPlatformLogin: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible,
+    CustomReflectable
+{
     /// The longest clientId the platform accepts.
     public static let maximumClientIdLength = 64
 
@@ -183,4 +185,17 @@ public struct AMQPPlatformLogin: Sendable, Hashable, CustomStringConvertible, Cu
 
     /// Same as ``description``: the debugger must not show the secret either.
     public var debugDescription: String { self.description }
+
+    /// What `dump` and debuggers list: every field but the secret, the token and the password.
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: [
+                "clientId": self.clientId, "accessKeyId": self.accessKeyId, "consumerGroupId": self.consumerGroupId,
+                "iotInstanceId": self.iotInstanceId as Any, "signMethod": self.signMethod, "authMode": self.authMode,
+                "timestamp": self.timestamp, "accessKeySecret": "<redacted>",
+            ],
+            displayStyle: .struct
+        )
+    }
 }

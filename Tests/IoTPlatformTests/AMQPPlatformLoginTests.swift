@@ -70,7 +70,9 @@ import Testing
 
     @Test func descriptionNeverShowsSecretTokenOrPassword() throws {
         let login = try self.makeLogin(authMode: .ststoken, securityToken: "tok-SECRET")
-        for text in [login.description, login.debugDescription, "\(login)", String(reflecting: login)] {
+        var dumped = ""
+        dump(login, to: &dumped)
+        for text in [login.description, login.debugDescription, "\(login)", String(reflecting: login), dumped] {
             #expect(!text.contains("testsecret"))
             #expect(!text.contains("tok-SECRET"))
             #expect(!text.contains(login.password))

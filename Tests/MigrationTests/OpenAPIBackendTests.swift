@@ -64,6 +64,10 @@ import Testing
     @Test func wrongSecretIsAnAuthenticationErrorThatNamesTheKeyNotTheSecret() async throws {
         let server = try await OpenAPITestServer()
         let backend = try self.makeBackend(server, secret: "not-the-secret")
+        var dumped = ""
+        dump(backend, to: &dumped)
+        #expect(!dumped.contains("not-the-secret"))
+        #expect(!"\(backend)".contains("not-the-secret"))
         do {
             _ = try await backend.listConsumerGroups()
             Issue.record("a wrong secret was accepted")

@@ -14,7 +14,7 @@ import Logging
 ///
 /// Every call carries `IotInstanceId` (empty for a legacy public instance). Throttling, 5xx and transport failures
 /// are retried with backoff; an authentication failure is not, because retrying cannot fix a wrong key.
-struct OpenAPIClient: Sendable {
+struct OpenAPIClient: Sendable, CustomStringConvertible, CustomReflectable {
     /// The API version every action here belongs to.
     static let version = "2018-01-20"
 
@@ -49,6 +49,14 @@ struct OpenAPIClient: Sendable {
         self.http = http
         self.retry = retry
         self.logger = logger
+    }
+
+    /// Names the endpoint and the key, never the secret.
+    var description: String { "OpenAPIClient(\(self.endpoint), accessKeyId: \(self.accessKeyId), secret: <redacted>)" }
+
+    /// `dump` and debuggers must not show the secret either.
+    var customMirror: Mirror {
+        Mirror(self, children: ["endpoint": self.endpoint, "accessKeyId": self.accessKeyId], displayStyle: .struct)
     }
 
     /// The signed form body of one call.
