@@ -142,6 +142,26 @@ import Testing
         #expect(reference.description == "${IOT_TEST_SECRET}")
     }
 
+    @Test func aliyunSidesDefaultToTheRegionalHTTPSEndpoint() throws {
+        let legacy = InstanceConfig(kind: .aliyun, regionId: "cn-shanghai", iotInstanceId: "")
+        #expect(legacy.resolvedEndpoint == "https://iot.cn-shanghai.aliyuncs.com")
+        #expect(legacy.identity.isEnterprise == false)
+        let enterprise = InstanceConfig(kind: .aliyun, regionId: "ap-southeast-1", iotInstanceId: "iot-06z00x")
+        #expect(enterprise.identity.isEnterprise)
+        #expect(InstanceConfig(kind: .sim).resolvedEndpoint == nil)
+        let folder = try Support.temporaryFolder()
+        let path = folder.appendingPathComponent("migration.yaml").path
+        try """
+        source: {kind: file, file: s.yaml}
+        target: {kind: aliyun, regionId: cn-shanghai, endpoint: "http://plain", accessKeyId: a, accessKeySecret: "${X}"}
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        #expect {
+            try MigrationConfig.load(path: path)
+        } throws: { error in
+            "\(error)".contains("must be https://")
+        }
+    }
+
     @Test func configNeedsWhatEachKindNeeds() throws {
         let folder = try Support.temporaryFolder()
         let path = folder.appendingPathComponent("migration.yaml").path
