@@ -160,7 +160,7 @@ final class OpenAPITestServer: Sendable {
             let line = self.output.text.split(separator: "\n").first(where: { $0.hasPrefix("PORT ") }),
             let port = Int(line.dropFirst(5).trimmingCharacters(in: .whitespaces))
         else {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             throw MigrationError(.unreachable, "the test server did not start")
         }
         self.port = port
