@@ -128,8 +128,8 @@ final class ReceiverLinkDriver: LinkDriver {
         if pn_delivery_aborted(delivery) {
             // The sender gave up on a partial message; it used a credit, so give it back.
             pn_delivery_settle(delivery)
-            _ = self.credit.received()
-            let flow = self.credit.settled()
+            _ = self.credit.received(linkCredit: Int(pn_link_credit(link)))
+            let flow = self.credit.settled(linkCredit: Int(pn_link_credit(link)))
             if flow > 0 { pn_link_flow(link, Int32(flow)) }
             return
         }
@@ -142,8 +142,9 @@ final class ReceiverLinkDriver: LinkDriver {
         }
         let read = pn_link_recv(link, state.scratchBuffer.start, size)
         pn_link_advance(link)
-        if !self.credit.received() {
-            self.owner.logger.info("peer sent a delivery without credit", metadata: ["amqp.link": "\(self.name)"])
+        if !self.credit.received(linkCredit: Int(pn_link_credit(link))) && self.credit.overruns == 1 {
+            // Once per attachment: some brokers (RabbitMQ 3.10) routinely send a little past the credit.
+            self.owner.logger.debug("peer sent a delivery without credit", metadata: ["amqp.link": "\(self.name)"])
         }
         let message: AMQPMessage
         do {
@@ -159,7 +160,7 @@ final class ReceiverLinkDriver: LinkDriver {
             _ = cqp_condition_set_text(pn_disposition_condition(local), "amqp:decode-error", "\((error as? AMQPError)?.message ?? "\(error)")")
             pn_delivery_update(delivery, UInt64(PN_REJECTED))
             pn_delivery_settle(delivery)
-            let flow = self.credit.settled()
+            let flow = self.credit.settled(linkCredit: Int(pn_link_credit(link)))
             if flow > 0 { pn_link_flow(link, Int32(flow)) }
             return
         }
@@ -215,7 +216,7 @@ final class ReceiverLinkDriver: LinkDriver {
             pn_delivery_update(delivery, UInt64(PN_MODIFIED))
         }
         pn_delivery_settle(delivery)
-        let flow = self.credit.settled()
+        let flow = self.credit.settled(linkCredit: Int(pn_link_credit(link)))
         if flow > 0 { pn_link_flow(link, Int32(flow)) }
     }
 

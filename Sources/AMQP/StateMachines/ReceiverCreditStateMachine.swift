@@ -6,16 +6,20 @@
 //===----------------------------------------------------------------------===//
 
 /// The credit window of one receiving link. Credit is granted up to `window` and topped up only as the
-/// application settles deliveries, so at most `window` messages are ever held in memory (the prefetch).
+/// application settles deliveries, so at most `window` messages are held in memory (the prefetch).
+///
+/// The credit the link has left is read from the link itself (Proton counts it down as transfers arrive) rather
+/// than tracked here: a peer that sends past its credit (RabbitMQ 3.10 does) would otherwise make a private
+/// count drift from the peer's until both sides wait for each other.
 struct ReceiverCreditStateMachine {
     /// The most deliveries that may be granted or unsettled at once.
     let window: Int
-    /// Credit granted to the peer and not yet used.
-    private(set) var credit = 0
     /// Deliveries received on the current attachment and not yet settled by the application.
     private(set) var unsettled = 0
     /// Whether the link is attached (credit only makes sense then).
     private(set) var isAttached = false
+    /// Deliveries that arrived while the link had no credit left, on this attachment.
+    private(set) var overruns = 0
 
     /// Creates a machine for a window of at least one message.
     init(window: Int) {
@@ -31,34 +35,39 @@ struct ReceiverCreditStateMachine {
     mutating func attached() -> Flow {
         self.isAttached = true
         self.unsettled = 0
-        self.credit = self.window
+        self.overruns = 0
         return self.window
     }
 
-    /// A complete delivery arrived. Returns false when the peer sent without credit (a protocol violation we
-    /// tolerate but report).
-    mutating func received() -> Bool {
+    /// A complete delivery arrived; `linkCredit` is the link's credit after it (negative when the peer
+    /// overran). Returns false when the peer sent without credit — tolerated, counted, reported once.
+    mutating func received(linkCredit: Int) -> Bool {
         self.unsettled += 1
-        guard self.credit > 0 else { return false }
-        self.credit -= 1
+        guard linkCredit >= 0 else {
+            self.overruns += 1
+            return false
+        }
         return true
     }
 
-    /// The application settled a delivery of the current attachment. Tops the credit up in batches of half a
-    /// window, so a busy link sends one flow frame per `window / 2` messages instead of one per message.
-    mutating func settled() -> Flow {
+    /// The application settled a delivery of the current attachment; `linkCredit` is the link's credit now.
+    /// Tops the credit up to `window - unsettled` in batches of half a window (one flow frame per
+    /// `window / 2` messages instead of one per message), or at once when the link has no credit left.
+    mutating func settled(linkCredit: Int) -> Flow {
         guard self.isAttached, self.unsettled > 0 else { return 0 }
         self.unsettled -= 1
-        let deficit = self.window - self.credit - self.unsettled
-        guard deficit >= max(1, self.window / 2) || (self.credit == 0 && deficit > 0) else { return 0 }
-        self.credit += deficit
+        // The credit the link should have. Proton sends the link's credit as an unsigned number, so a flow that
+        // left it negative (possible after an overrun) would grant the peer almost unlimited credit: never do it.
+        let target = self.window - self.unsettled
+        guard target > 0 else { return 0 }
+        let deficit = target - linkCredit
+        guard deficit >= max(1, self.window / 2) || (linkCredit <= 0 && deficit > 0) else { return 0 }
         return deficit
     }
 
     /// The link or its connection is gone.
     mutating func detached() {
         self.isAttached = false
-        self.credit = 0
         self.unsettled = 0
     }
 }
