@@ -7,24 +7,39 @@
 
 /// A binary operator of the rule SQL.
 public enum BinaryOperator: String, Sendable, Hashable {
+    /// Addition.
     case add = "+"
+    /// Subtraction.
     case subtract = "-"
+    /// Multiplication.
     case multiply = "*"
+    /// Division.
     case divide = "/"
+    /// Remainder.
     case remainder = "%"
+    /// Equality.
     case equal = "="
+    /// Inequality.
     case notEqual = "<>"
+    /// Less than.
     case less = "<"
+    /// Less than or equal.
     case lessEqual = "<="
+    /// Greater than.
     case greater = ">"
+    /// Greater than or equal.
     case greaterEqual = ">="
+    /// Logical and.
     case and = "AND"
+    /// Logical or.
     case or = "OR"
 }
 
 /// A unary operator of the rule SQL.
 public enum UnaryOperator: String, Sendable, Hashable {
+    /// Arithmetic negation.
     case negate = "-"
+    /// Logical negation.
     case not = "NOT"
 }
 

@@ -47,38 +47,71 @@ public enum RuleFunctions {
 
 /// One built-in function of the rule SQL.
 public enum RuleFunction: String, Sendable, CaseIterable {
+    /// `abs(number)`: the absolute value.
     case abs
+    /// `asin(number)`: the arcsine.
     case asin
+    /// `attribute(key)`: a device tag.
     case attribute
+    /// `concat(string1, string2)`: the strings joined.
     case concat
+    /// `cos(number)`: the cosine.
     case cos
+    /// `cosh(number)`: the hyperbolic cosine.
     case cosh
+    /// `crypto(field, algorithm)`: a hex digest (MD2, MD5, SHA1, SHA-256, SHA-384, SHA-512).
     case crypto
+    /// `deviceName()`: the device name.
     case deviceName
+    /// `endswith(input, suffix)`: whether the input ends with the suffix.
     case endswith
+    /// `exp(number)`: e raised to the number.
     case exp
+    /// `floor(number)`: the largest integer not above the number.
     case floor
+    /// `log(n, m)`: the logarithm of n to base m (base 10 without m).
     case log
+    /// `lower(string)`: lower case.
     case lower
+    /// `mod(n, m)`: the remainder of n / m.
     case mod
+    /// `nanvl(value, default)`: the value, or the default when it is null.
     case nanvl
+    /// `newuuid()`: a random UUID.
     case newuuid
+    /// `payload(textEncoding)`: the payload as text (or JSON, binary, base64, hex).
     case payload
+    /// `power(n, m)`: n to the power m.
     case power
+    /// `rand()`: a random number in [0, 1).
     case rand
+    /// `replace(source, substring, replacement)`: every occurrence replaced.
     case replace
+    /// `sin(number)`: the sine.
     case sin
+    /// `sinh(number)`: the hyperbolic sine.
     case sinh
+    /// `tan(number)`: the tangent.
     case tan
+    /// `tanh(number)`: the hyperbolic tangent.
     case tanh
+    /// `thingPropertyFlatMap(property...)`: TSL properties flattened.
     case thingPropertyFlatMap
+    /// `timestamp(format)`: now, in epoch ms or formatted in GMT+8.
     case timestamp
+    /// `timestamp_utc(format)`: now, formatted in UTC.
     case timestampUTC = "timestamp_utc"
+    /// `topic(number)`: the topic, or one of its levels.
     case topic
+    /// `upper(string)`: upper case.
     case upper
+    /// `to_base64(*)`: the payload (or a value) in base64.
     case toBase64 = "to_base64"
+    /// `messageId()`: the message ID.
     case messageId
+    /// `substring(target, start, end)`: part of a string.
     case substring
+    /// `to_hex(*)`: the payload (or a value) in hex.
     case toHex = "to_hex"
 
     /// How many arguments the function takes.

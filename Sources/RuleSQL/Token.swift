@@ -7,22 +7,39 @@
 
 /// A keyword of the rule SQL; keywords are case-insensitive.
 public enum Keyword: String, Sendable, Hashable, CaseIterable {
+    /// `SELECT`.
     case select
+    /// `FROM`.
     case from
+    /// `WHERE`.
     case `where`
+    /// `AS`.
     case `as`
+    /// `AND`.
     case and
+    /// `OR`.
     case or
+    /// `NOT`.
     case not
+    /// `IN`.
     case `in`
+    /// `LIKE`.
     case like
+    /// `CASE`.
     case `case`
+    /// `WHEN`.
     case when
+    /// `THEN`.
     case then
+    /// `ELSE`.
     case `else`
+    /// `END`.
     case end
+    /// `TRUE`.
     case `true`
+    /// `FALSE`.
     case `false`
+    /// `NULL`.
     case null
 }
 
