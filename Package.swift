@@ -142,6 +142,7 @@ let package = Package(
         .testTarget(
             name: "MigrationTests",
             dependencies: ["Migration", "HTTPClient", "StateStore"],
+            exclude: ["Fixtures", "Support"],
             swiftSettings: strictSettings
         ),
         .testTarget(
