@@ -50,8 +50,8 @@ public struct RulesError: Error, Sendable, Hashable, CustomStringConvertible {
     public var description: String { self.message }
 }
 
-/// Checks rule files: YAML, keys, destinations, limits, the SQL, the script, and the destination numbers
-/// the script names.
+/// Checks rule files: YAML, keys, destinations, limits, the SQL, the script, the destination numbers the
+/// script names, and the fields a rule reads from the platform's own payloads (property posts, status, …).
 public struct RuleLinter: Sendable {
     /// The compiler, with the script engine to check scripts with.
     public var compiler: RuleCompiler
@@ -99,8 +99,13 @@ public struct RuleLinter: Sendable {
             } else {
                 names[rule.name] = file
             }
-            if case .parser(let definition) = rule.file.body {
+            switch (rule.program, rule.file.body) {
+            case (.sql(let sql), .sql(let definition)):
+                diagnostics.append(contentsOf: sql.platformFieldWarnings().map(definition.sql.relocate))
+            case (_, .parser(let definition)):
                 diagnostics.append(contentsOf: Self.destinationReferenceDiagnostics(definition))
+            default:
+                break
             }
         }
         return LintReport(files: files, diagnostics: diagnostics)

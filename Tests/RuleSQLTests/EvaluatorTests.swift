@@ -98,6 +98,31 @@ struct EvaluatorTests {
         #expect(warnings.first?.message.contains("for the text dev1 write 'dev1'") == true)
     }
 
+    @Test(
+        "fields the platform's payload for the FROM topic lacks are warned about",
+        arguments: [
+            (#"SELECT itmes.T.value FROM "/sys/pk/+/thing/event/property/post""#, "did you mean 'items'?"),
+            (#"SELECT stauts FROM "/as/mqtt/status/pk/+""#, "did you mean 'status'?"),
+            (#"SELECT acton FROM "/pk/+/thing/lifecycle""#, "did you mean 'action'?"),
+            (#"SELECT valeu FROM "/pk/+/thing/event/alarm/post""#, "did you mean 'value'?"),
+            (#"SELECT srcVersoin FROM "/pk/+/ota/upgrade""#, "did you mean 'srcVersion'?"),
+        ]
+    )
+    func platformFields(sql: String, fragment: String) throws {
+        let warnings = try SQLRule(sql: sql).platformFieldWarnings()
+        #expect(warnings.count == 1)
+        #expect(warnings.first?.message.contains(fragment) == true, "\(warnings)")
+    }
+
+    @Test("custom topics and known fields give no platform warnings")
+    func platformFieldsQuiet() throws {
+        #expect(try SQLRule(sql: #"SELECT anything FROM "/pk/+/user/update""#).platformFieldWarnings().isEmpty)
+        #expect(
+            try SQLRule(sql: #"SELECT items.T.value, deviceName FROM "/sys/pk/+/thing/event/property/post""#)
+                .platformFieldWarnings().isEmpty
+        )
+    }
+
     @Test("missing fields are reported with the closest existing path")
     func missingFields() throws {
         let rule = try SQLRule(
