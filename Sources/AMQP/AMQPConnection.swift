@@ -69,7 +69,8 @@ public final class AMQPConnection: Sendable {
             shared: shared
         )
         if let error = self.engine.core.enqueue(.attachLink(self.id, registration)) { throw error }
-        let receiver = AMQPReceiver(
+        try await self.waitForAttach(linkID: linkID, address: address) { try await shared.waitAttached() }
+        return AMQPReceiver(
             engine: self.engine.core,
             connectionID: self.id,
             linkID: linkID,
@@ -77,8 +78,6 @@ public final class AMQPConnection: Sendable {
             shared: shared,
             origin: self.configuration.label
         )
-        try await shared.waitAttached()
-        return receiver
     }
 
     /// Attaches a sending link to `address`. `window` bounds the messages queued or awaiting their outcome;
@@ -94,8 +93,38 @@ public final class AMQPConnection: Sendable {
             shared: shared
         )
         if let error = self.engine.core.enqueue(.attachLink(self.id, registration)) { throw error }
-        try await shared.waitAttached()
+        try await self.waitForAttach(linkID: linkID, address: address) { try await shared.waitAttached() }
         return AMQPSender(engine: self.engine.core, connectionID: self.id, linkID: linkID, address: address, shared: shared)
+    }
+
+    /// Waits for a link's first attach, at most the configured connect timeout once the connection is open: a
+    /// peer that neither attaches nor refuses must not leave the caller waiting forever.
+    private func waitForAttach(linkID: LinkID, address: String?, _ attached: @escaping @Sendable () async throws -> Void) async throws {
+        let timeout = self.configuration.connectTimeout
+        let engine = self.engine.core
+        let connectionID = self.id
+        let shared = self.shared
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await attached()
+                return true
+            }
+            group.addTask {
+                try await shared.waitOpen()
+                try await Task.sleep(for: timeout)
+                return false
+            }
+            let attachedInTime = try await group.next() ?? false
+            group.cancelAll()
+            if !attachedInTime {
+                engine.submit(.closeLink(connectionID, linkID))
+                throw AMQPError(
+                    .timeout,
+                    "the peer did not attach the link to \(address.map { "'\($0)'" } ?? "(no address)") within "
+                        + "\(Int(ReconnectPolicy.seconds(timeout))) s — check the address and the peer's permissions"
+                )
+            }
+        }
     }
 
     /// Closes the connection (no reconnect after this) and waits until the transport is gone.

@@ -77,6 +77,16 @@ final class ClientConnectionDriver: ConnectionDriver {
         self.perform(self.machine.close())
     }
 
+    override func sessionEnded() {
+        guard let connection = self.connection, self.opened else {
+            self.session = nil
+            return
+        }
+        let session = pn_session(connection)
+        pn_session_open(session)
+        self.session = session
+    }
+
     override func remoteOpened() {
         self.perform(self.machine.opened())
     }

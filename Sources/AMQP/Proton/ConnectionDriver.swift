@@ -127,6 +127,16 @@ class ConnectionDriver {
                 pn_session_open(session)
                 self.session = session
             }
+        case PN_SESSION_REMOTE_CLOSE:
+            // A peer may refuse an attach by ending the whole session (RabbitMQ does: "Attach rejected:
+            // {unknown_destination, …}"). Every link of the session ends with that reason.
+            guard let session = pn_event_session(event) else { return }
+            let condition = ProtonErrors.condition(pn_session_remote_condition(session))
+            pn_session_close(session)
+            for driver in Array(self.links.values) where driver.link.map({ pn_link_session($0) == session }) ?? false {
+                driver.remoteClosed(condition: condition)
+            }
+            if session == self.session { self.sessionEnded() }
         case PN_LINK_REMOTE_OPEN:
             guard let link = pn_event_link(event) else { return }
             if let driver = self.linksByPointer[link] {
@@ -160,6 +170,11 @@ class ConnectionDriver {
 
     /// The peer's Open arrived.
     func remoteOpened() {}
+
+    /// The peer ended our session; a client opens a new one for the links that come later.
+    func sessionEnded() {
+        self.session = nil
+    }
 
     /// The peer attached a link we did not initiate (server side).
     func remoteAttached(_ link: OpaquePointer) {

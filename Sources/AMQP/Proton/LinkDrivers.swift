@@ -65,18 +65,18 @@ class LinkDriver {
         pn_terminus_set_address(terminus, address)
     }
 
-    /// The error for a link the peer detached.
+    /// The error for a link the peer refused or detached.
     func detachedError(_ condition: AMQPCondition?) -> AMQPError {
         let what = self.address.map { "'\($0)'" } ?? "(no address)"
-        if let condition {
-            return AMQPError(
-                .linkDetached,
-                "\(self.owner.label) detached the link to \(what): \(condition.name)"
-                    + (condition.description.isEmpty ? "" : " (\(condition.description))"),
-                condition: condition
-            )
+        guard let condition else {
+            return AMQPError(.linkDetached, "the peer detached the link to \(what)")
         }
-        return AMQPError(.linkDetached, "\(self.owner.label) detached the link to \(what)")
+        var message = "the peer refused or detached the link to \(what): \(condition.name)"
+        if !condition.description.isEmpty { message += " (\(condition.description))" }
+        if condition.name == AMQPCondition.notFound || condition.description.contains("unknown_destination") {
+            message += " — check the address (RabbitMQ queues are /queue/NAME, in a URL amqp://HOST:PORT//queue/NAME)"
+        }
+        return AMQPError(.linkDetached, message, condition: condition)
     }
 }
 

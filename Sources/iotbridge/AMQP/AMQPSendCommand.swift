@@ -26,8 +26,8 @@ struct AMQPSendCommand: AsyncParsableCommand {
             accepted; 1 when some were not; 2 on a connection, login or usage error.
 
             Examples:
-              iotbridge amqp send --url amqp://guest:guest@127.0.0.1:5672/queue/demo --count 1000 --body hello
-              iotbridge amqp send --url amqp://127.0.0.1:5672/queue/demo --count 1 --body-file reading.json \\
+              iotbridge amqp send --url amqp://guest:guest@127.0.0.1:5672//queue/demo --count 1000 --body hello
+              iotbridge amqp send --url amqp://127.0.0.1:5672//queue/demo --count 1 --body-file reading.json \\
                   --property topic=/a1B2c3/dev1/user/update --property qos:int=1
             """
     )
