@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 import ArgumentParser
+import Foundation
 
 /// The `iotbridge` command: each group of subcommands lives in its own file.
 @main
@@ -21,4 +22,23 @@ struct IOTBridge: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [AMQPCommand.self, RulesCommand.self, InstanceCommand.self, MigrateCommand.self]
     )
+
+    /// Runs the command like ArgumentParser does, except that a usage error (unknown flag, missing or invalid
+    /// value) exits 2 as grep and the rest of iotbridge do for errors, not with ArgumentParser's 64.
+    static func main() async {
+        do {
+            var command = try self.parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if self.exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((self.fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            self.exit(withError: error)
+        }
+    }
 }
