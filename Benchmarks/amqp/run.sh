@@ -26,7 +26,7 @@
 #             as messages are settled -- the same work iotbridge does
 #   iotbridge iotbridge amqp send --url amqp://HOST:PORT/ADDRESS --count N --body TEXT
 #             iotbridge amqp receive --url ... --count N --credit C --timeout S
-#             (release build: swift build -c release --product iotbridge, scratch
+#             (release build: swift build -c release --static-swift-stdlib --product iotbridge, scratch
 #             path .build unless --scratch-path; --iotbridge PATH uses a prebuilt
 #             binary instead; user guest/guest on RabbitMQ). Skipped with a note
 #             when the binary has no `amqp send` yet.
@@ -117,10 +117,10 @@ prepare_iotbridge() {
         IOTBRIDGE="$(cd "$(dirname "$IOTBRIDGE_GIVEN")" && pwd)/$(basename "$IOTBRIDGE_GIVEN")"
     else
         if (( BUILD == 1 )); then
-            (cd "$REPO_ROOT" && swift build -c release --scratch-path "$SCRATCH_PATH" --product iotbridge) \
+            (cd "$REPO_ROOT" && swift build -c release --static-swift-stdlib --scratch-path "$SCRATCH_PATH" --product iotbridge) \
                 || IOTBRIDGE_NOTE="release build failed"
         fi
-        IOTBRIDGE="$(cd "$REPO_ROOT" && swift build -c release --scratch-path "$SCRATCH_PATH" --show-bin-path)/iotbridge"
+        IOTBRIDGE="$(cd "$REPO_ROOT" && swift build -c release --static-swift-stdlib --scratch-path "$SCRATCH_PATH" --show-bin-path)/iotbridge"
     fi
     log "iotbridge: $IOTBRIDGE"
     if [[ -z "$IOTBRIDGE_NOTE" ]]; then
