@@ -15,8 +15,7 @@ final class ReceiverShared: Sendable {
         var buffer: [AMQPDelivery] = []
         var waiter: CheckedContinuation<[AMQPDelivery], any Error>?
         var finished: AMQPError?? = .none
-        var isAttached = false
-        var attachWaiters: [CheckedContinuation<Void, any Error>] = []
+        var attach = FirstAttach()
         var staleSettlements = 0
         var reattachments = 0
     }
@@ -45,10 +44,8 @@ final class ReceiverShared: Sendable {
     /// Proactor thread: the link attached (again).
     func markAttached() {
         let waiters = self.state.withLock { state -> [CheckedContinuation<Void, any Error>] in
-            if state.isAttached { state.reattachments += 1 }
-            state.isAttached = true
-            defer { state.attachWaiters.removeAll() }
-            return state.attachWaiters
+            if state.attach.isAttached { state.reattachments += 1 }
+            return state.attach.attached()
         }
         for waiter in waiters { waiter.resume() }
     }
@@ -69,8 +66,7 @@ final class ReceiverShared: Sendable {
             state.finished = .some(error)
             let waiter = state.buffer.isEmpty ? state.waiter : nil
             if waiter != nil { state.waiter = nil }
-            defer { state.attachWaiters.removeAll() }
-            return (waiter, state.attachWaiters)
+            return (waiter, state.attach.takeWaiters())
         }
         if let error {
             waiter?.resume(throwing: error)
@@ -125,14 +121,7 @@ final class ReceiverShared: Sendable {
     /// Waits until the link attached the first time, or throws why it could not.
     func waitAttached() async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let immediate: Result<Void, any Error>? = self.state.withLock { state in
-                if state.isAttached { return .success(()) }
-                if case .some(let error) = state.finished {
-                    return .failure(error ?? AMQPError(.closed, "the link was closed before it attached"))
-                }
-                state.attachWaiters.append(continuation)
-                return nil
-            }
+            let immediate = self.state.withLock { $0.attach.wait(continuation, finished: $0.finished) }
             if let immediate { continuation.resume(with: immediate) }
         }
     }
@@ -144,8 +133,7 @@ final class SenderShared: Sendable {
     private struct State {
         var inFlight = 0
         var waiters: [CheckedContinuation<Void, any Error>] = []
-        var isAttached = false
-        var attachWaiters: [CheckedContinuation<Void, any Error>] = []
+        var attach = FirstAttach()
         var finished: AMQPError?? = .none
     }
 
@@ -204,11 +192,7 @@ final class SenderShared: Sendable {
 
     /// Proactor thread: the link attached (again).
     func markAttached() {
-        let waiters = self.state.withLock { state -> [CheckedContinuation<Void, any Error>] in
-            state.isAttached = true
-            defer { state.attachWaiters.removeAll() }
-            return state.attachWaiters
-        }
+        let waiters = self.state.withLock { $0.attach.attached() }
         for waiter in waiters { waiter.resume() }
     }
 
@@ -218,11 +202,8 @@ final class SenderShared: Sendable {
             state -> ([CheckedContinuation<Void, any Error>], [CheckedContinuation<Void, any Error>]) in
             if case .some = state.finished { return ([], []) }
             state.finished = .some(error)
-            defer {
-                state.waiters.removeAll()
-                state.attachWaiters.removeAll()
-            }
-            return (state.waiters, state.attachWaiters)
+            defer { state.waiters.removeAll() }
+            return (state.waiters, state.attach.takeWaiters())
         }
         let failure = error ?? AMQPError(.closed, "the sender is closed")
         for waiter in waiters + attachWaiters { waiter.resume(throwing: failure) }
@@ -231,14 +212,7 @@ final class SenderShared: Sendable {
     /// Waits until the link attached the first time, or throws why it could not.
     func waitAttached() async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let immediate: Result<Void, any Error>? = self.state.withLock { state in
-                if state.isAttached { return .success(()) }
-                if case .some(let error) = state.finished {
-                    return .failure(error ?? AMQPError(.closed, "the link was closed before it attached"))
-                }
-                state.attachWaiters.append(continuation)
-                return nil
-            }
+            let immediate = self.state.withLock { $0.attach.wait(continuation, finished: $0.finished) }
             if let immediate { continuation.resume(with: immediate) }
         }
     }
@@ -395,5 +369,37 @@ final class ListenerShared: Sendable {
             }
             if done { continuation.resume() }
         }
+    }
+}
+
+/// Who waits for a link's first attach, shared by both link kinds (kept inside each one's lock).
+struct FirstAttach {
+    private(set) var isAttached = false
+    private var waiters: [CheckedContinuation<Void, any Error>] = []
+
+    /// The link attached: returns the waiters to resume.
+    mutating func attached() -> [CheckedContinuation<Void, any Error>] {
+        self.isAttached = true
+        return self.takeWaiters()
+    }
+
+    /// Removes and returns every waiter (to fail them when the link ends).
+    mutating func takeWaiters() -> [CheckedContinuation<Void, any Error>] {
+        defer { self.waiters.removeAll() }
+        return self.waiters
+    }
+
+    /// Parks `continuation`, or returns what to resume it with at once: success if attached, the end if the
+    /// link already finished.
+    mutating func wait(
+        _ continuation: CheckedContinuation<Void, any Error>,
+        finished: AMQPError??
+    ) -> Result<Void, any Error>? {
+        if self.isAttached { return .success(()) }
+        if case .some(let error) = finished {
+            return .failure(error ?? AMQPError(.closed, "the link was closed before it attached"))
+        }
+        self.waiters.append(continuation)
+        return nil
     }
 }
