@@ -49,7 +49,8 @@ struct AMQPDemoCommand: AsyncParsableCommand {
         let broker = AMQPMemoryBroker(logger: logger)
         let endpoint = AMQPEndpoint(host: "127.0.0.1", port: listener.port, address: "demo/telemetry")
         let login = AMQPConnectionConfiguration.Authentication.plain(username: "demo", password: password)
-        print("embedded broker on amqp://127.0.0.1:\(listener.port), address demo/telemetry")
+        // Straight to the file descriptor, like the JSON lines, so the lines come out in order.
+        FileHandle.standardOutput.write(Data("embedded broker on amqp://127.0.0.1:\(listener.port), address demo/telemetry\n".utf8))
 
         let count = self.count
         let credit = self.credit
@@ -80,11 +81,10 @@ struct AMQPDemoCommand: AsyncParsableCommand {
         let elapsed = AMQPSendCommand.seconds(since: started)
         await listener.close()
         await engine.shutdown()
-        print(
+        FileHandle.standardOutput.write(Data((
             "{\"published\":\(count),\"received\":\(result.received),\"missing\":\(result.missing),"
                 + "\"duplicates\":\(result.duplicates),\"seconds\":\(String(format: "%.3f", elapsed)),"
-                + "\"messagesPerSecond\":\(Int(Double(result.received) / max(elapsed, 0.000_001)))}"
-        )
+                + "\"messagesPerSecond\":\(Int(Double(result.received) / max(elapsed, 0.000_001)))}\n").utf8))
         if result.missing > 0 { throw ExitCode(1) }
     }
 
