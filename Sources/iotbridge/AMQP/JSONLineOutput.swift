@@ -43,7 +43,10 @@ struct JSONLineOutput {
         }
         let payload = message.body.bytes
         self.key("payload", first: &first)
-        if let text = String(validating: payload, as: UTF8.self) {
+        if payload.allSatisfy({ $0 < 0x80 }) {
+            // ASCII (most JSON payloads) is valid UTF-8 as it is: no String to build.
+            self.escaped(payload)
+        } else if let text = String(validating: payload, as: UTF8.self) {
             self.string(text)
         } else {
             self.string(Data(payload).base64EncodedString())
@@ -85,8 +88,8 @@ struct JSONLineOutput {
         switch value {
         case .null, .unsupported: self.buffer.append(contentsOf: "null".utf8)
         case .bool(let v): self.buffer.append(contentsOf: (v ? "true" : "false").utf8)
-        case .int(let v): self.buffer.append(contentsOf: String(v).utf8)
-        case .long(let v), .timestamp(let v): self.buffer.append(contentsOf: String(v).utf8)
+        case .int(let v): self.integer(Int64(v))
+        case .long(let v), .timestamp(let v): self.integer(v)
         case .ulong(let v): self.buffer.append(contentsOf: String(v).utf8)
         case .double(let v): self.buffer.append(contentsOf: (v.isFinite ? String(v) : "null").utf8)
         case .string(let v), .symbol(let v): self.string(v)
@@ -94,9 +97,32 @@ struct JSONLineOutput {
         }
     }
 
+    /// Appends the decimal digits of `value` without building a String (generateTime is on every message).
+    private mutating func integer(_ value: Int64) {
+        if value < 0 { self.buffer.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        let start = self.buffer.count
+        repeat {
+            self.buffer.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            magnitude /= 10
+        } while magnitude > 0
+        self.buffer[start...].reverse()
+    }
+
     private mutating func string(_ text: String) {
+        var text = text
+        text.withUTF8 { self.escaped($0) }
+    }
+
+    /// Appends UTF-8 bytes as a JSON string: in one copy when nothing needs escaping (the usual case).
+    private mutating func escaped(_ bytes: some Collection<UInt8>) {
         self.buffer.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
+        if !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            self.buffer.append(contentsOf: bytes)
+            self.buffer.append(UInt8(ascii: "\""))
+            return
+        }
+        for byte in bytes {
             switch byte {
             case UInt8(ascii: "\""): self.buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
             case UInt8(ascii: "\\"): self.buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
