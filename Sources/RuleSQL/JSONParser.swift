@@ -113,6 +113,32 @@ struct JSONScanner {
         JSONParseError(code: code, message: message, offset: self.position)
     }
 
+    /// After an element of an object or array: consumes `,` (returns true: another element follows) or the
+    /// closing bracket (returns false), or throws naming what was expected.
+    @inline(__always)
+    private mutating func continuesAfterElement(
+        closing: UInt8,
+        in container: StaticString
+    ) throws(JSONParseError) -> Bool {
+        self.skipWhitespace()
+        guard self.position < self.bytes.count else {
+            throw self.error(.unexpectedEnd, "unterminated \(container)")
+        }
+        let byte = self.bytes[self.position]
+        if byte == UInt8(ascii: ",") {
+            self.position += 1
+            return true
+        }
+        if byte == closing {
+            self.position += 1
+            return false
+        }
+        throw self.error(
+            .unexpectedCharacter,
+            "expected ',' or '\(Character(Unicode.Scalar(closing)))' in the \(container)"
+        )
+    }
+
     private mutating func skipWhitespace() {
         while self.position < self.bytes.count {
             switch self.bytes[self.position] {
@@ -212,16 +238,7 @@ struct JSONScanner {
             let value = try self.parseValue()
             // Duplicate keys: the last value wins, at the first key's position (what most parsers do).
             object.updateValue(value, forKey: key)
-            self.skipWhitespace()
-            guard self.position < self.bytes.count else {
-                throw self.error(.unexpectedEnd, "unterminated object")
-            }
-            let byte = self.bytes[self.position]
-            self.position += 1
-            if byte == UInt8(ascii: ",") { continue }
-            if byte == UInt8(ascii: "}") { break }
-            self.position -= 1
-            throw self.error(.unexpectedCharacter, "expected ',' or '}' in the object")
+            if try !self.continuesAfterElement(closing: UInt8(ascii: "}"), in: "object") { break }
         }
         self.depth -= 1
         return object
@@ -241,16 +258,7 @@ struct JSONScanner {
         while true {
             self.skipWhitespace()
             elements.append(try self.parseValue())
-            self.skipWhitespace()
-            guard self.position < self.bytes.count else {
-                throw self.error(.unexpectedEnd, "unterminated array")
-            }
-            let byte = self.bytes[self.position]
-            self.position += 1
-            if byte == UInt8(ascii: ",") { continue }
-            if byte == UInt8(ascii: "]") { break }
-            self.position -= 1
-            throw self.error(.unexpectedCharacter, "expected ',' or ']' in the array")
+            if try !self.continuesAfterElement(closing: UInt8(ascii: "]"), in: "array") { break }
         }
         self.depth -= 1
         return .array(elements)
@@ -537,16 +545,7 @@ extension JSONScanner {
             } else {
                 try self.skipValue()
             }
-            self.skipWhitespace()
-            guard self.position < self.bytes.count else {
-                throw self.error(.unexpectedEnd, "unterminated object")
-            }
-            let byte = self.bytes[self.position]
-            self.position += 1
-            if byte == UInt8(ascii: ",") { continue }
-            if byte == UInt8(ascii: "}") { break }
-            self.position -= 1
-            throw self.error(.unexpectedCharacter, "expected ',' or '}' in the object")
+            if try !self.continuesAfterElement(closing: UInt8(ascii: "}"), in: "object") { break }
         }
         self.depth -= 1
         return .object(object)
@@ -600,14 +599,7 @@ extension JSONScanner {
                 self.position += 1
                 self.skipWhitespace()
                 try self.skipValue()
-                self.skipWhitespace()
-                guard self.position < self.bytes.count else { throw self.error(.unexpectedEnd, "unterminated object") }
-                let byte = self.bytes[self.position]
-                self.position += 1
-                if byte == UInt8(ascii: ",") { continue }
-                if byte == UInt8(ascii: "}") { break }
-                self.position -= 1
-                throw self.error(.unexpectedCharacter, "expected ',' or '}' in the object")
+                if try !self.continuesAfterElement(closing: UInt8(ascii: "}"), in: "object") { break }
             }
             self.depth -= 1
         case UInt8(ascii: "["):
@@ -622,14 +614,7 @@ extension JSONScanner {
             while true {
                 self.skipWhitespace()
                 try self.skipValue()
-                self.skipWhitespace()
-                guard self.position < self.bytes.count else { throw self.error(.unexpectedEnd, "unterminated array") }
-                let byte = self.bytes[self.position]
-                self.position += 1
-                if byte == UInt8(ascii: ",") { continue }
-                if byte == UInt8(ascii: "]") { break }
-                self.position -= 1
-                throw self.error(.unexpectedCharacter, "expected ',' or ']' in the array")
+                if try !self.continuesAfterElement(closing: UInt8(ascii: "]"), in: "array") { break }
             }
             self.depth -= 1
         case UInt8(ascii: "\""):

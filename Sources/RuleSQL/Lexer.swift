@@ -5,57 +5,19 @@
 //
 //===----------------------------------------------------------------------===//
 
-/// A position in UTF-8 bytes that keeps its line and column up to date as it moves.
-struct Cursor {
-    let bytes: [UInt8]
-    private(set) var offset = 0
-    private(set) var line = 1
-    private(set) var column = 1
-
-    init(bytes: [UInt8]) {
-        self.bytes = bytes
-    }
-
-    var location: SourceLocation {
-        SourceLocation(line: self.line, column: self.column, offset: self.offset)
-    }
-
-    var isAtEnd: Bool {
-        self.offset >= self.bytes.count
-    }
-
-    func peek(_ ahead: Int = 0) -> UInt8? {
-        let index = self.offset + ahead
-        return index < self.bytes.count ? self.bytes[index] : nil
-    }
-
-    mutating func advance() {
-        guard self.offset < self.bytes.count else { return }
-        let byte = self.bytes[self.offset]
-        self.offset += 1
-        if byte == 0x0A {
-            self.line += 1
-            self.column = 1
-        } else if byte & 0xC0 != 0x80 {
-            // Columns count characters, so UTF-8 continuation bytes do not move the column.
-            self.column += 1
-        }
-    }
-}
-
 /// The lexer of the rule SQL: turns the text into tokens, one at a time, each with its source range.
 ///
 /// Single quotes make string constants (`'a''b'` and `'a\'b'` both contain a quote), double quotes make
 /// variables, numbers are integers unless they have a fraction or an exponent, and `--` starts a comment
 /// to the end of the line.
 public struct Lexer {
-    private var cursor: Cursor
+    private var cursor: SourceCursor
     private let source: SourceText
 
     /// Creates a lexer over a source text.
     public init(_ source: SourceText) {
         self.source = source
-        self.cursor = Cursor(bytes: source.bytes)
+        self.cursor = SourceCursor(bytes: source.bytes)
     }
 
     /// All tokens up to and including `.endOfInput`.

@@ -7,51 +7,13 @@
 
 import RuleSQL
 
-/// A position in UTF-8 bytes that keeps its line and column up to date as it moves.
-struct ScriptCursor {
-    let bytes: [UInt8]
-    private(set) var offset = 0
-    private(set) var line = 1
-    private(set) var column = 1
-
-    init(bytes: [UInt8]) {
-        self.bytes = bytes
-    }
-
-    var location: SourceLocation {
-        SourceLocation(line: self.line, column: self.column, offset: self.offset)
-    }
-
-    var isAtEnd: Bool {
-        self.offset >= self.bytes.count
-    }
-
-    func peek(_ ahead: Int = 0) -> UInt8? {
-        let index = self.offset + ahead
-        return index < self.bytes.count ? self.bytes[index] : nil
-    }
-
-    mutating func advance() {
-        guard self.offset < self.bytes.count else { return }
-        let byte = self.bytes[self.offset]
-        self.offset += 1
-        if byte == 0x0A {
-            self.line += 1
-            self.column = 1
-        } else if byte & 0xC0 != 0x80 {
-            // Columns count characters, so UTF-8 continuation bytes do not move the column.
-            self.column += 1
-        }
-    }
-}
-
 /// The lexer of parser scripts: a value type over a cursor that hands out one token at a time.
 ///
 /// It knows JavaScript's comments (`//`, `/* */`), strings in single or double quotes with the usual escapes,
 /// decimal and hexadecimal numbers, identifiers and the operators of the subset. It records whether a line
 /// break precedes each token, which the parser needs for automatic semicolons.
 struct ScriptLexer {
-    private var cursor: ScriptCursor
+    private var cursor: SourceCursor
     private let source: SourceText
 
     /// The longest string literal accepted, so a hostile script cannot make the lexer build huge strings.
@@ -59,7 +21,7 @@ struct ScriptLexer {
 
     init(_ source: SourceText) {
         self.source = source
-        self.cursor = ScriptCursor(bytes: source.bytes)
+        self.cursor = SourceCursor(bytes: source.bytes)
     }
 
     /// The next token, `.endOfInput` at the end (and on every call after it).

@@ -143,7 +143,7 @@ final class ClientConnectionDriver: ConnectionDriver {
             }
         case .scheduleReconnect(let delay):
             if case .closed = self.shared.status {} else {
-                let lastError = self.lastErrorDescription
+                let lastError = self.lastFailure
                 self.shared.reconnecting(after: lastError)
                 self.logger.info(
                     "amqp connection lost; reconnecting",
@@ -190,7 +190,7 @@ final class ClientConnectionDriver: ConnectionDriver {
     }
 
     private var lastError: AMQPError?
-    private var lastErrorDescription: AMQPError {
+    private var lastFailure: AMQPError {
         self.lastError ?? AMQPError(.transport, "connection lost")
     }
 

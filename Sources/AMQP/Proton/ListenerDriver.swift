@@ -133,13 +133,13 @@ final class ListenerDriver {
 /// application. It ends with its transport; there is no reconnect on this side.
 final class ServerConnectionDriver: ConnectionDriver {
     let listenerConfiguration: AMQPListenerConfiguration
-    let links_: AsyncStream<AMQPInboundLink>.Continuation
+    let inboundLinks: AsyncStream<AMQPInboundLink>.Continuation
     var peer = AMQPPeer(user: nil, containerID: "", remoteAddress: "")
     var isOpened = false
 
     init(listener: ListenerDriver, connection: OpaquePointer, state: ProactorState) {
         self.listenerConfiguration = listener.configuration
-        self.links_ = listener.links
+        self.inboundLinks = listener.links
         super.init(id: ConnectionID.next(), label: "client", state: state)
         self.connection = connection
     }
@@ -173,7 +173,7 @@ final class ServerConnectionDriver: ConnectionDriver {
             self.register(link, for: driver)
             driver.adopt(link)
             let sender = AMQPSender(engine: engine, connectionID: self.id, linkID: driver.id, address: address, shared: shared)
-            self.links_.yield(.consuming(sender, self.peer))
+            self.inboundLinks.yield(.consuming(sender, self.peer))
         } else {
             // The client attached a sender: it publishes to us.
             let address = pn_terminus_get_address(pn_link_remote_target(link)).map { String(cString: $0) }
@@ -190,7 +190,7 @@ final class ServerConnectionDriver: ConnectionDriver {
                 shared: shared,
                 origin: self.peer.remoteAddress
             )
-            self.links_.yield(.publishing(receiver, self.peer))
+            self.inboundLinks.yield(.publishing(receiver, self.peer))
         }
     }
 

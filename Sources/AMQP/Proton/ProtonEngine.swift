@@ -151,10 +151,7 @@ final class ProtonEngine: @unchecked Sendable {
 }
 
 /// A command from another thread to the proactor thread.
-enum EngineCommand: @unchecked Sendable {
-    // @unchecked Sendable: every payload is a Sendable value or one of the engine's lock-protected shared-state
-    // classes (all Sendable); the enum only is not inferred Sendable because of the closure payloads, which are
-    // declared @Sendable.
+enum EngineCommand: Sendable {
     case startConnection(ClientConnectionDriver.Registration)
     case closeConnection(ConnectionID)
     case attachLink(ConnectionID, LinkRegistration)
@@ -249,17 +246,9 @@ final class ProactorState {
                 let driver = ClientConnectionDriver(registration: registration, state: self)
                 self.clientsByID[registration.id] = driver
                 driver.start()
-            case .closeConnection(let id):
-                if let driver = self.clientsByID[id] {
-                    driver.enqueue(command, wakeSet: &toWake)
-                } else if let driver = self.serversByID[id] {
-                    driver.enqueue(command, wakeSet: &toWake)
-                }
-            case .attachLink(let id, _), .closeLink(let id, _), .settle(let id, _, _, _, _), .send(let id, _, _, _),
-                .settleMany(let id, _, _, _):
-                if let driver = self.clientsByID[id] {
-                    driver.enqueue(command, wakeSet: &toWake)
-                } else if let driver = self.serversByID[id] {
+            case .closeConnection(let id), .attachLink(let id, _), .closeLink(let id, _), .settle(let id, _, _, _, _),
+                .send(let id, _, _, _), .settleMany(let id, _, _, _):
+                if let driver = self.clientsByID[id] ?? self.serversByID[id] {
                     driver.enqueue(command, wakeSet: &toWake)
                 } else {
                     Self.reject(command, reason: "its connection is closed")
@@ -278,11 +267,7 @@ final class ProactorState {
             }
         }
         for connection in toWake { pn_connection_wake(connection) }
-        if self.isShuttingDown && self.clientsByID.isEmpty && self.serversByID.isEmpty
-            && self.listenersByID.isEmpty
-        {
-            self.shouldExit = true
-        }
+        self.checkExit()
     }
 
     /// Completes a command whose target is gone, so no caller waits forever.

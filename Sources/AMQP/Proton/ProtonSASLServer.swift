@@ -22,16 +22,14 @@ final class ProtonSASLServer {
     /// until Proton calls `free`.
     func install(on transport: OpaquePointer, encrypted: Bool) {
         let sasl = pn_sasl(transport)
-        var mechanisms: [String] = []
-        if self.authenticator != nil { mechanisms.append("PLAIN") }
-        if self.allowAnonymous { mechanisms.append("ANONYMOUS") }
-        pn_sasl_allowed_mechs(sasl, mechanisms.joined(separator: " "))
+        pn_sasl_allowed_mechs(sasl, self.mechanismList)
         // PLAIN over plain TCP is what loopback backends use; TLS listeners encrypt it anyway.
         pn_sasl_set_allow_insecure_mechs(sasl, true)
         let context = Unmanaged.passRetained(self).toOpaque()
         pnx_sasl_set_implementation(transport, ProtonSASLServer.implementation, context)
     }
 
+    /// The mechanisms offered, space-separated as SASL lists them.
     var mechanismList: String {
         var mechanisms: [String] = []
         if self.authenticator != nil { mechanisms.append("PLAIN") }

@@ -8,6 +8,7 @@
 import AMQP
 import ArgumentParser
 import Foundation
+import Synchronization
 
 /// `iotbridge amqp receive`: print each message as a JSON line, then accept it.
 struct AMQPReceiveCommand: AsyncParsableCommand {
@@ -123,9 +124,13 @@ struct AMQPReceiveCommand: AsyncParsableCommand {
 }
 
 /// How many messages arrived, readable by the timeout path.
-final class ReceiveProgress: @unchecked Sendable {
-    // @unchecked Sendable: a single Int written by the receiving task and read once after it was cancelled;
-    // a torn read is impossible for a word-sized value and the figure is only reported.
+final class ReceiveProgress: Sendable {
     static let shared = ReceiveProgress()
-    var count = 0
+    private let accepted = Atomic<Int>(0)
+
+    /// Messages written and accepted so far.
+    var count: Int {
+        get { self.accepted.load(ordering: .relaxed) }
+        set { self.accepted.store(newValue, ordering: .relaxed) }
+    }
 }
