@@ -139,6 +139,7 @@ let package = Package(
         .testTarget(name: "RuleSQLTests", dependencies: ["RuleSQL"], swiftSettings: strictSettings),
         .testTarget(name: "RuleScriptTests", dependencies: ["RuleScript"], swiftSettings: strictSettings),
         .testTarget(name: "RulesTests", dependencies: ["Rules", "RuleScript"], swiftSettings: strictSettings),
+        .testTarget(name: "StateStoreTests", dependencies: ["StateStore"], swiftSettings: strictSettings),
         .testTarget(
             name: "MigrationTests",
             dependencies: ["Migration", "HTTPClient", "StateStore"],

@@ -1,0 +1,145 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the iotbridge open source project
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+/// The de-duplication window of the bridge: one batch operation ("claim these keys for this run; tell me each
+/// key's state") and the bookkeeping around it. Every implementation (SQLite now, PostgreSQL for replicas) keeps
+/// the same contract, so any number of bridge processes can share one window.
+///
+/// A claim is identified by the message key (a digest of the typed messageId) AND a digest of the topic and
+/// body: a reused id with different content is a different claim (and counted as a conflict), never a duplicate.
+///
+/// States: a claim is *in flight* (an owner is delivering it, under a lease) until every target it was routed to
+/// is terminal (confirmed by the sink, or dead-lettered); then it is *done*. A claim in flight for another owner
+/// whose lease expired, or for an owner the store knows to be gone, counts as absent: its message is delivered
+/// again, never settled as a duplicate (otherwise a crash between claim and confirmation would lose it).
+///
+/// Every write is durable when the call returns (with the store's configured synchronous level): the bridge
+/// settles upstream deliveries only after the write that guards them returned.
+public protocol ClaimStore: Sendable {
+    /// Claims each request for `options.owner`, in one transaction, and says what each key's state was.
+    /// The results are in the order of `requests`.
+    func claim(_ requests: [ClaimRequest], options: ClaimOptions) async throws -> [ClaimResult]
+
+    /// Records targets that became terminal (confirmed or dead-lettered) for claims, in one transaction. A claim
+    /// whose `complete` flag is set becomes done.
+    func record(_ updates: [ClaimUpdate]) async throws
+
+    /// Gives claims up (the owner will not finish them: the upstream delivery was released), so that the next
+    /// delivery of the same message claims them again at once. Targets already recorded stay recorded.
+    func abandon(_ keys: [ClaimKey], owner: String) async throws
+
+    /// Extends the lease of every claim `owner` holds in flight.
+    func renewLeases(owner: String, until leaseUntil: Int64) async throws
+
+    /// Bounds the window: removes claims created before `createdBefore` (ms since the epoch), then the oldest
+    /// claims beyond `maxEntries`. Works in small chunks so claims are never stalled for long.
+    func expire(createdBefore: Int64, maxEntries: Int) async throws -> ClaimExpiry
+
+    /// How many claims the window holds.
+    func claimCount() async throws -> Int
+}
+
+/// Identifies one claim: the message key and the content digest.
+public struct ClaimKey: Hashable, Sendable, CustomStringConvertible {
+    /// A digest of the typed message key (16 bytes): the string "42" and the ulong 42 differ.
+    public var key: [UInt8]
+    /// A digest of the topic and the body.
+    public var contentDigest: Int64
+
+    /// Creates a claim key.
+    public init(key: [UInt8], contentDigest: Int64) {
+        self.key = key
+        self.contentDigest = contentDigest
+    }
+
+    /// The first bytes of the key in hex, for logs.
+    public var description: String {
+        self.key.prefix(6).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+}
+
+/// One key to claim.
+public struct ClaimRequest: Hashable, Sendable {
+    /// The claim.
+    public var key: ClaimKey
+    /// The upstream the message came from (recorded with a new claim; reported with duplicates so that
+    /// duplicates can be counted per upstream pair).
+    public var upstream: String
+
+    /// Creates a request.
+    public init(key: ClaimKey, upstream: String) {
+        self.key = key
+        self.upstream = upstream
+    }
+}
+
+/// Who claims, and how long the claim holds.
+public struct ClaimOptions: Hashable, Sendable {
+    /// The claiming run (a bridge process): a fresh id per process start.
+    public var owner: String
+    /// Now, in ms since the epoch (passed in so tests control time).
+    public var now: Int64
+    /// Until when (ms since the epoch) new claims hold without renewal.
+    public var leaseUntil: Int64
+    /// Whether claims of any other owner count as absent regardless of their lease: true when only one
+    /// process can use the store (SQLite is locked to one bridge), so any other owner is an earlier run.
+    public var otherOwnersAreGone: Bool
+
+    /// Creates options.
+    public init(owner: String, now: Int64, leaseUntil: Int64, otherOwnersAreGone: Bool) {
+        self.owner = owner
+        self.now = now
+        self.leaseUntil = leaseUntil
+        self.otherOwnersAreGone = otherOwnersAreGone
+    }
+}
+
+/// What a key's state was when it was claimed.
+public enum ClaimResult: Hashable, Sendable {
+    /// The claim is now ours. `terminalTargets` lists targets an earlier owner already finished (deliver only
+    /// to the others); `conflict` is true when the same key exists with a different content digest.
+    case claimed(terminalTargets: Set<String>, conflict: Bool)
+    /// Someone holds it in flight under a live lease (this very owner included): wait for it.
+    case inFlight(owner: String, upstream: String)
+    /// Done: every target is terminal. `deadLettered` tells whether any went to the dead letter.
+    case done(upstream: String, deadLettered: Bool)
+}
+
+/// Targets of one claim that became terminal.
+public struct ClaimUpdate: Hashable, Sendable {
+    /// The claim.
+    public var key: ClaimKey
+    /// Targets (sink or rule-dispatch ids) now terminal, added to those recorded before.
+    public var terminalTargets: Set<String>
+    /// Whether one of them went to the dead letter.
+    public var deadLettered: Bool
+    /// Whether the claim is now done.
+    public var complete: Bool
+
+    /// Creates an update.
+    public init(key: ClaimKey, terminalTargets: Set<String>, deadLettered: Bool, complete: Bool) {
+        self.key = key
+        self.terminalTargets = terminalTargets
+        self.deadLettered = deadLettered
+        self.complete = complete
+    }
+}
+
+/// What `expire` removed.
+public struct ClaimExpiry: Hashable, Sendable {
+    /// Claims older than the time window.
+    public var expired: Int
+    /// Claims inside the time window removed because of the count bound (the window is too small for the
+    /// traffic: duplicates of these would be delivered again).
+    public var evictedEarly: Int
+
+    /// Creates an expiry report.
+    public init(expired: Int, evictedEarly: Int) {
+        self.expired = expired
+        self.evictedEarly = evictedEarly
+    }
+}
