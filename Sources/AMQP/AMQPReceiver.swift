@@ -95,8 +95,11 @@ public final class AMQPReceiver: Sendable {
 /// One message received on a link, with the means to settle it. Settling is queued to the proactor thread and
 /// never blocks. A delivery that is never settled keeps one unit of credit forever.
 public struct AMQPDelivery: Sendable {
-    /// The message.
+    /// The message, decoded.
     public let message: AMQPMessage
+    /// The message exactly as it arrived: the bytes of the transfer (every section, in the sender's encoding).
+    /// Forward these to pass a message on unchanged (`AMQPEncodedMessage` reads and edits them without decoding).
+    public let encoded: [UInt8]
     /// Where it came from (the connection's label, e.g. the instance or the client id).
     public let origin: String
     let engine: ProtonEngine
@@ -107,6 +110,7 @@ public struct AMQPDelivery: Sendable {
 
     init(
         message: AMQPMessage,
+        encoded: [UInt8],
         origin: String,
         engine: ProtonEngine,
         connectionID: ConnectionID,
@@ -115,6 +119,7 @@ public struct AMQPDelivery: Sendable {
         deliveryID: UInt64
     ) {
         self.message = message
+        self.encoded = encoded
         self.origin = origin
         self.engine = engine
         self.connectionID = connectionID

@@ -135,12 +135,16 @@ final class ReceiverLinkDriver: LinkDriver {
         }
         let size = pn_delivery_pending(delivery)
         let state = self.owner.state
-        if state.scratchBuffer.size < size {
-            free(state.scratchBuffer.start)
-            let capacity = max(size, 4096)
-            state.scratchBuffer = pn_rwbytes_t(size: capacity, start: malloc(capacity)?.assumingMemoryBound(to: CChar.self))
+        // Straight from Proton's buffer into the array the application gets: the only copy of the bytes, which
+        // the codec then reads in place. An empty transfer has no bytes to read (and Proton asserts on decoding
+        // nothing), so it is reported below as not being a message.
+        var read = 0
+        let encoded = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            if size > 0, let start = buffer.baseAddress {
+                read = pn_link_recv(link, UnsafeMutableRawPointer(start).assumingMemoryBound(to: CChar.self), size)
+            }
+            initialized = max(0, read)
         }
-        let read = pn_link_recv(link, state.scratchBuffer.start, size)
         pn_link_advance(link)
         if !self.credit.received(linkCredit: Int(pn_link_credit(link))) && self.credit.overruns == 1 {
             // Once per attachment: some brokers (RabbitMQ 3.10) routinely send a little past the credit.
@@ -148,8 +152,9 @@ final class ReceiverLinkDriver: LinkDriver {
         }
         let message: AMQPMessage
         do {
-            guard read >= 0 else { throw AMQPError(.protocolViolation, "reading the delivery failed (code \(read))") }
-            message = try ProtonMessageCodec.decode(state.scratchBuffer.start!, size: read, scratch: state.scratchMessage)
+            guard size > 0 else { throw AMQPError(.protocolViolation, "the transfer carries no message (0 bytes)") }
+            guard read == size else { throw AMQPError(.protocolViolation, "reading the delivery failed (code \(read))") }
+            message = try ProtonMessageCodec.decode(encoded, scratch: state.scratchMessage)
         } catch {
             // An undecodable message can never be processed: reject it so the peer dead-letters it, and say so.
             self.owner.logger.info(
@@ -170,6 +175,7 @@ final class ReceiverLinkDriver: LinkDriver {
         self.pending.append(
             AMQPDelivery(
                 message: message,
+                encoded: encoded,
                 origin: self.owner.label,
                 engine: state.engine,
                 connectionID: self.owner.id,

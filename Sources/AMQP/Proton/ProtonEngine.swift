@@ -222,7 +222,7 @@ final class ProactorState {
     var shouldExit = false
     /// One reusable message object for encoding and decoding on this thread.
     let scratchMessage: OpaquePointer
-    /// A reusable buffer for `pn_message_send` and `pn_link_recv`.
+    /// A reusable buffer for `pn_message_send` (received bytes go straight into each delivery's own array).
     var scratchBuffer = pn_rwbytes_t(size: 0, start: nil)
 
     init(proactor: OpaquePointer, logger: Logger) {

@@ -21,6 +21,23 @@ enum ProtonMessageCodec {
         return self.read(scratch)
     }
 
+    /// Decodes a whole encoded message (non-empty: Proton asserts on zero bytes) using `scratch` as Proton's
+    /// working object.
+    static func decode(_ bytes: [UInt8], scratch: OpaquePointer) throws(AMQPError) -> AMQPMessage {
+        var result: Result<AMQPMessage, AMQPError> = .failure(AMQPError(.protocolViolation, "an empty transfer is not a message"))
+        bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { chars in
+                guard let start = chars.baseAddress, !chars.isEmpty else { return }
+                do throws(AMQPError) {
+                    result = .success(try self.decode(start, size: chars.count, scratch: scratch))
+                } catch {
+                    result = .failure(error)
+                }
+            }
+        }
+        return try result.get()
+    }
+
     /// Reads every supported section of a decoded `pn_message_t`.
     static func read(_ message: OpaquePointer) -> AMQPMessage {
         var result = AMQPMessage()
@@ -102,17 +119,7 @@ enum ProtonMessageCodec {
     static func decode(_ bytes: [UInt8]) throws(AMQPError) -> AMQPMessage {
         guard let message = pn_message() else { throw AMQPError(.transport, "out of memory") }
         defer { pn_message_free(message) }
-        var result: Result<AMQPMessage, AMQPError> = .failure(AMQPError(.protocolViolation, "empty message"))
-        bytes.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { chars in
-                do throws(AMQPError) {
-                    result = .success(try self.decode(chars.baseAddress!, size: chars.count, scratch: message))
-                } catch {
-                    result = .failure(error)
-                }
-            }
-        }
-        return try result.get()
+        return try self.decode(bytes, scratch: message)
     }
 
     // MARK: - Reading
