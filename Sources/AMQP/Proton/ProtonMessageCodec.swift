@@ -122,6 +122,22 @@ enum ProtonMessageCodec {
         return try self.decode(bytes, scratch: message)
     }
 
+    /// Proton's own description of an encoded message: every header and properties field, the delivery and
+    /// message annotations, the application properties and the body as `pn_inspect` prints them (Proton reads
+    /// but drops a footer). For tests that check an edited encoding still means the same to Proton.
+    static func inspect(_ bytes: [UInt8]) throws(AMQPError) -> String {
+        guard let message = pn_message(), let text = pn_string(nil) else { throw AMQPError(.transport, "out of memory") }
+        defer {
+            pn_free(UnsafeMutableRawPointer(text))
+            pn_message_free(message)
+        }
+        _ = try self.decode(bytes, scratch: message)
+        guard pn_inspect(UnsafeMutableRawPointer(message), text) == 0, let described = pn_string_get(text) else {
+            throw AMQPError(.protocolViolation, "Proton could not describe the message")
+        }
+        return String(cString: described)
+    }
+
     // MARK: - Reading
 
     private static func readBody(_ data: OpaquePointer, inferred: Bool) -> AMQPMessage.Body {
