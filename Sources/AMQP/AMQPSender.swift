@@ -25,11 +25,42 @@ public final class AMQPSender: Sendable {
 
     /// Sends `message` and returns the peer's outcome. Waits first if the send window is full.
     public func send(_ message: AMQPMessage) async throws -> AMQPOutcome {
+        try await self.send(.message(message))
+    }
+
+    /// Sends an already encoded message (e.g. `AMQPDelivery.encoded`, or `AMQPEncodedMessage.forwarded(…)`) as it
+    /// is, and returns the peer's outcome. Waits first if the send window is full. Nothing is checked or added:
+    /// the bytes are the whole message, header (durability, delivery count) included. Throws
+    /// `protocolViolation` for no bytes at all, which no AMQP message is.
+    public func send(encoded: [UInt8]) async throws -> AMQPOutcome {
+        try Self.checkNotEmpty(encoded)
+        return try await self.send(.encoded(encoded))
+    }
+
+    /// Queues `message` and returns as soon as it has a place in the send window (waiting while the window is
+    /// full); `onOutcome` runs later, on the proactor thread, with the outcome. It must not block. Use this to
+    /// keep many messages in flight from one task.
+    public func enqueue(_ message: AMQPMessage, onOutcome: @escaping @Sendable (Result<AMQPOutcome, AMQPError>) -> Void) async throws {
+        try await self.enqueue(.message(message), onOutcome: onOutcome)
+    }
+
+    /// Queues an already encoded message, sent as it is (see `send(encoded:)`), and returns as soon as it has a
+    /// place in the send window; `onOutcome` runs later, on the proactor thread, with the outcome. It must not
+    /// block.
+    public func enqueue(
+        encoded: [UInt8],
+        onOutcome: @escaping @Sendable (Result<AMQPOutcome, AMQPError>) -> Void
+    ) async throws {
+        try Self.checkNotEmpty(encoded)
+        try await self.enqueue(.encoded(encoded), onOutcome: onOutcome)
+    }
+
+    private func send(_ outgoing: OutgoingMessage) async throws -> AMQPOutcome {
         try await self.shared.acquire()
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<AMQPOutcome, any Error>) in
             let shared = self.shared
             let rejection = self.engine.enqueue(
-                .send(self.connectionID, self.linkID, message, { result in
+                .send(self.connectionID, self.linkID, outgoing, { result in
                     shared.release()
                     continuation.resume(with: result.mapError { $0 as any Error })
                 })
@@ -41,14 +72,14 @@ public final class AMQPSender: Sendable {
         }
     }
 
-    /// Queues `message` and returns as soon as it has a place in the send window (waiting while the window is
-    /// full); `onOutcome` runs later, on the proactor thread, with the outcome. It must not block. Use this to
-    /// keep many messages in flight from one task.
-    public func enqueue(_ message: AMQPMessage, onOutcome: @escaping @Sendable (Result<AMQPOutcome, AMQPError>) -> Void) async throws {
+    private func enqueue(
+        _ outgoing: OutgoingMessage,
+        onOutcome: @escaping @Sendable (Result<AMQPOutcome, AMQPError>) -> Void
+    ) async throws {
         try await self.shared.acquire()
         let shared = self.shared
         let rejection = self.engine.enqueue(
-            .send(self.connectionID, self.linkID, message, { result in
+            .send(self.connectionID, self.linkID, outgoing, { result in
                 shared.release()
                 onOutcome(result)
             })
@@ -57,6 +88,12 @@ public final class AMQPSender: Sendable {
             shared.release()
             throw rejection
         }
+    }
+
+    /// An empty transfer is no message: peers reject it or worse (Proton asserts on decoding zero bytes).
+    private static func checkNotEmpty(_ encoded: [UInt8]) throws(AMQPError) {
+        guard encoded.isEmpty else { return }
+        throw AMQPError(.protocolViolation, "refusing to send an empty message: an encoded AMQP message has at least one section")
     }
 
     /// Messages queued or awaiting their outcome.

@@ -78,9 +78,9 @@ class ConnectionDriver {
             for (attachment, delivery) in deliveries {
                 receiver.settle(attachment: attachment, delivery: delivery, disposition)
             }
-        case .send(_, let linkID, let message, let completion):
+        case .send(_, let linkID, let outgoing, let completion):
             if let sender = self.links[linkID] as? SenderLinkDriver {
-                sender.enqueue(message, completion: completion)
+                sender.enqueue(outgoing, completion: completion)
             } else {
                 completion(.failure(AMQPError(.linkDetached, "the message was not sent: its link is closed")))
             }

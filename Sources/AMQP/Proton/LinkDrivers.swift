@@ -260,9 +260,9 @@ final class ReceiverLinkDriver: LinkDriver {
 /// A link we send on: queues messages until the peer grants credit, tracks each transmitted delivery until the
 /// peer's disposition arrives, and reports in-flight messages as unsettled when the connection drops.
 final class SenderLinkDriver: LinkDriver {
-    /// A message and who wants its outcome.
+    /// A message (or its encoded bytes) and who wants its outcome.
     struct Pending {
-        var message: AMQPMessage
+        var outgoing: OutgoingMessage
         var completion: SendCompletion
     }
 
@@ -300,8 +300,8 @@ final class SenderLinkDriver: LinkDriver {
         self.flow()
     }
 
-    func enqueue(_ message: AMQPMessage, completion: @escaping SendCompletion) {
-        _ = self.machine.enqueue(Pending(message: message, completion: completion))
+    func enqueue(_ outgoing: OutgoingMessage, completion: @escaping SendCompletion) {
+        _ = self.machine.enqueue(Pending(outgoing: outgoing, completion: completion))
         self.flow()
     }
 
@@ -315,14 +315,28 @@ final class SenderLinkDriver: LinkDriver {
             withUnsafeBytes(of: &tag) { raw in
                 _ = pn_delivery(link, pn_dtag(raw.baseAddress!.assumingMemoryBound(to: CChar.self), 8))
             }
-            ProtonMessageCodec.write(queued.item.message, into: state.scratchMessage)
-            let sent = pn_message_send(state.scratchMessage, link, &state.scratchBuffer)
-            if sent < 0 {
-                // Could not encode: nothing went out for this delivery, so it failed, it is not unsettled.
-                if let current = pn_link_current(link) { pn_delivery_abort(current) }
-                if let pending = self.machine.remoteSettled(tag: queued.tag) {
-                    pending.completion(.failure(AMQPError(.protocolViolation, "the message could not be encoded (code \(sent))")))
+            let failure: AMQPError?
+            switch queued.item.outgoing {
+            case .message(let message):
+                ProtonMessageCodec.write(message, into: state.scratchMessage)
+                let sent = pn_message_send(state.scratchMessage, link, &state.scratchBuffer)
+                failure = sent < 0 ? AMQPError(.protocolViolation, "the message could not be encoded (code \(sent))") : nil
+            case .encoded(let bytes):
+                // The bytes are the whole message: one delivery, sent as it is, then closed with advance.
+                let sent = bytes.withUnsafeBufferPointer { buffer in
+                    buffer.withMemoryRebound(to: CChar.self) { pn_link_send(link, $0.baseAddress, $0.count) }
                 }
+                if sent == bytes.count {
+                    pn_link_advance(link)
+                    failure = nil
+                } else {
+                    failure = AMQPError(.transport, "Proton did not take the \(bytes.count) encoded bytes (code \(sent))")
+                }
+            }
+            if let failure {
+                // Nothing went out for this delivery, so it failed, it is not unsettled.
+                if let current = pn_link_current(link) { pn_delivery_abort(current) }
+                self.machine.remoteSettled(tag: queued.tag)?.completion(.failure(failure))
             }
         }
     }

@@ -158,7 +158,7 @@ enum EngineCommand: Sendable {
     case closeLink(ConnectionID, LinkID)
     case settle(ConnectionID, LinkID, attachment: UInt32, delivery: UInt64, AMQPDisposition)
     case settleMany(ConnectionID, LinkID, [(attachment: UInt32, delivery: UInt64)], AMQPDisposition)
-    case send(ConnectionID, LinkID, AMQPMessage, SendCompletion)
+    case send(ConnectionID, LinkID, OutgoingMessage, SendCompletion)
     case startListener(ListenerDriver.Registration)
     case closeListener(ListenerID)
     case shutdown
@@ -186,6 +186,14 @@ struct ListenerID: Hashable, Sendable {
     private static let counter = Atomic<UInt64>(0)
     /// A process-unique id.
     static func next() -> ListenerID { ListenerID(rawValue: Self.counter.add(1, ordering: .relaxed).newValue) }
+}
+
+/// What a sender transmits: a message Proton encodes, or bytes someone else encoded (a message being forwarded).
+enum OutgoingMessage: Sendable {
+    /// Encoded by Proton on the proactor thread.
+    case message(AMQPMessage)
+    /// Sent as they are.
+    case encoded([UInt8])
 }
 
 /// Called on the proactor thread with a sent message's outcome; must not block.
