@@ -25,6 +25,8 @@ public struct AMQPCondition: Sendable, Hashable, CustomStringConvertible {
     public static let resourceLimitExceeded = "amqp:resource-limit-exceeded"
     /// `amqp:not-found`: the address does not exist.
     public static let notFound = "amqp:not-found"
+    /// `amqp:decode-error`: the message could not be decoded (reject an `AMQPDelivery.decodingError` with it).
+    public static let decodeError = "amqp:decode-error"
     /// `amqp:connection:forced`: the peer closed the connection on purpose.
     public static let connectionForced = "amqp:connection:forced"
 }

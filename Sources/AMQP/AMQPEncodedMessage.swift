@@ -260,6 +260,11 @@ public struct AMQPEncodedMessage: Sendable {
 
     // MARK: - Splitting
 
+    /// Checks that `bytes` are a valid message (see `init(bytes:)`) without keeping the split.
+    static func validate(_ bytes: [UInt8]) throws(AMQPError) {
+        _ = try self.sections(of: bytes)
+    }
+
     /// Splits and checks a whole message (see `init(bytes:)`).
     static func sections(of bytes: [UInt8]) throws(AMQPError) -> [Section] {
         guard !bytes.isEmpty else {

@@ -61,6 +61,11 @@ public actor AMQPMemoryBroker {
     private static func pump(from receiver: AMQPReceiver, into queue: MemoryQueue) async {
         do {
             for try await delivery in receiver.deliveries {
+                if let error = delivery.decodingError {
+                    // No consumer could read it: reject it, as a broker does, so the publisher learns why.
+                    delivery.reject(AMQPCondition(name: AMQPCondition.decodeError, description: error.message))
+                    continue
+                }
                 await queue.put(delivery.message)
                 delivery.accept()
             }

@@ -95,11 +95,16 @@ public final class AMQPReceiver: Sendable {
 /// One message received on a link, with the means to settle it. Settling is queued to the proactor thread and
 /// never blocks. A delivery that is never settled keeps one unit of credit forever.
 public struct AMQPDelivery: Sendable {
-    /// The message, decoded.
+    /// The message, decoded; empty when `decodingError` is set.
     public let message: AMQPMessage
     /// The message exactly as it arrived: the bytes of the transfer (every section, in the sender's encoding).
     /// Forward these to pass a message on unchanged (`AMQPEncodedMessage` reads and edits them without decoding).
     public let encoded: [UInt8]
+    /// Why the transfer is not a valid AMQP message, nil when it is. The library never settles such a delivery
+    /// itself: `message` is then empty, `encoded` holds the bytes, and the application decides (reject it with
+    /// `AMQPCondition.decodeError` so the peer dead-letters it, or keep the bytes somewhere and accept it). Never
+    /// treat it as an empty message.
+    public let decodingError: AMQPError?
     /// Where it came from (the connection's label, e.g. the instance or the client id).
     public let origin: String
     let engine: ProtonEngine
@@ -111,6 +116,7 @@ public struct AMQPDelivery: Sendable {
     init(
         message: AMQPMessage,
         encoded: [UInt8],
+        decodingError: AMQPError?,
         origin: String,
         engine: ProtonEngine,
         connectionID: ConnectionID,
@@ -120,6 +126,7 @@ public struct AMQPDelivery: Sendable {
     ) {
         self.message = message
         self.encoded = encoded
+        self.decodingError = decodingError
         self.origin = origin
         self.engine = engine
         self.connectionID = connectionID

@@ -84,4 +84,53 @@ struct DeliveryTests {
             #expect(sender.inFlight == 0, "no window slot was taken")
         }
     }
+
+    @Test func undecodableTransfersAreTheApplicationsToSettle() async throws {
+        try await Loopback.run { setup in
+            // Credit 2: five deliveries only get through if settling the undecodable ones returns credit too.
+            let (sender, receiver) = try await setup.consumingLink(credit: 2)
+            let misordered = Enc.section(0x73, [0x45]) + Enc.section(0x70, [0x45]) + Enc.data([1])
+            let transfers: [[UInt8]] = [[0x01], [], Array(EncodedMessageTests.full.prefix(50)), misordered, ProtonMessageCodec.encode(Self.message(1))]
+            let outcomes = Collector<(Int, AMQPOutcome)>()
+            for (index, bytes) in transfers.enumerated() {
+                let completion: SendCompletion = { if case .success(let outcome) = $0 { outcomes.append((index, outcome)) } }
+                // The public API refuses an empty message, so the empty transfer goes in through the engine.
+                #expect(sender.engine.enqueue(.send(sender.connectionID, sender.linkID, .encoded(bytes), completion)) == nil)
+            }
+            // The application decides: a different disposition for each, to see that the library did not.
+            let dispositions: [AMQPDisposition] = [
+                .rejected(AMQPCondition(name: AMQPCondition.decodeError, description: "garbage")),
+                .released,
+                .rejected(nil),
+                .modified(deliveryFailed: true, undeliverableHere: true),
+                .accepted,
+            ]
+            let received = try await withTimeout(.seconds(10), "5 deliveries through credit 2") {
+                var received: [AMQPDelivery] = []
+                for try await delivery in receiver.deliveries {
+                    delivery.settle(dispositions[received.count])
+                    received.append(delivery)
+                    if received.count == transfers.count { break }
+                }
+                return received
+            }
+            #expect(received.map(\.encoded) == transfers)
+            for delivery in received.prefix(4) {
+                #expect(delivery.decodingError?.code == .protocolViolation)
+                #expect(delivery.message == AMQPMessage(), "an undecodable delivery carries no made-up message")
+            }
+            #expect(received[1].decodingError?.message.contains("0 bytes") == true)
+            #expect(received[2].decodingError?.message.contains("at byte") == true)
+            #expect(received[3].decodingError?.message.contains("header section follows the properties section") == true)
+            #expect(received[4].decodingError == nil)
+            #expect(received[4].message == Self.message(1))
+            try await waitUntil("every outcome arrived") { outcomes.count == transfers.count }
+            let byIndex = Dictionary(outcomes.all, uniquingKeysWith: { first, _ in first })
+            #expect(byIndex[0] == .rejected(AMQPCondition(name: AMQPCondition.decodeError, description: "garbage")))
+            #expect(byIndex[1] == .released)
+            #expect(byIndex[2] == .rejected(nil))
+            #expect(byIndex[3] == .modified(deliveryFailed: true, undeliverableHere: true))
+            #expect(byIndex[4] == .accepted)
+        }
+    }
 }

@@ -150,24 +150,23 @@ final class ReceiverLinkDriver: LinkDriver {
             // Once per attachment: some brokers (RabbitMQ 3.10) routinely send a little past the credit.
             self.owner.logger.debug("peer sent a delivery without credit", metadata: ["amqp.link": "\(self.name)"])
         }
-        let message: AMQPMessage
-        do {
+        // An undecodable message is still the application's to settle (a bridge dead-letters its bytes), so it is
+        // handed over like any other, with the reason. Proton 0.37 decodes almost any bytes without complaint
+        // (truncated ones, garbage, sections in any order), so the encoding is checked in Swift first: the bytes
+        // must be a valid AMQP message, which is also what forwarding them needs.
+        var message = AMQPMessage()
+        var decodingError: AMQPError?
+        do throws(AMQPError) {
             guard size > 0 else { throw AMQPError(.protocolViolation, "the transfer carries no message (0 bytes)") }
             guard read == size else { throw AMQPError(.protocolViolation, "reading the delivery failed (code \(read))") }
+            try AMQPEncodedMessage.validate(encoded)
             message = try ProtonMessageCodec.decode(encoded, scratch: state.scratchMessage)
         } catch {
-            // An undecodable message can never be processed: reject it so the peer dead-letters it, and say so.
-            self.owner.logger.info(
-                "rejected an undecodable message",
+            decodingError = error
+            self.owner.logger.debug(
+                "handing an undecodable message to the application",
                 metadata: ["amqp.link": "\(self.name)", "amqp.error": "\(error)"]
             )
-            let local = pn_delivery_local(delivery)
-            _ = cqp_condition_set_text(pn_disposition_condition(local), "amqp:decode-error", "\((error as? AMQPError)?.message ?? "\(error)")")
-            pn_delivery_update(delivery, UInt64(PN_REJECTED))
-            pn_delivery_settle(delivery)
-            let flow = self.credit.settled(linkCredit: Int(pn_link_credit(link)))
-            if flow > 0 { pn_link_flow(link, Int32(flow)) }
-            return
         }
         let id = self.nextDeliveryID
         self.nextDeliveryID &+= 1
@@ -176,6 +175,7 @@ final class ReceiverLinkDriver: LinkDriver {
             AMQPDelivery(
                 message: message,
                 encoded: encoded,
+                decodingError: decodingError,
                 origin: self.owner.label,
                 engine: state.engine,
                 connectionID: self.owner.id,

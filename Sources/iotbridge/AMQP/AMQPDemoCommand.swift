@@ -136,6 +136,11 @@ struct AMQPDemoCommand: AsyncParsableCommand {
         var duplicates = 0
         var output = JSONLineOutput()
         for try await delivery in receiver.deliveries {
+            if let error = delivery.decodingError {
+                // The demo's own publisher never sends one; anything else on its queue is rejected, not counted.
+                delivery.reject(AMQPCondition(name: AMQPCondition.decodeError, description: error.message))
+                continue
+            }
             if let id = delivery.message.applicationProperties["messageId"]?.int64Value {
                 if !seen.insert(Int(id)).inserted { duplicates += 1 }
             }

@@ -18,7 +18,9 @@ struct AMQPReceiveCommand: AsyncParsableCommand {
         discussion: """
             Each line holds topic, messageId and generateTime (the IoT platform's application properties), the \
             other application properties under "properties", and the payload: as text when it is UTF-8, else \
-            base64 (then "payloadEncoding" is "base64"). A message is accepted only after its line is written.
+            base64 (then "payloadEncoding" is "base64"). A message is accepted only after its line is written. \
+            A transfer that is not a valid AMQP message is rejected (amqp:decode-error, so the peer can dead-letter \
+            it) and reported on standard error; it prints no line and does not count towards --count.
 
             Exit status: 0 when --count messages arrived; 1 on timeout; 2 on a connection, login or usage error.
 
@@ -101,12 +103,22 @@ struct AMQPReceiveCommand: AsyncParsableCommand {
         var iterator = receiver.deliveries.makeAsyncIterator()
         var received = 0
         var written: [AMQPDelivery] = []
+        var undecodable = 0
         // Settling in slices of a quarter window keeps credit flowing back while a large batch is written.
         let slice = max(1, credit / 4)
         while let delivery = try await iterator.next() {
-            output.append(delivery.message)
-            written.append(delivery)
-            received += 1
+            if let error = delivery.decodingError {
+                // Not a message: no line for it (never an empty one); the peer learns why and can dead-letter it.
+                undecodable += 1
+                delivery.reject(AMQPCondition(name: AMQPCondition.decodeError, description: error.message))
+                FileHandle.standardError.write(Data(
+                    "error: rejected an undecodable message of \(delivery.encoded.count) bytes (\(undecodable) so far): \(error.message)\n".utf8
+                ))
+            } else {
+                output.append(delivery.message)
+                written.append(delivery)
+                received += 1
+            }
             let done = count.map { received >= $0 } ?? false
             if written.count >= slice || output.isFull || !iterator.hasBufferedDeliveries || done {
                 // Accept only once the lines are written to stdout: a crash before this re-delivers, never loses.
