@@ -31,7 +31,8 @@ public final class AMQPReceiver: Sendable {
     /// The credit window this link was opened with.
     public var credit: Int { self.shared.window }
 
-    /// Settlements dropped because the delivery's connection had been lost; the peer redelivers those messages.
+    /// Settlements dropped because the delivery's connection had been lost; the peer redelivers those messages
+    /// (except pre-settled ones, which it has already forgotten).
     public var staleSettlements: Int { self.shared.staleSettlements }
 
     /// Settles many deliveries of this receiver with one hand-over to the proactor thread (cheaper than settling
@@ -105,6 +106,10 @@ public struct AMQPDelivery: Sendable {
     /// `AMQPCondition.decodeError` so the peer dead-letters it, or keep the bytes somewhere and accept it). Never
     /// treat it as an empty message.
     public let decodingError: AMQPError?
+    /// Whether the sender settled the delivery before sending it (at-most-once): it expects no outcome, so
+    /// settling it sends nothing and the disposition is ignored. Settle it all the same: that is what returns
+    /// its unit of credit.
+    public let isPresettled: Bool
     /// Where it came from (the connection's label, e.g. the instance or the client id).
     public let origin: String
     let engine: ProtonEngine
@@ -117,6 +122,7 @@ public struct AMQPDelivery: Sendable {
         message: AMQPMessage,
         encoded: [UInt8],
         decodingError: AMQPError?,
+        isPresettled: Bool,
         origin: String,
         engine: ProtonEngine,
         connectionID: ConnectionID,
@@ -127,6 +133,7 @@ public struct AMQPDelivery: Sendable {
         self.message = message
         self.encoded = encoded
         self.decodingError = decodingError
+        self.isPresettled = isPresettled
         self.origin = origin
         self.engine = engine
         self.connectionID = connectionID
@@ -136,7 +143,8 @@ public struct AMQPDelivery: Sendable {
     }
 
     /// Settles with `disposition`. If the delivery's connection was lost meanwhile, the settlement is dropped
-    /// (and counted in `AMQPReceiver.staleSettlements`): the peer redelivers the message.
+    /// (and counted in `AMQPReceiver.staleSettlements`): the peer redelivers the message. For a pre-settled
+    /// delivery the disposition goes nowhere; settling still returns its credit.
     public func settle(_ disposition: AMQPDisposition) {
         _ = self.engine.submit(.settle(self.connectionID, self.linkID, attachment: self.attachment, delivery: self.deliveryID, disposition))
     }

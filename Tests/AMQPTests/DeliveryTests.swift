@@ -34,6 +34,8 @@ struct DeliveryTests {
                 // Proton encodes the same way when sending and in `encode`, so the bytes are predictable.
                 #expect(delivery.encoded == ProtonMessageCodec.encode(message))
                 #expect(delivery.message == message)
+                #expect(delivery.decodingError == nil)
+                #expect(!delivery.isPresettled, "our sender sends unsettled")
                 delivery.accept()
             }
             try await waitUntil("every outcome arrived") { outcomes.count == messages.count }

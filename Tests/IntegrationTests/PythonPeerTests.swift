@@ -81,6 +81,53 @@ extension IntegrationSuites {
             #expect(link?["address"]?.string == "examples")
         }
 
+        @Test("pre-settled deliveries from peer_server say so, hold credit until settled, and settling them sends nothing")
+        func receivePresettledFromPeerServer() async throws {
+            let directory = try TemporaryDirectory("peer-presettled")
+            defer { directory.remove() }
+            let count = 12
+            let credit = 3
+            let (peer, port) = try await PythonPeers.startServer(
+                [
+                    "--port", "0", "--send", String(count), "--presettle", "--message-id-prefix", "pre-", "--timeout",
+                    "60",
+                ],
+                in: directory
+            )
+            defer { peer.stop() }
+            try await AMQPTestSupport.withEngine { engine in
+                let connection = engine.makeConnection(try AMQPTestSupport.failFast("amqp://127.0.0.1:\(port)"))
+                try await connection.open()
+                let receiver = try await connection.openReceiver(address: "examples", credit: credit)
+                let held = Collector<AMQPDelivery>()
+                let consumer = Task {
+                    for try await delivery in receiver.deliveries { held.append(delivery) }
+                }
+                defer { consumer.cancel() }
+                // Pre-settled or not, a delivery the application holds keeps its unit of credit.
+                try await waitUntil("\(credit) deliveries arrived", timeout: .seconds(10)) { held.count >= credit }
+                try await Task.sleep(for: .milliseconds(500))
+                #expect(held.count == credit)
+                // Settling them (a no-op on the wire) returns the credit, until everything has arrived.
+                var settled = 0
+                try await waitUntil("all \(count) deliveries arrived and were settled", timeout: .seconds(15)) {
+                    let all = held.all
+                    while settled < all.count {
+                        all[settled].reject()  // ignored: the peer settled it already
+                        settled += 1
+                    }
+                    return settled == count
+                }
+                #expect(held.all.allSatisfy { $0.isPresettled })
+                #expect(held.all.compactMap(\.message.platformID) == (1...count).map { "pre-\($0)" })
+                let readable = held.all.filter { (try? AMQPEncodedMessage(bytes: $0.encoded)) != nil }
+                #expect(readable.count == count, "each carries its encoded bytes")
+                await connection.close()
+            }
+            #expect(try await peer.waitForExit() == 0, "\(peer.outputTail)")
+            #expect(peer.events("outcome").isEmpty, "no disposition goes back for a pre-settled delivery")
+        }
+
         @Test("peer_server receives what our sender sends, exactly, and accepts it")
         func sendToPeerServer() async throws {
             let directory = try TemporaryDirectory("peer-receive")

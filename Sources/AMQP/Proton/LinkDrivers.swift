@@ -85,7 +85,8 @@ class LinkDriver {
 final class ReceiverLinkDriver: LinkDriver {
     let shared: ReceiverShared
     var credit: ReceiverCreditStateMachine
-    /// Unsettled deliveries of the current attachment, by our id.
+    /// Deliveries of the current attachment the application has not settled yet, by our id. Pre-settled ones
+    /// are kept too: each holds a unit of credit until the application is done with it.
     var deliveries: [UInt64: OpaquePointer] = [:]
     var nextDeliveryID: UInt64 = 1
     /// Deliveries read in this event batch, handed over at its end.
@@ -176,6 +177,7 @@ final class ReceiverLinkDriver: LinkDriver {
                 message: message,
                 encoded: encoded,
                 decodingError: decodingError,
+                isPresettled: pn_delivery_settled(delivery),
                 origin: self.owner.label,
                 engine: state.engine,
                 connectionID: self.owner.id,
@@ -205,6 +207,16 @@ final class ReceiverLinkDriver: LinkDriver {
             self.shared.countStaleSettlement()
             return
         }
+        // A delivery the sender settled (pre-settled, or given up on since) wants no outcome: only our end is
+        // settled. Its credit is returned all the same, since the application is done with it.
+        if !pn_delivery_settled(delivery) { Self.setOutcome(disposition, of: delivery) }
+        pn_delivery_settle(delivery)
+        let flow = self.credit.settled(linkCredit: Int(pn_link_credit(link)))
+        if flow > 0 { pn_link_flow(link, Int32(flow)) }
+    }
+
+    /// Sets the local outcome that settling `delivery` sends to the peer.
+    private static func setOutcome(_ disposition: AMQPDisposition, of delivery: OpaquePointer) {
         switch disposition {
         case .accepted:
             pn_delivery_update(delivery, UInt64(PN_ACCEPTED))
@@ -221,9 +233,6 @@ final class ReceiverLinkDriver: LinkDriver {
             pn_disposition_set_undeliverable(local, undeliverable)
             pn_delivery_update(delivery, UInt64(PN_MODIFIED))
         }
-        pn_delivery_settle(delivery)
-        let flow = self.credit.settled(linkCredit: Int(pn_link_credit(link)))
-        if flow > 0 { pn_link_flow(link, Int32(flow)) }
     }
 
     override func connectionLost() {

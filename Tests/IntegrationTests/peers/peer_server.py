@@ -7,7 +7,8 @@ fail authentication).
   - A client that attaches a RECEIVER link is sent --send N platform-style messages on
     it (data-section body --body; application properties topic, messageId,
     generateTime; messageIds PREFIX1..PREFIXN, the same on every link, like a
-    redelivery). Each remote outcome is printed.
+    redelivery). Each remote outcome is printed. With --presettle they are sent
+    pre-settled (at-most-once): no outcome comes back, and the goal counts them sent.
   - A client that attaches a SENDER link gets credit; each message it sends is printed
     as a JSON line and settled with --disposition (accept by default).
 
@@ -33,7 +34,7 @@ import argparse
 import signal
 import sys
 
-from proton import Delivery
+from proton import Delivery, Link
 from proton.handlers import MessagingHandler
 from proton.reactor import Container
 
@@ -97,7 +98,10 @@ class Server(MessagingHandler):
         if not self._has_goals():
             return False
         received_ok = self.args.count is None or self.received >= self.args.count
-        settled_ok = self.args.send is None or sum(self.outcomes.values()) >= self.args.send
+        if self.args.presettle:
+            settled_ok = self.args.send is None or self.sent >= self.args.send
+        else:
+            settled_ok = self.args.send is None or sum(self.outcomes.values()) >= self.args.send
         return received_ok and settled_ok
 
     def _check_goals(self):
@@ -166,6 +170,8 @@ class Server(MessagingHandler):
         if link.is_sender:
             link.source.copy(link.remote_source)
             address = link.remote_source.address
+            if self.args.presettle:
+                link.snd_settle_mode = Link.SND_SETTLED  # Message.send then settles before the transfer goes out
         else:
             link.target.copy(link.remote_target)
             address = link.remote_target.address
@@ -189,6 +195,7 @@ class Server(MessagingHandler):
                 sent, self.args.body, self.args.topic, self.args.message_id_prefix))
             delivery.peer_message_id = "%s%d" % (self.args.message_id_prefix, sent)
         self.sent_on_link[sender] = sent
+        self._check_goals()
 
     def _outcome(self, event, outcome):
         self.outcomes[outcome] += 1
@@ -238,6 +245,9 @@ def parse_args(argv):
     parser.add_argument("--send", type=int, default=None,
                         help="send N messages on each receiver link a client attaches; goal: "
                              "N outcomes (settlements) from clients")
+    parser.add_argument("--presettle", action="store_true",
+                        help="send our messages pre-settled (at-most-once); the --send goal then "
+                             "counts messages sent, since no outcome comes back")
     parser.add_argument("--body", default="hello from peer_server",
                         help="body text of the messages we send (UTF-8, data section)")
     parser.add_argument("--topic", default="/a1TestProduct/device1/user/update",
