@@ -89,6 +89,22 @@ public final class AMQPReceiver: Sendable {
                 self.index = 1
                 return self.batch[0]
             }
+
+            /// Every delivery that can be had without waiting, in arrival order: what `next()` has not returned
+            /// yet of the current batch, or else everything the proactor thread has handed over since (one or
+            /// more proactor event batches). Waits only when nothing is buffered. Empty at the end of the link;
+            /// throws the link's error like `next()`. Lets a consumer process and settle a whole batch at once.
+            public mutating func nextBatch() async throws -> [AMQPDelivery] {
+                if self.index < self.batch.count {
+                    let rest = self.index == 0 ? self.batch : Array(self.batch[self.index...])
+                    self.batch = []
+                    self.index = 0
+                    return rest
+                }
+                self.batch = []
+                self.index = 0
+                return try await self.shared.nextBatch()
+            }
         }
     }
 }

@@ -58,6 +58,9 @@ final class ReceiverShared: Sendable {
     /// How many settlements were dropped because their connection had been lost (the peer redelivers those).
     var staleSettlements: Int { self.state.withLock { $0.staleSettlements } }
 
+    /// Deliveries handed over and not yet taken by the consumer.
+    var bufferedCount: Int { self.state.withLock { $0.buffer.count } }
+
     /// The link ended: `error` nil for a requested close.
     func finish(error: AMQPError?) {
         let (waiter, attachWaiters) = self.state.withLock {

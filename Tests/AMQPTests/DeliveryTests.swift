@@ -135,4 +135,62 @@ struct DeliveryTests {
             #expect(byIndex[4] == .accepted)
         }
     }
+
+    // MARK: - Batches
+
+    @Test func nextBatchTakesEverythingBufferedAtOnceAndWaitsOnlyWhenNothingIs() async throws {
+        try await Loopback.run { setup in
+            let (sender, receiver) = try await setup.consumingLink(credit: 50)
+            var iterator = receiver.deliveries.makeAsyncIterator()
+            // Nothing buffered: nextBatch waits until something arrives. (An iterator holds no more than the batch
+            // it is in, so one made in the task stands in for ours while ours has none.)
+            let deliveries = receiver.deliveries
+            let waiting = Task {
+                var iterator = deliveries.makeAsyncIterator()
+                return try await iterator.nextBatch()
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            try await sender.enqueue(Self.message(0)) { _ in }
+            let first = try await withTimeout(.seconds(10), "the waiting nextBatch returns") { try await waiting.value }
+            #expect(first.map(\.message) == [Self.message(0)])
+            receiver.settle(first)
+
+            // Twenty arrive while nobody reads (several proactor batches): one call takes them all, in order.
+            for index in 1...20 { try await sender.enqueue(Self.message(index)) { _ in } }
+            try await waitUntil("20 deliveries buffered") { receiver.shared.bufferedCount == 20 }
+            let twenty = try await iterator.nextBatch()
+            #expect(twenty.map(\.message) == (1...20).map(Self.message))
+            receiver.settle(twenty)
+
+            // Mixed with next(): nextBatch returns the rest of the batch next() started on.
+            for index in 21...25 { try await sender.enqueue(Self.message(index)) { _ in } }
+            try await waitUntil("5 deliveries buffered") { receiver.shared.bufferedCount == 5 }
+            let single = try await iterator.next()
+            #expect(single?.message == Self.message(21))
+            #expect(iterator.hasBufferedDeliveries)
+            let rest = try await iterator.nextBatch()
+            #expect(rest.map(\.message) == (22...25).map(Self.message))
+            #expect(!iterator.hasBufferedDeliveries)
+            receiver.settle(rest + [single].compactMap { $0 })
+
+            // The end of the link: an empty batch, and next() agrees.
+            receiver.close()
+            let last = try await withTimeout(.seconds(10), "the link ends") {
+                var iterator = deliveries.makeAsyncIterator()
+                return try await iterator.nextBatch()
+            }
+            #expect(last.isEmpty)
+            #expect(try await iterator.next() == nil)
+        }
+    }
+
+    @Test func nextBatchThrowsWhenThePeerDetachesTheLink() async throws {
+        try await Loopback.run { setup in
+            let (sender, receiver) = try await setup.consumingLink()
+            var iterator = receiver.deliveries.makeAsyncIterator()
+            sender.close()
+            let error = await #expect(throws: AMQPError.self) { try await iterator.nextBatch() }
+            #expect(error?.code == .linkDetached)
+        }
+    }
 }
