@@ -51,6 +51,21 @@ public final class AMQPReceiver: Sendable {
         _ = self.engine.submit(.settleMany(self.connectionID, self.linkID, mine, disposition))
     }
 
+    /// Stops granting credit: from now on settling a delivery no longer tops the link's credit up, and a
+    /// reattach after a reconnect grants none either. Credit already granted cannot be withdrawn (that needs
+    /// drain mode, which RabbitMQ 3.10 mishandles), so up to that many deliveries may still arrive; they are
+    /// handed over as usual. For a graceful shutdown (stop, take and settle what still comes, close) or a rate
+    /// cap. Takes effect in order with settlements submitted before and after it.
+    public func stopCredit() {
+        _ = self.engine.submit(.setCreditStopped(self.connectionID, self.linkID, true))
+    }
+
+    /// Grants credit again after `stopCredit()`: tops the link up at once to the window minus the deliveries
+    /// still unsettled; settling tops it up as usual from then on.
+    public func resumeCredit() {
+        _ = self.engine.submit(.setCreditStopped(self.connectionID, self.linkID, false))
+    }
+
     /// Detaches the link; the deliveries sequence then ends.
     public func close() {
         if !self.engine.submit(.closeLink(self.connectionID, self.linkID)) {

@@ -193,4 +193,36 @@ struct DeliveryTests {
             #expect(error?.code == .linkDetached)
         }
     }
+
+    // MARK: - Credit control
+
+    @Test func stopCreditLetsOnlyTheCreditAlreadyGrantedThroughUntilResumed() async throws {
+        try await Loopback.run { setup in
+            let (sender, receiver) = try await setup.consumingLink(credit: 5)
+            let held = Collector<AMQPDelivery>()
+            let consumer = Task {
+                for try await delivery in receiver.deliveries { held.append(delivery) }
+            }
+            defer { consumer.cancel() }
+            for index in 1...2 { try await sender.enqueue(Self.message(index)) { _ in } }
+            try await waitUntil("2 deliveries arrived") { held.count == 2 }
+            // Stop, then settle: the settlements return no credit, but the 3 credits the peer still holds stand.
+            receiver.stopCredit()
+            receiver.settle(held.all)
+            for index in 3...12 { try await sender.enqueue(Self.message(index)) { _ in } }
+            try await waitUntil("the 3 credits granted before the stop were used") { held.count == 5 }
+            receiver.settle(Array(held.all[2...]))
+            // Nothing signals that a delivery did NOT arrive: a quiet period long enough for the 7 queued messages
+            // to cross loopback many times over if credit allowed it.
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(held.count == 5)
+            // Resume: the window (nothing is unsettled) at once, then settling tops up as usual.
+            receiver.resumeCredit()
+            try await waitUntil("a window's worth after resuming") { held.count == 10 }
+            receiver.settle(Array(held.all[5...]))
+            try await waitUntil("the rest after settling") { held.count == 12 }
+            receiver.settle(Array(held.all[10...]))
+            #expect(held.all.map(\.message) == (1...12).map(Self.message))
+        }
+    }
 }

@@ -78,6 +78,8 @@ class ConnectionDriver {
             for (attachment, delivery) in deliveries {
                 receiver.settle(attachment: attachment, delivery: delivery, disposition)
             }
+        case .setCreditStopped(_, let linkID, let stopped):
+            (self.links[linkID] as? ReceiverLinkDriver)?.setCreditStopped(stopped)
         case .send(_, let linkID, let outgoing, let completion):
             if let sender = self.links[linkID] as? SenderLinkDriver {
                 sender.enqueue(outgoing, completion: completion)

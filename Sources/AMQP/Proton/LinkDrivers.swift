@@ -107,13 +107,15 @@ final class ReceiverLinkDriver: LinkDriver {
         Self.setAddress(pn_link_source(link), self.address)
         pn_link_set_rcv_settle_mode(link, PN_RCV_FIRST)
         pn_link_open(link)
-        pn_link_flow(link, Int32(self.credit.attached()))
+        let flow = self.credit.attached()
+        if flow > 0 { pn_link_flow(link, Int32(flow)) }
         return link
     }
 
     override func adopt(_ link: OpaquePointer) {
         super.adopt(link)
-        pn_link_flow(link, Int32(self.credit.attached()))
+        let flow = self.credit.attached()
+        if flow > 0 { pn_link_flow(link, Int32(flow)) }
         self.shared.markAttached()
     }
 
@@ -213,6 +215,16 @@ final class ReceiverLinkDriver: LinkDriver {
         pn_delivery_settle(delivery)
         let flow = self.credit.settled(linkCredit: Int(pn_link_credit(link)))
         if flow > 0 { pn_link_flow(link, Int32(flow)) }
+    }
+
+    /// The application stopped granting credit, or resumed (then the link is topped up at once).
+    func setCreditStopped(_ stopped: Bool) {
+        guard !stopped else {
+            self.credit.stop()
+            return
+        }
+        let flow = self.credit.resume(linkCredit: self.link.map { Int(pn_link_credit($0)) } ?? 0)
+        if flow > 0, let link = self.link { pn_link_flow(link, Int32(flow)) }
     }
 
     /// Sets the local outcome that settling `delivery` sends to the peer.

@@ -158,6 +158,7 @@ enum EngineCommand: Sendable {
     case closeLink(ConnectionID, LinkID)
     case settle(ConnectionID, LinkID, attachment: UInt32, delivery: UInt64, AMQPDisposition)
     case settleMany(ConnectionID, LinkID, [(attachment: UInt32, delivery: UInt64)], AMQPDisposition)
+    case setCreditStopped(ConnectionID, LinkID, Bool)
     case send(ConnectionID, LinkID, OutgoingMessage, SendCompletion)
     case startListener(ListenerDriver.Registration)
     case closeListener(ListenerID)
@@ -255,7 +256,7 @@ final class ProactorState {
                 self.clientsByID[registration.id] = driver
                 driver.start()
             case .closeConnection(let id), .attachLink(let id, _), .closeLink(let id, _), .settle(let id, _, _, _, _),
-                .send(let id, _, _, _), .settleMany(let id, _, _, _):
+                .send(let id, _, _, _), .settleMany(let id, _, _, _), .setCreditStopped(let id, _, _):
                 if let driver = self.clientsByID[id] ?? self.serversByID[id] {
                     driver.enqueue(command, wakeSet: &toWake)
                 } else {

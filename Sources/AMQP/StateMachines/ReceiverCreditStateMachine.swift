@@ -6,7 +6,8 @@
 //===----------------------------------------------------------------------===//
 
 /// The credit window of one receiving link. Credit is granted up to `window` and topped up only as the
-/// application settles deliveries, so at most `window` messages are held in memory (the prefetch).
+/// application settles deliveries, so at most `window` messages are held in memory (the prefetch). The
+/// application can stop granting credit (to shut down gracefully or cap a rate) and resume later.
 ///
 /// The credit the link has left is read from the link itself (Proton counts it down as transfers arrive) rather
 /// than tracked here: a peer that sends past its credit (RabbitMQ 3.10 does) would otherwise make a private
@@ -20,6 +21,10 @@ struct ReceiverCreditStateMachine {
     private(set) var isAttached = false
     /// Deliveries that arrived while the link had no credit left, on this attachment.
     private(set) var overruns = 0
+    /// Whether the application stopped granting credit: no top-ups, not even after a reattach, until it resumes.
+    /// Credit already granted stays with the peer (taking it back needs drain mode, which RabbitMQ 3.10
+    /// mishandles), so deliveries may still arrive.
+    private(set) var isStopped = false
 
     /// Creates a machine for a window of at least one message.
     init(window: Int) {
@@ -30,13 +35,13 @@ struct ReceiverCreditStateMachine {
     /// The credit to grant now with `pn_link_flow`, or 0.
     typealias Flow = Int
 
-    /// The link attached (again, after a reconnect): grant the full window. Deliveries of an earlier attachment
-    /// no longer count; the peer redelivers them.
+    /// The link attached (again, after a reconnect): grant the full window, or nothing while stopped.
+    /// Deliveries of an earlier attachment no longer count; the peer redelivers them.
     mutating func attached() -> Flow {
         self.isAttached = true
         self.unsettled = 0
         self.overruns = 0
-        return self.window
+        return self.isStopped ? 0 : self.window
     }
 
     /// A complete delivery arrived; `linkCredit` is the link's credit after it (negative when the peer
@@ -56,6 +61,7 @@ struct ReceiverCreditStateMachine {
     mutating func settled(linkCredit: Int) -> Flow {
         guard self.isAttached, self.unsettled > 0 else { return 0 }
         self.unsettled -= 1
+        guard !self.isStopped else { return 0 }
         // The credit the link should have. Proton sends the link's credit as an unsigned number, so a flow that
         // left it negative (possible after an overrun) would grant the peer almost unlimited credit: never do it.
         let target = self.window - self.unsettled
@@ -63,6 +69,21 @@ struct ReceiverCreditStateMachine {
         let deficit = target - linkCredit
         guard deficit >= max(1, self.window / 2) || (linkCredit <= 0 && deficit > 0) else { return 0 }
         return deficit
+    }
+
+    /// The application stops granting credit: from now on settling returns none.
+    mutating func stop() {
+        self.isStopped = true
+    }
+
+    /// The application grants credit again: tops the link up at once to `window - unsettled` (`linkCredit` is
+    /// the link's credit now; never a flow that leaves it negative).
+    mutating func resume(linkCredit: Int) -> Flow {
+        self.isStopped = false
+        guard self.isAttached else { return 0 }
+        let target = self.window - self.unsettled
+        guard target > 0, target > linkCredit else { return 0 }
+        return target - linkCredit
     }
 
     /// The link or its connection is gone.
