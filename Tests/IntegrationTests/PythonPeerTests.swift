@@ -128,6 +128,83 @@ extension IntegrationSuites {
             #expect(peer.events("outcome").isEmpty, "no disposition goes back for a pre-settled delivery")
         }
 
+        // MARK: a null source terminus in the answer to our receiver's attach
+
+        @Test("a peer that answers our receiver's attach with a null source and then sends has attached the link")
+        func nullSourceThenMessagesIsAttached() async throws {
+            let directory = try TemporaryDirectory("peer-null-source")
+            defer { directory.remove() }
+            let count = 5
+            let (peer, port) = try await PythonPeers.startServer(
+                ["--port", "0", "--null-source", "--send", String(count), "--message-id-prefix", "ns-", "--timeout", "60"],
+                in: directory
+            )
+            defer { peer.stop() }
+            try await AMQPTestSupport.withEngine { engine in
+                let connection = engine.makeConnection(try AMQPTestSupport.failFast("amqp://127.0.0.1:\(port)"))
+                try await connection.open()
+                // Before, this waited for a detach that never came and timed out after the connect timeout.
+                let receiver = try await connection.openReceiver(address: "examples", credit: 10)
+                var received: [AMQPMessage] = []
+                for try await delivery in receiver.deliveries {
+                    received.append(delivery.message)
+                    delivery.accept()
+                    if received.count == count { break }
+                }
+                #expect(received.compactMap(\.platformID) == (1...count).map { "ns-\($0)" })
+                await connection.close()
+            }
+            #expect(try await peer.waitForExit() == 0, "\(peer.outputTail)")
+            #expect(peer.events("link-opened").first?["nullSource"] == .bool(true), "\(peer.outputTail)")
+            #expect(peer.events("outcome").map { $0["outcome"]?.string } == Array(repeating: "accepted", count: count))
+        }
+
+        @Test("a null source with no detach after it is attached once the grace period has passed")
+        func nullSourceAndSilenceIsAttachedAfterTheGracePeriod() async throws {
+            let directory = try TemporaryDirectory("peer-null-quiet")
+            defer { directory.remove() }
+            let (peer, port) = try await PythonPeers.startServer(["--port", "0", "--null-source", "--timeout", "60"], in: directory)
+            defer { peer.stop() }
+            try await AMQPTestSupport.withEngine { engine in
+                let connection = engine.makeConnection(try AMQPTestSupport.failFast("amqp://127.0.0.1:\(port)"))
+                try await connection.open()
+                let started = ContinuousClock.now
+                let receiver = try await connection.openReceiver(address: "quiet", credit: 10)
+                let waited = ContinuousClock.now - started
+                // The peer sends nothing: only the grace period (500 ms) can have decided, long before the 10 s
+                // connect timeout.
+                #expect(waited >= .milliseconds(400), "\(waited)")
+                #expect(waited < .seconds(5), "\(waited)")
+                receiver.close()
+                await connection.close()
+            }
+            #expect(peer.events("link-opened").first?["nullSource"] == .bool(true), "\(peer.outputTail)")
+        }
+
+        @Test("a null source followed by a detach is still a refusal, reported at once with the peer's reason")
+        func nullSourceThenDetachIsARefusal() async throws {
+            let directory = try TemporaryDirectory("peer-null-refused")
+            defer { directory.remove() }
+            let (peer, port) = try await PythonPeers.startServer(
+                ["--port", "0", "--refuse-receivers", "amqp:unauthorized-access", "--timeout", "60"],
+                in: directory
+            )
+            defer { peer.stop() }
+            try await AMQPTestSupport.withEngine { engine in
+                let connection = engine.makeConnection(try AMQPTestSupport.failFast("amqp://127.0.0.1:\(port)"))
+                try await connection.open()
+                let started = ContinuousClock.now
+                let error = await AMQPTestSupport.expectAMQPError("openReceiver on a refused link") {
+                    _ = try await connection.openReceiver(address: "forbidden", credit: 10)
+                }
+                #expect(error?.code == .linkDetached, "\(String(describing: error))")
+                #expect(error?.condition?.name == "amqp:unauthorized-access")
+                #expect(ContinuousClock.now - started < .seconds(5))
+                await connection.close()
+            }
+            #expect(peer.events("link-refused").count == 1, "\(peer.outputTail)")
+        }
+
         @Test("peer_server receives what our sender sends, exactly, and accepts it")
         func sendToPeerServer() async throws {
             let directory = try TemporaryDirectory("peer-receive")

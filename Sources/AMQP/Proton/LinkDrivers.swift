@@ -93,6 +93,12 @@ final class ReceiverLinkDriver: LinkDriver {
     var pending: [AMQPDelivery] = []
     var isPendingFlush = false
     var finished = false
+    /// Whether the current attachment counts as attached (a null source needs the peer to confirm it).
+    var attach = ReceiverAttachStateMachine()
+    /// The timer that ends the wait for a detach after a null source.
+    var attachGraceTimer: UInt64?
+    /// Whether the null-source note was logged (once per link, not per reattach).
+    var loggedNullSource = false
 
     init(id: LinkID, address: String?, name: String, shared: ReceiverShared, owner: ConnectionDriver) {
         self.shared = shared
@@ -121,12 +127,54 @@ final class ReceiverLinkDriver: LinkDriver {
 
     override func remoteOpened() {
         guard let link = self.link else { return }
-        // A refused attach comes back with no source and is followed by a detach carrying the reason.
-        if pn_terminus_get_type(pn_link_remote_source(link)) == PN_UNSPECIFIED { return }
-        self.shared.markAttached()
+        // A refused attach comes back with no source and is followed by a detach carrying the reason; but a
+        // null source alone is no refusal (see ReceiverAttachStateMachine).
+        let hasSource = pn_terminus_get_type(pn_link_remote_source(link)) != PN_UNSPECIFIED
+        self.perform(self.attach.remoteAttached(hasSource: hasSource))
+    }
+
+    override func flow() {
+        self.perform(self.attach.peerActed())
+    }
+
+    /// Carries out what the attach machine decided. Never blocks: the wait for a detach is a proactor timer.
+    private func perform(_ action: ReceiverAttachStateMachine.Action) {
+        switch action {
+        case .none:
+            break
+        case .markAttached:
+            self.shared.markAttached()
+        case .markAttachedWithNullSource:
+            self.cancelAttachGrace()
+            if !self.loggedNullSource {
+                self.loggedNullSource = true
+                self.owner.logger.debug(
+                    "the peer attached the receiver with no source terminus and did not refuse it; treating it as attached",
+                    metadata: ["amqp.link": "\(self.name)"]
+                )
+            }
+            self.shared.markAttached()
+        case .startGraceTimer:
+            self.cancelAttachGrace()
+            let attachment = self.attachment
+            let timers = self.owner.state.timers
+            self.attachGraceTimer = timers.schedule(after: ReceiverAttachStateMachine.gracePeriod) { [weak self] in
+                guard let self, self.attachment == attachment else { return }
+                self.attachGraceTimer = nil
+                self.perform(self.attach.graceExpired())
+            }
+        }
+    }
+
+    /// The current attachment is over (or decided): no more waiting for its detach.
+    private func cancelAttachGrace() {
+        self.owner.state.timers.cancel(self.attachGraceTimer)
+        self.attachGraceTimer = nil
     }
 
     override func delivery(_ delivery: OpaquePointer) {
+        // Any transfer confirms an attach that came with a null source.
+        self.perform(self.attach.peerActed())
         guard let link = self.link, pn_delivery_readable(delivery), !pn_delivery_partial(delivery) else { return }
         if pn_delivery_aborted(delivery) {
             // The sender gave up on a partial message; it used a credit, so give it back.
@@ -249,6 +297,8 @@ final class ReceiverLinkDriver: LinkDriver {
 
     override func connectionLost() {
         super.connectionLost()
+        self.attach.detached()
+        self.cancelAttachGrace()
         self.deliveries.removeAll()
         self.credit.detached()
         // Deliveries read in the batch that lost the connection are still handed over; settling them is stale.
@@ -271,6 +321,8 @@ final class ReceiverLinkDriver: LinkDriver {
     override func finish(error: AMQPError?) {
         guard !self.finished else { return }
         self.finished = true
+        self.attach.detached()
+        self.cancelAttachGrace()
         self.deliveries.removeAll()
         self.credit.detached()
         self.shared.finish(error: error)

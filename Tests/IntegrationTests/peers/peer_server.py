@@ -9,6 +9,9 @@ fail authentication).
     generateTime; messageIds PREFIX1..PREFIXN, the same on every link, like a
     redelivery). Each remote outcome is printed. With --presettle they are sent
     pre-settled (at-most-once): no outcome comes back, and the goal counts them sent.
+    With --null-source the attach answering such a link carries a null source terminus
+    (some servers do that and then simply send); --refuse-receivers CONDITION answers
+    with a null source and at once detaches with CONDITION, as a refusing peer does.
   - A client that attaches a SENDER link gets credit; each message it sends is printed
     as a JSON line and settled with --disposition (accept by default).
 
@@ -34,7 +37,7 @@ import argparse
 import signal
 import sys
 
-from proton import Delivery, Link
+from proton import Condition, Delivery, Link, Terminus
 from proton.handlers import MessagingHandler
 from proton.reactor import Container
 
@@ -168,16 +171,27 @@ class Server(MessagingHandler):
     def on_link_opening(self, event):
         link = event.link
         if link.is_sender:
-            link.source.copy(link.remote_source)
             address = link.remote_source.address
+            if self.args.null_source or self.args.refuse_receivers:
+                link.source.type = Terminus.UNSPECIFIED  # encoded as a null source in our attach
+            else:
+                link.source.copy(link.remote_source)
             if self.args.presettle:
                 link.snd_settle_mode = Link.SND_SETTLED  # Message.send then settles before the transfer goes out
         else:
             link.target.copy(link.remote_target)
             address = link.remote_target.address
         link.open()
+        if link.is_sender and self.args.refuse_receivers:
+            # Closed from a timer, not here: Proton writes an attach and a close made in the same pass as the
+            # attach alone (the detach would wait for the next change to the link, i.e. the client's own detach).
+            self.container.schedule(0, _Refusal(link, self.args.refuse_receivers))
+            peerlib.emit(dict(event="link-refused", address=address, link=link.name,
+                              condition=self.args.refuse_receivers))
+            return
         peerlib.emit(dict(event="link-opened", role="sender" if link.is_sender else "receiver",
-                          address=address, link=link.name, connection=self._cid(link.connection)))
+                          address=address, link=link.name, connection=self._cid(link.connection),
+                          nullSource=bool(link.is_sender and self.args.null_source)))
 
     def on_link_closed(self, event):
         peerlib.emit(dict(event="link-closed", link=event.link.name,
@@ -229,6 +243,18 @@ class Server(MessagingHandler):
         self._check_goals()
 
 
+class _Refusal:
+    """Detaches a link with a condition, as a peer that refuses an attach does right after answering it."""
+
+    def __init__(self, link, condition):
+        self.link = link
+        self.condition = condition
+
+    def on_timer_task(self, event):
+        self.link.condition = Condition(self.condition, "refused by peer_server.py")
+        self.link.close()
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(
         description="Peer AMQP 1.0 server (SASL ANONYMOUS). Sends --send N platform-style "
@@ -248,6 +274,12 @@ def parse_args(argv):
     parser.add_argument("--presettle", action="store_true",
                         help="send our messages pre-settled (at-most-once); the --send goal then "
                              "counts messages sent, since no outcome comes back")
+    parser.add_argument("--null-source", action="store_true",
+                        help="answer a client's receiver attach with a null source terminus "
+                             "(and serve the link as usual)")
+    parser.add_argument("--refuse-receivers", default=None, metavar="CONDITION",
+                        help="answer a client's receiver attach with a null source, then "
+                             "detach it at once with CONDITION (e.g. amqp:unauthorized-access)")
     parser.add_argument("--body", default="hello from peer_server",
                         help="body text of the messages we send (UTF-8, data section)")
     parser.add_argument("--topic", default="/a1TestProduct/device1/user/update",
