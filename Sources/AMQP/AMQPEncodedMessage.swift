@@ -75,6 +75,7 @@ public struct AMQPEncodedMessage: Sendable {
             }
         }
 
+        /// Orders sections as they must appear in a message.
         public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
     }
 

@@ -45,6 +45,7 @@ public struct AMQPEncodedValue: Hashable, Sendable, CustomStringConvertible {
         String(validating: self.canonicalBytes, as: UTF8.self) != nil
     }
 
+    /// The type and the value, for logs: `string(42)`, `ulong(42)`, `uuid(12345678…)`.
     public var description: String {
         if let text = self.stringValue { return "\(self.typeName)(\(text))" }
         switch self.typeName {
