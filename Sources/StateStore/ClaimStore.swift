@@ -19,25 +19,35 @@
 ///
 /// Every write is durable when the call returns (with the store's configured synchronous level): the bridge
 /// settles upstream deliveries only after the write that guards them returned.
+///
+/// Owners are never empty (the empty owner marks an abandoned claim); target ids are never empty and never
+/// contain a comma; keys are 16 bytes. Implementations throw on a request that breaks these rules.
 public protocol ClaimStore: Sendable {
     /// Claims each request for `options.owner`, in one transaction, and says what each key's state was.
-    /// The results are in the order of `requests`.
+    /// The results are in the order of `requests`. A key requested twice in one batch is claimed by the first
+    /// request; the second sees it in flight for `options.owner`.
     func claim(_ requests: [ClaimRequest], options: ClaimOptions) async throws -> [ClaimResult]
 
     /// Records targets that became terminal (confirmed or dead-lettered) for claims, in one transaction. A claim
-    /// whose `complete` flag is set becomes done.
+    /// whose `complete` flag is set becomes done. A claim that no longer exists (it expired meanwhile) is written
+    /// again as given, so that a later duplicate still finds the recorded targets; its upstream is then unknown
+    /// (empty).
     func record(_ updates: [ClaimUpdate]) async throws
 
     /// Gives claims up (the owner will not finish them: the upstream delivery was released), so that the next
     /// delivery of the same message claims them again at once. Targets already recorded stay recorded.
     func abandon(_ keys: [ClaimKey], owner: String) async throws
 
-    /// Extends the lease of every claim `owner` holds in flight.
+    /// Sets the lease of every claim `owner` holds in flight to `leaseUntil` (ms since the epoch).
     func renewLeases(owner: String, until leaseUntil: Int64) async throws
 
     /// Bounds the window: removes claims created before `createdBefore` (ms since the epoch), then the oldest
     /// claims beyond `maxEntries`. Works in small chunks so claims are never stalled for long.
-    func expire(createdBefore: Int64, maxEntries: Int) async throws -> ClaimExpiry
+    ///
+    /// Claims in flight under a lease still live at `now` are kept, whatever their age: removing one would let a
+    /// duplicate through as absent while the original is still being delivered. The window may therefore hold
+    /// more than `maxEntries` claims while that many are in flight.
+    func expire(createdBefore: Int64, maxEntries: Int, now: Int64) async throws -> ClaimExpiry
 
     /// How many claims the window holds.
     func claimCount() async throws -> Int
@@ -79,11 +89,12 @@ public struct ClaimRequest: Hashable, Sendable {
 
 /// Who claims, and how long the claim holds.
 public struct ClaimOptions: Hashable, Sendable {
-    /// The claiming run (a bridge process): a fresh id per process start.
+    /// The claiming run (a bridge process): a fresh id per process start; never empty.
     public var owner: String
     /// Now, in ms since the epoch (passed in so tests control time).
     public var now: Int64
-    /// Until when (ms since the epoch) new claims hold without renewal.
+    /// Until when (ms since the epoch) new claims hold without renewal; after `now`. A lease holds while
+    /// `now < leaseUntil`.
     public var leaseUntil: Int64
     /// Whether claims of any other owner count as absent regardless of their lease: true when only one
     /// process can use the store (SQLite is locked to one bridge), so any other owner is an earlier run.
@@ -101,7 +112,8 @@ public struct ClaimOptions: Hashable, Sendable {
 /// What a key's state was when it was claimed.
 public enum ClaimResult: Hashable, Sendable {
     /// The claim is now ours. `terminalTargets` lists targets an earlier owner already finished (deliver only
-    /// to the others); `conflict` is true when the same key exists with a different content digest.
+    /// to the others); `conflict` is true when the same key exists with a different content digest. A conflict
+    /// is reported once, when the claim is created, not again when a later owner takes it over.
     case claimed(terminalTargets: Set<String>, conflict: Bool)
     /// Someone holds it in flight under a live lease (this very owner included): wait for it.
     case inFlight(owner: String, upstream: String)
@@ -113,7 +125,8 @@ public enum ClaimResult: Hashable, Sendable {
 public struct ClaimUpdate: Hashable, Sendable {
     /// The claim.
     public var key: ClaimKey
-    /// Targets (sink or rule-dispatch ids) now terminal, added to those recorded before.
+    /// Targets (sink or rule-dispatch ids) now terminal, added to those recorded before. Never empty ids, never
+    /// a comma in one.
     public var terminalTargets: Set<String>
     /// Whether one of them went to the dead letter.
     public var deadLettered: Bool

@@ -10,26 +10,58 @@ import GRDB
 
 /// The embedded state store: one SQLite file (WAL), written through GRDB.
 ///
-/// Every write is one transaction, so a kill leaves the journal at the last completed write.
+/// Every write is one transaction, so a kill leaves the journal at the last completed write. The same file holds
+/// the de-duplication window of the bridge (``ClaimStore``, in `SQLiteClaimStore.swift`).
 public final class SQLiteStateStore: StateStore, Sendable {
+    /// How far a committed transaction survives.
+    public enum Synchronous: Sendable, Hashable {
+        /// `synchronous = NORMAL` (WAL): a killed process never loses a committed transaction; a power cut or an OS
+        /// crash may lose the last ones (the WAL is synced at checkpoints only). No fsync per transaction.
+        case normal
+        /// `synchronous = FULL`: the WAL is synced at every commit, so a power cut loses nothing committed either.
+        /// Costs one fsync per transaction (a claim batch is one transaction).
+        case full
+    }
+
     /// The file.
     public let path: String
     /// GRDB serializes access on its own queue and its async `read`/`write` suspend rather than block the caller's
     /// thread; `DatabaseQueue` is `Sendable`.
-    private let database: DatabaseQueue
+    let database: DatabaseQueue
+    /// Held for the store's lifetime when it was opened `exclusive`; released by its `deinit`.
+    private let lock: StateFileLock?
+
+    /// The page cache of the connection, in KiB: a window of a million claims (~150 MB) stays on disk and in the
+    /// OS page cache rather than in the process.
+    static let cacheKiB = 8 * 1024
 
     /// Opens (or creates) the store and brings its schema up to date.
-    public init(path: String) throws {
+    ///
+    /// - Parameters:
+    ///   - synchronous: how far a committed write survives; ``Synchronous/normal`` unless power-loss safety is
+    ///     worth an fsync per write.
+    ///   - exclusive: takes an advisory lock on `path` + `.lock` for the store's lifetime and throws, naming the
+    ///     holder's pid, when another store (another bridge, or another store of this process) holds it. The
+    ///     bridge opens its state file exclusively (its claims assume no other process shares them); the migration
+    ///     tools do not.
+    public init(path: String, synchronous: Synchronous = .normal, exclusive: Bool = false) throws {
         self.path = path
+        // Lock before opening, so that a second bridge neither migrates the schema nor touches the WAL.
+        self.lock = exclusive ? try StateFileLock(statePath: path) : nil
         do {
             var configuration = Configuration()
             // Another run holding the file should wait briefly rather than fail at once.
             configuration.busyMode = .timeout(5)
             configuration.prepareDatabase { db in
-                // WAL with synchronous=NORMAL: a killed process never loses a committed transaction (only a power
-                // cut may lose the last few), and a run of thousands of steps does not wait on an fsync per write.
+                // WAL: a killed process never loses a committed transaction, and a run of thousands of steps does
+                // not wait on an fsync per write unless FULL asks for it.
                 _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
-                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                switch synchronous {
+                case .normal: try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                case .full: try db.execute(sql: "PRAGMA synchronous = FULL")
+                }
+                // Negative: KiB rather than pages. Bounds the memory of a large claim window.
+                try db.execute(sql: "PRAGMA cache_size = -\(Self.cacheKiB)")
             }
             self.database = try DatabaseQueue(path: path, configuration: configuration)
             try Self.migrator.migrate(self.database)
@@ -71,10 +103,12 @@ public final class SQLiteStateStore: StateStore, Sendable {
                 t.primaryKey(["migrationId", "key"])
             }
         }
+        migrator.registerMigration("v2", migrate: Self.createClaimTable)
         return migrator
     }
 
-    private func wrap<T>(_ body: () async throws -> T) async throws -> T {
+    /// Runs `body`, turning any failure into a ``StateStoreError`` that names the file.
+    func wrap<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
         } catch let error as StateStoreError {

@@ -27,15 +27,22 @@ public struct StateStoreError: Error, Sendable, Hashable, CustomStringConvertibl
     public var path: String
     /// What failed.
     public var message: String
+    /// What to do about it, when the message does not say it already.
+    public var advice: String?
+
+    /// The advice of most failures: the file itself is the usual suspect.
+    public static let fileAdvice = "check that the file is writable and not held by another run"
 
     /// Creates an error.
-    public init(path: String, message: String) {
+    public init(path: String, message: String, advice: String? = Self.fileAdvice) {
         self.path = path
         self.message = message
+        self.advice = advice
     }
 
     /// A sentence a person can act on.
     public var description: String {
-        "state store \(self.path): \(self.message) — check that the file is writable and not held by another run"
+        let sentence = "state store \(self.path): \(self.message)"
+        return self.advice.map { "\(sentence) — \($0)" } ?? sentence
     }
 }
