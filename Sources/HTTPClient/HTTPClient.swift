@@ -7,6 +7,7 @@
 
 internal import CCurl
 import Dispatch
+import Foundation
 
 /// An HTTP/1.1 client over libcurl's easy interface: the only code in iotbridge that calls `curl_*`.
 ///
@@ -59,6 +60,8 @@ private final class CurlEasy {
     private var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     /// The body libcurl hands to the write callback.
     private var received: [UInt8] = []
+    /// The header lines libcurl hands to the header callback.
+    private var receivedHeaders: [HTTPHeader] = []
 
     private init?() {
         guard let handle = curl_easy_init() else { return nil }
@@ -133,6 +136,26 @@ private final class CurlEasy {
         _ = ccurl_easy_setopt_write_function(self.handle, CURLOPT_WRITEFUNCTION, writeFunction)
         // Unretained is safe: `self` outlives the synchronous curl_easy_perform below.
         _ = ccurl_easy_setopt_pointer(self.handle, CURLOPT_WRITEDATA, Unmanaged.passUnretained(self).toOpaque())
+        // The header callback has the write callback's signature; one call per header line.
+        let headerFunction: ccurl_write_callback = { data, size, count, context in
+            guard let data, let context else { return 0 }
+            let easy = Unmanaged<CurlEasy>.fromOpaque(context).takeUnretainedValue()
+            let length = size * count
+            let line = data.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
+                String(decoding: UnsafeBufferPointer(start: bytes, count: length), as: UTF8.self)
+            }
+            if line.hasPrefix("HTTP/") {
+                // A new response (after a redirect or 100 Continue): only the last one's headers count.
+                easy.receivedHeaders.removeAll()
+            } else if let colon = line.firstIndex(of: ":") {
+                let name = line[..<colon].trimmingCharacters(in: .whitespaces)
+                let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+                easy.receivedHeaders.append(HTTPHeader(name, value))
+            }
+            return length
+        }
+        _ = ccurl_easy_setopt_write_function(self.handle, CURLOPT_HEADERFUNCTION, headerFunction)
+        _ = ccurl_easy_setopt_pointer(self.handle, CURLOPT_HEADERDATA, Unmanaged.passUnretained(self).toOpaque())
         let result = self.errorBuffer.withUnsafeMutableBufferPointer { buffer in
             _ = ccurl_easy_setopt_pointer(self.handle, CURLOPT_ERRORBUFFER, buffer.baseAddress)
             let code = curl_easy_perform(self.handle)
@@ -145,7 +168,7 @@ private final class CurlEasy {
         }
         var status = 0
         _ = ccurl_easy_getinfo_long(self.handle, CURLINFO_RESPONSE_CODE, &status)
-        return HTTPResponse(status: status, body: self.received)
+        return HTTPResponse(status: status, body: self.received, headers: self.receivedHeaders)
     }
 
     private func error(for code: CURLcode, url: String) -> HTTPClientError {

@@ -45,11 +45,20 @@ public struct HTTPResponse: Sendable, Hashable {
     public var status: Int
     /// The body bytes.
     public var body: [UInt8]
+    /// The response headers, in arrival order (of the last response, after redirects or 100-continue).
+    public var headers: [HTTPHeader]
 
     /// Creates a response.
-    public init(status: Int, body: [UInt8]) {
+    public init(status: Int, body: [UInt8], headers: [HTTPHeader] = []) {
         self.status = status
         self.body = body
+        self.headers = headers
+    }
+
+    /// The first value of header `name` (compared case-insensitively).
+    public func header(_ name: String) -> String? {
+        let lowered = name.lowercased()
+        return self.headers.first { $0.name.lowercased() == lowered }?.value
     }
 
     /// The body decoded as UTF-8 (invalid bytes replaced).
