@@ -166,3 +166,31 @@ public struct RuleSet: Sendable {
         )
     }
 }
+
+/// What one rule did with one message, for a caller that routes each outcome itself (the bridge).
+public enum RuleEvaluation: Sendable {
+    /// The rule ran: these deliveries (none when its WHERE did not match or the script forwarded nothing).
+    case ran(rule: String, dispatches: [RuleDispatch])
+    /// The rule failed on this message (a payload that is not JSON, a script error); `errorDispatch` is its
+    /// error action's message when it has one.
+    case failed(rule: String, error: Diagnostic, errorDispatch: RuleDispatch?)
+}
+
+extension RuleSet {
+    /// Runs every rule over one message and reports each rule's outcome separately, failures included, so
+    /// that no failure can pass unnoticed (`process` folds failures into statistics and error actions).
+    public func evaluate(_ message: MessageContext) -> [RuleEvaluation] {
+        var message = message
+        if message.json == nil, self.rules.count >= self.sharedParseThreshold {
+            message.json = try? JSONParser.parse(message.payload)
+        }
+        return self.rules.map { rule -> RuleEvaluation in
+            do throws(Diagnostic) {
+                let run = try rule.run(message)
+                return .ran(rule: rule.name, dispatches: Self.dispatches(of: run, rule: rule))
+            } catch {
+                return .failed(rule: rule.name, error: error, errorDispatch: Self.errorDispatch(rule: rule, message: message, error: error))
+            }
+        }
+    }
+}

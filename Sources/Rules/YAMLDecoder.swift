@@ -5,43 +5,53 @@
 //
 //===----------------------------------------------------------------------===//
 
-import RuleSQL
-import Yams
+public import RuleSQL
+public import Yams
 
 /// Reads a composed YAML tree with positions, collecting a diagnostic for every problem instead of
-/// stopping at the first, so `rules lint` can show them all.
-struct YAMLDecoder {
-    let source: SourceText
-    private(set) var diagnostics: [Diagnostic] = []
+/// stopping at the first, so `rules lint` can show them all. Rule files and `bridge.yaml` both read through it,
+/// so every configuration error reads `file:line:col: error: …` with the line and a caret.
+public struct YAMLDecoder {
+    /// The text being read.
+    public let source: SourceText
+    /// Every problem found so far.
+    public private(set) var diagnostics: [Diagnostic] = []
+    /// The code the diagnostics carry. Default: `.ruleFile`.
+    public var code: Diagnostic.Code = .ruleFile
 
-    init(source: SourceText) {
+    /// Creates a reader of `source`.
+    public init(source: SourceText) {
         self.source = source
     }
 
     /// The location of a node (its first character).
-    func location(of node: Node?) -> SourceLocation {
+    public func location(of node: Node?) -> SourceLocation {
         guard let mark = node?.mark else { return SourceLocation(line: 1, column: 1, offset: 0) }
         return self.location(line: mark.line, column: mark.column)
     }
 
-    func location(line: Int, column: Int) -> SourceLocation {
+    /// The location of a 1-based line and column.
+    public func location(line: Int, column: Int) -> SourceLocation {
         let lineStart = line - 1 < self.source.lineStarts.count ? self.source.lineStarts[line - 1] : 0
         let prefix = String(self.source.line(line).unicodeScalars.prefix(column - 1))
         return SourceLocation(line: line, column: prefix.count + 1, offset: lineStart + prefix.utf8.count)
     }
 
-    mutating func error(_ message: String, at node: Node?, length: Int = 1) {
+    /// Reports an error at a node.
+    public mutating func error(_ message: String, at node: Node?, length: Int = 1) {
         self.report(message, at: self.location(of: node), length: length, severity: .error)
     }
 
-    mutating func warning(_ message: String, at node: Node?) {
+    /// Reports a warning at a node.
+    public mutating func warning(_ message: String, at node: Node?) {
         self.report(message, at: self.location(of: node), length: 1, severity: .warning)
     }
 
-    mutating func report(_ message: String, at location: SourceLocation, length: Int, severity: Diagnostic.Severity) {
+    /// Reports a problem at a location.
+    public mutating func report(_ message: String, at location: SourceLocation, length: Int, severity: Diagnostic.Severity) {
         self.diagnostics.append(
             Diagnostic(
-                code: .ruleFile,
+                code: self.code,
                 severity: severity,
                 message: message,
                 file: self.source.file,
@@ -52,12 +62,13 @@ struct YAMLDecoder {
         )
     }
 
-    mutating func append(_ diagnostic: Diagnostic) {
+    /// Adds a diagnostic found elsewhere.
+    public mutating func append(_ diagnostic: Diagnostic) {
         self.diagnostics.append(diagnostic)
     }
 
     /// A mapping's entries by key, reporting non-string keys and keys not in `known` (with a suggestion).
-    mutating func fields(_ node: Node?, _ what: String, known: [String]) -> Fields? {
+    public mutating func fields(_ node: Node?, _ what: String, known: [String]) -> Fields? {
         guard let node else { return nil }
         guard case .mapping(let mapping) = node else {
             self.error("\(what) must be a mapping of keys to values, found \(Self.describe(node))", at: node)
@@ -84,7 +95,7 @@ struct YAMLDecoder {
     }
 
     /// A required or optional string.
-    mutating func string(_ fields: Fields, _ key: String, required: Bool = true) -> String? {
+    public mutating func string(_ fields: Fields, _ key: String, required: Bool = true) -> String? {
         guard let value = fields[key] else {
             if required { self.error("missing required key '\(key)'", at: fields.node) }
             return nil
@@ -103,7 +114,7 @@ struct YAMLDecoder {
     }
 
     /// A required integer.
-    mutating func integer(_ node: Node, _ what: String) -> Int? {
+    public mutating func integer(_ node: Node, _ what: String) -> Int? {
         guard case .scalar(let scalar) = node, let value = Int(scalar.string) else {
             self.error("\(what) must be an integer, found \(Self.describe(node))", at: node)
             return nil
@@ -111,7 +122,8 @@ struct YAMLDecoder {
         return value
     }
 
-    static func describe(_ node: Node) -> String {
+    /// A short description of a node for messages: the scalar quoted, or "a mapping", "a list".
+    public static func describe(_ node: Node) -> String {
         switch node {
         case .scalar(let scalar):
             "'\(scalar.string.count > 30 ? String(scalar.string.prefix(27)) + "..." : scalar.string)'"
@@ -123,23 +135,29 @@ struct YAMLDecoder {
 }
 
 /// The entries of a YAML mapping, with their key nodes for positions.
-struct Fields {
-    let node: Node
-    var entries: [(key: String, keyNode: Node, value: Node)] = []
+public struct Fields {
+    /// The mapping.
+    public let node: Node
+    /// Its entries, in file order.
+    public var entries: [(key: String, keyNode: Node, value: Node)] = []
 
-    init(node: Node) {
+    /// Creates the entries of a mapping node (filled by `YAMLDecoder.fields`).
+    public init(node: Node) {
         self.node = node
     }
 
-    subscript(key: String) -> Node? {
+    /// The value of `key`.
+    public subscript(key: String) -> Node? {
         self.entries.first { $0.key == key }?.value
     }
 
-    func has(_ key: String) -> Bool {
+    /// Whether `key` is present.
+    public func has(_ key: String) -> Bool {
         self.entries.contains { $0.key == key }
     }
 
-    func keyNode(_ key: String) -> Node? {
+    /// The key node of `key`, for positions.
+    public func keyNode(_ key: String) -> Node? {
         self.entries.first { $0.key == key }?.keyNode
     }
 }
