@@ -8,6 +8,8 @@
 import AMQP
 import ArgumentParser
 import Foundation
+import ServiceLifecycle
+import UnixSignals
 
 /// `iotbridge amqp broker`: a small in-memory AMQP 1.0 broker for local development and demos.
 struct AMQPBrokerCommand: AsyncParsableCommand {
@@ -76,40 +78,27 @@ struct AMQPBrokerCommand: AsyncParsableCommand {
         }
         // Written straight to the file descriptor so scripts waiting for this line see it at once.
         FileHandle.standardOutput.write(Data("{\"event\":\"listening\",\"host\":\"\(self.host)\",\"port\":\(listener.port)}\n".utf8))
-        let broker = AMQPMemoryBroker(logger: logger)
-        let signals = SignalWatcher()
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await broker.serve(listener) }
-            group.addTask {
-                await signals.wait()
-                await listener.close()
-            }
-            await group.next()
-            group.cancelAll()
-        }
+        let broker = BrokerService(broker: AMQPMemoryBroker(logger: logger), listener: listener)
+        let group = ServiceGroup(
+            configuration: .init(services: [broker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
+        try await group.run()
         await engine.shutdown()
     }
 }
 
-/// Waits for SIGINT or SIGTERM.
-final class SignalWatcher: Sendable {
-    private let stream: AsyncStream<Int32>
+/// The in-memory broker as a `Service`: serves until SIGTERM/SIGINT, then closes the listener (which ends
+/// `serve`).
+struct BrokerService: Service {
+    let broker: AMQPMemoryBroker
+    let listener: AMQPListener
 
-    init() {
-        let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
-        self.stream = stream
-        for signalNumber in [SIGINT, SIGTERM] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { continuation.yield(signalNumber) }
-            source.resume()
-            SignalWatcher.sources.append(source)
+    func run() async throws {
+        let listener = self.listener
+        await withGracefulShutdownHandler {
+            await self.broker.serve(listener)
+        } onGracefulShutdown: {
+            Task { await listener.close() }
         }
-    }
-
-    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
-
-    func wait() async {
-        for await _ in self.stream { return }
     }
 }
