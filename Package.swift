@@ -31,6 +31,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.2"),
     ],
     targets: [
         // MARK: C libraries (no logic; typed shims for variadic functions)
@@ -119,6 +124,40 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: The bridge: upstreams → merge (de-dup claims) → routing (rules) → sinks
+        .target(
+            name: "Bridge",
+            dependencies: [
+                "AMQP",
+                "IoTPlatform",
+                "HTTPClient",
+                "Rules",
+                "RuleSQL",
+                "RuleScript",
+                "StateStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: The HTTP server of `iotbridge run`: Prometheus metrics, /healthz, /status
+        .target(
+            name: "HTTPServer",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: The command-line tool (no logic of its own)
         .executableTarget(
             name: "iotbridge",
@@ -127,7 +166,12 @@ let package = Package(
                 "IoTPlatform",
                 "Rules",
                 "Migration",
+                "Bridge",
+                "HTTPServer",
+                "RuleSQL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -140,6 +184,7 @@ let package = Package(
         .testTarget(name: "RuleScriptTests", dependencies: ["RuleScript"], swiftSettings: strictSettings),
         .testTarget(name: "RulesTests", dependencies: ["Rules", "RuleScript"], swiftSettings: strictSettings),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore"], swiftSettings: strictSettings),
+        .testTarget(name: "BridgeTests", dependencies: ["Bridge", "AMQP", "StateStore"], swiftSettings: strictSettings),
         .testTarget(
             name: "MigrationTests",
             dependencies: ["Migration", "HTTPClient", "StateStore"],

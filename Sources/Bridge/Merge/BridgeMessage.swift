@@ -1,0 +1,117 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the iotbridge open source project
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+public import AMQP
+import Crypto
+import Foundation
+
+/// One message of the merged stream: the platform's fields, where it came from, and its encodings.
+///
+/// `forwardedEncoding` is what AMQP sinks send: the received bytes with delivery-annotations dropped (they are
+/// hop-by-hop) and the `iotInstanceId` application property set; every other section is passed byte for byte,
+/// so types and annotations survive the bridge unchanged.
+public struct BridgeMessage: Sendable {
+    /// The upstream it came from (its configured name).
+    public var upstream: String
+    /// The `iotInstanceId` the bridge adds: the upstream's instance id, or its name.
+    public var instanceLabel: String
+    /// The `topic` application property, when it is text.
+    public var topic: String?
+    /// The messageId as text (the `messageId` application property, else the AMQP message-id).
+    public var messageId: String?
+    /// The `generateTime` application property (ms since the epoch), when it is a number.
+    public var generateTime: Int64?
+    /// Every application property, decoded.
+    public var properties: [String: AMQPValue]
+    /// The payload: the data section's bytes (the platform delivers payloads this way), else the body's bytes.
+    public var payload: [UInt8]
+    /// The bytes AMQP sinks send.
+    public var forwardedEncoding: [UInt8]
+    /// The bytes as received, kept for the dead letter so a replay sends exactly what arrived.
+    public var receivedEncoding: [UInt8]
+    /// The de-duplication claim; nil when the message has no messageId (it passes through, counted).
+    public var claimKey: ClaimKeyValue?
+    /// Why the message cannot be delivered (undecodable, too large, a topic that is not UTF-8, …); nil if fine.
+    public var defect: String?
+}
+
+/// The de-duplication key of a message: a digest of its typed messageId and a digest of its topic and body.
+public struct ClaimKeyValue: Hashable, Sendable {
+    /// 16 bytes of SHA-256 over the type name and the value's canonical bytes.
+    public var key: [UInt8]
+    /// 8 bytes of SHA-256 over the topic and the body.
+    public var contentDigest: Int64
+
+    /// The key of a typed id with content `topic` + `body`.
+    public init(idType: String, idBytes: [UInt8], topic: [UInt8], body: [UInt8]) {
+        var hasher = SHA256()
+        hasher.update(data: Array(idType.utf8))
+        hasher.update(data: [0])
+        hasher.update(data: idBytes)
+        self.key = Array(hasher.finalize().prefix(16))
+        var content = SHA256()
+        content.update(data: topic)
+        content.update(data: [0])
+        content.update(data: body)
+        self.contentDigest = content.finalize().withUnsafeBytes { raw in
+            raw.loadUnaligned(fromByteOffset: 0, as: Int64.self)
+        }
+    }
+}
+
+extension BridgeMessage {
+    /// Builds the message of one upstream delivery. Never throws: whatever is wrong with the delivery is put in
+    /// `defect`, so it goes to the dead letter with its bytes instead of being lost or settled silently.
+    public init(delivery: AMQPDelivery, upstream: String, instanceLabel: String, maxMessageSize: Int) {
+        self.upstream = upstream
+        self.instanceLabel = instanceLabel
+        self.receivedEncoding = delivery.encoded
+        self.properties = delivery.message.applicationProperties
+        self.topic = nil
+        self.messageId = nil
+        self.generateTime = nil
+        self.payload = []
+        self.forwardedEncoding = []
+        self.claimKey = nil
+        self.defect = nil
+        if let error = delivery.decodingError {
+            self.defect = "undecodable AMQP message: \(error.message)"
+            return
+        }
+        if delivery.encoded.count > maxMessageSize {
+            self.defect = "message of \(delivery.encoded.count) bytes exceeds limits.maxMessageSize (\(maxMessageSize))"
+            return
+        }
+        let encoded: AMQPEncodedMessage
+        do {
+            encoded = try AMQPEncodedMessage(bytes: delivery.encoded)
+        } catch {
+            self.defect = "undecodable AMQP message: \(error.message)"
+            return
+        }
+        self.payload = encoded.dataBody ?? Array(encoded.body)
+        let topicValue = encoded.applicationProperty("topic")
+        var topicBytes: [UInt8] = []
+        if let topicValue {
+            guard topicValue.isValidUTF8 else {
+                self.defect = "the topic property is not valid UTF-8"
+                return
+            }
+            self.topic = topicValue.stringValue
+            topicBytes = topicValue.canonicalBytes
+        }
+        self.generateTime = self.properties["generateTime"]?.int64Value
+        if let id = encoded.applicationProperty("messageId") ?? encoded.messageID {
+            self.messageId = id.stringValue ?? delivery.message.messageID?.description ?? id.canonicalBytes.description
+            if id.typeName != "string", id.typeName != "symbol" {
+                self.messageId = self.properties["messageId"]?.description ?? delivery.message.messageID?.description
+            }
+            self.claimKey = ClaimKeyValue(idType: id.typeName, idBytes: id.canonicalBytes, topic: topicBytes, body: Array(encoded.body))
+        }
+        self.forwardedEncoding = encoded.forwarded(settingApplicationProperty: "iotInstanceId", to: instanceLabel)
+    }
+}

@@ -1,0 +1,98 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the iotbridge open source project
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Hummingbird
+import NIOCore
+public import Logging
+import Metrics
+public import Prometheus
+public import ServiceLifecycle
+
+/// The HTTP side of `iotbridge run` (Hummingbird): `/metrics` in Prometheus text format (everything the process
+/// records through swift-metrics), `/healthz`, and `/status` (JSON the caller renders).
+public struct OperationsServer: Service {
+    /// Where to listen.
+    public var host: String
+    /// The port; 0 for any free port (reported through `onListening`).
+    public var port: Int
+    let registry: PrometheusCollectorRegistry
+    let status: @Sendable () async -> [UInt8]
+    let healthy: @Sendable () -> Bool
+    let onListening: @Sendable (Int) -> Void
+    let logger: Logger
+
+    /// Creates the server. `status` renders /status; `healthy` decides /healthz (200 or 503).
+    public init(
+        host: String,
+        port: Int,
+        registry: PrometheusCollectorRegistry,
+        logger: Logger,
+        onListening: @escaping @Sendable (Int) -> Void = { _ in },
+        healthy: @escaping @Sendable () -> Bool,
+        status: @escaping @Sendable () async -> [UInt8]
+    ) {
+        self.host = host
+        self.port = port
+        self.registry = registry
+        self.logger = logger
+        self.onListening = onListening
+        self.healthy = healthy
+        self.status = status
+    }
+
+    /// Makes the metrics system export to a new registry; call once per process, before any metric is made.
+    public static func bootstrapMetrics() -> PrometheusCollectorRegistry {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }
+
+    /// Serves until graceful shutdown.
+    public func run() async throws {
+        let router = Router()
+        let registry = self.registry
+        let status = self.status
+        let healthy = self.healthy
+        router.get("/metrics") { _, _ -> Response in
+            var bytes: [UInt8] = []
+            registry.emit(into: &bytes)
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: bytes))
+            )
+        }
+        router.get("/healthz") { _, _ -> Response in
+            let ok = healthy()
+            return Response(
+                status: ok ? .ok : .serviceUnavailable,
+                headers: [.contentType: "text/plain"],
+                body: .init(byteBuffer: ByteBuffer(string: ok ? "ok\n" : "unavailable\n"))
+            )
+        }
+        router.get("/status") { _, _ -> Response in
+            Response(
+                status: .ok,
+                headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(bytes: await status()))
+            )
+        }
+        let onListening = self.onListening
+        let logger = self.logger
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(self.host, port: self.port), serverName: "iotbridge"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                logger.info("http server listening", metadata: ["http.port": "\(port)"])
+                onListening(port)
+            },
+            logger: self.logger
+        )
+        try await app.run()
+    }
+}

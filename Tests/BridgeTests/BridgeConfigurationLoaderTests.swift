@@ -1,0 +1,150 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the iotbridge open source project
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import AMQP
+import Bridge
+import Foundation
+import RuleSQL
+import Testing
+
+@Suite struct BridgeConfigurationLoaderTests {
+    let folder: String = {
+        let path = NSTemporaryDirectory() + "bridge-config-\(UInt32.random(in: 0...UInt32.max))"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }()
+
+    func load(_ text: String, environment: [String: String] = ["PW": "guest", "SECRET": "s3cr3t"]) -> BridgeConfigurationLoader.Result {
+        BridgeConfigurationLoader(environment: environment).load(text: text, file: self.folder + "/bridge.yaml")
+    }
+
+    func messages(_ result: BridgeConfigurationLoader.Result) -> [String] {
+        result.diagnostics.map { "\($0.location.line): \($0.message)" }
+    }
+
+    @Test func theIssueExampleLoadsWithItsDefaults() throws {
+        let result = self.load(
+            """
+            state: bridge.sqlite
+            dedup: { window: 1h, maxEntries: 10000000 }
+            upstreams:
+              - name: source
+                url: amqps://iot.example.com:5671
+                auth: { kind: aksign, accessKeyId: LTAI5tExample, accessKeySecret: "${SECRET}",
+                        consumerGroupId: G1, iotInstanceId: "" }
+                connections: 2
+              - name: target
+                url: amqp://127.0.0.1:5672//queue/target
+                auth: { kind: plain, user: guest, password: "${PW}" }
+            sinks:
+              - { name: merged, kind: amqp, url: "amqp://127.0.0.1:5672//queue/merged", auth: { kind: plain, user: guest, password: "${PW}" } }
+              - { name: hook, kind: webhook, url: "http://127.0.0.1:8080/in" }
+              - { name: log, kind: jsonl, path: out.jsonl }
+            deadLetter: { kind: jsonl, path: dead.jsonl }
+            http: { listen: 127.0.0.1:9464 }
+            """
+        )
+        #expect(self.messages(result) == [])
+        let configuration = try #require(result.configuration)
+        #expect(configuration.state == self.folder + "/bridge.sqlite")
+        #expect(configuration.dedup.window == .seconds(3600))
+        #expect(configuration.upstreams.map(\.name) == ["source", "target"])
+        #expect(configuration.upstreams[0].connections == 2)
+        #expect(configuration.upstreams[0].instanceLabel == "source")
+        #expect(configuration.upstreams[1].endpoint.address == "/queue/target")
+        #expect(configuration.sinks.map(\.kind.name) == ["amqp", "webhook", "jsonl"])
+        #expect(configuration.http?.port == 9464)
+        #expect(configuration.shutdownDeadline == .seconds(10))
+        if case .plain(_, let password) = configuration.upstreams[1].auth {
+            #expect(password.value == "guest")
+            #expect("\(password)" == "<secret from ${PW}>")
+        } else {
+            Issue.record("expected plain auth")
+        }
+    }
+
+    @Test func everyProblemIsReportedWithItsLine() {
+        let result = self.load(
+            """
+            state: bridge.sqlite
+            upstream:
+              - name: a
+            sinks:
+              - { name: s, kind: jsonl, path: /no/such/folder/out.jsonl }
+              - { name: t, kind: webhok, url: "http://x" }
+              - { name: u, kind: amqp, url: "amqp://h:1//queue/q", auth: { kind: plain, user: g, password: "${MISSING}" } }
+              - { name: v, kind: amqp, url: "amqp://h:1//queue/q", auth: { kind: plain, user: g, password: plaintext } }
+            dedup: { window: forever }
+            """
+        )
+        #expect(result.configuration == nil)
+        let messages = self.messages(result)
+        #expect(messages.contains { $0.hasPrefix("2: unknown key 'upstream'") && $0.contains("did you mean 'upstreams'") })
+        #expect(messages.contains { $0.hasPrefix("1: missing required key 'upstreams'") })
+        #expect(messages.contains { $0.hasPrefix("5: the folder '/no/such/folder'") })
+        #expect(messages.contains { $0.hasPrefix("6: unknown sink kind 'webhok'") && $0.contains("webhook") })
+        #expect(messages.contains { $0.hasPrefix("7: the environment variable MISSING") })
+        #expect(messages.contains { $0.hasPrefix("8: 'password' must be an environment reference") })
+        #expect(messages.contains { $0.hasPrefix("9: 'window' must be a duration") })
+        // The secret never appears in a diagnostic.
+        #expect(!result.diagnostics.contains { $0.description.contains("s3cr3t") })
+    }
+
+    @Test func keysOfAnotherSinkKindAreRefused() {
+        let result = self.load(
+            """
+            upstreams: [ { name: a, url: "amqp://h:1//queue/a" } ]
+            sinks: [ { name: s, kind: jsonl, path: out.jsonl, url: "http://x" } ]
+            """
+        )
+        #expect(self.messages(result).contains { $0.hasPrefix("2: 'url' does not apply to a sink of kind jsonl") })
+    }
+
+    @Test func rabbitMQAddressesOtherThanQueueAreWarnedAbout() throws {
+        let result = self.load(
+            """
+            upstreams: [ { name: a, url: "amqp://h:1//queue/a" } ]
+            sinks: [ { name: s, kind: amqp, url: "amqp://h:1//amq/queue/q" } ]
+            """
+        )
+        #expect(result.configuration != nil)
+        #expect(result.diagnostics.contains { $0.severity == .warning && $0.message.contains("/queue/NAME") })
+    }
+
+    @Test func invalidYAMLPointsAtTheProblem() {
+        let result = self.load("upstreams: [ { name: a\nsinks: x\n")
+        #expect(result.configuration == nil)
+        #expect(result.diagnostics.first?.message.hasPrefix("not valid YAML") == true)
+    }
+
+    @Test func anInvalidClientIdPrefixIsReportedAtLoadTime() {
+        let result = self.load(
+            """
+            upstreams:
+              - name: a
+                url: amqps://iot.example.com:5671
+                auth: { kind: aksign, accessKeyId: "LTAI|x", accessKeySecret: "${SECRET}", consumerGroupId: G1 }
+            sinks: [ { name: s, kind: jsonl, path: out.jsonl } ]
+            """
+        )
+        #expect(result.configuration == nil)
+        #expect(self.messages(result).contains { $0.hasPrefix("4: auth:") })
+    }
+
+    @Test func durationsAcceptTheUsualUnits() {
+        for (text, milliseconds) in [("500ms", 500), ("30s", 30_000), ("10m", 600_000), ("1h", 3_600_000), ("1d", 86_400_000), ("2", 2000)] {
+            let result = self.load(
+                """
+                upstreams: [ { name: a, url: "amqp://h:1//queue/a" } ]
+                sinks: [ { name: s, kind: jsonl, path: out.jsonl } ]
+                shutdown: { deadline: \(text) }
+                """
+            )
+            #expect(result.configuration?.shutdownDeadline == .milliseconds(milliseconds), "\(text)")
+        }
+    }
+}
