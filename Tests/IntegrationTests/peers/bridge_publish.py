@@ -65,8 +65,9 @@ class Publisher(MessagingHandler):
         self.plan = plan
         self.overlap = overlap
         self.next = 0
-        self.confirmed = 0
+        self.accepted = set()
         self.senders = []
+        self.timer_pending = False
 
     def on_start(self, event):
         conn = event.container.connect(
@@ -80,26 +81,31 @@ class Publisher(MessagingHandler):
         self.start = time.time()
 
     def on_sendable(self, event):
+        self.send_more(event.container)
+
+    def send_more(self, container):
+        """Sends what credit and the rate allow; a timer resumes a rate-limited run."""
         while self.next < len(self.plan):
             which, n = self.plan[self.next]
             sender = self.senders[which]
             if sender.credit <= 0:
                 return
-            if self.args.rate and self.next > (time.time() - self.start) * self.args.rate:
-                event.container.schedule(0.01, self)
+            if self.args.rate and self.next >= (time.time() - self.start) * self.args.rate:
+                if not self.timer_pending:
+                    self.timer_pending = True
+                    container.schedule(0.01, self)
                 return
-            sender.send(make_message(self.args.prefix, n))
+            sender.send(make_message(self.args.prefix, n), tag=str(self.next))
             self.next += 1
 
     def on_timer_task(self, event):
-        for sender in self.senders:
-            if sender.credit > 0:
-                self.on_sendable(type("E", (), {"container": event.container})())
-                return
+        self.timer_pending = False
+        self.send_more(event.container)
 
     def on_accepted(self, event):
-        self.confirmed += 1
-        if self.confirmed == len(self.plan):
+        # Counted by delivery tag: Proton may report an outcome more than once for one delivery.
+        self.accepted.add(str(event.delivery.tag))
+        if self.next == len(self.plan) and len(self.accepted) == len(self.plan):
             emit(dict(event="published", messages=self.args.count, sent=len(self.plan), overlap=self.overlap))
             event.connection.close()
 
