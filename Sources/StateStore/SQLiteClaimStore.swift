@@ -21,6 +21,13 @@
 // whole row in a random page. A message costs a claim and a record, so the rowid table is faster per message
 // (about 26 µs against 40 µs) for 8 % more file, and expiry deletes the oldest rows from neighbouring table pages.
 //
+// Through this file (ClaimThroughputMeasurement, the same million claims, release build, synchronous NORMAL,
+// checkpoints every 10,000 WAL pages): 60,000 claims/s (the slowest batch, which pays a checkpoint, 130 ms),
+// 143,000 records/s, 235,000 duplicate claims/s; a 178 MB file and a WAL of up to 44 MB; expiry removes 100,000
+// claims in 1.2 s (chunks of 2,000, ~25 ms each); the process peaks at 45 MB (VmHWM). synchronous FULL: 53,000
+// claims/s on this machine. A debug build claims 38,000/s (GRDB's generic code is slow unoptimized). Each claim
+// dirties a random page of the key index, so the cost is the WAL writing those pages, not SQL.
+//
 // Row states: in flight (done = 0) for `owner` until `leaseUntil` (ms); owner '' and leaseUntil 0 mark an
 // abandoned claim, which the next claimer takes over. Done rows keep no owner (it is never asked for again, and
 // 36 bytes a row is a fifth of the window's size). terminalTargets is the sorted, comma-separated set of targets

@@ -31,9 +31,11 @@ public final class SQLiteStateStore: StateStore, Sendable {
     /// Held for the store's lifetime when it was opened `exclusive`; released by its `deinit`.
     private let lock: StateFileLock?
 
-    /// The page cache of the connection, in KiB: a window of a million claims (~150 MB) stays on disk and in the
+    /// The page cache of the connection, in KiB: a window of a million claims (~180 MB) stays on disk and in the
     /// OS page cache rather than in the process.
     static let cacheKiB = 8 * 1024
+    /// WAL pages between automatic checkpoints (SQLite's default: 1,000).
+    static let checkpointPages = 10_000
 
     /// Opens (or creates) the store and brings its schema up to date.
     ///
@@ -62,6 +64,10 @@ public final class SQLiteStateStore: StateStore, Sendable {
                 }
                 // Negative: KiB rather than pages. Bounds the memory of a large claim window.
                 try db.execute(sql: "PRAGMA cache_size = -\(Self.cacheKiB)")
+                // Claims of random keys dirty a page of the key index each: checkpointing every 10,000 pages
+                // rather than 1,000 writes a page dirtied by several batches once, and syncs a tenth as often
+                // (claims 60,000/s rather than 47,000/s with a million claims), for a WAL of up to ~40 MB.
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.checkpointPages)")
             }
             self.database = try DatabaseQueue(path: path, configuration: configuration)
             try Self.migrator.migrate(self.database)
