@@ -36,9 +36,11 @@ public final class Bridge: Service, Sendable {
     let sinkOrder: [String]
     let deadLetter: any Sink
     let router: Router
+    /// Rate caps by sink name.
+    let caps: [String: RateCapLimiter]
     /// A fresh id per process start: the owner of this run's claims.
     let runID = "run-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
-    let metrics = BridgeMetrics()
+    let metrics: BridgeMetrics
     let started = ContinuousClock.now
 
     let table = Mutex(FlightTable<Inbound>())
@@ -71,9 +73,11 @@ public final class Bridge: Service, Sendable {
             sinks[sink.name] = Self.makeSink(sink, engine: engine, logger: logger, deadLetter: false)
         }
         self.sinks = sinks
+        self.caps = Dictionary(uniqueKeysWithValues: configuration.sinks.compactMap { sink in sink.cap.map { (sink.name, RateCapLimiter($0)) } })
         self.sinkOrder = configuration.sinks.map(\.name)
         self.deadLetter = Self.makeSink(configuration.deadLetter, engine: engine, logger: logger, deadLetter: true)
         self.router = try Router(configuration: configuration)
+        self.metrics = BridgeMetrics(upstreams: configuration.upstreams.map(\.name), sinks: configuration.sinks.map(\.name))
         (self.commitSignal, self.commitContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.statistics.withLock { statistics in
             for upstream in configuration.upstreams { statistics.upstreams[upstream.name] = .init() }
@@ -173,7 +177,7 @@ public final class Bridge: Service, Sendable {
                     $0.state = "backing-off"
                     if $0.connectionsOpen > 0 { $0.connectionsOpen -= 1 }
                 }
-                self.metrics.reconnects(upstream.name).increment()
+                self.metrics.reconnect(upstream.name)
                 self.logger.warning(
                     "upstream link failed; attaching again",
                     metadata: ["upstream": "\(upstream.name)", "connection": "\(connectionIndex)", "error": "\(message)"]
@@ -248,7 +252,7 @@ public final class Bridge: Service, Sendable {
             $0.presettled += presettled
             $0.lastMessageAt = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         }
-        self.metrics.received(upstream.name).increment(by: batch.count)
+        self.metrics.received(upstream.name, batch.count)
         await self.claimAndDeliver(keyed)
     }
 
@@ -301,7 +305,7 @@ public final class Bridge: Service, Sendable {
 
     func countDuplicate(_ upstream: String, original: String) {
         self.upstreamEvent(upstream) { $0.duplicatesOf[original, default: 0] += 1 }
-        self.metrics.duplicates(upstream, original: original).increment()
+        self.metrics.duplicate(upstream, original: original)
     }
 
     static func claimKey(_ message: BridgeMessage) -> ClaimKey {
@@ -340,11 +344,11 @@ public final class Bridge: Service, Sendable {
                 }
                 continue
             }
+            if let cap = self.caps[name] { await cap.acquire(bytes: item.payload.count) }
             do {
                 try await sink.send(item) { outcome in
                     self.sinkFinished(id, route: route, item: item, outcome: outcome)
                 }
-                self.metrics.out(name).increment()
             } catch {
                 // Shutting down: the flight stays open and is abandoned (released upstream) by the drain.
                 return
@@ -356,6 +360,7 @@ public final class Bridge: Service, Sendable {
     func sinkFinished(_ id: FlightTable<Inbound>.ID, route: Route, item: SinkMessage, outcome: SinkOutcome) {
         switch outcome {
         case .confirmed:
+            if let sink = route.sink { self.metrics.out(sink) }
             self.targetFinished(id, target: route.target, deadLettered: false)
         case .refused(let reason):
             var dead = item
@@ -388,7 +393,7 @@ public final class Bridge: Service, Sendable {
             metadata: ["messageId": "\(item.message.messageId ?? "-")", "upstream": "\(item.message.upstream)", "reason": "\(item.deadLetterReason ?? "")"]
         )
         self.statistics.withLock { $0.deadLettered[kind, default: 0] += 1 }
-        self.metrics.deadLettered(kind).increment()
+        self.metrics.deadLettered(kind)
         do {
             try await self.deadLetter.send(item) { outcome in
                 if outcome == .confirmed { confirmed() }
@@ -513,17 +518,17 @@ public final class Bridge: Service, Sendable {
             let flowing = statistics.upstreams.values.contains { ($0.lastMessageAt ?? -1e9) > seconds - stallAfter }
             for name in statistics.upstreams.keys {
                 var upstream = statistics.upstreams[name]!
-                if let last = upstream.lastMessageAt { self.metrics.lastMessageAge(name).record(seconds - last) }
+                if let last = upstream.lastMessageAt { self.metrics.lastMessageAge(name, seconds - last) }
                 let quiet = (upstream.lastMessageAt ?? 0) < seconds - stallAfter
                 if upstream.connectionsOpen > 0, quiet, flowing {
                     if upstream.state != "stalled" {
                         self.logger.warning("upstream stalled: connected but nothing delivered while another flows", metadata: ["upstream": "\(name)"])
                     }
                     upstream.state = "stalled"
-                    self.metrics.stalled(name).record(1)
+                    self.metrics.stalled(name, true)
                 } else if upstream.connectionsOpen > 0 {
                     upstream.state = "flowing"
-                    self.metrics.stalled(name).record(0)
+                    self.metrics.stalled(name, false)
                 }
                 statistics.upstreams[name] = upstream
             }

@@ -52,7 +52,7 @@ public struct BridgeStatistics: Sendable, Hashable {
     public var state = "starting"
 }
 
-/// swift-metrics handles, created once.
+/// swift-metrics handles, created once (making a handle looks it up in the registry: not per message).
 struct BridgeMetrics: Sendable {
     let inFlight = Gauge(label: "iotbridge_in_flight")
     let windowSize = Gauge(label: "iotbridge_dedup_window_entries")
@@ -60,32 +60,44 @@ struct BridgeMetrics: Sendable {
     let dedupConflicts = Counter(label: "iotbridge_dedup_conflicts_total")
     let dedupEvictedEarly = Counter(label: "iotbridge_dedup_evicted_early_total")
     let filtered = Counter(label: "iotbridge_filtered_total")
+    private let receivedBy: [String: Counter]
+    private let duplicatesBy: [String: Counter]
+    private let outBy: [String: Counter]
+    private let deadLetteredBy: [String: Counter]
+    private let reconnectsBy: [String: Counter]
+    private let lastMessageAgeBy: [String: Gauge]
+    private let stalledBy: [String: Gauge]
 
-    func received(_ upstream: String) -> Counter {
-        Counter(label: "iotbridge_messages_in_total", dimensions: [("upstream", upstream)])
+    /// The reasons dead-lettered messages are counted under.
+    static let deadLetterReasons = ["refused", "undecodable", "too-large", "invalid", "rule-failed"]
+
+    init(upstreams: [String], sinks: [String]) {
+        func map<T>(_ names: [String], _ make: (String) -> T) -> [String: T] {
+            Dictionary(uniqueKeysWithValues: names.map { ($0, make($0)) })
+        }
+        self.receivedBy = map(upstreams) { Counter(label: "iotbridge_messages_in_total", dimensions: [("upstream", $0)]) }
+        var duplicates: [String: Counter] = [:]
+        for upstream in upstreams {
+            for original in upstreams {
+                duplicates[upstream + "\u{0}" + original] = Counter(
+                    label: "iotbridge_duplicates_dropped_total",
+                    dimensions: [("upstream", upstream), ("original", original)]
+                )
+            }
+        }
+        self.duplicatesBy = duplicates
+        self.outBy = map(sinks) { Counter(label: "iotbridge_messages_out_total", dimensions: [("sink", $0)]) }
+        self.deadLetteredBy = map(Self.deadLetterReasons) { Counter(label: "iotbridge_dead_lettered_total", dimensions: [("reason", $0)]) }
+        self.reconnectsBy = map(upstreams) { Counter(label: "iotbridge_reconnects_total", dimensions: [("upstream", $0)]) }
+        self.lastMessageAgeBy = map(upstreams) { Gauge(label: "iotbridge_last_message_age_seconds", dimensions: [("upstream", $0)]) }
+        self.stalledBy = map(upstreams) { Gauge(label: "iotbridge_upstream_stalled", dimensions: [("upstream", $0)]) }
     }
 
-    func duplicates(_ upstream: String, original: String) -> Counter {
-        Counter(label: "iotbridge_duplicates_dropped_total", dimensions: [("upstream", upstream), ("original", original)])
-    }
-
-    func out(_ sink: String) -> Counter {
-        Counter(label: "iotbridge_messages_out_total", dimensions: [("sink", sink)])
-    }
-
-    func deadLettered(_ reason: String) -> Counter {
-        Counter(label: "iotbridge_dead_lettered_total", dimensions: [("reason", reason)])
-    }
-
-    func reconnects(_ upstream: String) -> Counter {
-        Counter(label: "iotbridge_reconnects_total", dimensions: [("upstream", upstream)])
-    }
-
-    func lastMessageAge(_ upstream: String) -> Gauge {
-        Gauge(label: "iotbridge_last_message_age_seconds", dimensions: [("upstream", upstream)])
-    }
-
-    func stalled(_ upstream: String) -> Gauge {
-        Gauge(label: "iotbridge_upstream_stalled", dimensions: [("upstream", upstream)])
-    }
+    func received(_ upstream: String, _ count: Int) { self.receivedBy[upstream]?.increment(by: count) }
+    func duplicate(_ upstream: String, original: String) { self.duplicatesBy[upstream + "\u{0}" + original]?.increment() }
+    func out(_ sink: String) { self.outBy[sink]?.increment() }
+    func deadLettered(_ reason: String) { self.deadLetteredBy[reason]?.increment() }
+    func reconnect(_ upstream: String) { self.reconnectsBy[upstream]?.increment() }
+    func lastMessageAge(_ upstream: String, _ seconds: Double) { self.lastMessageAgeBy[upstream]?.record(seconds) }
+    func stalled(_ upstream: String, _ stalled: Bool) { self.stalledBy[upstream]?.record(stalled ? 1 : 0) }
 }
