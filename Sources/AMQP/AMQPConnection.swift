@@ -58,10 +58,14 @@ public final class AMQPConnection: Sendable {
 
     /// Attaches a receiving link to `address` with a credit window of `credit` messages (the prefetch: at
     /// most this many deliveries are held unsettled). Returns once the peer attached it.
-    public func openReceiver(address: String?, credit: Int = 100, name: String? = nil) async throws -> AMQPReceiver {
+    ///
+    /// `durable` sets the source terminus's durability to unsettled-state. RabbitMQ's AMQP 1.0 plugin compares it
+    /// with the queue's: a durable queue refuses a non-durable terminus (`precondition-failed … inequivalent arg
+    /// 'durable'`), and a missing `/queue/NAME` is declared durable or transient accordingly. Default: false.
+    public func openReceiver(address: String?, credit: Int = 100, name: String? = nil, durable: Bool = false) async throws -> AMQPReceiver {
         guard credit > 0 else { throw AMQPError(.invalidConfiguration, "credit must be at least 1 (got \(credit))") }
         let linkID = LinkID.next()
-        let shared = ReceiverShared(window: credit)
+        let shared = ReceiverShared(window: credit, durableTerminus: durable)
         let registration = LinkRegistration.receiver(
             id: linkID,
             address: address,
@@ -81,11 +85,12 @@ public final class AMQPConnection: Sendable {
     }
 
     /// Attaches a sending link to `address`. `window` bounds the messages queued or awaiting their outcome;
-    /// `send` waits while it is full. Returns once the peer attached it.
-    public func openSender(address: String?, window: Int = 1000, name: String? = nil) async throws -> AMQPSender {
+    /// `send` waits while it is full. Returns once the peer attached it. `durable`: as for `openReceiver`, for the
+    /// target terminus.
+    public func openSender(address: String?, window: Int = 1000, name: String? = nil, durable: Bool = false) async throws -> AMQPSender {
         guard window > 0 else { throw AMQPError(.invalidConfiguration, "window must be at least 1 (got \(window))") }
         let linkID = LinkID.next()
-        let shared = SenderShared(capacity: window)
+        let shared = SenderShared(capacity: window, durableTerminus: durable)
         let registration = LinkRegistration.sender(
             id: linkID,
             address: address,

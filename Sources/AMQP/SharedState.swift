@@ -22,10 +22,13 @@ final class ReceiverShared: Sendable {
 
     /// The credit window (prefetch): at most this many deliveries are unsettled at once.
     let window: Int
+    /// Whether our source terminus asks for a durable node (RabbitMQ: a durable queue).
+    let durableTerminus: Bool
     private let state = Mutex(State())
 
-    init(window: Int) {
+    init(window: Int, durableTerminus: Bool = false) {
         self.window = window
+        self.durableTerminus = durableTerminus
     }
 
     /// Proactor thread: new deliveries.
@@ -142,10 +145,13 @@ final class SenderShared: Sendable {
 
     /// The most messages in flight at once.
     let capacity: Int
+    /// Whether our target terminus asks for a durable node (RabbitMQ: a durable queue).
+    let durableTerminus: Bool
     private let state = Mutex(State())
 
-    init(capacity: Int) {
+    init(capacity: Int, durableTerminus: Bool = false) {
         self.capacity = capacity
+        self.durableTerminus = durableTerminus
     }
 
     /// Takes a slot in the window, waiting while it is full. A waiting caller is woken only once the window has

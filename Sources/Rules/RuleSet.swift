@@ -171,6 +171,9 @@ public struct RuleSet: Sendable {
 public enum RuleEvaluation: Sendable {
     /// The rule ran: these deliveries (none when its WHERE did not match or the script forwarded nothing).
     case ran(rule: String, dispatches: [RuleDispatch])
+    /// A JSON rule whose topic matched got a payload that is not JSON; the platform ignores such messages
+    /// (reference §4.1), the caller decides whether to say so.
+    case skippedNotJSON(rule: String, error: JSONParseError)
     /// The rule failed on this message (a payload that is not JSON, a script error); `errorDispatch` is its
     /// error action's message when it has one.
     case failed(rule: String, error: Diagnostic, errorDispatch: RuleDispatch?)
@@ -187,6 +190,7 @@ extension RuleSet {
         return self.rules.map { rule -> RuleEvaluation in
             do throws(Diagnostic) {
                 let run = try rule.run(message)
+                if case .sql(.skipped(.notJSON(let error))) = run { return .skippedNotJSON(rule: rule.name, error: error) }
                 return .ran(rule: rule.name, dispatches: Self.dispatches(of: run, rule: rule))
             } catch {
                 return .failed(rule: rule.name, error: error, errorDispatch: Self.errorDispatch(rule: rule, message: message, error: error))

@@ -126,5 +126,95 @@ extension IntegrationSuites {
             #expect(report["missing"]?.int == 0, "\(report)")
             #expect(report["duplicates"]?.int == 0, "a graceful shutdown settles what it confirmed: \(report)")
         }
+
+        @Test("bad input goes to the dead letter with its reason while the stream continues")
+        func badInputIsDeadLettered() async throws {
+            let harness = try BridgeHarness("bridge-bad")
+            defer { harness.stop() }
+            let rules = harness.directory.file("rules")
+            try FileManager.default.createDirectory(atPath: rules, withIntermediateDirectories: true)
+            try """
+                name: sequence-numbers
+                sql: SELECT seq, deviceName() AS device FROM "/a1Prod/+/user/update"
+                dataType: JSON
+                actions:
+                  - type: amqp
+                    consumerGroup: merged
+                """.write(toFile: rules + "/seq.yaml", atomically: true, encoding: .utf8)
+            let config = try harness.writeConfiguration(webhookURL: nil, extra: "rules: [\(rules)]")
+            let publisher = try ManagedProcess(
+                try #require(TestEnvironment.python),
+                [try #require(TestEnvironment.peers) + "/bridge_bad_input.py", harness.endpoint, harness.source, "200"],
+                name: "bad-input",
+                environment: ["PYTHONPATH": try #require(TestEnvironment.peers)],
+                outputDirectory: harness.directory
+            )
+            #expect(try await publisher.waitForExit(timeout: .seconds(60)) == 0, "\(publisher.outputTail)")
+            try await harness.startBridge(config: config)
+            try await waitUntil("four dead letters", timeout: .seconds(30)) { harness.deadLetters().count >= 4 }
+            let reasons = Dictionary(
+                harness.deadLetters().map { ($0["messageId"]?.string ?? "?", $0["reason"]?.string ?? "") },
+                uniquingKeysWith: { first, _ in first }
+            )
+            #expect(reasons["bad-json"]?.contains("payload is not JSON") == true, "\(reasons)")
+            #expect(reasons["bad-big"]?.contains("exceeds limits.maxMessageSize") == true, "\(reasons)")
+            #expect(reasons["bad-notopic"]?.contains("no topic property") == true, "\(reasons)")
+            #expect(reasons["bad-utf8"]?.contains("not valid UTF-8") == true, "\(reasons)")
+            // The dead letter keeps each message as received, for `deadletter replay`.
+            #expect(harness.deadLetters().allSatisfy { ($0["amqp"]?.string ?? "").count > 100 })
+            // Every good message went through its rule; the rule output carries the platform's properties.
+            let depth = try await waitForDepth(harness.merged, ready: 200)
+            #expect(depth == .init(ready: 200, unacknowledged: 0))
+            try await waitUntil("the source queue is empty", timeout: .seconds(20)) {
+                try await IntegrationSuites.RabbitMQTests.queueDepth(harness.source) == .init(ready: 0, unacknowledged: 0)
+            }
+            #expect(harness.deadLetters().count == 4)
+        }
+
+        @Test("RabbitMQ stopped and started mid-flow: nothing lost, the flow resumes by itself")
+        func brokerRestart() async throws {
+            let harness = try BridgeHarness("bridge-restart")
+            defer { harness.stop() }
+            let config = try harness.writeConfiguration(webhookURL: nil)
+            let count = min(Self.messages, 10_000)
+            let publisher = try await harness.publish(count)
+            #expect(try await publisher.waitForExit(timeout: .seconds(120)) == 0)
+            try await harness.startBridge(config: config)
+            try await waitUntil("the bridge is forwarding", timeout: .seconds(30)) {
+                (try await IntegrationSuites.RabbitMQTests.queueDepth(harness.merged))?.ready ?? 0 > 0
+            }
+            try await rabbitmqctl(["stop_app"])
+            try await Task.sleep(for: .seconds(2))
+            try await rabbitmqctl(["start_app"])
+            let back = ContinuousClock.now
+            let report = try await harness.collect(expected: count, timeout: 180)
+            #expect(report["missing"]?.int == 0, "\(report)")
+            #expect(report["badSections"]?.int == 0, "first bad: \(report["firstBad"]?.string ?? "-")")
+            let bridge = try #require(harness.bridge)
+            #expect(bridge.isRunning, "\(bridge.outputTail)")
+            print("bridge broker restart: all \(count) delivered \(back.duration(to: .now)) after the broker was back; duplicates \(report["duplicates"]?.int ?? -1)")
+        }
+
+        /// Waits until `queue` holds `ready` messages (or 30 s pass) and returns its depth.
+        func waitForDepth(_ queue: String, ready: Int) async throws -> IntegrationSuites.RabbitMQTests.QueueDepth? {
+            var depth: IntegrationSuites.RabbitMQTests.QueueDepth?
+            try? await waitUntil("\(queue) holds \(ready)", timeout: .seconds(30), interval: .milliseconds(500)) {
+                depth = try await IntegrationSuites.RabbitMQTests.queueDepth(queue)
+                return (depth?.ready ?? 0) >= ready
+            }
+            return depth
+        }
+
+        /// Runs rabbitmqctl against the test node.
+        func rabbitmqctl(_ arguments: [String]) async throws {
+            let directory = try TemporaryDirectory("rabbitmqctl")
+            defer { directory.remove() }
+            let result = try await ManagedProcess.run(
+                try #require(TestEnvironment.rabbitMQCtl),
+                ["-n", try #require(TestEnvironment.rabbitMQNode)] + arguments,
+                outputDirectory: directory
+            )
+            #expect(result.status == 0, "rabbitmqctl \(arguments): \(result.stderr)")
+        }
     }
 }

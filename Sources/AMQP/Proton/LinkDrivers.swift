@@ -112,6 +112,7 @@ final class ReceiverLinkDriver: LinkDriver {
         self.attachment &+= 1
         Self.setAddress(pn_link_source(link), self.address)
         pn_link_set_rcv_settle_mode(link, PN_RCV_FIRST)
+        if self.shared.durableTerminus { pn_terminus_set_durability(pn_link_source(link), PN_DELIVERIES) }
         pn_link_open(link)
         let flow = self.credit.attached()
         if flow > 0 { pn_link_flow(link, Int32(flow)) }
@@ -355,6 +356,7 @@ final class SenderLinkDriver: LinkDriver {
         Self.setAddress(pn_link_target(link), self.address)
         Self.setAddress(pn_link_source(link), self.address)
         pn_link_set_snd_settle_mode(link, PN_SND_UNSETTLED)
+        if self.shared.durableTerminus { pn_terminus_set_durability(pn_link_target(link), PN_DELIVERIES) }
         pn_link_open(link)
         return link
     }

@@ -82,6 +82,10 @@ public struct UpstreamConfiguration: Sendable {
     public var connections: Int
     /// The credit window (prefetch) of each receiver. Default: 200.
     public var credit: Int
+    /// Whether the receiver asks for a durable source (RabbitMQ compares it with the queue's durability and
+    /// refuses a mismatch). Default: true for plain and anonymous logins (a broker's durable queue), false for
+    /// the platform's logins (its official samples set none).
+    public var durable: Bool
     /// The value of the `iotInstanceId` application property the bridge adds: the instance id of an aksign
     /// or ststoken login, else the upstream's name.
     public var instanceLabel: String
@@ -128,6 +132,9 @@ public struct AMQPSinkSettings: Sendable {
     public var window: Int
     /// How often a released or modified message is sent before it goes to the dead letter. Default: 5.
     public var maxAttempts: Int
+    /// Whether the sender asks for a durable target (RabbitMQ then declares a missing `/queue/NAME` durable, and
+    /// refuses a mismatch with an existing queue). Default: true.
+    public var durable: Bool
 }
 
 /// A webhook sink.
@@ -173,6 +180,14 @@ public enum AuthConfiguration: Sendable {
 }
 
 extension AuthConfiguration {
+    /// Whether this is one of the platform's logins.
+    var isPlatform: Bool {
+        switch self {
+        case .aksign, .ststoken: return true
+        case .plain, .anonymous: return false
+        }
+    }
+
     /// Whether this is the STS token login.
     var isSTS: Bool {
         if case .ststoken = self { return true }

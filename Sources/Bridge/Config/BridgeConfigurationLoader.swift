@@ -214,7 +214,7 @@ struct ConfigReader {
     // MARK: - Upstreams and sinks
 
     mutating func upstream(_ node: Node) -> UpstreamConfiguration? {
-        let known = ["name", "url", "tls", "auth", "connections", "credit"]
+        let known = ["name", "url", "tls", "auth", "connections", "credit", "durable"]
         guard let fields = self.decoder.fields(node, "an upstream", known: known) else { return nil }
         let name = self.decoder.string(fields, "name")
         let endpoint = self.endpoint(fields)
@@ -222,6 +222,7 @@ struct ConfigReader {
         let auth = self.auth(fields, upstream: true)
         let connections = self.positiveInteger(fields, "connections", maximum: 128) ?? 1
         let credit = self.positiveInteger(fields, "credit", maximum: 100_000) ?? 200
+        let durable = self.bool(fields, "durable")
         guard let name, let endpoint, let auth else { return nil }
         var label = name
         switch auth {
@@ -237,21 +238,22 @@ struct ConfigReader {
             auth: auth,
             connections: connections,
             credit: credit,
+            durable: durable ?? !auth.isPlatform,
             instanceLabel: label
         )
     }
 
     mutating func sink(_ node: Node, what: String, defaultName: String? = nil) -> SinkConfiguration? {
         let known = [
-            "name", "kind", "url", "tls", "auth", "window", "maxAttempts", "path", "format", "timeout", "concurrency",
-            "headers", "cap",
+            "name", "kind", "url", "tls", "auth", "window", "maxAttempts", "durable", "path", "format", "timeout",
+            "concurrency", "headers", "cap",
         ]
         guard let fields = self.decoder.fields(node, what, known: known) else { return nil }
         let name = defaultName.map { self.decoder.string(fields, "name", required: false) ?? $0 }
             ?? self.decoder.string(fields, "name")
         guard let kindName = self.decoder.string(fields, "kind") else { return nil }
         let allowed: [(String, [String])] = [
-            ("amqp", ["name", "kind", "url", "tls", "auth", "window", "maxAttempts", "cap"]),
+            ("amqp", ["name", "kind", "url", "tls", "auth", "window", "maxAttempts", "durable", "cap"]),
             ("webhook", ["name", "kind", "url", "format", "timeout", "concurrency", "headers", "cap"]),
             ("jsonl", ["name", "kind", "path", "cap"]),
         ]
@@ -275,6 +277,7 @@ struct ConfigReader {
             let auth = fields.has("auth") ? self.auth(fields, upstream: false) : endpoint.map(Self.defaultAuth)
             let window = self.positiveInteger(fields, "window", maximum: 100_000) ?? 1000
             let maxAttempts = self.positiveInteger(fields, "maxAttempts", maximum: 1000) ?? 5
+            let durable = self.bool(fields, "durable") ?? true
             if let endpoint, let address = endpoint.address, address.hasPrefix("/"), !address.hasPrefix("/queue/") {
                 self.decoder.warning(
                     "on RabbitMQ, an address other than /queue/NAME may accept and drop messages "
@@ -286,7 +289,9 @@ struct ConfigReader {
                 self.decoder.error("an amqp sink needs a target address in its url, e.g. amqp://HOST:5672//queue/NAME", at: fields["url"])
             }
             if let endpoint, let auth {
-                kind = .amqp(AMQPSinkSettings(endpoint: endpoint, tls: tls, auth: auth, window: window, maxAttempts: maxAttempts))
+                kind = .amqp(
+                    AMQPSinkSettings(endpoint: endpoint, tls: tls, auth: auth, window: window, maxAttempts: maxAttempts, durable: durable)
+                )
             } else {
                 kind = nil
             }

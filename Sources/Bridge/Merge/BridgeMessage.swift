@@ -82,10 +82,6 @@ extension BridgeMessage {
             self.defect = "undecodable AMQP message: \(error.message)"
             return
         }
-        if delivery.encoded.count > maxMessageSize {
-            self.defect = "message of \(delivery.encoded.count) bytes exceeds limits.maxMessageSize (\(maxMessageSize))"
-            return
-        }
         let encoded: AMQPEncodedMessage
         do {
             encoded = try AMQPEncodedMessage(bytes: delivery.encoded)
@@ -93,25 +89,32 @@ extension BridgeMessage {
             self.defect = "undecodable AMQP message: \(error.message)"
             return
         }
-        self.payload = encoded.dataBody ?? Array(encoded.body)
+        // The key and the names come first, so that even a defective message is claimed (its duplicates are
+        // dropped, not dead-lettered twice) and its dead-letter record says which message it was.
         let topicValue = encoded.applicationProperty("topic")
-        var topicBytes: [UInt8] = []
-        if let topicValue {
-            guard topicValue.isValidUTF8 else {
-                self.defect = "the topic property is not valid UTF-8"
-                return
-            }
-            self.topic = topicValue.stringValue
-            topicBytes = topicValue.canonicalBytes
-        }
+        self.topic = topicValue?.stringValue
         self.generateTime = self.properties["generateTime"]?.int64Value
         if let id = encoded.applicationProperty("messageId") ?? encoded.messageID {
-            self.messageId = id.stringValue ?? delivery.message.messageID?.description ?? id.canonicalBytes.description
-            if id.typeName != "string", id.typeName != "symbol" {
-                self.messageId = self.properties["messageId"]?.description ?? delivery.message.messageID?.description
+            switch id.typeName {
+            case "string", "symbol": self.messageId = id.stringValue
+            default: self.messageId = self.properties["messageId"]?.description ?? delivery.message.messageID?.description
             }
-            self.claimKey = ClaimKeyValue(idType: id.typeName, idBytes: id.canonicalBytes, topic: topicBytes, body: Array(encoded.body))
+            self.claimKey = ClaimKeyValue(
+                idType: id.typeName,
+                idBytes: id.canonicalBytes,
+                topic: topicValue?.canonicalBytes ?? [],
+                body: Array(encoded.body)
+            )
         }
+        if delivery.encoded.count > maxMessageSize {
+            self.defect = "message of \(delivery.encoded.count) bytes exceeds limits.maxMessageSize (\(maxMessageSize))"
+            return
+        }
+        if let topicValue, !topicValue.isValidUTF8 {
+            self.defect = "the topic property is not valid UTF-8"
+            return
+        }
+        self.payload = encoded.dataBody ?? Array(encoded.body)
         self.forwardedEncoding = encoded.forwarded(settingApplicationProperty: "iotInstanceId", to: instanceLabel)
     }
 }

@@ -114,8 +114,11 @@ struct Router: Sendable {
         }
         let context = MessageContext(topic: topic, payload: message.payload, messageId: message.messageId ?? "")
         var routes: [Route] = []
+        var notJSON: (rule: String, error: JSONParseError)?
         for evaluation in ruleSet.evaluate(context) {
             switch evaluation {
+            case .skippedNotJSON(let rule, let error):
+                notJSON = notJSON ?? (rule, error)
             case .ran(let rule, let dispatches):
                 var seen: [String: Int] = [:]
                 for dispatch in dispatches {
@@ -145,6 +148,18 @@ struct Router: Sendable {
                     )
                 }
             }
+        }
+        if routes.isEmpty, let notJSON {
+            // The platform ignores it silently; the bridge makes it visible in the dead letter instead.
+            routes.append(
+                Route(
+                    target: Self.targetID(notJSON.rule, "not-json", 0),
+                    sink: nil,
+                    rule: notJSON.rule,
+                    deadLetterReason: "rule \(notJSON.rule) reads JSON and the payload is not JSON (\(notJSON.error)); "
+                        + "the platform ignores such messages"
+                )
+            )
         }
         return routes
     }

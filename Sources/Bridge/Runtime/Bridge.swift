@@ -148,7 +148,11 @@ public final class Bridge: Service, Sendable {
         while !self.isDraining {
             do {
                 try await connection.open()
-                let receiver = try await connection.openReceiver(address: upstream.endpoint.address, credit: upstream.credit)
+                let receiver = try await connection.openReceiver(
+                    address: upstream.endpoint.address,
+                    credit: upstream.credit,
+                    durable: upstream.durable
+                )
                 if self.isDraining {
                     receiver.close()
                     break
@@ -237,10 +241,8 @@ public final class Bridge: Service, Sendable {
                 maxMessageSize: self.configuration.maxMessageSize
             )
             let inbound = Inbound(slot: slot, delivery: delivery, receivedAt: now)
-            if let defect = message.defect {
-                await self.deadLetterDefect(message, inbound: inbound, reason: defect)
-            } else if message.claimKey == nil {
-                self.upstreamEvent(upstream.name) { $0.withoutMessageId += 1 }
+            if message.claimKey == nil {
+                if message.defect == nil { self.upstreamEvent(upstream.name) { $0.withoutMessageId += 1 } }
                 await self.deliver(message, inbound: inbound, key: nil, alreadyFinished: [])
             } else {
                 keyed.append((message, inbound))
@@ -319,11 +321,14 @@ public final class Bridge: Service, Sendable {
     /// Starts the flight of a message and hands it to each target not finished before.
     func deliver(_ message: BridgeMessage, inbound: Inbound, key: ClaimKey?, alreadyFinished: Set<String>) async {
         let routes: [Route]
-        do {
-            routes = try self.router.routes(for: message)
-        } catch {
-            await self.deadLetterDefect(message, inbound: inbound, reason: error.message, key: key)
-            return
+        if let defect = message.defect {
+            routes = [Route(target: "deadLetter", sink: nil, deadLetterReason: defect)]
+        } else {
+            do {
+                routes = try self.router.routes(for: message)
+            } catch {
+                routes = [Route(target: "deadLetter", sink: nil, deadLetterReason: error.message)]
+            }
         }
         if routes.isEmpty {
             self.statistics.withLock { $0.filtered += 1 }
@@ -339,7 +344,7 @@ public final class Bridge: Service, Sendable {
             let item = SinkMessage(message: message, rulePayload: route.payload, rule: route.rule, deadLetterReason: route.deadLetterReason)
             guard let name = route.sink, let sink = self.sinks[name] else {
                 // A rule failed on this message and has no error action: the dead letter, with the rule's error.
-                await self.sendToDeadLetter(item, kind: "rule-failed") {
+                await self.sendToDeadLetter(item, kind: Self.deadLetterKind(route)) {
                     self.targetFinished(id, target: route.target, deadLettered: true)
                 }
                 continue
@@ -377,14 +382,13 @@ public final class Bridge: Service, Sendable {
         self.commitContinuation.yield()
     }
 
-    /// A message that can never be delivered (undecodable, too large, a rule that cannot read it): to the dead
-    /// letter with the reason, then settled like any finished message.
-    func deadLetterDefect(_ message: BridgeMessage, inbound: Inbound, reason: String, key: ClaimKey? = nil) async {
-        let (id, _) = self.table.withLock { $0.begin(key: key, targets: ["deadLetter"], delivery: inbound) }
-        let kind = reason.hasPrefix("undecodable") ? "undecodable" : reason.contains("maxMessageSize") ? "too-large" : "invalid"
-        await self.sendToDeadLetter(SinkMessage(message: message, deadLetterReason: reason), kind: kind) {
-            self.targetFinished(id, target: "deadLetter", deadLettered: true)
-        }
+    /// The reason a dead-letter route is counted under (`iotbridge_dead_lettered_total{reason=…}`).
+    static func deadLetterKind(_ route: Route) -> String {
+        let reason = route.deadLetterReason ?? ""
+        if route.rule != nil { return "rule-failed" }
+        if reason.hasPrefix("undecodable") { return "undecodable" }
+        if reason.contains("maxMessageSize") { return "too-large" }
+        return "invalid"
     }
 
     func sendToDeadLetter(_ item: SinkMessage, kind: String, confirmed: @escaping @Sendable () -> Void) async {

@@ -15,7 +15,8 @@ import Synchronization
 /// Confirmed means the broker's `accepted`. `rejected` refuses the message (→ dead letter). `released` and
 /// `modified` are retried up to `maxAttempts`, then refused. A message whose outcome was lost with the
 /// connection (`unsettled`) is sent again after the reconnect: the broker may then hold it twice, with the same
-/// messageId — never zero times.
+/// messageId — never zero times. A link the broker detaches (RabbitMQ does on shutdown, before it closes the
+/// connection) is attached again with backoff; the messages it held are sent again on the new link.
 final class AMQPSink: Sink {
     private struct Counters {
         var state = SinkState(phase: "connecting")
@@ -26,7 +27,15 @@ final class AMQPSink: Sink {
     let logger: Logger
     private let engine: AMQPEngine
     private let counters = Mutex(Counters())
-    private let link = Mutex<(connection: AMQPConnection?, sender: AMQPSender?)>((nil, nil))
+    private let link = Mutex<LinkState>(LinkState())
+
+    private struct LinkState {
+        var connection: AMQPConnection?
+        var sender: AMQPSender?
+        /// The attach under way after the sender failed; every retry waits for it.
+        var reattach: Task<AMQPSender, any Error>?
+        var stopped = false
+    }
 
     init(name: String, settings: AMQPSinkSettings, engine: AMQPEngine, logger: Logger) {
         self.name = name
@@ -52,8 +61,11 @@ final class AMQPSink: Sink {
         let connection = self.engine.makeConnection(configuration)
         do {
             try await connection.open()
-            let sender = try await connection.openSender(address: self.settings.endpoint.address, window: self.settings.window)
-            self.link.withLock { $0 = (connection, sender) }
+            let sender = try await self.openSender(on: connection)
+            self.link.withLock {
+                $0.connection = connection
+                $0.sender = sender
+            }
             self.counters.withLock { $0.state.phase = "flowing" }
         } catch let error as AMQPError {
             await connection.close()
@@ -61,12 +73,68 @@ final class AMQPSink: Sink {
         }
     }
 
-    func send(_ message: SinkMessage, completion: @escaping @Sendable (SinkOutcome) -> Void) async throws {
-        guard let sender = self.link.withLock({ $0.sender }) else {
-            throw BridgeError(.shuttingDown, "sink \(self.name) is not connected")
+    private func openSender(on connection: AMQPConnection) async throws -> AMQPSender {
+        try await connection.openSender(
+            address: self.settings.endpoint.address,
+            window: self.settings.window,
+            durable: self.settings.durable
+        )
+    }
+
+    /// The live sender, or the one being attached after `failed` failed.
+    private func sender(replacing failed: AMQPSender? = nil) async throws -> AMQPSender {
+        enum Pick {
+            case ready(AMQPSender)
+            case waiting(Task<AMQPSender, any Error>)
         }
+        let pick: Pick = try self.link.withLock { link in
+            if link.stopped { throw BridgeError(.shuttingDown, "sink \(self.name) is shutting down") }
+            if let sender = link.sender, sender !== failed { return .ready(sender) }
+            if let reattach = link.reattach { return .waiting(reattach) }
+            guard let connection = link.connection else { throw BridgeError(.shuttingDown, "sink \(self.name) is not connected") }
+            link.sender = nil
+            let task = Task { () async throws -> AMQPSender in
+                var attempt = 0
+                while true {
+                    attempt += 1
+                    if self.link.withLock({ $0.stopped }) { throw BridgeError(.shuttingDown, "sink \(self.name) is shutting down") }
+                    do {
+                        let sender = try await self.openSender(on: connection)
+                        self.link.withLock {
+                            $0.sender = sender
+                            $0.reattach = nil
+                        }
+                        self.logger.info("sink link attached again", metadata: ["sink": "\(self.name)", "attempts": "\(attempt)"])
+                        self.counters.withLock { $0.state.phase = "flowing" }
+                        return sender
+                    } catch {
+                        self.counters.withLock {
+                            $0.state.phase = "retrying"
+                            $0.state.lastError = (error as? AMQPError)?.message ?? "\(error)"
+                        }
+                        let delay = connection.configuration.reconnect.delay(forAttempt: attempt, random: Double.random(in: 0..<1))
+                        try await Task.sleep(for: delay)
+                    }
+                }
+            }
+            link.reattach = task
+            return .waiting(task)
+        }
+        switch pick {
+        case .ready(let sender): return sender
+        case .waiting(let task): return try await task.value
+        }
+    }
+
+    func send(_ message: SinkMessage, completion: @escaping @Sendable (SinkOutcome) -> Void) async throws {
+        let sender = try await self.sender()
         self.counters.withLock { $0.state.inFlight += 1 }
-        try await self.transmit(message, sender: sender, attempt: 1, completion: completion)
+        do {
+            try await self.transmit(message, sender: sender, attempt: 1, completion: completion)
+        } catch {
+            // The link failed before taking the message: the retry path attaches a new one.
+            self.retry(message, sender: sender, attempt: 1, problem: "\(error)", completion: completion)
+        }
     }
 
     private func transmit(
@@ -95,11 +163,8 @@ final class AMQPSink: Sink {
                 // The outcome was lost with the connection: send again (the same attempt number).
                 self.retry(item, sender: sender, attempt: attempt, problem: "connection lost before the outcome", completion: completion)
             case .failure(let error):
-                if error.code == .closed {
-                    self.finish(.abandoned, completion)
-                } else {
-                    self.retry(item, sender: sender, attempt: attempt, problem: error.message, completion: completion)
-                }
+                // Not sent (the link or connection closed under it): again, on a new link if need be.
+                self.retry(item, sender: sender, attempt: attempt, problem: error.message, completion: completion)
             }
         }
         if let payload = item.rulePayload {
@@ -120,13 +185,24 @@ final class AMQPSink: Sink {
             $0.state.retries += 1
             $0.state.lastError = problem
         }
-        // Off the proactor thread: waiting for a window slot must never block it.
+        // Off the proactor thread: waiting for a window slot or a new link must never block it.
         Task {
             try? await Task.sleep(for: .milliseconds(min(2000, 50 * attempt)))
-            do {
-                try await self.transmit(item, sender: sender, attempt: attempt, completion: completion)
-            } catch {
-                self.finish(.abandoned, completion)
+            var failed = sender
+            while true {
+                do {
+                    let current = try await self.sender(replacing: failed)
+                    do {
+                        try await self.transmit(item, sender: current, attempt: attempt, completion: completion)
+                        return
+                    } catch {
+                        failed = current
+                    }
+                } catch {
+                    // Shutting down: the message stays unsettled upstream and is redelivered.
+                    self.finish(.abandoned, completion)
+                    return
+                }
             }
         }
     }
@@ -158,10 +234,15 @@ final class AMQPSink: Sink {
         while self.counters.withLock({ $0.state.inFlight }) > 0, clock.now < end {
             try? await Task.sleep(for: .milliseconds(20))
         }
-        let (connection, sender) = self.link.withLock { link in
-            defer { link = (nil, nil) }
-            return link
+        let (connection, sender, reattach) = self.link.withLock { link in
+            link.stopped = true
+            defer {
+                link.sender = nil
+                link.connection = nil
+            }
+            return (link.connection, link.sender, link.reattach)
         }
+        reattach?.cancel()
         // Messages still in flight are reported unsettled by the link close and end as abandoned.
         sender?.close()
         await connection?.close()

@@ -107,6 +107,7 @@ final class BridgeHarness: @unchecked Sendable {
             [
                 try #require(TestEnvironment.peers) + "/bridge_publish.py", self.endpoint, self.source, self.target, "\(count)",
                 "--overlap", "\(overlap)", "--redeliver", "\(redeliver)", "--prefix", prefix, "--rate", "\(rate)",
+                "--declare", self.merged,
             ],
             name: "publish",
             environment: ["PYTHONPATH": try #require(TestEnvironment.peers)],

@@ -14,9 +14,9 @@ properties with their AMQP types (int32, ulong, symbol, binary) and the added ``
 import argparse
 import time
 
-from proton import symbol, ulong, int32
+from proton import Terminus, symbol, ulong, int32
 from proton.handlers import MessagingHandler
-from proton.reactor import Container
+from proton.reactor import Container, LinkOption
 
 from peerlib import emit, parse_amqp_url
 
@@ -53,9 +53,17 @@ def check(msg):
     return mid, problems
 
 
+class DurableSource(LinkOption):
+    """A durable source terminus: RabbitMQ refuses a non-durable one on a durable queue."""
+
+    def apply(self, link):
+        link.source.durability = Terminus.DELIVERIES
+
+
 class Collector(MessagingHandler):
     def __init__(self, args):
         super().__init__(prefetch=500)
+        self.error = None
         self.args = args
         self.url = parse_amqp_url(args.url.rstrip("/") + "/x")
         self.seen = {}
@@ -71,7 +79,7 @@ class Collector(MessagingHandler):
             self.url["server"], user=self.url["user"] or "guest", password=self.url["password"] or "guest",
             allowed_mechs="PLAIN"
         )
-        event.container.create_receiver(conn, self.args.address)
+        event.container.create_receiver(conn, self.args.address, options=DurableSource())
         event.container.schedule(0.5, self)
 
     def on_message(self, event):
@@ -85,6 +93,11 @@ class Collector(MessagingHandler):
             self.bad += 1
             if self.first_bad is None:
                 self.first_bad = "%s: %s" % (mid, ", ".join(problems))
+
+    def on_link_error(self, event):
+        self.error = str(event.link.remote_condition)
+        emit(dict(event="error", message=self.error))
+        event.container.stop()
 
     def on_timer_task(self, event):
         now = time.time()

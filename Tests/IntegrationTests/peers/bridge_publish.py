@@ -2,22 +2,22 @@
 """Fills two queues the way two IoT platform instances deliver one consumer group's stream during a migration.
 
     bridge_publish.py URL SOURCE_ADDRESS TARGET_ADDRESS COUNT [--overlap 0.2] [--redeliver 0.01] [--prefix P]
-                      [--rate N]
+                      [--rate N] [--declare ADDRESS]...
 
 Messages 0..COUNT-1 get the string messageId PREFIX<n>. Message n goes to SOURCE when n % 2 == 0, to TARGET
 otherwise; an ``--overlap`` share of them goes to BOTH queues (the same messageId, topic and body: data
 synchronisation delivers the same message on both instances), and a ``--redeliver`` share is published twice to
 its own queue (the platform re-sends until acked). Every message is durable and carries, besides the platform's
 ``topic``/``messageId``/``generateTime``, sections the bridge must pass through unchanged: message-annotations,
-a subject, a content-type, typed application properties (int, ulong, symbol, timestamp-like long, binary). Prints ``{"event":"published","messages":COUNT,"sent":N,"overlap":K}`` at the end.
+a subject, a content-type, typed application properties (int, ulong, symbol, timestamp-like long, binary). The queues (and every --declare ADDRESS) are declared durable. Prints ``{"event":"published","messages":COUNT,"sent":N,"overlap":K}`` at the end.
 """
 
 import argparse
 import time
 
-from proton import Message, symbol, ulong, int32
+from proton import Message, Terminus, symbol, ulong, int32
 from proton.handlers import MessagingHandler
-from proton.reactor import Container
+from proton.reactor import Container, LinkOption
 
 from peerlib import emit, fail, parse_amqp_url
 
@@ -43,6 +43,14 @@ def make_message(prefix, n):
     )
     msg.inferred = True
     return msg
+
+
+class DurableTarget(LinkOption):
+    """A durable target terminus: RabbitMQ's AMQP 1.0 plugin then declares /queue/NAME as a durable queue (it
+    declares a transient one otherwise, which a broker restart deletes with its messages)."""
+
+    def apply(self, link):
+        link.target.durability = Terminus.DELIVERIES
 
 
 class Publisher(MessagingHandler):
@@ -75,9 +83,11 @@ class Publisher(MessagingHandler):
             allowed_mechs="PLAIN"
         )
         self.senders = [
-            event.container.create_sender(conn, self.args.source),
-            event.container.create_sender(conn, self.args.target),
+            event.container.create_sender(conn, self.args.source, options=DurableTarget()),
+            event.container.create_sender(conn, self.args.target, options=DurableTarget()),
         ]
+        for address in self.args.declare:
+            event.container.create_sender(conn, address, options=DurableTarget())
         self.start = time.time()
 
     def on_sendable(self, event):
@@ -126,6 +136,7 @@ def main():
     parser.add_argument("--redeliver", type=float, default=0.01)
     parser.add_argument("--prefix", default="m")
     parser.add_argument("--rate", type=float, default=0)
+    parser.add_argument("--declare", action="append", default=[], help="another queue to declare durable")
     Container(Publisher(parser.parse_args())).run()
 
 
