@@ -94,3 +94,12 @@ public struct AMQPMessage: Sendable, Hashable {
         self.deliveryCount = deliveryCount
     }
 }
+
+extension AMQPMessage {
+    /// Decodes a message from its AMQP encoding (for instance one kept in a dead letter). The structure is
+    /// checked first (``AMQPEncodedMessage``): Proton alone accepts almost any bytes.
+    public init(decoding bytes: [UInt8]) throws(AMQPError) {
+        _ = try AMQPEncodedMessage(bytes: bytes)
+        self = try ProtonMessageCodec.decode(bytes)
+    }
+}

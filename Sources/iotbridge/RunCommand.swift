@@ -56,6 +56,12 @@ struct RunCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("\(self.config): \(errors) error\(errors == 1 ? "" : "s")\n".utf8))
             throw ExitCode(2)
         }
+        do {
+            try configuration.checkRules()
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(2)
+        }
         if self.check {
             print(
                 "\(self.config): ok — \(configuration.upstreams.count) upstream(s), \(configuration.sinks.count) sink(s), "
@@ -102,7 +108,12 @@ struct RunCommand: AsyncParsableCommand {
         } catch {
             progress?.cancel()
             await engine.shutdown()
-            FileHandle.standardError.write(Data("\niotbridge run: \(error)\n".utf8))
+            var message = "\(error)"
+            if message.contains("Address already in use"), let http = configuration.http {
+                message = "http.listen \(http.host):\(http.port): the address is already in use — another process "
+                    + "(another bridge?) listens there; choose another port or 0 for any free one"
+            }
+            FileHandle.standardError.write(Data("\niotbridge run: \(message)\n".utf8))
             throw ExitCode(1)
         }
         progress?.cancel()

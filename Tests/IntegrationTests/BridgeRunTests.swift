@@ -169,6 +169,21 @@ extension IntegrationSuites {
                 try await IntegrationSuites.RabbitMQTests.queueDepth(harness.source) == .init(ready: 0, unacknowledged: 0)
             }
             #expect(harness.deadLetters().count == 4)
+
+            // Replay: records without a sink go only where --sink says; the non-UTF-8 topic cannot be sent.
+            let bridge = try #require(harness.bridge)
+            bridge.send(SIGTERM)
+            _ = try await bridge.waitForExit(timeout: .seconds(15))
+            let replay = try await ManagedProcess.run(
+                try #require(TestEnvironment.binary),
+                ["deadletter", "replay", harness.deadLetterPath, "--config", config, "--sink", "merged"],
+                environment: ["RABBIT_PW": "guest"],
+                outputDirectory: harness.directory
+            )
+            #expect(replay.stdout.contains("4 record(s): 3 replayed, 0 refused again, 1 skipped"), "\(replay.stdout) \(replay.stderr)")
+            #expect(replay.status == 1, "a skipped record is reported with exit 1")
+            let replayed = try await waitForDepth(harness.merged, ready: 203)
+            #expect(replayed?.ready == 203)
         }
 
         @Test("RabbitMQ stopped and started mid-flow: nothing lost, the flow resumes by itself")

@@ -67,10 +67,39 @@ extension BridgeMessage {
     /// Builds the message of one upstream delivery. Never throws: whatever is wrong with the delivery is put in
     /// `defect`, so it goes to the dead letter with its bytes instead of being lost or settled silently.
     public init(delivery: AMQPDelivery, upstream: String, instanceLabel: String, maxMessageSize: Int) {
+        self.init(
+            encoded: delivery.encoded,
+            decoded: delivery.decodingError == nil ? delivery.message : nil,
+            decodingError: delivery.decodingError,
+            upstream: upstream,
+            instanceLabel: instanceLabel,
+            maxMessageSize: maxMessageSize
+        )
+    }
+
+    /// Builds the message of an encoding: received (`decoded` is what the library decoded) or kept in a dead
+    /// letter (`decoded` nil: it is decoded here).
+    public init(
+        encoded: [UInt8],
+        decoded: AMQPMessage?,
+        decodingError: AMQPError?,
+        upstream: String,
+        instanceLabel: String,
+        maxMessageSize: Int
+    ) {
         self.upstream = upstream
         self.instanceLabel = instanceLabel
-        self.receivedEncoding = delivery.encoded
-        self.properties = delivery.message.applicationProperties
+        self.receivedEncoding = encoded
+        var decodingError = decodingError
+        var message = decoded ?? AMQPMessage()
+        if decoded == nil, decodingError == nil {
+            do {
+                message = try AMQPMessage(decoding: encoded)
+            } catch {
+                decodingError = error
+            }
+        }
+        self.properties = message.applicationProperties
         self.topic = nil
         self.messageId = nil
         self.generateTime = nil
@@ -78,43 +107,43 @@ extension BridgeMessage {
         self.forwardedEncoding = []
         self.claimKey = nil
         self.defect = nil
-        if let error = delivery.decodingError {
+        if let error = decodingError {
             self.defect = "undecodable AMQP message: \(error.message)"
             return
         }
-        let encoded: AMQPEncodedMessage
+        let view: AMQPEncodedMessage
         do {
-            encoded = try AMQPEncodedMessage(bytes: delivery.encoded)
+            view = try AMQPEncodedMessage(bytes: encoded)
         } catch {
             self.defect = "undecodable AMQP message: \(error.message)"
             return
         }
         // The key and the names come first, so that even a defective message is claimed (its duplicates are
         // dropped, not dead-lettered twice) and its dead-letter record says which message it was.
-        let topicValue = encoded.applicationProperty("topic")
+        let topicValue = view.applicationProperty("topic")
         self.topic = topicValue?.stringValue
         self.generateTime = self.properties["generateTime"]?.int64Value
-        if let id = encoded.applicationProperty("messageId") ?? encoded.messageID {
+        if let id = view.applicationProperty("messageId") ?? view.messageID {
             switch id.typeName {
             case "string", "symbol": self.messageId = id.stringValue
-            default: self.messageId = self.properties["messageId"]?.description ?? delivery.message.messageID?.description
+            default: self.messageId = self.properties["messageId"]?.description ?? message.messageID?.description
             }
             self.claimKey = ClaimKeyValue(
                 idType: id.typeName,
                 idBytes: id.canonicalBytes,
                 topic: topicValue?.canonicalBytes ?? [],
-                body: Array(encoded.body)
+                body: Array(view.body)
             )
         }
-        if delivery.encoded.count > maxMessageSize {
-            self.defect = "message of \(delivery.encoded.count) bytes exceeds limits.maxMessageSize (\(maxMessageSize))"
+        if view.bytes.count > maxMessageSize {
+            self.defect = "message of \(view.bytes.count) bytes exceeds limits.maxMessageSize (\(maxMessageSize))"
             return
         }
         if let topicValue, !topicValue.isValidUTF8 {
             self.defect = "the topic property is not valid UTF-8"
             return
         }
-        self.payload = encoded.dataBody ?? Array(encoded.body)
-        self.forwardedEncoding = encoded.forwarded(settingApplicationProperty: "iotInstanceId", to: instanceLabel)
+        self.payload = view.dataBody ?? Array(view.body)
+        self.forwardedEncoding = view.forwarded(settingApplicationProperty: "iotInstanceId", to: instanceLabel)
     }
 }

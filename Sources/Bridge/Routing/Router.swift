@@ -25,6 +25,14 @@ struct Route: Sendable, Hashable {
     var deadLetterReason: String?
 }
 
+extension BridgeConfiguration {
+    /// Compiles the configured rules and checks that every destination maps to a sink; throws every problem
+    /// found, one per line with its `file:line:col` (what `iotbridge run --check` reports).
+    public func checkRules() throws {
+        _ = try Router(configuration: self)
+    }
+}
+
 /// Decides where each message goes. Without rules, every message goes to every sink. With rules, each rule's
 /// outputs go to the sinks its destinations name (`amqp` by consumer group = sink name, `http` by URL = a
 /// webhook sink's url); a rule that fails on a message sends it to its error action or, without one, to the

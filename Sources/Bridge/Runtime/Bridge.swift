@@ -370,6 +370,7 @@ public final class Bridge: Service, Sendable {
         case .refused(let reason):
             var dead = item
             dead.deadLetterReason = reason
+            dead.refusedBy = route.sink
             Task { await self.sendToDeadLetter(dead, kind: "refused") { self.targetFinished(id, target: route.target, deadLettered: true) } }
         case .abandoned:
             break

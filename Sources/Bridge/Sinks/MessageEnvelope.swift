@@ -56,6 +56,7 @@ enum MessageEnvelope {
     static func deadLetterLine(_ item: SinkMessage) -> [UInt8] {
         var object = Self.json(item)
         object.updateValue(.string(item.deadLetterReason ?? "unknown"), forKey: "reason")
+        if let sink = item.refusedBy { object.updateValue(.string(sink), forKey: "sink") }
         object.updateValue(.int(Int(Date().timeIntervalSince1970 * 1000)), forKey: "deadLetteredAt")
         object.updateValue(.string(Data(item.message.receivedEncoding).base64EncodedString()), forKey: "amqp")
         var bytes: [UInt8] = []

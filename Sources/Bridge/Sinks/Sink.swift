@@ -37,6 +37,8 @@ public struct SinkMessage: Sendable {
     public var rule: String?
     /// Why it goes to the dead letter (dead-letter sinks only).
     public var deadLetterReason: String?
+    /// The sink that refused it (dead-letter records only): where `deadletter replay` sends it again.
+    public var refusedBy: String?
 
     /// Creates a sink message.
     public init(message: BridgeMessage, rulePayload: [UInt8]? = nil, rule: String? = nil, deadLetterReason: String? = nil) {
