@@ -34,6 +34,9 @@
     bench.py wait-status URL --settled N [--timeout 300]
         Polls the bridge's /status until it reports N settled upstream deliveries; prints {"event":"settled",
         "at":EPOCH_S,"status":{...}}.
+    bench.py sample-status URL FILE [--interval 0.2]
+        Appends "epoch_s received settled sink_in_flight flights" from the bridge's /status to FILE every
+        interval, until the bridge is gone: where messages wait (in the sink's window, or before it).
     bench.py window STATE_FILE
         Prints {"entries":..,"done":..,"bytes":..}: the claim window in the bridge's SQLite state file (read-only).
 """
@@ -76,36 +79,39 @@ def id_for(prefix, n):
 
 class Template:
     """One encoded AMQP message with placeholders, patched per message: encoding a proton Message per send costs
-    ~100 us of Python; slicing bytes costs a few, so the peers keep up at benchmark rates on a loaded machine.
+    ~100 us of Python, slicing bytes a few, so the peers keep up at benchmark rates on a loaded machine.
 
-    Sections: header (durable), application-properties topic (fixed width), messageId (PREFIX + 10 digits),
-    generateTime (long, ms), sentAt (long, ns; only when `stamped`), data section of `size` bytes."""
+    The message: header (durable); application properties topic (fixed width), messageId (PREFIX + 10 digits),
+    generateTime (long, ms), and sentAt (long, ns since the epoch) when `stamped`; a data section of `size` bytes
+    (body_for). The same bytes a proton Message with those values encodes to."""
+
+    TOPIC = b"/a1Bench/devQQ/user/update"   # QQ: n % 97, two digits
+    GEN = 0x1C1C1C1C1C1C1C1C
+    SENT = 0x2D2D2D2D2D2D2D2D
 
     def __init__(self, prefix, size, stamped):
         from proton import Message
-        self.prefix = prefix
+        self.prefix = prefix.encode()
         self.size = size
-        marks = dict(topic=b"/a1Bench/dev\xc0\xc1/user/update", mid=(prefix + "\xc2" * 10).encode(),
-                     gen=(0x1C1C1C1C1C1C1C1C).to_bytes(8, "big"), sent=(0x2D2D2D2D2D2D2D2D).to_bytes(8, "big"),
-                     body=b"\xfe" * size)
-        properties = {"topic": "/a1Bench/dev\u00c0\u00c1/user/update"[:0] or "/a1Bench/devQQ/user/update",
-                      "messageId": prefix + "Z" * 10, "generateTime": 0x1C1C1C1C1C1C1C1C}
+        mid = self.prefix + b"Z" * 10
+        properties = {"topic": self.TOPIC.decode(), "messageId": mid.decode(), "generateTime": self.GEN}
         if stamped:
-            properties["sentAt"] = 0x2D2D2D2D2D2D2D2D
-        message = Message(durable=True, body=b"\xfe" * size, properties=properties)
+            properties["sentAt"] = self.SENT
+        placeholder_body = b"\xfe" * size
+        message = Message(durable=True, body=placeholder_body, properties=properties)
         message.inferred = True
         encoded = message.encode()
-        marks["topic"] = b"/a1Bench/devQQ/user/update"
-        marks["mid"] = (prefix + "Z" * 10).encode()
+        marks = [("topic", self.TOPIC), ("mid", mid), ("gen", self.GEN.to_bytes(8, "big")), ("body", placeholder_body)]
+        if stamped:
+            marks.append(("sent", self.SENT.to_bytes(8, "big")))
         regions = []
-        for name, mark in marks.items():
-            if name == "sent" and not stamped:
-                continue
+        for name, mark in marks:
             at = encoded.find(mark)
-            assert at >= 0 and encoded.find(mark, at + 1) < 0 or name == "body", name
+            if at < 0 or encoded.find(mark, at + len(mark)) >= 0:
+                raise RuntimeError("template: placeholder %s not found exactly once" % name)
             regions.append((at, len(mark), name))
         regions.sort()
-        self.pieces = []  # constant bytes between the regions
+        self.pieces = []  # the constant bytes around the regions
         self.names = []
         last = 0
         for at, length, name in regions:
@@ -115,20 +121,36 @@ class Template:
         self.pieces.append(encoded[last:])
 
     def encode(self, n, sent_ns=0):
-        values = dict(topic=("%02d" % (n % 97)).encode(), mid=("%010d" % n).encode(),
+        values = dict(topic=b"/a1Bench/dev%02d/user/update" % (n % 97), mid=b"%s%010d" % (self.prefix, n),
                       gen=int(time.time() * 1000).to_bytes(8, "big"), sent=sent_ns.to_bytes(8, "big"),
                       body=body_for(n, self.size))
         out = [self.pieces[0]]
         for name, piece in zip(self.names, self.pieces[1:]):
-            value = values[name]
-            if name == "topic":
-                out.append(b"/a1Bench/dev" + value + b"/user/update")
-            elif name == "mid":
-                out.append(self.prefix.encode() + value)
-            else:
-                out.append(value)
+            out.append(values[name])
             out.append(piece)
         return b"".join(out)
+
+
+def parse_raw(data):
+    """(messageId, sentAt or None) from an encoded message, without decoding it (see Template)."""
+    sent = None
+    at = data.find(b"\xa1\x06sentAt")
+    if at >= 0:
+        code = data[at + 8]
+        if code in (0x81, 0x80):
+            sent = int.from_bytes(data[at + 9:at + 17], "big", signed=(code == 0x81))
+        elif code in (0x55, 0x53):
+            sent = data[at + 9]
+    mid = None
+    at = data.find(b"\xa1\x09messageId")
+    if at >= 0:
+        code = data[at + 11]
+        if code == 0xA1:
+            mid = data[at + 13:at + 13 + data[at + 12]]
+        elif code == 0xB1:
+            length = int.from_bytes(data[at + 12:at + 16], "big")
+            mid = data[at + 16:at + 16 + length]
+    return mid, sent
 
 
 def server_of(url):
@@ -139,7 +161,6 @@ def server_of(url):
 # ---------------------------------------------------------------------------------------------------------- AMQP 1.0
 
 def proton_publisher(args, rate=0.0, seconds=0.0):
-    from proton import Message
     from proton.handlers import MessagingHandler
     from proton.reactor import Container
 
@@ -162,8 +183,7 @@ def proton_publisher(args, rate=0.0, seconds=0.0):
             self.done_sending = False
             self.finished = False
             self.timer = False
-            self.message = Message(durable=True)
-            self.message.inferred = True
+            self.template = Template(args.prefix, args.body_size, stamped=bool(rate))
 
         def on_start(self, event):
             server, user, password = server_of(args.url)
@@ -189,15 +209,14 @@ def proton_publisher(args, rate=0.0, seconds=0.0):
                         self.timer = True
                         container.schedule(0.002, self)
                     return
-                msg = self.message
-                mid = "%s%d" % (args.prefix, n)
-                msg.body = body_for(n, args.body_size)
-                props = {"topic": topic_for(n), "messageId": mid, "generateTime": int(time.time() * 1000)}
                 if rate:
-                    props["sentAt"] = time.time_ns()
                     self.distinct.add(n)
-                msg.properties = props
-                sender.send(msg)
+                    encoded = self.template.encode(n, time.time_ns())
+                else:
+                    encoded = self.template.encode(n)
+                sender.delivery(sender.delivery_tag())
+                sender.stream(encoded)
+                sender.advance()
                 self.sent += 1
                 self.pending = next(self.items, None)
             self.done_sending = True
@@ -263,12 +282,33 @@ def percentile(sorted_values, p):
 
 
 def cmd_consume(args):
+    from proton import Delivery
     from proton.handlers import MessagingHandler
     from proton.reactor import Container
+
+    class RawIncoming:
+        """Takes the place of MessagingHandler's IncomingMessageHandler: reads each delivery's bytes and accepts
+        it, without building a proton Message (see parse_raw)."""
+
+        def __init__(self, owner):
+            self.owner = owner
+
+        def on_delivery(self, event):
+            delivery = event.delivery
+            link = delivery.link
+            if not link.is_receiver or not delivery.readable or delivery.partial:
+                return
+            data = link.recv(delivery.pending)
+            link.advance()
+            self.owner.received_bytes(data)
+            delivery.update(Delivery.ACCEPTED)
+            delivery.settle()
 
     class Consumer(MessagingHandler):
         def __init__(self):
             super().__init__(prefetch=1000)
+            self.handlers = [RawIncoming(self) if type(h).__name__ == "IncomingMessageHandler" else h
+                             for h in self.handlers]
             self.seen = set()
             self.received = 0
             self.latencies = []
@@ -287,13 +327,12 @@ def cmd_consume(args):
             emit(dict(event="error", message="link error: %s" % event.link.remote_condition))
             sys.exit(1)
 
-        def on_message(self, event):
+        def received_bytes(self, data):
             now = time.time_ns()
             self.received += 1
             self.last = now / 1e9
-            props = event.message.properties or {}
-            self.seen.add(props.get("messageId"))
-            sent = props.get("sentAt")
+            mid, sent = parse_raw(data)
+            self.seen.add(mid)
             if sent is not None:
                 if self.first_sent is None or sent < self.first_sent:
                     self.first_sent = sent
@@ -357,7 +396,7 @@ def cmd_fill091(args):
     start = time.time()
     sent = [0, 0]
     for which, n in plan(args.count, args.overlap):
-        mid = "%s%d" % (args.prefix, n)
+        mid = id_for(args.prefix, n)
         properties = pika.BasicProperties(
             delivery_mode=2, content_type="application/octet-stream", message_id=mid,
             headers={"topic": topic_for(n), "messageId": mid, "generateTime": int(time.time() * 1000)})
@@ -466,6 +505,24 @@ def cmd_wait_status(args):
         time.sleep(args.interval)
 
 
+def cmd_sample_status(args):
+    """Appends one line per poll: time, the bridge's received/settled counts, the AMQP sink's messages awaiting
+    the broker's outcome, flights in the table (refreshed by the bridge once a second). Ends with the bridge."""
+    with open(args.out, "a") as out:
+        out.write("# epoch_s received settled sink_in_flight flights\n")
+        failures = 0
+        while failures < 5:
+            try:
+                d = fetch_status(args.url)
+                failures = 0
+                out.write("%.3f %d %d %d %d\n" % (time.time(), sum(u["received"] for u in d["upstreams"]), d["settled"],
+                                                   d["sinks"][0]["inFlight"], d["inFlight"]))
+                out.flush()
+            except Exception:
+                failures += 1
+            time.sleep(args.interval)
+
+
 def cmd_window(args):
     import os
     import sqlite3
@@ -540,6 +597,11 @@ def main():
     p.add_argument("--timeout", type=float, default=300.0)
     p.add_argument("--interval", type=float, default=0.2)
     p.set_defaults(func=cmd_wait_status)
+
+    p = sub.add_parser("sample-status")
+    p.add_argument("url"); p.add_argument("out")
+    p.add_argument("--interval", type=float, default=0.2)
+    p.set_defaults(func=cmd_sample_status)
 
     p = sub.add_parser("window")
     p.add_argument("state")

@@ -244,6 +244,7 @@ scenario_bridge() {
     sent=$(( $(json_field "$RAW/A-fill-0.json" 'd["sent"]') + $(json_field "$RAW/A-fill-1.json" 'd["sent"]') ))
     write_bridge_config "$dir" "$p-src-a" "$p-src-b" "$p-merged" 1000000
     start_bridge "$dir"
+    "$PY" "$PEER" sample-status "$BRIDGE_HTTP" "$dir/status-samples.txt" &
     "$PY" "$PEER" wait-count 127.0.0.1 "$RABBITMQ_PORT" "$p-merged" "$COUNT" --timeout 900 \
         --progress "$dir/merged-depth.txt" > "$dir/wait-count.json" || die "A: merged queue incomplete: $(cat "$dir/wait-count.json")"
     "$PY" "$PEER" wait-status "$BRIDGE_HTTP" --settled "$sent" --timeout 120 > "$dir/status.json" \

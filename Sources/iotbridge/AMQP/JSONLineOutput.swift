@@ -61,20 +61,25 @@ struct JSONLineOutput {
     var isFull: Bool { self.buffer.count >= 1 << 16 }
 
     /// Writes everything buffered to standard output.
-    mutating func flush() {
+    /// Writes the buffer to standard output. Throws, keeping nothing, when the write fails (a closed pipe, a
+    /// full disk): the caller must then not settle the messages of these lines.
+    mutating func flush() throws(JSONLineWriteError) {
         guard !self.buffer.isEmpty else { return }
+        defer { self.buffer.removeAll(keepingCapacity: true) }
+        var failure: Int32 = 0
         self.buffer.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
                 let written = write(1, raw.baseAddress! + offset, raw.count - offset)
                 if written <= 0 {
-                    if errno == EINTR { continue }
+                    if written < 0 && errno == EINTR { continue }
+                    failure = written < 0 ? errno : EIO
                     return
                 }
                 offset += written
             }
         }
-        self.buffer.removeAll(keepingCapacity: true)
+        if failure != 0 { throw JSONLineWriteError(code: failure) }
     }
 
     private mutating func key(_ key: String, first: inout Bool) {
@@ -137,4 +142,12 @@ struct JSONLineOutput {
         }
         self.buffer.append(UInt8(ascii: "\""))
     }
+}
+
+/// Standard output could not be written.
+struct JSONLineWriteError: Error, CustomStringConvertible {
+    /// The `errno`.
+    var code: Int32
+
+    var description: String { "writing to standard output failed: \(String(cString: strerror(self.code)))" }
 }
