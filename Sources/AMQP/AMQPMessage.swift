@@ -103,3 +103,10 @@ extension AMQPMessage {
         self = try ProtonMessageCodec.decode(bytes)
     }
 }
+
+extension AMQPMessage {
+    /// The AMQP encoding of the message, as Proton writes it (what `AMQPSender.send` transmits).
+    public func encoded() -> [UInt8] {
+        ProtonMessageCodec.encode(self)
+    }
+}

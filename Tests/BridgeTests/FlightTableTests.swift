@@ -111,4 +111,15 @@ import Testing
         #expect(table.count == 0)
         #expect(!table.isInFlight(self.a))
     }
+
+    @Test func duplicatesThatWaitedTooLongAreDetachedButOriginalsStay() {
+        var table = FlightTable<String>()
+        _ = table.begin(key: self.a, targets: ["rabbit"], delivery: "old-original")
+        _ = table.attachDuplicate(key: self.a, delivery: "old-dup")
+        _ = table.attachDuplicate(key: self.a, delivery: "new-dup")
+        let detached = table.detachDuplicates { $0.hasPrefix("old") }
+        #expect(detached == ["old-dup"])
+        let (release, _) = table.abandonAll()
+        #expect(Set(release) == ["old-original", "new-dup"])
+    }
 }

@@ -87,6 +87,23 @@ public struct FlightTable<Delivery: Sendable>: Sendable {
         return true
     }
 
+    /// Removes every waiting duplicate (never an original) that `expired` selects: duplicates that waited too
+    /// long for their original are released back to their upstream, so they do not hold its credit forever.
+    public mutating func detachDuplicates(where expired: (Delivery) -> Bool) -> [Delivery] {
+        var detached: [Delivery] = []
+        for id in Array(self.flights.keys) {
+            guard var flight = self.flights[id], flight.deliveries.count > 1 else { continue }
+            let original = flight.deliveries[0]
+            var kept = [original]
+            for duplicate in flight.deliveries.dropFirst() {
+                if expired(duplicate) { detached.append(duplicate) } else { kept.append(duplicate) }
+            }
+            flight.deliveries = kept
+            self.flights[id] = flight
+        }
+        return detached
+    }
+
     /// A target of a flight became terminal. Returns the deliveries to settle now (a keyless flight that
     /// completed); keyed flights settle through `takeUpdates`/`recorded`.
     public mutating func targetFinished(_ id: ID, target: String, deadLettered: Bool) -> [Delivery] {

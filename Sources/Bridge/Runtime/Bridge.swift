@@ -490,6 +490,7 @@ public final class Bridge: Service, Sendable {
             self.metrics.inFlight.record(inFlight)
             self.statistics.withLock { $0.inFlight = inFlight }
             self.detectStalls()
+            self.releaseLongWaitingDuplicates()
             // Claims of messages still in flight (a sink retrying for minutes) must not expire under them.
             let lease = self.configuration.dedup.lease
             if tick % max(1, Int(lease.components.seconds / 3)) == 0 {
@@ -513,6 +514,19 @@ public final class Bridge: Service, Sendable {
                 self.metrics.windowSize.record(size)
             }
         }
+    }
+
+    /// Duplicates that waited `dedup.duplicateWait` for their original go back to their upstream (released): they
+    /// must not hold its credit for as long as a sink is down. Redelivered later, they find the original done.
+    func releaseLongWaitingDuplicates() {
+        let now = ContinuousClock.now
+        let limit = self.configuration.dedup.duplicateWait
+        let expired = self.table.withLock { table in
+            table.detachDuplicates { $0.receivedAt.duration(to: now) > limit }
+        }
+        guard !expired.isEmpty else { return }
+        for item in expired { item.delivery.release() }
+        self.logger.debug("released duplicates that waited too long for their original", metadata: ["count": "\(expired.count)"])
     }
 
     func detectStalls() {
