@@ -135,6 +135,7 @@ let package = Package(
                 "RuleSQL",
                 "RuleScript",
                 "StateStore",
+                "Migration",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),

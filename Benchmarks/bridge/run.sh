@@ -10,6 +10,11 @@
 #                            [--no-install] [--no-build] [--no-verify] [--scratch-path DIR]
 #                            [--iotbridge PATH]
 #
+# The iotbridge binary: the committed HEAD exported with `git archive` to .build-bench-src/ (uncommitted edits
+# in the checkout are not measured), built there with swift build -c release --static-swift-stdlib
+# --product iotbridge --scratch-path .build-bench (or DIR); --no-build reuses the last export's build;
+# --iotbridge PATH uses a given binary instead.
+#
 # Defaults: N = 200,000 distinct messages, overlap 0.1 (every 10th also in the other queue: 220,000 sent),
 # 200-byte bodies, upstream credit 1000 (the C receive's window too), the AMQP sink's window left at the bridge's
 # default (1000) unless --sink-window, R = 5,000 msg/s for S = 20 s, W = 1,000,000.
@@ -79,6 +84,7 @@ SCRATCH_PATH=".build-bench"
 IOTBRIDGE_GIVEN=""
 
 IOTBRIDGE=""
+IOTBRIDGE_COMMIT=""
 RUN_ID=""
 RAW=""
 REPORT=""
@@ -230,6 +236,14 @@ save_metrics() {
         "${BRIDGE_HTTP%/status}/metrics" > "$1" 2>&1 || true
 }
 
+# CPU seconds (user + system) the broker's Erlang VM has used so far.
+broker_cpu() {
+    local pid
+    pid="$(cat "$RABBITMQ_DIR/rabbitmq.pid" 2>/dev/null || true)"
+    [[ -n "$pid" && -r "/proc/$pid/stat" ]] || { echo 0; return; }
+    awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$pid/stat"
+}
+
 mb() { calc 'printf "%.1f", a / 1024' "$1"; }
 
 # ---------------------------------------------------------------------------------------------- scenarios
@@ -243,6 +257,8 @@ scenario_bridge() {
     fill_amqp10 "$p-src-a" "$p-src-b" "$COUNT" "$OVERLAP" m A
     sent=$(( $(json_field "$RAW/A-fill-0.json" 'd["sent"]') + $(json_field "$RAW/A-fill-1.json" 'd["sent"]') ))
     write_bridge_config "$dir" "$p-src-a" "$p-src-b" "$p-merged" 1000000
+    local cpu0
+    cpu0="$(broker_cpu)"
     start_bridge "$dir"
     "$PY" "$PEER" sample-status "$BRIDGE_HTTP" "$dir/status-samples.txt" &
     "$PY" "$PEER" wait-count 127.0.0.1 "$RABBITMQ_PORT" "$p-merged" "$COUNT" --timeout 900 \
@@ -253,6 +269,7 @@ scenario_bridge() {
     reached="$(json_field "$dir/wait-count.json" 'd["at"]')"
     first="$(json_field "$dir/wait-count.json" 'd["first"]')"
     settled="$(json_field "$dir/status.json" 'd["at"]')"
+    R[A_broker_cpu]="$(calc 'printf "%.1f", a - b' "$(broker_cpu)" "$cpu0")"
     save_metrics "$dir/metrics.txt"
     stop_bridge "$dir"
     local end secs
@@ -287,7 +304,8 @@ scenario_shovel() {
     log "filled over 0-9-1: $(cat "$dir/fill.json")"
     "$PY" "$PEER" wait-count 127.0.0.1 "$RABBITMQ_PORT" "$p-merged" "$total" --timeout 900 \
         --progress "$dir/merged-depth.txt" > "$dir/wait-count.json" &
-    local waiter=$!
+    local waiter=$! cpu0
+    cpu0="$(broker_cpu)"
     start="$(now)"
     for q in "$p-src-a" "$p-src-b"; do
         "$RABBITMQCTL" -n "$RABBITMQ_NODE" -q set_parameter shovel "$q" \
@@ -300,6 +318,7 @@ scenario_shovel() {
     local reached first
     reached="$(json_field "$dir/wait-count.json" 'd["at"]')"
     first="$(json_field "$dir/wait-count.json" 'd["first"]')"
+    R[S_broker_cpu]="$(calc 'printf "%.1f", a - b' "$(broker_cpu)" "$cpu0")"
     "$RABBITMQCTL" -n "$RABBITMQ_NODE" -q shovel_status > "$dir/shovel-status.txt" 2>&1 || true
     for q in "$p-src-a" "$p-src-b"; do
         "$RABBITMQCTL" -n "$RABBITMQ_NODE" -q clear_parameter shovel "$q" > /dev/null 2>&1 || true
@@ -322,6 +341,8 @@ scenario_ceiling() {
     fill_amqp10 "$p-src-a" "$p-src-b" "$COUNT" "$OVERLAP" m ceiling
     na="$(json_field "$RAW/ceiling-fill-0.json" 'd["sent"]')"
     nb="$(json_field "$RAW/ceiling-fill-1.json" 'd["sent"]')"
+    local cpu0
+    cpu0="$(broker_cpu)"
     start="$(now)"
     /usr/bin/time -f '%M %U %S %e' -o "$dir/recv-a.time" timeout 900 "$BIN_DIR/receive-bench" 127.0.0.1 "$RABBITMQ_PORT" "/amq/queue/$p-src-a" "$na" > /dev/null 2> "$dir/recv-a.log" &
     pids+=($!); names+=(recv-a)
@@ -333,6 +354,7 @@ scenario_ceiling() {
         wait "${pids[$i]}" || { status=$?; log "ceiling: ${names[$i]} exit $status: $(tail -n 3 "$dir/${names[$i]}.log")"; }
     done
     end="$(now)"
+    R[C_broker_cpu]="$(calc 'printf "%.1f", a - b' "$(broker_cpu)" "$cpu0")"
     (( status == 0 )) || die "ceiling: a C example failed"
     "$PY" "$PEER" depth 127.0.0.1 "$RABBITMQ_PORT" "$p-src-a" "$p-src-b" "$p-merged" > "$dir/depth.json"
     R[C_in]=$(( na + nb )); R[C_out]="$COUNT"
@@ -340,6 +362,7 @@ scenario_ceiling() {
     R[C_rate_in]="$(calc 'printf "%d", a / b' "${R[C_in]}" "${R[C_secs]}")"
     R[C_rate_out]="$(calc 'printf "%d", a / b' "$COUNT" "${R[C_secs]}")"
     R[C_rss]="$(cat "$dir"/*.time | awk '{ s += $1 } END { printf "%.1f", s / 1024 }')"
+    R[C_cpu]="$(cat "$dir"/*.time | awk '{ s += $2 + $3 } END { printf "%.1f", s }')"
     R[C_times]="$(for i in recv-a recv-b send; do printf '%s %ss; ' "$i" "$(awk '{ print $4 }' "$dir/$i.time")"; done)"
     log "ceiling: ${R[C_secs]} s (${R[C_times]}), ${R[C_rate_in]} msg/s in, ${R[C_rate_out]} msg/s out; depths $(cat "$dir/depth.json")"
     delete_queues
@@ -447,38 +470,38 @@ verdict() { # verdict CONDITION(awk) -> met / NOT met
 }
 
 write_report() {
-    local commit load_before="$1"
-    commit="$(git -C "$REPO_ROOT" rev-parse --short HEAD)"
+    local load_before="$1"
     {
         printf '### %s\n\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
         printf -- '- command: `Benchmarks/bridge/run.sh %s`\n' "$ARGS_TEXT"
-        printf -- '- commit %s; iotbridge %s\n' "$commit" "$IOTBRIDGE"
+        printf -- '- iotbridge measured: commit %s (release, --static-swift-stdlib), %s\n' "$IOTBRIDGE_COMMIT" "$IOTBRIDGE"
         printf -- '- machine: %s cores (%s), %s MB RAM, shared with another engineer'"'"'s tests; load average before %s, after %s\n' \
             "$(nproc)" "$(lscpu | awk -F: '/Model name/ { gsub(/^ +/, "", $2); print $2; exit }')" \
             "$(free -m | awk '/^Mem:/ { print $2 }')" "$load_before" "$(cut -d' ' -f1-3 /proc/loadavg)"
         printf -- '- RabbitMQ %s, Proton %s; %s distinct messages, overlap %s, %s-byte bodies, upstream credit %s, sink window %s\n\n' \
             "$(dpkg-query -W -f='${Version}' rabbitmq-server)" "$(dpkg-query -W -f='${Version}' libqpid-proton11)" \
             "$COUNT" "$OVERLAP" "$BODY_SIZE" "$CREDIT" "${SINK_WINDOW:-1000 (default)}"
-        printf '| run | messages in | messages out | seconds | in msgs/s | out msgs/s | peak RSS MB | notes |\n'
-        printf '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n'
+        printf '| run | messages in | messages out | seconds | in msgs/s | out msgs/s | peak RSS MB | CPU s: mover / broker | notes |\n'
+        printf '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n'
         if [[ -n "${R[A_secs]:-}" ]]; then
-            printf '| A: iotbridge run | %s | %s | %s | %s | %s | %s | from process start until merged holds all distinct (%s s) and all settled; first message in merged at %s s; CPU %s s; %s; merged queue: %s |\n' \
+            printf '| A: iotbridge run | %s | %s | %s | %s | %s | %s | %s / %s | from process start until the merged queue holds all distinct (%s s) and every upstream delivery is settled; first message in the merged queue at %s s; %s; merged queue drained: %s |\n' \
                 "${R[A_in]}" "${R[A_out]}" "${R[A_secs]}" "${R[A_rate_in]}" "${R[A_rate_out]}" "${R[A_rss]}" \
-                "${R[A_merged_secs]}" "${R[A_first_secs]}" "${R[A_cpu]}" "${R[A_status]}" "${R[A_verify]:-not checked}"
+                "${R[A_cpu]}" "${R[A_broker_cpu]}" "${R[A_merged_secs]}" "${R[A_first_secs]}" "${R[A_status]}" "${R[A_verify]:-not checked}"
         fi
         if [[ -n "${R[S_secs]:-}" ]]; then
-            printf '| Shovel, on-confirm (2 shovels) | %s | %s | %s | %s | %s | n/a (in the broker) | does NOT de-duplicate (delivers all %s); timed from the first message in the destination (%s s from set_parameter) |\n' \
-                "${R[S_in]}" "${R[S_out]}" "${R[S_secs]}" "${R[S_rate]}" "${R[S_rate]}" "${R[S_in]}" "${R[S_secs_cmd]}"
+            printf '| Shovel, on-confirm (2 shovels) | %s | %s | %s | %s | %s | (in the broker) | - / %s | does NOT de-duplicate: delivers all %s; timed from the first message in the destination (%s s from set_parameter) |\n' \
+                "${R[S_in]}" "${R[S_out]}" "${R[S_secs]}" "${R[S_rate]}" "${R[S_rate]}" "${R[S_broker_cpu]}" "${R[S_in]}" "${R[S_secs_cmd]}"
         fi
         if [[ -n "${R[C_secs]:-}" ]]; then
-            printf '| ceiling: C receive x2 + C send | %s | %s | %s | %s | %s | %s (sum of 3) | no de-dup, no properties; %s |\n' \
-                "${R[C_in]}" "${R[C_out]}" "${R[C_secs]}" "${R[C_rate_in]}" "${R[C_rate_out]}" "${R[C_rss]}" "${R[C_times]}"
+            printf '| ceiling: C receive x2 + C send | %s | %s | %s | %s | %s | %s (3 processes) | %s / %s | no de-duplication, no settlement coupling, no application properties; %s |\n' \
+                "${R[C_in]}" "${R[C_out]}" "${R[C_secs]}" "${R[C_rate_in]}" "${R[C_rate_out]}" "${R[C_rss]}" "${R[C_cpu]}" \
+                "${R[C_broker_cpu]}" "${R[C_times]}"
         fi
         if [[ -n "${R[W_fill_secs]:-}" ]]; then
-            printf '| C: fill the window | %s | %s | %s | %s | %s | %s | maxEntries %s; window after: %s entries, %s MB state file; CPU %s s |\n' \
+            printf '| C: fill the window | %s | %s | %s | %s | %s | %s | %s / - | dedup.maxEntries %s, no overlap; window after: %s claims, state file %s MB |\n' \
                 "$WINDOW_COUNT" "$WINDOW_COUNT" "${R[W_fill_secs]}" "${R[W_fill_rate]}" "${R[W_fill_rate]}" "${R[W_fill_rss]}" \
-                "$WINDOW_COUNT" "${R[W_entries]}" "${R[W_file_mb]}" "${R[W_fill_cpu]}"
-            printf '| C: restart on the full window | %s | %s | - | - | - | %s | window after: %s entries (expiry evicts down to maxEntries) |\n' \
+                "${R[W_fill_cpu]}" "$WINDOW_COUNT" "${R[W_entries]}" "${R[W_file_mb]}"
+            printf '| C: restart on the full window | %s | %s | - | - | - | %s | - | window after: %s claims (the expiry pass evicts the oldest down to maxEntries) |\n' \
                 "$WINDOW_EXTRA" "$WINDOW_EXTRA" "${R[W_run_rss]}" "${R[W_entries2]}"
         fi
         if [[ -n "${R[B_bridge_p50]:-}" ]]; then
@@ -537,12 +560,33 @@ prepare() {
     section_begin "iotbridge (release)"
     if [[ -n "$IOTBRIDGE_GIVEN" ]]; then
         IOTBRIDGE="$(cd "$(dirname "$IOTBRIDGE_GIVEN")" && pwd)/$(basename "$IOTBRIDGE_GIVEN")"
+        IOTBRIDGE_COMMIT="given binary, checkout at $(git -C "$REPO_ROOT" rev-parse --short HEAD)"
     else
+        # The committed HEAD, exported: edits in progress in a shared checkout must not leak into the figures.
+        local src="$REPO_ROOT/.build-bench-src" head scratch="$SCRATCH_PATH"
+        [[ "$scratch" == /* ]] || scratch="$REPO_ROOT/$scratch"
+        head="$(git -C "$REPO_ROOT" rev-parse HEAD)"
+        if [[ "$(cat "$src/COMMIT" 2>/dev/null || true)" != "$head" ]]; then
+            if (( BUILD == 0 )); then
+                [[ -f "$src/COMMIT" ]] || die "--no-build: no exported source in $src yet"
+                log "--no-build: the binary is of $(cat "$src/COMMIT"), HEAD is $head"
+                head="$(cat "$src/COMMIT")"
+            else
+                log "exporting $head (git archive) to $src"
+                rm -rf "$src"
+                mkdir -p "$src"
+                git -C "$REPO_ROOT" archive "$head" | tar -x -C "$src"
+                # Pinned dependency versions (not tracked): lets SwiftPM resolve from its cache, offline.
+                [[ ! -f "$REPO_ROOT/Package.resolved" ]] || cp "$REPO_ROOT/Package.resolved" "$src/"
+                printf '%s\n' "$head" > "$src/COMMIT"
+            fi
+        fi
         if (( BUILD == 1 )); then
-            (cd "$REPO_ROOT" && swift build -c release --static-swift-stdlib --scratch-path "$SCRATCH_PATH" --product iotbridge) \
+            (cd "$src" && swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product iotbridge) \
                 || die "release build failed"
         fi
-        IOTBRIDGE="$(cd "$REPO_ROOT" && swift build -c release --static-swift-stdlib --scratch-path "$SCRATCH_PATH" --show-bin-path)/iotbridge"
+        IOTBRIDGE="$(cd "$src" && swift build -c release --static-swift-stdlib --scratch-path "$scratch" --show-bin-path)/iotbridge"
+        IOTBRIDGE_COMMIT="$(git -C "$REPO_ROOT" rev-parse --short "$head")"
     fi
     [[ -x "$IOTBRIDGE" ]] || die "no iotbridge binary at $IOTBRIDGE"
     "$IOTBRIDGE" run --help > /dev/null 2>&1 || die "$IOTBRIDGE has no 'run' command"

@@ -51,18 +51,26 @@ struct RunCommand: AsyncParsableCommand {
         for diagnostic in result.diagnostics {
             FileHandle.standardError.write(Data((diagnostic.description + "\n").utf8))
         }
-        guard let configuration = result.configuration else {
+        guard var configuration = result.configuration else {
             let errors = result.diagnostics.filter { $0.severity == .error }.count
             FileHandle.standardError.write(Data("\(self.config): \(errors) error\(errors == 1 ? "" : "s")\n".utf8))
             throw ExitCode(2)
         }
         do {
             try configuration.checkRules()
+            configuration = try await configuration.resolvingPlanReferences()
         } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(2)
         }
         if self.check {
+            for upstream in configuration.upstreams {
+                if case .aksign(let platform) = upstream.auth {
+                    print("upstream \(upstream.name): consumer group \(platform.consumerGroupId), \(upstream.connections) connection(s)")
+                } else if case .ststoken(let platform) = upstream.auth {
+                    print("upstream \(upstream.name): consumer group \(platform.consumerGroupId), \(upstream.connections) connection(s)")
+                }
+            }
             print(
                 "\(self.config): ok — \(configuration.upstreams.count) upstream(s), \(configuration.sinks.count) sink(s), "
                     + "state \(configuration.state)"

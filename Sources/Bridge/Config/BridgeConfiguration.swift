@@ -211,6 +211,19 @@ public struct PlatformAuth: Sendable {
     public var securityToken: Secret?
     /// The clientId prefix; each connection adds `-N`. Default: `iotbridge-HOST-UPSTREAM`.
     public var clientIdPrefix: String?
+    /// Where the consumer group id comes from when it is a migration's: resolved by
+    /// ``BridgeConfiguration/resolvingPlanReferences()`` before the bridge starts.
+    public var consumerGroupFromPlan: PlanReference?
+}
+
+/// `consumerGroupId: { fromPlan: plan.yaml, name: G1 }`: the ID the migration gave group `name` on the target.
+public struct PlanReference: Sendable, Hashable {
+    /// The plan file.
+    public var plan: String
+    /// The consumer group's name (its target name, or its source name).
+    public var name: String
+    /// Where the reference is written, `file:line:col`, for errors.
+    public var location: String
 }
 
 /// A secret read from the environment: never printed.

@@ -122,7 +122,7 @@ struct ConfigReader {
     mutating func configuration(_ node: Node, file: String) -> BridgeConfiguration? {
         let known = ["state", "sync", "dedup", "upstreams", "sinks", "deadLetter", "rules", "http", "shutdown", "limits"]
         guard let root = self.decoder.fields(node, "the configuration", known: known) else { return nil }
-        let state = self.path(root, "state", mustExist: false) ?? "bridge.sqlite"
+        let state = self.path(root, "state", mustExist: false) ?? self.resolve("bridge.sqlite")
         let sync = self.enumeration(root, "sync", BridgeConfiguration.SyncMode.self) ?? .normal
         var dedup = BridgeConfiguration.DedupSettings(
             window: .seconds(3600),
@@ -393,7 +393,15 @@ struct ConfigReader {
         case "aksign", "ststoken":
             let accessKeyId = self.decoder.string(auth, "accessKeyId").map { self.interpolate($0, at: auth["accessKeyId"]) }
             let secret = self.secret(auth, "accessKeySecret")
-            let group = self.decoder.string(auth, "consumerGroupId").map { self.interpolate($0, at: auth["consumerGroupId"]) }
+            var planReference: PlanReference?
+            var group: String?
+            if case .mapping = auth["consumerGroupId"] {
+                planReference = self.planReference(auth["consumerGroupId"])
+                // A placeholder until the plan's ID map resolves it (before the bridge starts).
+                group = planReference.map { _ in "from-plan" }
+            } else {
+                group = self.decoder.string(auth, "consumerGroupId").map { self.interpolate($0, at: auth["consumerGroupId"]) }
+            }
             let instance = self.decoder.string(auth, "iotInstanceId", required: false) ?? ""
             let method = self.decoder.string(auth, "signMethod", required: false) ?? "hmacsha1"
             if !["hmacsha1", "hmacsha256", "hmacmd5"].contains(method.lowercased()) {
@@ -410,7 +418,8 @@ struct ConfigReader {
                 iotInstanceId: self.interpolate(instance, at: auth["iotInstanceId"]),
                 signMethod: method.lowercased(),
                 securityToken: token,
-                clientIdPrefix: prefix
+                clientIdPrefix: prefix,
+                consumerGroupFromPlan: planReference
             )
             do {
                 _ = try PlatformLoginFactory.login(platform, upstream: "check", index: 0, sts: kind == "ststoken")
@@ -427,6 +436,16 @@ struct ConfigReader {
         default:
             return .anonymous
         }
+    }
+
+    /// `{ fromPlan: plan.yaml, name: G1 }`.
+    mutating func planReference(_ node: Node?) -> PlanReference? {
+        guard let fields = self.decoder.fields(node, "consumerGroupId", known: ["fromPlan", "name"]),
+            let plan = self.path(fields, "fromPlan", mustExist: true),
+            let name = self.decoder.string(fields, "name")
+        else { return nil }
+        let location = self.decoder.location(of: node)
+        return PlanReference(plan: plan, name: name, location: "\(self.decoder.source.file):\(location.line):\(location.column)")
     }
 
     mutating func cap(_ fields: Fields) -> RateCap? {
