@@ -167,7 +167,9 @@ final class AMQPSink: Sink {
                 self.retry(item, sender: sender, attempt: attempt, problem: error.message, completion: completion)
             }
         }
-        if let payload = item.rulePayload {
+        if let reason = item.deadLetterReason {
+            try await sender.enqueue(encoded: Self.deadLetterEncoding(item, reason: reason), onOutcome: onOutcome)
+        } else if let payload = item.rulePayload {
             try await sender.enqueue(Self.ruleMessage(item.message, payload: payload), onOutcome: onOutcome)
         } else {
             try await sender.enqueue(encoded: item.message.forwardedEncoding, onOutcome: onOutcome)
@@ -217,6 +219,28 @@ final class AMQPSink: Sink {
             }
         }
         completion(outcome)
+    }
+
+    /// A dead letter on an AMQP address: the message as forwarded plus `deadLetterReason` (and `deadLetterSink`),
+    /// or, for a message that cannot be forwarded (undecodable), a new message whose data section holds the bytes
+    /// as received.
+    static func deadLetterEncoding(_ item: SinkMessage, reason: String) -> [UInt8] {
+        let message = item.message
+        if !message.forwardedEncoding.isEmpty, var view = try? AMQPEncodedMessage(bytes: message.forwardedEncoding) {
+            var bytes = view.forwarded(settingApplicationProperty: "deadLetterReason", to: reason)
+            if let sink = item.refusedBy, let next = try? AMQPEncodedMessage(bytes: bytes) {
+                view = next
+                bytes = view.forwarded(settingApplicationProperty: "deadLetterSink", to: sink)
+            }
+            return bytes
+        }
+        var properties: [String: AMQPValue] = [
+            "deadLetterReason": .string(reason),
+            "iotInstanceId": .string(message.instanceLabel),
+            "upstream": .string(message.upstream),
+        ]
+        if let id = message.messageId { properties["messageId"] = .string(id) }
+        return AMQPMessage(body: .data(message.receivedEncoding), applicationProperties: properties, durable: true).encoded()
     }
 
     /// A rule's output as a message: the payload as a data section, the original's platform properties.
