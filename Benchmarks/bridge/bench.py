@@ -34,7 +34,7 @@
     bench.py wait-status URL --settled N [--timeout 300]
         Polls the bridge's /status until it reports N settled upstream deliveries; prints {"event":"settled",
         "at":EPOCH_S,"status":{...}}.
-    bench.py sample-status URL FILE [--interval 0.2]
+    bench.py sample-status URL FILE [--interval 0.2] [--pid PID] [--broker-pid PID]
         Appends "epoch_s received settled sink_in_flight flights" from the bridge's /status to FILE every
         interval, until the bridge is gone: where messages wait (in the sink's window, or before it).
     bench.py window STATE_FILE
@@ -505,18 +505,54 @@ def cmd_wait_status(args):
         time.sleep(args.interval)
 
 
+def cpu_ticks(pid, threads=False):
+    """CPU ticks (user + system) of a process, or {thread name: ticks} over its threads."""
+    import glob
+    def ticks(path):
+        with open(path) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    if not threads:
+        return ticks("/proc/%d/stat" % pid)
+    result = {}
+    for task in glob.glob("/proc/%d/task/*" % pid):
+        try:
+            with open(task + "/comm") as f:
+                name = f.read().strip()
+            result[name] = result.get(name, 0) + ticks(task + "/stat")
+        except OSError:
+            pass
+    return result
+
+
 def cmd_sample_status(args):
     """Appends one line per poll: time, the bridge's received/settled counts, the AMQP sink's messages awaiting
-    the broker's outcome, flights in the table (refreshed by the bridge once a second). Ends with the bridge."""
+    the broker's outcome, flights in the table (refreshed by the bridge once a second); with --pid/--broker-pid,
+    about once a second the CPU share (% of one core) of the broker and of each thread (by name) of the bridge.
+    Ends with the bridge."""
+    import os
+    hz = os.sysconf("SC_CLK_TCK")
+    last_cpu = None
     with open(args.out, "a") as out:
-        out.write("# epoch_s received settled sink_in_flight flights\n")
+        out.write("# epoch_s received settled sink_in_flight flights [cpu: broker% thread%...]\n")
         failures = 0
         while failures < 5:
             try:
                 d = fetch_status(args.url)
                 failures = 0
-                out.write("%.3f %d %d %d %d\n" % (time.time(), sum(u["received"] for u in d["upstreams"]), d["settled"],
-                                                   d["sinks"][0]["inFlight"], d["inFlight"]))
+                line = "%.3f %d %d %d %d" % (time.time(), sum(u["received"] for u in d["upstreams"]), d["settled"],
+                                             d["sinks"][0]["inFlight"], d["inFlight"])
+                if args.pid:
+                    now = time.time()
+                    cpu = (now, cpu_ticks(args.pid, threads=True), cpu_ticks(args.broker_pid) if args.broker_pid else 0)
+                    if last_cpu is None or now - last_cpu[0] >= 1.0:
+                        if last_cpu is not None:
+                            span = (now - last_cpu[0]) * hz / 100.0
+                            shares = {name: (ticks - last_cpu[1].get(name, 0)) / span for name, ticks in cpu[1].items()}
+                            busy = " ".join("%s:%.0f" % (name, share) for name, share in sorted(shares.items()) if share >= 1)
+                            line += " cpu: broker:%.0f %s" % ((cpu[2] - last_cpu[2]) / span, busy)
+                        last_cpu = cpu
+                out.write(line + "\n")
                 out.flush()
             except Exception:
                 failures += 1
@@ -601,6 +637,8 @@ def main():
     p = sub.add_parser("sample-status")
     p.add_argument("url"); p.add_argument("out")
     p.add_argument("--interval", type=float, default=0.2)
+    p.add_argument("--pid", type=int, help="the bridge's pid: per-thread CPU")
+    p.add_argument("--broker-pid", type=int, help="the broker's pid: its CPU")
     p.set_defaults(func=cmd_sample_status)
 
     p = sub.add_parser("window")

@@ -4,7 +4,7 @@
 # RabbitMQ's Shovel plugin and with Qpid Proton's C examples doing the same moves, on one private RabbitMQ on
 # loopback.
 #
-#   Benchmarks/bridge/run.sh [--count N] [--overlap F] [--body-size B] [--credit C] [--sink-window W]
+#   Benchmarks/bridge/run.sh [--count N] [--overlap F] [--body-size B] [--credit C] [--sink-window SW]
 #                            [--rate R] [--latency-seconds S] [--window-count W]
 #                            [--scenarios "bridge shovel ceiling latency window"]
 #                            [--no-install] [--no-build] [--no-verify] [--scratch-path DIR]
@@ -39,7 +39,9 @@
 #            oldest): peak RSS of both runs.
 # The private RabbitMQ (scripts/lib/rabbitmq.sh) gets rabbitmq_shovel enabled online (rabbitmq-plugins
 # enable) next to rabbitmq_amqp1_0. Queues are declared durable over AMQP 0-9-1 and addressed as
-# /amq/queue/NAME over AMQP 1.0: RabbitMQ 3.10's /queue/NAME declares a NON-durable queue.
+# /amq/queue/NAME over AMQP 1.0 by every client: RabbitMQ 3.10's /queue/NAME declares a queue durable only
+# when the link's terminus asks for it (Python's Proton peers and the C examples do not), and refuses a
+# terminus whose durability differs from an existing queue's.
 # Prints a Markdown report; it goes to scripts/.work/bench/bridge-TIMESTAMP.md, every raw log and the
 # console output (run.log) to scripts/.work/bench/bridge-TIMESTAMP/.
 # Python peers: Benchmarks/bridge/bench.py, run by /usr/bin/python3 (Debian's qpid-proton and pika).
@@ -260,7 +262,8 @@ scenario_bridge() {
     local cpu0
     cpu0="$(broker_cpu)"
     start_bridge "$dir"
-    "$PY" "$PEER" sample-status "$BRIDGE_HTTP" "$dir/status-samples.txt" &
+    "$PY" "$PEER" sample-status "$BRIDGE_HTTP" "$dir/status-samples.txt" --pid "$BRIDGE_PID" \
+        --broker-pid "$(cat "$RABBITMQ_DIR/rabbitmq.pid")" &
     "$PY" "$PEER" wait-count 127.0.0.1 "$RABBITMQ_PORT" "$p-merged" "$COUNT" --timeout 900 \
         --progress "$dir/merged-depth.txt" > "$dir/wait-count.json" || die "A: merged queue incomplete: $(cat "$dir/wait-count.json")"
     "$PY" "$PEER" wait-status "$BRIDGE_HTTP" --settled "$sent" --timeout 120 > "$dir/status.json" \
@@ -392,6 +395,8 @@ scenario_latency() {
     # B2: through the bridge: the consumer reads the merged queue.
     write_bridge_config "$dir" "$p-src-a" "$p-src-b" "$p-merged" 1000000
     start_bridge "$dir"
+    "$PY" "$PEER" sample-status "$BRIDGE_HTTP" "$dir/status-samples.txt" --pid "$BRIDGE_PID" \
+        --broker-pid "$(cat "$RABBITMQ_DIR/rabbitmq.pid")" &
     "$PY" "$PEER" consume "$URL" "/amq/queue/$p-merged" --expected "$distinct" --idle 3 \
         --timeout $(( LATENCY_SECONDS + 120 )) --out "$dir/bridge-latencies.txt" > "$dir/bridge.json" &
     consumer=$!
