@@ -80,7 +80,11 @@ struct AMQPBrokerCommand: AsyncParsableCommand {
         FileHandle.standardOutput.write(Data("{\"event\":\"listening\",\"host\":\"\(self.host)\",\"port\":\(listener.port)}\n".utf8))
         let broker = BrokerService(broker: AMQPMemoryBroker(logger: logger), listener: listener)
         let group = ServiceGroup(
-            configuration: .init(services: [broker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            configuration: .init(
+                services: [.init(service: broker, successTerminationBehavior: .gracefullyShutdownGroup)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
         )
         try await group.run()
         await engine.shutdown()

@@ -72,7 +72,11 @@ struct AMQPReceiveCommand: AsyncParsableCommand {
         // SIGTERM/SIGINT through swift-service-lifecycle: what was received is written and accepted, the rest
         // stays with the peer.
         let group = ServiceGroup(
-            configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            configuration: .init(
+                services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
         )
         let outcome: ReceiveOutcome
         do {
