@@ -1,0 +1,106 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the iotbridge open source project
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import AMQP
+import Foundation
+import Logging
+import Metrics
+import StateStore
+import Synchronization
+
+/// Merging: each batch claimed in one store transaction; new messages start a flight, duplicates wait or settle.
+extension Bridge {
+    /// One batch of one receiver: build the messages, claim their keys in one store transaction, and start a
+    /// flight for each new one; duplicates wait for or settle after their original.
+    func process(_ batch: [AMQPDelivery], upstream: UpstreamConfiguration, slot: Int) async {
+        let now = ContinuousClock.now
+        var keyed: [(BridgeMessage, Inbound)] = []
+        var presettled = 0
+        for delivery in batch {
+            if delivery.isPresettled { presettled += 1 }
+            let message = BridgeMessage(
+                delivery: delivery,
+                upstream: upstream.name,
+                instanceLabel: upstream.instanceLabel,
+                maxMessageSize: self.configuration.maxMessageSize
+            )
+            let inbound = Inbound(slot: slot, delivery: delivery, receivedAt: now)
+            if message.claimKey == nil {
+                if message.defect == nil { self.upstreamEvent(upstream.name) { $0.withoutMessageId += 1 } }
+                await self.deliver(message, inbound: inbound, key: nil, alreadyFinished: [])
+            } else {
+                keyed.append((message, inbound))
+            }
+        }
+        let elapsed = self.started.duration(to: now)
+        self.upstreamEvent(upstream.name) {
+            $0.received += batch.count
+            $0.presettled += presettled
+            $0.lastMessageAt = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        }
+        self.metrics.received(upstream.name, batch.count)
+        await self.claimAndDeliver(keyed)
+    }
+
+    func claimAndDeliver(_ keyed: [(BridgeMessage, Inbound)]) async {
+        guard !keyed.isEmpty else { return }
+        let requests = keyed.map { ClaimRequest(key: Self.claimKey($0.0), upstream: $0.0.upstream) }
+        let results: [ClaimResult]
+        do {
+            results = try await self.withStoreRetry("claim") {
+                let now = Self.nowMilliseconds()
+                let lease = now + Int64(self.configuration.dedup.lease.components.seconds * 1000)
+                return try await self.store.claim(
+                    requests,
+                    options: ClaimOptions(owner: self.runID, now: now, leaseUntil: lease, otherOwnersAreGone: true)
+                )
+            }
+        } catch {
+            // Draining: the batch stays unsettled and is released at detach.
+            return
+        }
+        for ((message, inbound), result) in zip(keyed, results) {
+            let key = Self.claimKey(message)
+            switch result {
+            case .claimed(let finished, let conflict):
+                // Our own lease ran out while the original is still on its way: still a duplicate of it.
+                if self.table.withLock({ $0.attachDuplicate(key: key, delivery: inbound) }) {
+                    self.countDuplicate(message.upstream, original: message.upstream)
+                    continue
+                }
+                if conflict {
+                    self.statistics.withLock { $0.dedupConflicts += 1 }
+                    self.metrics.dedupConflicts.increment()
+                }
+                await self.deliver(message, inbound: inbound, key: key, alreadyFinished: finished)
+            case .inFlight(let owner, let original):
+                let attached = owner == self.runID && self.table.withLock { $0.attachDuplicate(key: key, delivery: inbound) }
+                if attached {
+                    self.countDuplicate(message.upstream, original: original)
+                } else {
+                    // The original is being recorded (or held by a live owner elsewhere): ask again shortly.
+                    self.recheck.withLock { $0.append((message, inbound)) }
+                    self.commitContinuation.yield()
+                }
+            case .done(let original, _):
+                self.countDuplicate(message.upstream, original: original)
+                self.settle([inbound])
+            }
+        }
+    }
+
+    func countDuplicate(_ upstream: String, original: String) {
+        self.upstreamEvent(upstream) { $0.duplicatesOf[original, default: 0] += 1 }
+        self.metrics.duplicate(upstream, original: original)
+    }
+
+    static func claimKey(_ message: BridgeMessage) -> ClaimKey {
+        ClaimKey(key: message.claimKey!.key, contentDigest: message.claimKey!.contentDigest)
+    }
+
+    static func nowMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+}

@@ -1,0 +1,84 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the iotbridge open source project
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import AMQP
+import Foundation
+import Logging
+import Metrics
+import StateStore
+import Synchronization
+
+/// Recording and settling: finished targets recorded in groups, then the upstream deliveries they guard accepted.
+extension Bridge {
+    /// Records finished targets in groups (one store transaction per group), then settles the upstream
+    /// deliveries those records guard.
+    func commitLoop() async throws {
+        for await _ in self.commitSignal {
+            await self.commitOnce()
+        }
+        await self.commitOnce()
+    }
+
+    func commitOnce() async {
+        let (updates, settle) = self.table.withLock { $0.takeUpdates() }
+        if !updates.isEmpty {
+            do {
+                try await self.withStoreRetry("record") { try await self.store.record(updates) }
+            } catch {
+                // Draining with the store failing: nothing is settled; everything is redelivered.
+                return
+            }
+        }
+        self.settle(settle)
+        let rechecks = self.recheck.withLock { list -> [(BridgeMessage, Inbound)] in
+            defer { list.removeAll() }
+            return list
+        }
+        if !rechecks.isEmpty {
+            if updates.isEmpty { try? await Task.sleep(for: .milliseconds(20)) }
+            await self.claimAndDeliver(rechecks)
+        }
+    }
+
+    /// Retries a store operation with backoff while the bridge runs: a store error must stop settlement, never
+    /// skip it. Throws only when draining.
+    func withStoreRetry<T>(_ what: String, _ body: () async throws -> T) async throws -> T {
+        var attempt = 0
+        while true {
+            do {
+                return try await body()
+            } catch {
+                attempt += 1
+                if attempt == 1 || attempt % 20 == 0 {
+                    self.logger.error("state store \(what) failed; retrying", metadata: ["error": "\(error)"])
+                }
+                if self.isDraining && attempt > 3 { throw error }
+                try? await Task.sleep(for: .milliseconds(min(2000, 50 * attempt)))
+            }
+        }
+    }
+
+    /// Accepts deliveries, one hand-over per receiver.
+    func settle(_ inbound: [Inbound]) {
+        guard !inbound.isEmpty else { return }
+        let now = ContinuousClock.now
+        var bySlot: [Int: [AMQPDelivery]] = [:]
+        for item in inbound {
+            bySlot[item.slot, default: []].append(item.delivery)
+            self.metrics.settleLatency.recordNanoseconds(Int64(item.receivedAt.duration(to: now).components.attoseconds / 1_000_000_000) + item.receivedAt.duration(to: now).components.seconds * 1_000_000_000)
+        }
+        let receivers = self.receivers.withLock { $0 }
+        for (slot, deliveries) in bySlot {
+            if let receiver = receivers[slot] {
+                receiver.settle(deliveries, .accepted)
+            } else {
+                for delivery in deliveries { delivery.accept() }
+            }
+        }
+        self.statistics.withLock { $0.settled += inbound.count }
+    }
+}
