@@ -8,6 +8,7 @@
 internal import CCurl
 import Dispatch
 import Foundation
+import Synchronization
 
 /// An HTTP/1.1 client over libcurl's easy interface: the only code in iotbridge that calls `curl_*`.
 ///
@@ -16,13 +17,19 @@ import Foundation
 /// let response = try await client.execute(HTTPRequest(method: "POST", url: "https://iot.cn-shanghai.aliyuncs.com/"))
 /// ```
 ///
-/// Each request gets its own easy handle, so requests may run concurrently. `curl_easy_perform` blocks, so it runs
-/// on a private dispatch queue and never on the cooperative thread pool.
+/// Each request runs on an easy handle of its own, so requests may run concurrently; finished handles go back to a
+/// pool and are reused, which keeps their connections alive (a webhook sink makes thousands of requests to one
+/// host: a new TCP and TLS handshake for each would dominate). `curl_easy_perform` blocks, so it runs on a private
+/// dispatch queue and never on the cooperative thread pool.
 public final class HTTPClient: Sendable {
     /// Timeouts, TLS and the user agent.
     public let configuration: HTTPClientConfiguration
     /// Blocking transfers run here.
     private let queue = DispatchQueue(label: "iotbridge.http", attributes: .concurrent)
+    /// Idle handles, kept with their open connections.
+    private let idle = Mutex<[CurlEasy]>([])
+    /// The most idle handles kept.
+    private static let maximumIdle = 64
 
     /// libcurl requires one `curl_global_init` before any handle exists and is not thread-safe about it; a `static
     /// let` runs it exactly once, thread-safely.
@@ -43,16 +50,25 @@ public final class HTTPClient: Sendable {
         let configuration = self.configuration
         return try await withCheckedThrowingContinuation { continuation in
             self.queue.async {
-                continuation.resume(with: Result { try CurlEasy.perform(request, configuration: configuration) })
+                let reused = self.idle.withLock { $0.popLast() }
+                guard let easy = reused ?? CurlEasy() else {
+                    continuation.resume(throwing: HTTPClientError(code: .transport, url: request.url, detail: "curl_easy_init failed"))
+                    return
+                }
+                let result = Result { try easy.run(request, configuration: configuration) }
+                self.idle.withLock { idle in
+                    if idle.count < Self.maximumIdle { idle.append(easy) }
+                }
+                continuation.resume(with: result)
             }
         }
     }
 }
 
-/// Owns one `CURL*` for the span of one transfer.
-///
-/// Not `Sendable`: it lives on one dispatch-queue thread from creation to `deinit`.
-private final class CurlEasy {
+/// Owns one `CURL*`, reused for one transfer at a time.
+private final class CurlEasy: @unchecked Sendable {
+    // @unchecked Sendable: a handle is used by one dispatch-queue thread at a time; it passes between threads only
+    // through the client's pool (a Mutex), never while a transfer runs.
     /// Must be freed after the handle, which keeps pointing at it during the transfer.
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private let handle: UnsafeMutableRawPointer
@@ -63,7 +79,7 @@ private final class CurlEasy {
     /// The header lines libcurl hands to the header callback.
     private var receivedHeaders: [HTTPHeader] = []
 
-    private init?() {
+    init?() {
         guard let handle = curl_easy_init() else { return nil }
         self.handle = handle
     }
@@ -73,12 +89,6 @@ private final class CurlEasy {
         curl_slist_free_all(self.headerList)
     }
 
-    static func perform(_ request: HTTPRequest, configuration: HTTPClientConfiguration) throws -> HTTPResponse {
-        guard let easy = CurlEasy() else {
-            throw HTTPClientError(code: .transport, url: request.url, detail: "curl_easy_init failed")
-        }
-        return try easy.run(request, configuration: configuration)
-    }
 
     private func setLong(_ option: CURLoption, _ value: Int) {
         _ = ccurl_easy_setopt_long(self.handle, option, value)
@@ -89,7 +99,14 @@ private final class CurlEasy {
         _ = ccurl_easy_setopt_string(self.handle, option, value)
     }
 
-    private func run(_ request: HTTPRequest, configuration: HTTPClientConfiguration) throws -> HTTPResponse {
+    func run(_ request: HTTPRequest, configuration: HTTPClientConfiguration) throws -> HTTPResponse {
+        // A reused handle forgets every option and the previous transfer's data, and keeps its connections.
+        curl_easy_reset(self.handle)
+        curl_slist_free_all(self.headerList)
+        self.headerList = nil
+        self.received.removeAll(keepingCapacity: true)
+        self.receivedHeaders.removeAll()
+        for index in self.errorBuffer.indices { self.errorBuffer[index] = 0 }
         guard request.url.hasPrefix("http://") || request.url.hasPrefix("https://") else {
             throw HTTPClientError(code: .invalidURL, url: request.url, detail: "not an http(s) URL")
         }
