@@ -37,6 +37,8 @@
     bench.py sample-status URL FILE [--interval 0.2] [--pid PID] [--broker-pid PID]
         Appends "epoch_s received settled sink_in_flight flights" from the bridge's /status to FILE every
         interval, until the bridge is gone: where messages wait (in the sink's window, or before it).
+    bench.py histogram METRICS_FILE NAME
+        Prints {"count":..,"p50":..,"p90":..,"p99":..}: percentiles of a Prometheus histogram as upper bucket bounds.
     bench.py window STATE_FILE
         Prints {"entries":..,"done":..,"bytes":..}: the claim window in the bridge's SQLite state file (read-only).
 """
@@ -534,7 +536,7 @@ def cmd_sample_status(args):
     hz = os.sysconf("SC_CLK_TCK")
     last_cpu = None
     with open(args.out, "a") as out:
-        out.write("# epoch_s received settled sink_in_flight flights [cpu: broker% thread%...]\n")
+        out.write("# epoch_s received settled sink_in_flight flights [rss_mb] [cpu: broker% thread%...]\n")
         failures = 0
         while failures < 5:
             try:
@@ -543,6 +545,9 @@ def cmd_sample_status(args):
                 line = "%.3f %d %d %d %d" % (time.time(), sum(u["received"] for u in d["upstreams"]), d["settled"],
                                              d["sinks"][0]["inFlight"], d["inFlight"])
                 if args.pid:
+                    with open("/proc/%d/status" % args.pid) as f:
+                        rss = [l for l in f if l.startswith("VmRSS:")][0].split()[1]
+                    line += " %.1f" % (int(rss) / 1024.0)
                     now = time.time()
                     cpu = (now, cpu_ticks(args.pid, threads=True), cpu_ticks(args.broker_pid) if args.broker_pid else 0)
                     if last_cpu is None or now - last_cpu[0] >= 1.0:
@@ -557,6 +562,21 @@ def cmd_sample_status(args):
             except Exception:
                 failures += 1
             time.sleep(args.interval)
+
+
+def cmd_histogram(args):
+    """p50/p90/p99 (upper bucket bounds, seconds) of a Prometheus histogram in a /metrics text file."""
+    buckets = []
+    for line in open(args.file):
+        if line.startswith(args.metric + "_bucket{"):
+            bound = line.split('le="', 1)[1].split('"', 1)[0]
+            buckets.append((float("inf") if bound == "+Inf" else float(bound), float(line.rsplit(" ", 1)[1])))
+    buckets.sort()
+    total = buckets[-1][1] if buckets else 0
+    result = dict(count=int(total))
+    for p in (50, 90, 99):
+        result["p%d" % p] = next((bound for bound, count in buckets if count >= total * p / 100.0), None) if total else None
+    emit(result)
 
 
 def cmd_window(args):
@@ -640,6 +660,10 @@ def main():
     p.add_argument("--pid", type=int, help="the bridge's pid: per-thread CPU")
     p.add_argument("--broker-pid", type=int, help="the broker's pid: its CPU")
     p.set_defaults(func=cmd_sample_status)
+
+    p = sub.add_parser("histogram")
+    p.add_argument("file"); p.add_argument("metric")
+    p.set_defaults(func=cmd_histogram)
 
     p = sub.add_parser("window")
     p.add_argument("state")

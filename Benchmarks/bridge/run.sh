@@ -274,6 +274,7 @@ scenario_bridge() {
     settled="$(json_field "$dir/status.json" 'd["at"]')"
     R[A_broker_cpu]="$(calc 'printf "%.1f", a - b' "$(broker_cpu)" "$cpu0")"
     save_metrics "$dir/metrics.txt"
+    "$PY" "$PEER" histogram "$dir/metrics.txt" iotbridge_receipt_to_settle_seconds > "$dir/settle-histogram.json" || true
     stop_bridge "$dir"
     local end secs
     end="$(calc 'printf "%.6f", (a > b ? a : b)' "$reached" "$settled")"
@@ -366,7 +367,8 @@ scenario_ceiling() {
     R[C_rate_out]="$(calc 'printf "%d", a / b' "$COUNT" "${R[C_secs]}")"
     R[C_rss]="$(cat "$dir"/*.time | awk '{ s += $1 } END { printf "%.1f", s / 1024 }')"
     R[C_cpu]="$(cat "$dir"/*.time | awk '{ s += $2 + $3 } END { printf "%.1f", s }')"
-    R[C_times]="$(for i in recv-a recv-b send; do printf '%s %ss; ' "$i" "$(awk '{ print $4 }' "$dir/$i.time")"; done)"
+    R[C_times]="$(for i in recv-a recv-b send; do printf '%s %s s, ' "$i" "$(awk '{ print $4 }' "$dir/$i.time")"; done)"
+    R[C_times]="${R[C_times]%, }"
     log "ceiling: ${R[C_secs]} s (${R[C_times]}), ${R[C_rate_in]} msg/s in, ${R[C_rate_out]} msg/s out; depths $(cat "$dir/depth.json")"
     delete_queues
     section_end
@@ -418,6 +420,8 @@ scenario_latency() {
     R[B_bridge_rate]="$(json_field "$dir/bridge-publish.json" 'd["rate"]')"
     R[B_bridge_check]="$(json_field "$dir/bridge.json" '"received %d, distinct %d, duplicates %d, missing %d" % (d["received"], d["distinct"], d["duplicates"], d["missing"])')"
     R[B_rss]="$(mb "$BRIDGE_RSS_KB")"
+    "$PY" "$PEER" histogram "$dir/metrics.txt" iotbridge_receipt_to_settle_seconds > "$dir/settle-histogram.json" || true
+    R[B_settle]="$(json_field "$dir/settle-histogram.json" '"p50 <= %g ms, p90 <= %g ms, p99 <= %g ms" % (d["p50"] * 1000, d["p90"] * 1000, d["p99"] * 1000)' || echo '?')"
     delete_queues
     section_end
 }
@@ -431,6 +435,8 @@ scenario_window() {
     fill_amqp10 "$p-src-a" "$p-src-b" "$WINDOW_COUNT" 0 w C
     write_bridge_config "$dir" "$p-src-a" "$p-src-b" "$p-merged" "$WINDOW_COUNT"
     start_bridge "$dir"
+    "$PY" "$PEER" sample-status "$BRIDGE_HTTP" "$dir/status-samples.txt" --interval 1 --pid "$BRIDGE_PID" \
+        --broker-pid "$(cat "$RABBITMQ_DIR/rabbitmq.pid")" &
     "$PY" "$PEER" wait-count 127.0.0.1 "$RABBITMQ_PORT" "$p-merged" "$WINDOW_COUNT" --timeout 1800 \
         --progress "$dir/merged-depth.txt" > "$dir/wait-count.json" || die "C: merged queue incomplete"
     "$PY" "$PEER" wait-status "$BRIDGE_HTTP" --settled "$WINDOW_COUNT" --timeout 120 > "$dir/status.json" || true
@@ -522,7 +528,8 @@ write_report() {
                 "$(calc 'printf "%.2f", a - b' "${R[B_bridge_p90]}" "${R[B_direct_p90]}")" \
                 "$(calc 'printf "%.2f", a - b' "${R[B_bridge_p99]}" "${R[B_direct_p99]}")" \
                 "$(calc 'printf "%.2f", a - b' "${R[B_bridge_p999]}" "${R[B_direct_p999]}")"
-            printf '\nBridge during B: peak RSS %s MB; merged queue: %s.\n' "${R[B_rss]}" "${R[B_bridge_check]}"
+            printf '\nBridge during B: peak RSS %s MB; merged queue: %s; its own receipt-to-settle histogram (iotbridge_receipt_to_settle_seconds: from the batch reaching the bridge to the upstream accept, sink confirmation and claim record included): %s.\n' \
+                "${R[B_rss]}" "${R[B_bridge_check]}" "${R[B_settle]}"
         fi
         printf '\nTargets:\n'
         if [[ -n "${R[A_secs]:-}" && -n "${R[S_secs]:-}" ]]; then
