@@ -22,7 +22,8 @@ struct RunCommand: AsyncParsableCommand {
         abstract: "Run the bridge: upstreams in, one lossless de-duplicated stream out.",
         discussion: """
             Reads bridge.yaml (see README.md, "Configuration"), consumes every upstream, de-duplicates by \
-            messageId in the state file and forwards each message to every sink. An upstream delivery is \
+            messageId in the state file and forwards each message to every sink (or where its rules send \
+            it). An upstream delivery is \
             accepted only after every sink confirmed the message (or it went to the dead letter with the \
             reason), so a crash or kill re-delivers and never loses.
 
