@@ -198,6 +198,7 @@ final class ListenerDriver {
         _ = pn_netaddr_host_port(pn_listener_addr(listener), nil, 0, &port, port.count)
         let bound = Int(ProtonListenerText.string(port)) ?? self.configuration.port
         self.boundPort = bound
+        self.logger[metadataKey: "amqp.listen"] = "\(self.configuration.host):\(bound)"
         let loopbackOnly = Self.isLoopbackOnly(pn_listener_addr(listener))
         self.policy.sasl.allowsInsecurePlain = self.configuration.allowInsecure || loopbackOnly
         self.logger.info(
