@@ -104,6 +104,31 @@ struct ListenerHardeningTests {
         }
     }
 
+    @Test("a client that begins more sessions than channel-max allows never gets the extra one")
+    func sessionsBeyondTheLimitAreRefused() async throws {
+        // No authenticator: the raw client may skip SASL and go straight to its sessions.
+        try await Self.withListener({
+            $0.authenticator = nil
+            $0.limits.maxSessionsPerConnection = 2
+        }) { _, listener in
+            let port = listener.port
+            let (first, bytes, closed) = try await Task.detached {
+                let socket = try RawAMQPSocket(port: port)
+                socket.write(RawAMQPSocket.amqpHeader + RawAMQPSocket.open(containerID: "greedy")
+                    + RawAMQPSocket.begin(channel: 0) + RawAMQPSocket.begin(channel: 1))
+                let first = socket.readUntilClosed(timeout: .seconds(1)).bytes
+                // Our Open announced channel-max 1: a third session needs channel 2.
+                socket.write(RawAMQPSocket.begin(channel: 2))
+                let (rest, closed) = socket.readUntilClosed(timeout: .seconds(5))
+                return (first, rest, closed)
+            }.value
+            #expect(RawAMQPSocket.performatives(in: first) == [0x10, 0x11, 0x11], "Open and two Begins")
+            #expect(RawAMQPSocket.performatives(in: bytes) == [0x18], "then Close, no third Begin")
+            #expect(closed)
+            #expect(String(decoding: bytes, as: UTF8.self).contains("channel_max"))
+        }
+    }
+
     @Test("the user name of every connection is the one it logged in with (the string outlives Proton's use)")
     func peerUserIsTheLoggedInUser() async throws {
         try await Self.withListener({ configuration in

@@ -50,6 +50,14 @@ import Testing
         #expect(ProtonLogging.redacted(initial) == "0 -> @sasl-init(65) [mechanism=:PLAIN, initial-response=<redacted>]")
     }
 
+    @Test func bytesAPeerSentInTheWrongPlaceAreNotQuotedBack() {
+        let condition = #"Unknown protocol detected: '\x00\x00\x00+\x02\x01\x00\x00\x00SA\xc0\x1e\x02\xa3\x05PLAIN\xa0\x14\x00u1\x00Tr4ce-Secret-pw!'"#
+        let redacted = ProtonLogging.redacted(condition)
+        #expect(!redacted.contains("Tr4ce"))
+        #expect(redacted.hasPrefix("Unknown protocol detected: '<"))
+        #expect(ProtonLogging.redacted("link 'telemetry' detached") == "link 'telemetry' detached")
+    }
+
     /// Everything a value shows of itself: description, debug description and `dump`.
     static func shown(_ value: Any) -> String {
         var dumped = ""

@@ -62,6 +62,29 @@ enum ProtonLogging {
     /// binary as `b"…"` with every `"` and `\\` hex-escaped, so the value ends at the next quote; anything it
     /// cannot recognise is redacted to the end of the line.
     static func redacted(_ message: String) -> String {
+        self.redactedQuotedBytes(self.redactedResponses(message))
+    }
+
+    /// Proton quotes what a peer sent when it cannot make sense of it (`Unknown protocol detected:
+    /// '\\x00\\x00…'`), with every `'` inside escaped: such a segment can hold anything the peer typed, a
+    /// password sent in the wrong place included, so it is replaced whole.
+    static func redactedQuotedBytes(_ message: String) -> String {
+        guard message.contains("'") else { return message }
+        var result = ""
+        var rest = Substring(message)
+        while let open = rest.firstIndex(of: "'") {
+            let afterOpen = rest.index(after: open)
+            guard let close = rest[afterOpen...].firstIndex(of: "'") else { break }
+            let quoted = rest[afterOpen..<close]
+            result += rest[...open]
+            result += quoted.contains("\\x") ? "<\(quoted.count) characters of peer bytes redacted>" : String(quoted)
+            result += "'"
+            rest = rest[rest.index(after: close)...]
+        }
+        return result + rest
+    }
+
+    private static func redactedResponses(_ message: String) -> String {
         var result = ""
         var rest = Substring(message)
         // Every `response=` (which `initial-response=` ends with too) is followed by the value to hide.
