@@ -58,6 +58,8 @@ import Testing
         // Another address starts from the beginning.
         #expect(throttle.failed(from: "b", now: 40) == (1, 1000))
         #expect(throttle.failures(from: "a", now: 50) == 5)
+        #expect(throttle.delay(forFailure: 2) == 2000)
+        #expect(throttle.delay(forFailure: 40) == 5000)
         // A minute without failures: forgotten.
         #expect(throttle.failures(from: "a", now: 60_040) == 0)
         #expect(throttle.failed(from: "a", now: 60_040) == (1, 1000))

@@ -188,9 +188,8 @@ final class ServerConnectionDriver: ConnectionDriver {
     private func delayForPriorFailures(now: Int64) -> Int64 {
         let failures = self.policy.throttle.failures(from: self.remoteHost, now: now)
         guard failures > 0 else { return 0 }
-        // The delay the next failure from this address would get, without counting one.
-        var probe = self.policy.throttle
-        return probe.failed(from: self.remoteHost, now: now).delay
+        // As long as the next failure from this address would wait.
+        return self.policy.throttle.delay(forFailure: failures + 1)
     }
 
     // MARK: - Connection

@@ -124,13 +124,19 @@ struct LoginThrottle {
         entry.lastFailure = now
         if self.entries[address] == nil && self.entries.count >= self.capacity { self.evict(now: now) }
         self.entries[address] = entry
+        return (entry.failures, self.delay(forFailure: entry.failures))
+    }
+
+    /// The wait before answering the `failure`-th failure from an address: `baseDelay` doubled `failure - 1`
+    /// times, at most `maxDelay`. A success after `failure - 1` failures waits as long.
+    func delay(forFailure failure: Int) -> Int64 {
         var delay = self.baseDelay
-        var doublings = entry.failures - 1
+        var doublings = failure - 1
         while doublings > 0 && delay < self.maxDelay {
             delay *= 2
             doublings -= 1
         }
-        return (entry.failures, min(delay, self.maxDelay))
+        return min(delay, self.maxDelay)
     }
 
     /// Makes room: forgets expired addresses, or else the one whose last failure is oldest.
