@@ -186,6 +186,32 @@ struct ListenerHardeningTests {
         }
     }
 
+    @Test("a sasl-init sent with the very first bytes is judged with the client's address like any other")
+    func pipelinedLoginsCountAgainstTheirAddress() async throws {
+        try await Self.withListener({
+            $0.limits.failedLoginDelay = .milliseconds(300)
+            $0.limits.maxFailedLoginDelay = .seconds(2)
+        }) { engine, listener in
+            let port = listener.port
+            let clock = ContinuousClock()
+            let start = clock.now
+            let closed = try await Task.detached {
+                let socket = try RawAMQPSocket(port: port)
+                socket.write(RawAMQPSocket.saslHeader + RawAMQPSocket.saslInitPlain(user: Self.user, password: "guess"))
+                return socket.readUntilClosed(timeout: .seconds(5)).closed
+            }.value
+            #expect(closed)
+            #expect(clock.now - start >= .milliseconds(290), "the failure waited for its delay")
+            // The failure counts for 127.0.0.1: a right password from there now waits for the second delay.
+            let loginStart = clock.now
+            let connection = engine.makeConnection(try Self.client(listener))
+            try await connection.open()
+            #expect(clock.now - loginStart >= .milliseconds(590))
+            await connection.close()
+            #expect(listener.statistics.loginsFailed == 1)
+        }
+    }
+
     @Test("a client that connects and says nothing, or trickles, is closed at the handshake deadline")
     func silentAndSlowClientsAreClosedAtTheDeadline() async throws {
         try await Self.withListener({ $0.limits.handshakeTimeout = .milliseconds(400) }) { engine, listener in

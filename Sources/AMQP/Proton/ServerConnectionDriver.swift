@@ -73,7 +73,10 @@ final class ServerConnectionDriver: ConnectionDriver {
         }
     }
 
-    /// The transport is bound, in the connection's first batch: admit the client or not by its address.
+    /// The transport is bound: admit the client or not by its address. Called on `PN_CONNECTION_BOUND`; the SASL
+    /// verdict calls it too if it comes first, so that no login is ever judged without its address. (Proton
+    /// 0.37 hands out the bound event before it reads a byte, even from a client that sends its sasl-init with
+    /// its first bytes; nothing in its API promises that order.)
     private func admit(_ transport: OpaquePointer) {
         var host = [CChar](repeating: 0, count: Int(PN_MAX_ADDR))
         var port = [CChar](repeating: 0, count: 32)
@@ -96,7 +99,8 @@ final class ServerConnectionDriver: ConnectionDriver {
         case .drop(let reason):
             self.policy.shared.count { $0.connectionsRefused += 1 }
             self.logger.info("amqp connection dropped: a connection limit is reached and many refusals are pending", metadata: ["amqp.reason": "\(reason)"])
-            self.closeTransport()
+            // Closed in its own batch: this may run inside Proton's input processing.
+            self.inOwnBatch { $0.closeTransport() }
         }
     }
 
@@ -140,6 +144,11 @@ final class ServerConnectionDriver: ConnectionDriver {
         guard let connection = self.connection, let transport = pn_connection_transport(connection),
             let session = ProtonSASLSession.session(transport)
         else { return }
+        if self.admission == nil { self.admit(transport) }
+        if case .drop = self.admission {
+            session.fail(transport)
+            return
+        }
         let now = pn_proactor_now_64()
         var delay: Int64 = 0
         var succeededAs: String?

@@ -93,11 +93,21 @@ final class RawAMQPSocket: @unchecked Sendable {
     static let saslHeader: [UInt8] = Array("AMQP".utf8) + [3, 1, 0, 0]
 
     /// An AMQP frame (type 0) on `channel` holding the performative `code` with list `fields` (already encoded).
-    static func frame(code: UInt8, channel: UInt16 = 0, fields: [[UInt8]]) -> [UInt8] {
+    static func frame(code: UInt8, channel: UInt16 = 0, type: UInt8 = 0, fields: [[UInt8]]) -> [UInt8] {
         let body = fields.flatMap { $0 }
         let list: [UInt8] = [0xd0] + uint32(body.count + 4) + uint32(fields.count) + body
         let performative: [UInt8] = [0x00, 0x53, code] + list
-        return uint32(8 + performative.count) + [2, 0] + [UInt8(channel >> 8), UInt8(channel & 0xff)] + performative
+        return uint32(8 + performative.count) + [2, type] + [UInt8(channel >> 8), UInt8(channel & 0xff)] + performative
+    }
+
+    /// A SASL frame (type 1) with sasl-init for PLAIN with `user` and `password`.
+    static func saslInitPlain(user: String, password: String) -> [UInt8] {
+        let response = [0] + Array(user.utf8) + [0] + Array(password.utf8)
+        return self.frame(
+            code: 0x41,
+            type: 1,
+            fields: [[0xa3, 5] + Array("PLAIN".utf8), [0xb0] + uint32(response.count) + response]
+        )
     }
 
     /// Open with `containerID`.
