@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/test.sh: THE test command of iotbridge (CI runs it through .ci/run).
 #
-#   scripts/test.sh [--unit-only] [--no-install] [--filter REGEX] [--keep-state]
+#   scripts/test.sh [--unit-only] [--no-install] [--filter REGEX] [--keep-state] [--no-asan] [--tsan]
 #
 # Steps, each idempotent:
 #   1. apt: installs the Debian packages the build and the tests need, only when
@@ -15,7 +15,13 @@
 #      integration tests (--filter IntegrationTests), from the same build, with the
 #      integration tests' environment (see below) exported. Swift Testing runs the
 #      tests of one run in parallel by itself; we add no --parallel (XCTest-only).
-#   6. Always (also on failure or Ctrl-C): stops RabbitMQ and its epmd by pid, and
+#   6. AddressSanitizer (skip with --no-asan): the AMQP unit tests, then the in-process
+#      integration suites that drive our listener and client (Loopback, TLS, connection
+#      errors, Python peers), built with --sanitize=address as a package of their own
+#      (scripts/lib/sanitize.sh: AMQP + its tests + swift-log only) into .build-asan. Any
+#      AddressSanitizer or LeakSanitizer report fails the run. ThreadSanitizer on the AMQP
+#      unit tests (into .build-tsan) with --tsan; off by default.
+#   7. Always (also on failure or Ctrl-C): stops RabbitMQ and its epmd by pid, and
 #      ends every process this run's tests left behind (found by a marker variable
 #      in their environment, IOTBRIDGE_TEST_RUN).
 # Exits with the first failing swift test's status (or the failing step's).
@@ -25,6 +31,9 @@
 #   --no-install   never calls apt-get (fails later if something is missing)
 #   --filter X     one `swift test --filter X` run instead of the two above
 #   --keep-state   keeps RabbitMQ's data and logs (scripts/.work/rabbitmq-PID) afterwards
+#   --no-asan      skips the AddressSanitizer step (CI runs it; about 3 minutes on 2 cores)
+#   --tsan         also runs the AMQP unit tests under ThreadSanitizer (suppressions and
+#                  why: scripts/lib/tsan-suppressions.txt)
 #
 # Environment the integration tests get (Tests/IntegrationTests/README.md has details):
 #   IOTBRIDGE_RABBITMQ_URL    amqp://127.0.0.1:PORT  (guest/guest, SASL PLAIN or ANONYMOUS;
@@ -71,11 +80,18 @@ source "$REPO_ROOT/scripts/lib/apt.sh"
 source "$REPO_ROOT/scripts/lib/proton_examples.sh"
 # shellcheck source=scripts/lib/rabbitmq.sh
 source "$REPO_ROOT/scripts/lib/rabbitmq.sh"
+# shellcheck source=scripts/lib/sanitize.sh
+source "$REPO_ROOT/scripts/lib/sanitize.sh"
 
 UNIT_ONLY=0
 INSTALL=1
 KEEP_STATE=0
 FILTER=""
+ASAN=1
+TSAN=0
+# The integration suites that run our listener and client in the test process itself (the
+# others drive separate processes, which a sanitizer build of the tests does not reach).
+SANITIZED_INTEGRATION_FILTER="LoopbackTests|TLSTests|ConnectionErrorTests|PythonPeerTests"
 RUN_MARKER="iotbridge-test-$$-$(date +%s)"
 RUN_START="$(now)"
 TEST_STATUS=""
@@ -90,6 +106,8 @@ parse_args() {
             --unit-only) UNIT_ONLY=1 ;;
             --no-install) INSTALL=0 ;;
             --keep-state) KEEP_STATE=1 ;;
+            --no-asan) ASAN=0 ;;
+            --tsan) TSAN=1 ;;
             --filter)
                 (( $# >= 2 )) || die "--filter needs a value"
                 FILTER="$2"
@@ -125,6 +143,44 @@ build_package() {
     (cd "$REPO_ROOT" && swift build --build-tests)
     IOTBRIDGE_BIN_DIR="$(cd "$REPO_ROOT" && swift build --show-bin-path)"
     section_end
+}
+
+# Records a step's status like swift_test does: the first failure is the run's.
+record_status() {
+    local status="$1"
+    if [[ -z "$TEST_STATUS" || "$TEST_STATUS" == 0 ]]; then
+        TEST_STATUS="$status"
+    fi
+}
+
+# The sanitizer steps (scripts/lib/sanitize.sh). Skipped with --filter, which asks for one run.
+run_sanitizers() {
+    (( ASAN == 1 || TSAN == 1 )) || return 0
+    if [[ -n "$FILTER" ]]; then
+        log "sanitizers: skipped with --filter"
+        return 0
+    fi
+    # The main build's checkouts: <scratch>/<triple>/debug -> <scratch>/checkouts.
+    local scratch package="$WORK_DIR/sanitize" integration="" status
+    scratch="$(cd "$IOTBRIDGE_BIN_DIR/../.." && pwd)"
+    sanitizer_package "$package" "$REPO_ROOT" "$scratch/checkouts/swift-log"
+    (( UNIT_ONLY == 1 )) || integration="$SANITIZED_INTEGRATION_FILTER"
+    if (( ASAN == 1 )); then
+        section_begin "AddressSanitizer: AMQPTests${integration:+ and $integration}"
+        status=0
+        run_sanitized address "$package" "$REPO_ROOT/.build-asan" AMQPTests "$integration" || status=$?
+        section_end
+        log "AddressSanitizer: exit $status"
+        record_status "$status"
+    fi
+    if (( TSAN == 1 )); then
+        section_begin "ThreadSanitizer: AMQPTests"
+        status=0
+        run_sanitized thread "$package" "$REPO_ROOT/.build-tsan" AMQPTests || status=$?
+        section_end
+        log "ThreadSanitizer: exit $status"
+        record_status "$status"
+    fi
 }
 
 build_c_examples() {
@@ -164,9 +220,7 @@ swift_test() {
     (cd "$REPO_ROOT" && swift test --skip-build "$@") || status=$?
     section_end
     log "$title: exit $status"
-    if [[ -z "$TEST_STATUS" || "$TEST_STATUS" == 0 ]]; then
-        TEST_STATUS="$status"
-    fi
+    record_status "$status"
 }
 
 # Unit tests first, then the IntegrationTests target, as two runs of the same build:
@@ -249,6 +303,7 @@ main() {
     fi
     export_test_environment
     run_tests
+    run_sanitizers
 }
 
 main "$@"

@@ -21,8 +21,15 @@ public struct AMQPCondition: Sendable, Hashable, CustomStringConvertible {
 
     /// `amqp:unauthorized-access`: the SASL login or the link was refused.
     public static let unauthorizedAccess = "amqp:unauthorized-access"
-    /// `amqp:resource-limit-exceeded`: Proton uses it for an expired idle timeout.
+    /// `amqp:resource-limit-exceeded`: Proton uses it for an expired idle timeout; the listener for its
+    /// connection, session and link limits.
     public static let resourceLimitExceeded = "amqp:resource-limit-exceeded"
+    /// `amqp:link:message-size-exceeded`: a message was larger than the link's max message size.
+    public static let messageSizeExceeded = "amqp:link:message-size-exceeded"
+    /// `amqp:link:transfer-limit-exceeded`: the sender sent more transfers than its credit allowed.
+    public static let transferLimitExceeded = "amqp:link:transfer-limit-exceeded"
+    /// `amqp:connection:framing-error`: a frame could not be read (malformed, or over the max frame size).
+    public static let framingError = "amqp:connection:framing-error"
     /// `amqp:not-found`: the address does not exist.
     public static let notFound = "amqp:not-found"
     /// `amqp:decode-error`: the message could not be decoded (reject an `AMQPDelivery.decodingError` with it).

@@ -146,3 +146,50 @@ private func pow2(_ base: Double, _ exponent: Double) -> Double {
     }
     return result
 }
+
+extension AMQPConnectionConfiguration.Authentication: CustomStringConvertible, CustomReflectable {
+    /// The mechanism and user name; a password shows as `***`.
+    public var description: String {
+        switch self {
+        case .anonymous: return "anonymous"
+        case .plain(let username, _): return "plain(username: \(username), password: ***)"
+        }
+    }
+
+    /// What `dump()` and debuggers show: the password redacted.
+    public var customMirror: Mirror {
+        switch self {
+        case .anonymous:
+            return Mirror(self, children: [:], displayStyle: .enum)
+        case .plain(let username, _):
+            return Mirror(self, children: ["username": username, "password": "***"], displayStyle: .enum)
+        }
+    }
+}
+
+extension AMQPConnectionConfiguration: CustomStringConvertible, CustomReflectable {
+    /// The settings, with the endpoint's URL and the login without any password.
+    public var description: String {
+        "AMQPConnectionConfiguration(endpoint: \(self.endpoint), authentication: \(self.authentication), "
+            + "containerID: \(self.containerID), idleTimeout: \(self.idleTimeout), connectTimeout: \(self.connectTimeout), "
+            + "platformRules: \(self.platformRules), label: \(self.label))"
+    }
+
+    /// What `dump()` and debuggers show: no password anywhere.
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: [
+                "endpoint": self.endpoint,
+                "authentication": self.authentication,
+                "tls": self.tls,
+                "containerID": self.containerID,
+                "idleTimeout": self.idleTimeout,
+                "connectTimeout": self.connectTimeout,
+                "reconnect": self.reconnect,
+                "platformRules": self.platformRules,
+                "label": self.label,
+            ]
+        )
+    }
+}

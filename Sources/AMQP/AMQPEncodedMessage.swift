@@ -187,6 +187,15 @@ public struct AMQPEncodedMessage: Sendable {
         return output
     }
 
+    /// The bytes to send to the next hop unchanged: every section as received except delivery-annotations,
+    /// which are for one hop only (AMQP 1.0 part 3, §3.2.2).
+    public var withoutDeliveryAnnotations: [UInt8] {
+        guard let annotations = self.section(.deliveryAnnotations) else { return self.bytes }
+        var output = Array(self.bytes[..<annotations.range.lowerBound])
+        output.append(contentsOf: self.bytes[annotations.range.upperBound...])
+        return output
+    }
+
     // MARK: - Forwarding
 
     /// The application-properties map at `offset` with `key` set to `value`.

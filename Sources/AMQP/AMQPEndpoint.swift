@@ -8,7 +8,7 @@
 import Foundation
 
 /// Where to connect: parsed from `amqp[s]://[user[:password]@]host[:port][/address]`.
-public struct AMQPEndpoint: Sendable, Hashable, CustomStringConvertible {
+public struct AMQPEndpoint: Sendable, Hashable, CustomStringConvertible, CustomReflectable {
     /// Whether the connection uses TLS (`amqps`).
     public var useTLS: Bool
     /// The host name or IP address. It is also the TLS server name (SNI) and the name the certificate must match.
@@ -98,6 +98,21 @@ public struct AMQPEndpoint: Sendable, Hashable, CustomStringConvertible {
     /// The URL without credentials, safe to log.
     public var description: String {
         "\(self.useTLS ? "amqps" : "amqp")://\(self.hostAndPort)" + (self.address.map { "/\($0)" } ?? "")
+    }
+
+    /// What `dump()` and debuggers show: the password, if any, as `***`.
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: [
+                "useTLS": self.useTLS,
+                "host": self.host,
+                "port": self.port,
+                "address": self.address as Any,
+                "user": self.user as Any,
+                "password": self.password == nil ? "nil" : "***",
+            ]
+        )
     }
 
     /// The URL with any password replaced by `***`, for error messages about URLs that did not parse.

@@ -6,8 +6,10 @@
 //===----------------------------------------------------------------------===//
 
 /// Checks a SASL PLAIN login on the listener. It runs on the proactor thread, so it must be quick and must not
-/// block (look the user up in memory; do not call a remote service).
-public struct AMQPAuthenticator: Sendable {
+/// block (look the user up in memory; do not call a remote service). Compare secrets with
+/// `AMQPAuthenticator.constantTimeEquals`, so the time a check takes says nothing about how much of a guess was
+/// right.
+public struct AMQPAuthenticator: Sendable, CustomStringConvertible, CustomReflectable {
     let check: @Sendable (_ username: String, _ password: String) -> Bool
 
     /// Wraps a check that returns true to allow the login.
@@ -15,68 +17,47 @@ public struct AMQPAuthenticator: Sendable {
         self.check = check
     }
 
-    /// Allows exactly one user name and password.
+    /// Allows exactly one user name and password, compared in constant time.
     public static func fixed(username: String, password: String) -> AMQPAuthenticator {
-        AMQPAuthenticator { $0 == username && $1 == password }
-    }
-}
-
-/// How the listener accepts clients.
-public struct AMQPListenerConfiguration: Sendable {
-    /// The address to bind. Default: `127.0.0.1` (loopback only; use `0.0.0.0` to accept remote clients).
-    public var host: String
-    /// The port to bind; 0 picks a free one (read it back from `AMQPListener.port`). Default: 5672.
-    public var port: Int
-    /// TLS for `amqps`: a PEM certificate and key. Default: nil (plain TCP).
-    public var tls: TLS?
-    /// Checks SASL PLAIN logins. nil offers ANONYMOUS only. Default: nil.
-    public var authenticator: AMQPAuthenticator?
-    /// Also offer ANONYMOUS when an authenticator is set. Default: false.
-    public var allowAnonymous: Bool
-    /// The container id in our Open frame. Default: `iotbridge-listener`.
-    public var containerID: String
-    /// The idle timeout we announce. Default: 60 s.
-    public var idleTimeout: Duration
-    /// The credit window for links clients publish on. Default: 1000.
-    public var credit: Int
-    /// The send window for links clients consume from. Default: 1000.
-    public var sendWindow: Int
-
-    /// The listener's certificate.
-    public struct TLS: Sendable {
-        /// The PEM certificate (chain) file.
-        public var certificateFile: String
-        /// The PEM private key file.
-        public var privateKeyFile: String
-        /// The key's password, if it is encrypted. Never logged.
-        public var privateKeyPassword: String?
-
-        /// Creates TLS settings from PEM files.
-        public init(certificateFile: String, privateKeyFile: String, privateKeyPassword: String? = nil) {
-            self.certificateFile = certificateFile
-            self.privateKeyFile = privateKeyFile
-            self.privateKeyPassword = privateKeyPassword
+        let expectedUser = Array(username.utf8)
+        let expectedPassword = Array(password.utf8)
+        return AMQPAuthenticator { user, given in
+            // Both comparisons always run: `&&` would skip the password for a wrong user name.
+            let userMatches = Self.constantTimeEquals(Array(user.utf8), expectedUser)
+            let passwordMatches = Self.constantTimeEquals(Array(given.utf8), expectedPassword)
+            return userMatches && passwordMatches
         }
     }
 
-    /// Creates a configuration; see each property for its default.
-    public init(host: String = "127.0.0.1", port: Int = 5672, authenticator: AMQPAuthenticator? = nil, tls: TLS? = nil) {
-        self.host = host
-        self.port = port
-        self.authenticator = authenticator
-        self.tls = tls
-        self.allowAnonymous = false
-        self.containerID = "iotbridge-listener"
-        self.idleTimeout = .seconds(60)
-        self.credit = 1000
-        self.sendWindow = 1000
+    /// Whether `given` equals `expected`, taking the same time for every `given` of a length and for every
+    /// difference: each byte of both is visited once and the differences are OR-ed together, with no early exit.
+    /// Only the lengths can be learned from timing.
+    public static func constantTimeEquals(_ given: [UInt8], _ expected: [UInt8]) -> Bool {
+        var difference = UInt64(truncatingIfNeeded: given.count ^ expected.count)
+        let count = max(given.count, expected.count)
+        for index in 0..<count {
+            let a = index < given.count ? given[index] : 0
+            let b = index < expected.count ? expected[index] : 0xff
+            difference |= UInt64(a ^ b)
+        }
+        return difference == 0
     }
+
+    /// Never shows what the check compares against.
+    public var description: String { "AMQPAuthenticator(<check>)" }
+
+    /// What `dump()` and debuggers show: nothing of the check's captured secrets.
+    public var customMirror: Mirror { Mirror(self, children: [:]) }
 }
 
 /// Who is on the other end of an inbound link.
 public struct AMQPPeer: Sendable, Hashable {
-    /// The authenticated user (`anonymous` for ANONYMOUS).
+    /// The user the client logged in as with SASL (`anonymous` for ANONYMOUS); nil only when the listener
+    /// requires no login and the client did not log in. When the listener has an authenticator, a link only
+    /// reaches the application after a successful login, so this can be used for access decisions.
     public var user: String?
+    /// The SASL mechanism the client logged in with (`PLAIN`, `ANONYMOUS`), nil without a login.
+    public var mechanism: String?
     /// The client's container id.
     public var containerID: String
     /// The client's address, `host:port`.
@@ -112,7 +93,11 @@ public final class AMQPListener: Sendable {
     /// The bound port (useful when the configuration asked for port 0).
     public var port: Int { self.shared.port }
 
+    /// What the listener refused and why, counted since it started.
+    public var statistics: AMQPListenerStatistics { self.shared.statistics }
+
     func start() async throws {
+        try self.configuration.validate()
         let registration = ListenerDriver.Registration(
             id: self.id,
             configuration: self.configuration,
@@ -130,4 +115,40 @@ public final class AMQPListener: Sendable {
         }
         self.continuation.finish()
     }
+}
+
+/// What a listener accepted and refused since it started. Every refusal is also logged (at info level, the
+/// descriptor pauses at warning), with the client's address.
+public struct AMQPListenerStatistics: Sendable, Hashable {
+    /// TCP connections accepted.
+    public var connectionsAccepted = 0
+    /// Connections not closed yet (admitted or being refused).
+    public var connectionsOpen = 0
+    /// Connections refused for a connection limit (told `amqp:resource-limit-exceeded`, or dropped without a word
+    /// when too many refusals were in progress).
+    public var connectionsRefused = 0
+    /// Logins that failed (wrong user name or password); each was answered only after the failed-login delay.
+    public var loginsFailed = 0
+    /// Connections refused at Open with `amqp:unauthorized-access`: no login although one is required (SASL
+    /// skipped), or PLAIN over unencrypted TCP on a listener that is not loopback-only.
+    public var loginsRefused = 0
+    /// Connections closed because they had not opened within the handshake timeout.
+    public var handshakeTimeouts = 0
+    /// Connections that ended with a protocol or framing error (garbage, a frame over the max frame size, …).
+    public var protocolErrors = 0
+    /// Times the listener stopped accepting because the process was running out of file descriptors.
+    public var descriptorPauses = 0
+    /// Sessions refused for the session limit.
+    public var sessionsRefused = 0
+    /// Links refused for the link limit.
+    public var linksRefused = 0
+    /// Links detached because a message exceeded the max message size.
+    public var messagesTooLarge = 0
+    /// Links detached because the client sent more transfers than its credit allowed.
+    public var transferLimitsExceeded = 0
+    /// Transfers rejected with `amqp:decode-error` because they were not a valid AMQP message.
+    public var undecodableMessages = 0
+
+    /// Creates statistics with every count zero.
+    public init() {}
 }

@@ -12,9 +12,14 @@ import Logging
 ///
 /// A publisher's delivery is accepted only once the message is in the queue; a queue that is full holds the
 /// delivery unsettled, so the publisher's credit runs out (back-pressure, not loss). A message a consumer does
-/// not accept goes back to the head of its queue.
+/// not accept goes back to the head of its queue. Messages are kept and sent on as the bytes that arrived (only
+/// the delivery annotations, which are for one hop, are dropped), so every section passes through unchanged.
+/// A queue with no messages and no link is forgotten, so clients attaching to ever new addresses leave nothing
+/// behind.
 public actor AMQPMemoryBroker {
     private var queues: [String: MemoryQueue] = [:]
+    /// Links attached per address; a queue is forgotten once it has none and is empty.
+    private var linkCounts: [String: Int] = [:]
     private let capacity: Int
     private let logger: Logger
 
@@ -32,13 +37,21 @@ public actor AMQPMemoryBroker {
             for await link in listener.links {
                 switch link {
                 case .publishing(let receiver, let peer):
-                    let queue = self.queue(receiver.address ?? "")
-                    self.logger.debug("publisher attached", metadata: ["amqp.address": "\(receiver.address ?? "")", "amqp.peer": "\(peer.remoteAddress)"])
-                    group.addTask { await Self.pump(from: receiver, into: queue) }
+                    let address = receiver.address ?? ""
+                    let queue = self.attach(address)
+                    self.logger.debug("publisher attached", metadata: ["amqp.address": "\(address)", "amqp.peer": "\(peer.remoteAddress)"])
+                    group.addTask {
+                        await Self.pump(from: receiver, into: queue)
+                        await self.detach(address)
+                    }
                 case .consuming(let sender, let peer):
-                    let queue = self.queue(sender.address ?? "")
-                    self.logger.debug("consumer attached", metadata: ["amqp.address": "\(sender.address ?? "")", "amqp.peer": "\(peer.remoteAddress)"])
-                    group.addTask { await Self.drain(queue, to: sender) }
+                    let address = sender.address ?? ""
+                    let queue = self.attach(address)
+                    self.logger.debug("consumer attached", metadata: ["amqp.address": "\(address)", "amqp.peer": "\(peer.remoteAddress)"])
+                    group.addTask {
+                        await Self.drain(queue, to: sender)
+                        await self.detach(address)
+                    }
                 }
             }
             // The listener closed or we were cancelled: wake consumers waiting on empty queues so they end.
@@ -51,22 +64,38 @@ public actor AMQPMemoryBroker {
         await self.queues[address]?.count ?? 0
     }
 
-    private func queue(_ address: String) -> MemoryQueue {
+    /// How many queues exist (addresses with messages or links).
+    public var queueCount: Int { self.queues.count }
+
+    private func attach(_ address: String) -> MemoryQueue {
+        self.linkCounts[address, default: 0] += 1
         if let queue = self.queues[address] { return queue }
         let queue = MemoryQueue(capacity: self.capacity)
         self.queues[address] = queue
         return queue
     }
 
+    private func detach(_ address: String) async {
+        let remaining = (self.linkCounts[address] ?? 1) - 1
+        self.linkCounts[address] = remaining > 0 ? remaining : nil
+        guard remaining <= 0, let queue = self.queues[address] else { return }
+        // Awaiting the count lets other links attach meanwhile: check again afterwards.
+        if await queue.count == 0, self.linkCounts[address] == nil {
+            self.queues.removeValue(forKey: address)
+        }
+    }
+
     private static func pump(from receiver: AMQPReceiver, into queue: MemoryQueue) async {
         do {
             for try await delivery in receiver.deliveries {
-                if let error = delivery.decodingError {
-                    // No consumer could read it: reject it, as a broker does, so the publisher learns why.
-                    delivery.reject(AMQPCondition(name: AMQPCondition.decodeError, description: error.message))
+                // The listener itself rejects what does not decode; this guards other listeners' links.
+                guard delivery.decodingError == nil, let message = try? AMQPEncodedMessage(bytes: delivery.encoded) else {
+                    delivery.reject(
+                        AMQPCondition(name: AMQPCondition.decodeError, description: delivery.decodingError?.message ?? "not an AMQP message")
+                    )
                     continue
                 }
-                await queue.put(delivery.message)
+                await queue.put(message.withoutDeliveryAnnotations)
                 delivery.accept()
             }
         } catch {
@@ -74,11 +103,22 @@ public actor AMQPMemoryBroker {
         }
     }
 
+    /// Sends the queue's messages to `sender` until the client detaches (or the broker stops).
     private static func drain(_ queue: MemoryQueue, to sender: AMQPSender) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await sender.waitClosed() }
+            group.addTask { await Self.deliver(queue, to: sender) }
+            // Whichever ends first ends both: a consumer that detached must not stay waiting on an empty queue.
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private static func deliver(_ queue: MemoryQueue, to sender: AMQPSender) async {
         while !Task.isCancelled {
             guard let message = await queue.take() else { return }
             do {
-                try await sender.enqueue(message) { result in
+                try await sender.enqueue(encoded: message) { result in
                     if case .success(.accepted) = result { return }
                     // Not accepted (released, rejected, unsettled, link gone): keep it for the next consumer.
                     Task { await queue.putBack(message) }
@@ -91,12 +131,13 @@ public actor AMQPMemoryBroker {
     }
 }
 
-/// One queue: a FIFO with a capacity, and waiters on both ends.
+/// One queue: a FIFO of encoded messages with a capacity, and waiters on both ends.
 actor MemoryQueue {
-    private var messages: [AMQPMessage] = []
+    private var messages: [[UInt8]] = []
     private var head = 0
     private let capacity: Int
-    private var takers: [CheckedContinuation<AMQPMessage?, Never>] = []
+    private var takers: [(id: UInt64, continuation: CheckedContinuation<[UInt8]?, Never>)] = []
+    private var nextTaker: UInt64 = 0
     private var putters: [CheckedContinuation<Void, Never>] = []
     private var isClosed = false
 
@@ -106,27 +147,28 @@ actor MemoryQueue {
 
     var count: Int { self.messages.count - self.head }
 
-    func put(_ message: AMQPMessage) async {
+    func put(_ message: [UInt8]) async {
         while self.count >= self.capacity && self.takers.isEmpty && !self.isClosed {
             await withCheckedContinuation { self.putters.append($0) }
         }
         self.deliver(message, atFront: false)
     }
 
-    func putBack(_ message: AMQPMessage) {
+    func putBack(_ message: [UInt8]) {
         self.deliver(message, atFront: true)
     }
 
     /// Ends every waiting `take` with nil and refuses to wait from now on.
     func close() {
         self.isClosed = true
-        for taker in self.takers { taker.resume(returning: nil) }
+        for taker in self.takers { taker.continuation.resume(returning: nil) }
         self.takers.removeAll()
         for putter in self.putters { putter.resume() }
         self.putters.removeAll()
     }
 
-    func take() async -> AMQPMessage? {
+    /// The next message, waiting while the queue is empty; nil once closed or when the task is cancelled.
+    func take() async -> [UInt8]? {
         if self.isClosed { return nil }
         if self.count > 0 {
             let message = self.messages[self.head]
@@ -138,12 +180,29 @@ actor MemoryQueue {
             if !self.putters.isEmpty { self.putters.removeFirst().resume() }
             return message
         }
-        return await withCheckedContinuation { self.takers.append($0) }
+        let id = self.nextTaker
+        self.nextTaker += 1
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                if Task.isCancelled {
+                    continuation.resume(returning: nil)
+                } else {
+                    self.takers.append((id, continuation))
+                }
+            }
+        } onCancel: {
+            Task { await self.cancelTaker(id) }
+        }
     }
 
-    private func deliver(_ message: AMQPMessage, atFront: Bool) {
+    private func cancelTaker(_ id: UInt64) {
+        guard let index = self.takers.firstIndex(where: { $0.id == id }) else { return }
+        self.takers.remove(at: index).continuation.resume(returning: nil)
+    }
+
+    private func deliver(_ message: [UInt8], atFront: Bool) {
         if !self.takers.isEmpty {
-            self.takers.removeFirst().resume(returning: message)
+            self.takers.removeFirst().continuation.resume(returning: message)
         } else if atFront && self.head > 0 {
             self.head -= 1
             self.messages[self.head] = message

@@ -7,6 +7,11 @@
 
 /// An AMQP 1.0 message: the header, properties and application-properties sections this project uses, and the
 /// body.
+///
+/// The model is deliberately small. What a received message carries beyond it (other header and properties
+/// fields, annotations, a footer, non-data bodies, property values of other types) is never dropped silently:
+/// `unrepresented` names each part, and `AMQPDelivery.encoded` has the message exactly as it arrived, which is
+/// what to forward (`AMQPSender.send(encoded:)`) when a message must pass through unchanged.
 public struct AMQPMessage: Sendable, Hashable {
     /// The body section.
     public enum Body: Sendable, Hashable {
@@ -70,6 +75,11 @@ public struct AMQPMessage: Sendable, Hashable {
     public var applicationProperties: [String: AMQPValue]
     /// The body.
     public var body: Body
+    /// What the received message carried that this model cannot hold, one entry per part, e.g. `header.ttl`,
+    /// `message-annotations`, `application-properties["tags"] (list)`, `body (amqp-sequence)`, `footer`. Empty
+    /// for a message built here, and for a received message the model holds completely. Sending this value
+    /// sends the message without those parts; forward `AMQPDelivery.encoded` to keep them.
+    public var unrepresented: [String]
 
     /// Creates a message; every part is optional.
     public init(
@@ -92,6 +102,21 @@ public struct AMQPMessage: Sendable, Hashable {
         self.creationTime = creationTime
         self.durable = durable
         self.deliveryCount = deliveryCount
+        self.unrepresented = []
+    }
+
+    /// The parts that would be sent as something else: a body or an application property held as
+    /// `.unsupported` (a placeholder naming a type the model does not hold) would go out as null or not at all.
+    /// `AMQPSender` refuses to send such a message.
+    var unencodable: [String] {
+        var parts: [String] = []
+        if case .unsupported(let type) = self.body { parts.append("body (\(type))") }
+        for key in self.applicationProperties.keys.sorted() {
+            if case .unsupported(let type) = self.applicationProperties[key] {
+                parts.append("application-properties[\"\(key)\"] (\(type))")
+            }
+        }
+        return parts
     }
 }
 

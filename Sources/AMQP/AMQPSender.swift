@@ -23,9 +23,12 @@ public final class AMQPSender: Sendable {
         self.shared = shared
     }
 
-    /// Sends `message` and returns the peer's outcome. Waits first if the send window is full.
+    /// Sends `message` and returns the peer's outcome. Waits first if the send window is full. Throws
+    /// `invalidConfiguration` for a message with an `.unsupported` body or application property, which would go
+    /// out as something else (forward `AMQPDelivery.encoded` instead).
     public func send(_ message: AMQPMessage) async throws -> AMQPOutcome {
-        try await self.send(.message(message))
+        try Self.checkEncodable(message)
+        return try await self.send(.message(message))
     }
 
     /// Sends an already encoded message (e.g. `AMQPDelivery.encoded`, or `AMQPEncodedMessage.forwarded(…)`) as it
@@ -41,6 +44,7 @@ public final class AMQPSender: Sendable {
     /// full); `onOutcome` runs later, on the proactor thread, with the outcome. It must not block. Use this to
     /// keep many messages in flight from one task.
     public func enqueue(_ message: AMQPMessage, onOutcome: @escaping @Sendable (Result<AMQPOutcome, AMQPError>) -> Void) async throws {
+        try Self.checkEncodable(message)
         try await self.enqueue(.message(message), onOutcome: onOutcome)
     }
 
@@ -90,6 +94,17 @@ public final class AMQPSender: Sendable {
         }
     }
 
+    /// A placeholder for a type the model does not hold would be sent as null (or not at all): refuse it.
+    private static func checkEncodable(_ message: AMQPMessage) throws(AMQPError) {
+        let parts = message.unencodable
+        guard !parts.isEmpty else { return }
+        throw AMQPError(
+            .invalidConfiguration,
+            "the message cannot be sent as it was received: AMQPMessage does not hold \(parts.joined(separator: ", ")) — "
+                + "forward AMQPDelivery.encoded with send(encoded:) to pass it on unchanged"
+        )
+    }
+
     /// An empty transfer is no message: peers reject it or worse (Proton asserts on decoding zero bytes).
     private static func checkNotEmpty(_ encoded: [UInt8]) throws(AMQPError) {
         guard encoded.isEmpty else { return }
@@ -101,6 +116,12 @@ public final class AMQPSender: Sendable {
 
     /// The size of the send window.
     public var window: Int { self.shared.capacity }
+
+    /// Waits until the link is closed, by either side (for a listener's consuming link: until the client
+    /// detached or disconnected), so a task serving it can end.
+    public func waitClosed() async {
+        await self.shared.waitFinished()
+    }
 
     /// Detaches the link. Messages still in flight are reported `.unsettled`; queued ones fail.
     public func close() {

@@ -141,6 +141,7 @@ final class SenderShared: Sendable {
         var waiters: [CheckedContinuation<Void, any Error>] = []
         var attach = FirstAttach()
         var finished: AMQPError?? = .none
+        var finishWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     /// The most messages in flight at once.
@@ -207,15 +208,31 @@ final class SenderShared: Sendable {
 
     /// The link ended; waiting senders fail.
     func finish(error: AMQPError?) {
-        let (waiters, attachWaiters) = self.state.withLock {
-            state -> ([CheckedContinuation<Void, any Error>], [CheckedContinuation<Void, any Error>]) in
-            if case .some = state.finished { return ([], []) }
+        let (waiters, attachWaiters, finishWaiters) = self.state.withLock {
+            state -> ([CheckedContinuation<Void, any Error>], [CheckedContinuation<Void, any Error>], [CheckedContinuation<Void, Never>]) in
+            if case .some = state.finished { return ([], [], []) }
             state.finished = .some(error)
-            defer { state.waiters.removeAll() }
-            return (state.waiters, state.attach.takeWaiters())
+            defer {
+                state.waiters.removeAll()
+                state.finishWaiters.removeAll()
+            }
+            return (state.waiters, state.attach.takeWaiters(), state.finishWaiters)
         }
         let failure = error ?? AMQPError(.closed, "the sender is closed")
         for waiter in waiters + attachWaiters { waiter.resume(throwing: failure) }
+        for waiter in finishWaiters { waiter.resume() }
+    }
+
+    /// Waits until the link ended.
+    func waitFinished() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = self.state.withLock { state -> Bool in
+                if case .some = state.finished { return true }
+                state.finishWaiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
     }
 
     /// Waits until the link attached the first time, or throws why it could not.
@@ -322,12 +339,21 @@ final class ListenerShared: Sendable {
         var finished: AMQPError?? = .none
         var waiters: [CheckedContinuation<Void, any Error>] = []
         var closeWaiters: [CheckedContinuation<Void, Never>] = []
+        var statistics = AMQPListenerStatistics()
     }
 
     private let state = Mutex(State())
 
     /// The bound port.
     var port: Int { self.state.withLock { $0.port } }
+
+    /// What the listener accepted and refused so far.
+    var statistics: AMQPListenerStatistics { self.state.withLock { $0.statistics } }
+
+    /// Proactor thread: counts something (the listener's connections keep counting after it closed).
+    func count(_ update: (inout AMQPListenerStatistics) -> Void) {
+        self.state.withLock { update(&$0.statistics) }
+    }
 
     /// Proactor thread: bound.
     func listening(port: Int) {

@@ -122,7 +122,11 @@ extension IntegrationSuites {
                     delivery?.accept()
                     return delivery?.message
                 }
-                #expect(received == message)
+                // RabbitMQ adds header.first-acquirer, which the model does not hold and reports instead.
+                #expect(received?.unrepresented == ["header.first-acquirer"])
+                var held = received
+                held?.unrepresented = []
+                #expect(held == message)
                 await connection.close()
             }
         }

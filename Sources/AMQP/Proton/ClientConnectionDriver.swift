@@ -88,6 +88,10 @@ final class ClientConnectionDriver: ConnectionDriver {
     }
 
     override func remoteOpened() {
+        // Proton reads every frame that arrived before handing out events: a server that refuses a connection
+        // sends Open and Close together, and the Close is already here. Then the connection never was open; the
+        // Close's condition becomes the error (a listener says why: not logged in, a limit reached).
+        if let connection = self.connection, pn_connection_state(connection) & PN_REMOTE_CLOSED != 0 { return }
         self.perform(self.machine.opened())
     }
 

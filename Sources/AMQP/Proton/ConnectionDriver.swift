@@ -125,9 +125,7 @@ class ConnectionDriver {
             }
         case PN_SESSION_REMOTE_OPEN:
             if let session = pn_event_session(event), pn_session_state(session) & PN_LOCAL_UNINIT != 0 {
-                // A server accepts the client's session.
-                pn_session_open(session)
-                self.session = session
+                self.remoteBegan(session)
             }
         case PN_SESSION_REMOTE_CLOSE:
             // A peer may refuse an attach by ending the whole session (RabbitMQ does: "Attach rejected:
@@ -139,6 +137,7 @@ class ConnectionDriver {
                 driver.remoteClosed(condition: condition)
             }
             if session == self.session { self.sessionEnded() }
+            self.remoteEnded(session)
         case PN_LINK_REMOTE_OPEN:
             guard let link = pn_event_link(event) else { return }
             if let driver = self.linksByPointer[link] {
@@ -147,8 +146,18 @@ class ConnectionDriver {
                 self.remoteAttached(link)
             }
         case PN_LINK_REMOTE_CLOSE, PN_LINK_REMOTE_DETACH:
-            guard let link = pn_event_link(event), let driver = self.linksByPointer[link] else { return }
-            driver.remoteClosed(condition: ProtonErrors.condition(pn_link_remote_condition(link)))
+            guard let link = pn_event_link(event) else { return }
+            let driver = self.linksByPointer[link]
+            driver?.remoteClosed(condition: ProtonErrors.condition(pn_link_remote_condition(link)))
+            self.remoteDetached(link)
+            // Both ends are detached: nothing will use the link again, so it is freed now rather than with the
+            // connection (a client that attaches and detaches in a loop would otherwise grow it without bound).
+            // The event keeps its own reference until the batch moves on.
+            if pn_link_state(link) & PN_LOCAL_CLOSED != 0 {
+                self.linksByPointer.removeValue(forKey: link)
+                if let driver, driver.link == link { driver.link = nil }
+                pn_link_free(link)
+            }
         case PN_LINK_FLOW:
             guard let link = pn_event_link(event) else { return }
             self.linksByPointer[link]?.flow()
@@ -172,6 +181,21 @@ class ConnectionDriver {
 
     /// The peer's Open arrived.
     func remoteOpened() {}
+
+    /// The peer began a session we did not initiate: a server accepts it.
+    func remoteBegan(_ session: OpaquePointer) {
+        pn_session_open(session)
+        self.session = session
+    }
+
+    /// The peer ended a session (after its links were told and ours was closed).
+    func remoteEnded(_ session: OpaquePointer) {}
+
+    /// The peer detached a link (after its driver was told), just before it is freed if our end is closed too.
+    func remoteDetached(_ link: OpaquePointer) {}
+
+    /// A link of this connection refused an inbound delivery (server side), for counting and logs.
+    func inboundDeliveryRefused(_ refusal: InboundRefusal, on driver: ReceiverLinkDriver) {}
 
     /// The peer ended our session; a client opens a new one for the links that come later.
     func sessionEnded() {
@@ -199,4 +223,15 @@ class ConnectionDriver {
         self.inbox.removeAll()
         for command in commands { self.process(command) }
     }
+}
+
+/// Why a listener's receiving link refused a client's delivery.
+enum InboundRefusal {
+    /// More than `limit` bytes: the link is detached with `amqp:link:message-size-exceeded`.
+    case messageTooLarge(limit: Int)
+    /// More unsettled deliveries than the credit window: the link is detached with
+    /// `amqp:link:transfer-limit-exceeded`.
+    case transferLimitExceeded(window: Int)
+    /// Not a valid AMQP message: rejected with `amqp:decode-error`; the link stays.
+    case undecodable(AMQPError)
 }

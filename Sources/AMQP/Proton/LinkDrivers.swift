@@ -99,6 +99,8 @@ final class ReceiverLinkDriver: LinkDriver {
     var attachGraceTimer: UInt64?
     /// Whether the null-source note was logged (once per link, not per reattach).
     var loggedNullSource = false
+    /// The largest message accepted (a listener's limit; announced in our Attach), nil for none.
+    var maxMessageSize: Int?
 
     init(id: LinkID, address: String?, name: String, shared: ReceiverShared, owner: ConnectionDriver) {
         self.shared = shared
@@ -120,6 +122,8 @@ final class ReceiverLinkDriver: LinkDriver {
     }
 
     override func adopt(_ link: OpaquePointer) {
+        // Announced in our Attach, which `super.adopt` sends.
+        if let limit = self.maxMessageSize { pn_link_set_max_message_size(link, UInt64(limit)) }
         super.adopt(link)
         let flow = self.credit.attached()
         if flow > 0 { pn_link_flow(link, Int32(flow)) }
@@ -176,7 +180,22 @@ final class ReceiverLinkDriver: LinkDriver {
     override func delivery(_ delivery: OpaquePointer) {
         // Any transfer confirms an attach that came with a null source.
         self.perform(self.attach.peerActed())
-        guard let link = self.link, pn_delivery_readable(delivery), !pn_delivery_partial(delivery) else { return }
+        guard let link = self.link else { return }
+        // Checked on every transfer frame, before the message is complete: a message over the limit is refused
+        // with at most the limit plus one frame held.
+        if let limit = self.maxMessageSize, pn_delivery_pending(delivery) > limit, !pn_delivery_aborted(delivery) {
+            self.refuse(
+                delivery,
+                on: link,
+                AMQPCondition(
+                    name: AMQPCondition.messageSizeExceeded,
+                    description: "the message is larger than \(limit) bytes, this link's max message size"
+                ),
+                .messageTooLarge(limit: limit)
+            )
+            return
+        }
+        guard pn_delivery_readable(delivery), !pn_delivery_partial(delivery) else { return }
         if pn_delivery_aborted(delivery) {
             // The sender gave up on a partial message; it used a credit, so give it back.
             pn_delivery_settle(delivery)
@@ -202,6 +221,19 @@ final class ReceiverLinkDriver: LinkDriver {
             // Once per attachment: some brokers (RabbitMQ 3.10) routinely send a little past the credit.
             self.owner.logger.debug("peer sent a delivery without credit", metadata: ["amqp.link": "\(self.name)"])
         }
+        if self.isInbound && self.credit.unsettled > self.credit.window {
+            // A client of our listener that ignores its credit would make us hold every message it sends.
+            self.refuse(
+                delivery,
+                on: link,
+                AMQPCondition(
+                    name: AMQPCondition.transferLimitExceeded,
+                    description: "the client sent more than \(self.credit.window) unsettled messages, this link's credit"
+                ),
+                .transferLimitExceeded(window: self.credit.window)
+            )
+            return
+        }
         // An undecodable message is still the application's to settle (a bridge dead-letters its bytes), so it is
         // handed over like any other, with the reason. Proton 0.37 decodes almost any bytes without complaint
         // (truncated ones, garbage, sections in any order), so the encoding is checked in Swift first: the bytes
@@ -211,9 +243,19 @@ final class ReceiverLinkDriver: LinkDriver {
         do throws(AMQPError) {
             guard size > 0 else { throw AMQPError(.protocolViolation, "the transfer carries no message (0 bytes)") }
             guard read == size else { throw AMQPError(.protocolViolation, "reading the delivery failed (code \(read))") }
-            try AMQPEncodedMessage.validate(encoded)
-            message = try ProtonMessageCodec.decode(encoded, scratch: state.scratchMessage)
+            let sections = try AMQPEncodedMessage.sections(of: encoded)
+            message = try ProtonMessageCodec.decode(encoded, sections: sections, scratch: state.scratchMessage)
         } catch {
+            if self.isInbound {
+                // The listener refuses what it cannot decode, so the client learns at once, and its application
+                // never sees an empty message in its place.
+                Self.setOutcome(.rejected(AMQPCondition(name: AMQPCondition.decodeError, description: error.message)), of: delivery)
+                pn_delivery_settle(delivery)
+                let flow = self.credit.settled(linkCredit: Int(pn_link_credit(link)))
+                if flow > 0 { pn_link_flow(link, Int32(flow)) }
+                self.owner.inboundDeliveryRefused(.undecodable(error), on: self)
+                return
+            }
             decodingError = error
             self.owner.logger.debug(
                 "handing an undecodable message to the application",
@@ -241,6 +283,18 @@ final class ReceiverLinkDriver: LinkDriver {
             self.isPendingFlush = true
             state.dirtyReceivers.append(self)
         }
+    }
+
+    /// Rejects `delivery` with `condition` and detaches the link with it (a listener's limit was broken). Settling
+    /// the delivery makes Proton drop the rest of its transfers instead of buffering them.
+    private func refuse(_ delivery: OpaquePointer, on link: OpaquePointer, _ condition: AMQPCondition, _ refusal: InboundRefusal) {
+        Self.setOutcome(.rejected(condition), of: delivery)
+        pn_delivery_settle(delivery)
+        _ = cqp_condition_set_text(pn_link_condition(link), condition.name, condition.description)
+        pn_link_close(link)
+        self.owner.inboundDeliveryRefused(refusal, on: self)
+        self.flushPending()
+        self.finish(error: AMQPError(.linkDetached, "the link was detached: \(condition.description)", condition: condition))
     }
 
     /// Hands this batch's deliveries to the consumer (called at the end of each proactor event batch).
@@ -369,7 +423,9 @@ final class SenderLinkDriver: LinkDriver {
 
     override func remoteOpened() {
         guard let link = self.link else { return }
+        // A refusal: no target, or a detach that came with the attach (already read, its event follows).
         if pn_terminus_get_type(pn_link_remote_target(link)) == PN_UNSPECIFIED { return }
+        if pn_link_state(link) & PN_REMOTE_CLOSED != 0 { return }
         self.machine.attached()
         self.shared.markAttached()
         self.flow()

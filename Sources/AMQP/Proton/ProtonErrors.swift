@@ -90,6 +90,12 @@ enum ProtonErrors {
     }
 
     private static func authenticationError(_ condition: AMQPCondition, label: String, endpoint: String, isPlatform: Bool) -> AMQPError {
+        // A server that says why in its Close (our listener does: TLS required, no login) is quoted; Proton's own
+        // text for a failed SASL outcome ("Authentication failed [mech=PLAIN]") adds nothing to the hint.
+        let reason = condition.description
+        if !reason.isEmpty && !reason.lowercased().hasPrefix("authentication failed") {
+            return AMQPError(.authentication, "\(endpoint) refused the login of \(label): \(reason)", condition: condition)
+        }
         let hint =
             isPlatform
             ? "check the AccessKey pair, the consumer group and the instance id"

@@ -22,8 +22,13 @@ enum ProtonMessageCodec {
     }
 
     /// Decodes a whole encoded message (non-empty: Proton asserts on zero bytes) using `scratch` as Proton's
-    /// working object.
-    static func decode(_ bytes: [UInt8], scratch: OpaquePointer) throws(AMQPError) -> AMQPMessage {
+    /// working object. `sections` are the message's sections when the caller split it already (they tell what
+    /// Proton itself drops: a footer, all but one data section); without them, valid bytes are split here.
+    static func decode(
+        _ bytes: [UInt8],
+        sections: [AMQPEncodedMessage.Section]? = nil,
+        scratch: OpaquePointer
+    ) throws(AMQPError) -> AMQPMessage {
         var result: Result<AMQPMessage, AMQPError> = .failure(AMQPError(.protocolViolation, "an empty transfer is not a message"))
         bytes.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { chars in
@@ -35,7 +40,17 @@ enum ProtonMessageCodec {
                 }
             }
         }
-        return try result.get()
+        var message = try result.get()
+        if let sections = sections ?? (try? AMQPEncodedMessage.sections(of: bytes)) {
+            let bodies = sections.filter(\.kind.isBody)
+            if bodies.count > 1 {
+                message.unrepresented.append("body (\(bodies.count) \(bodies[0].kind) sections)")
+            } else if bodies.first?.kind == .amqpSequence, !message.unrepresented.contains(where: { $0.hasPrefix("body") }) {
+                message.unrepresented.append("body (amqp-sequence)")
+            }
+            if sections.contains(where: { $0.kind == .footer }) { message.unrepresented.append("footer") }
+        }
+        return message
     }
 
     /// Reads every supported section of a decoded `pn_message_t`.
@@ -55,7 +70,66 @@ enum ProtonMessageCodec {
         if let body = pn_message_body(message) {
             result.body = self.readBody(body, inferred: pn_message_is_inferred(message))
         }
+        result.unrepresented = self.unrepresented(message, read: result)
         return result
+    }
+
+    /// The parts of a decoded `pn_message_t` that `read` did not carry into `message`.
+    private static func unrepresented(_ message: OpaquePointer, read result: AMQPMessage) -> [String] {
+        var parts: [String] = []
+        if pn_message_get_ttl(message) != 0 { parts.append("header.ttl") }
+        if pn_message_get_priority(message) != UInt8(PN_DEFAULT_PRIORITY) { parts.append("header.priority") }
+        if pn_message_is_first_acquirer(message) { parts.append("header.first-acquirer") }
+        if let annotations = pn_message_instructions(message), pn_data_size(annotations) > 0 {
+            parts.append("delivery-annotations")
+        }
+        if let annotations = pn_message_annotations(message), pn_data_size(annotations) > 0 {
+            parts.append("message-annotations")
+        }
+        if pn_message_get_user_id(message).size > 0 { parts.append("properties.user-id") }
+        if pn_message_get_address(message) != nil { parts.append("properties.to") }
+        if pn_message_get_reply_to(message) != nil { parts.append("properties.reply-to") }
+        if pn_message_get_content_encoding(message) != nil { parts.append("properties.content-encoding") }
+        if pn_message_get_expiry_time(message) != 0 { parts.append("properties.absolute-expiry-time") }
+        if pn_message_get_group_id(message) != nil { parts.append("properties.group-id") }
+        if pn_message_get_group_sequence(message) != 0 { parts.append("properties.group-sequence") }
+        if pn_message_get_reply_to_group_id(message) != nil { parts.append("properties.reply-to-group-id") }
+        if result.messageID == nil, pn_message_get_id(message).type != PN_NULL { parts.append("properties.message-id") }
+        if result.correlationID == nil, pn_message_get_correlation_id(message).type != PN_NULL {
+            parts.append("properties.correlation-id")
+        }
+        if let properties = pn_message_properties(message), pn_data_size(properties) > 0 {
+            parts += self.unrepresentedProperties(properties)
+        }
+        parts += result.unencodable.filter { !parts.contains($0) }
+        return parts
+    }
+
+    /// Application properties the model could not hold: keys that are not strings or symbols, and a section that
+    /// is not a map at all.
+    private static func unrepresentedProperties(_ data: OpaquePointer) -> [String] {
+        pn_data_rewind(data)
+        guard pn_data_next(data) else { return [] }
+        guard pn_data_type(data) == PN_MAP else {
+            return ["application-properties (\(self.typeName(pn_data_type(data))))"]
+        }
+        var parts: [String] = []
+        pn_data_enter(data)
+        while pn_data_next(data) {
+            let keyType = pn_data_type(data)
+            var key = ""
+            switch keyType {
+            case PN_STRING: key = self.string(pn_data_get_string(data))
+            case PN_SYMBOL: key = self.string(pn_data_get_symbol(data))
+            default: parts.append("application-properties key (\(self.typeName(keyType)))")
+            }
+            guard pn_data_next(data) else { break }
+            if let widened = self.widenedTypes[pn_data_type(data)] {
+                parts.append("application-properties[\"\(key)\"] (\(widened))")
+            }
+        }
+        pn_data_exit(data)
+        return parts
     }
 
     /// Fills `message` (cleared first) from a Swift message.
@@ -152,7 +226,7 @@ enum ProtonMessageCodec {
         case PN_NULL:
             return .none
         case let type:
-            return .unsupported(String(cString: pn_type_name(type)))
+            return .unsupported(self.typeName(type))
         }
     }
 
@@ -169,7 +243,7 @@ enum ProtonMessageCodec {
             switch keyType {
             case PN_STRING: key = self.string(pn_data_get_string(data))
             case PN_SYMBOL: key = self.string(pn_data_get_symbol(data))
-            default: key = "<\(String(cString: pn_type_name(keyType)))>"
+            default: key = "<\(self.typeName(keyType))>"
             }
             guard pn_data_next(data) else { break }
             result[key] = self.readValue(data)
@@ -177,6 +251,12 @@ enum ProtonMessageCodec {
         pn_data_exit(data)
         return result
     }
+
+    /// AMQP types `readValue` holds as a wider Swift case (sent back, they keep the value, not the type).
+    private static let widenedTypes: [pn_type_t: String] = [
+        PN_UINT: "uint, held as long", PN_SHORT: "short, held as int", PN_USHORT: "ushort, held as int",
+        PN_BYTE: "byte, held as int", PN_UBYTE: "ubyte, held as int", PN_FLOAT: "float, held as double",
+    ]
 
     private static func readValue(_ data: OpaquePointer) -> AMQPValue {
         switch pn_data_type(data) {
@@ -200,7 +280,7 @@ enum ProtonMessageCodec {
             var uuid = pn_data_get_uuid(data)
             return .uuid(withUnsafeBytes(of: &uuid.bytes) { Array($0) })
         case let type:
-            return .unsupported(String(cString: pn_type_name(type)))
+            return .unsupported(self.typeName(type))
         }
     }
 
@@ -214,6 +294,12 @@ enum ProtonMessageCodec {
             return .uuid(withUnsafeBytes(of: &uuid.bytes) { Array($0) })
         default: return nil
         }
+    }
+
+    /// An AMQP type's name as the specification spells it (`list`, `decimal64`), not Proton's `PN_LIST`.
+    static func typeName(_ type: pn_type_t) -> String {
+        let name = String(cString: pn_type_name(type))
+        return name.hasPrefix("PN_") ? String(name.dropFirst(3)).lowercased() : name.lowercased()
     }
 
     static func string(_ bytes: pn_bytes_t) -> String {

@@ -57,6 +57,8 @@ enum Loopback {
         do {
             var listenerConfiguration = AMQPListenerConfiguration(host: "127.0.0.1", port: 0)
             listenerConfiguration.authenticator = .fixed(username: Self.user, password: Self.password)
+            // Some tests send a 1 MiB body, which the default max message size (1 MiB, sections included) refuses.
+            listenerConfiguration.limits.maxMessageSize = 4 << 20
             let listener = try await engine.listen(listenerConfiguration)
             var configuration = AMQPConnectionConfiguration(
                 endpoint: try AMQPEndpoint(url: "amqp://\(Self.user):\(Self.password)@127.0.0.1:\(listener.port)")
