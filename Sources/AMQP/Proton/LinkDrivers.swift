@@ -171,6 +171,12 @@ final class ReceiverLinkDriver: LinkDriver {
         }
     }
 
+    /// Raises a link's negative credit (left by a peer that sent past it) to zero.
+    static func clampNegativeCredit(_ link: OpaquePointer) {
+        let credit = pn_link_credit(link)
+        if credit < 0 { pn_link_flow(link, -credit) }
+    }
+
     /// The current attachment is over (or decided): no more waiting for its detach.
     private func cancelAttachGrace() {
         self.owner.state.timers.cancel(self.attachGraceTimer)
@@ -199,7 +205,7 @@ final class ReceiverLinkDriver: LinkDriver {
         if pn_delivery_aborted(delivery) {
             // The sender gave up on a partial message; it used a credit, so give it back.
             pn_delivery_settle(delivery)
-            _ = self.credit.received(linkCredit: Int(pn_link_credit(link)))
+            if !self.credit.received(linkCredit: Int(pn_link_credit(link))) { Self.clampNegativeCredit(link) }
             let flow = self.credit.settled(linkCredit: Int(pn_link_credit(link)))
             if flow > 0 { pn_link_flow(link, Int32(flow)) }
             return
@@ -217,9 +223,15 @@ final class ReceiverLinkDriver: LinkDriver {
             initialized = max(0, read)
         }
         pn_link_advance(link)
-        if !self.credit.received(linkCredit: Int(pn_link_credit(link))) && self.credit.overruns == 1 {
-            // Once per attachment: some brokers (RabbitMQ 3.10) routinely send a little past the credit.
-            self.owner.logger.debug("peer sent a delivery without credit", metadata: ["amqp.link": "\(self.name)"])
+        if !self.credit.received(linkCredit: Int(pn_link_credit(link))) {
+            if self.credit.overruns == 1 {
+                // Once per attachment: some brokers (RabbitMQ 3.10) routinely send a little past the credit.
+                self.owner.logger.debug("peer sent a delivery without credit", metadata: ["amqp.link": "\(self.name)"])
+            }
+            // Proton keeps the overrun as negative link credit and writes it, unsigned, into the next flow frame
+            // it sends on its own (a session window update): about 4.29 billion credit for the peer, which then
+            // floods us. Bring the credit back to zero now, which tells the peer exactly "no more".
+            Self.clampNegativeCredit(link)
         }
         if self.isInbound && self.credit.unsettled > self.credit.window {
             // A client of our listener that ignores its credit would make us hold every message it sends.
