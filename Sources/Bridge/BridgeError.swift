@@ -12,6 +12,7 @@ public struct BridgeError: Error, Sendable, Hashable, CustomStringConvertible {
         /// The code's name.
         public let rawValue: String
         init(_ rawValue: String) { self.rawValue = rawValue }
+        /// The code's name.
         public var description: String { self.rawValue }
 
         /// The configuration is invalid.
@@ -37,5 +38,6 @@ public struct BridgeError: Error, Sendable, Hashable, CustomStringConvertible {
         self.message = message
     }
 
+    /// The message.
     public var description: String { self.message }
 }
