@@ -7,6 +7,7 @@
 
 import AMQP
 import Bridge
+import StateStore
 import Testing
 
 @Suite struct BridgeMessageTests {

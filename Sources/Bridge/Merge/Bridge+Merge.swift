@@ -48,7 +48,7 @@ extension Bridge {
 
     func claimAndDeliver(_ keyed: [(BridgeMessage, Inbound)]) async {
         guard !keyed.isEmpty else { return }
-        let requests = keyed.map { ClaimRequest(key: Self.claimKey($0.0), upstream: $0.0.upstream) }
+        let requests = keyed.map { ClaimRequest(key: $0.0.claimKey!, upstream: $0.0.upstream) }
         let results: [ClaimResult]
         do {
             results = try await self.withStoreRetry("claim") {
@@ -64,7 +64,7 @@ extension Bridge {
             return
         }
         for ((message, inbound), result) in zip(keyed, results) {
-            let key = Self.claimKey(message)
+            let key = message.claimKey!
             switch result {
             case .claimed(let finished, let conflict):
                 // Our own lease ran out while the original is still on its way: still a duplicate of it.
@@ -96,10 +96,6 @@ extension Bridge {
     func countDuplicate(_ upstream: String, original: String) {
         self.upstreamEvent(upstream) { $0.duplicatesOf[original, default: 0] += 1 }
         self.metrics.duplicate(upstream, original: original)
-    }
-
-    static func claimKey(_ message: BridgeMessage) -> ClaimKey {
-        ClaimKey(key: message.claimKey!.key, contentDigest: message.claimKey!.contentDigest)
     }
 
     static func nowMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }

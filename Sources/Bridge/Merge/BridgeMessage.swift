@@ -7,6 +7,7 @@
 
 public import AMQP
 import Crypto
+public import StateStore
 import Foundation
 
 /// One message of the merged stream: the platform's fields, where it came from, and its encodings.
@@ -34,32 +35,27 @@ public struct BridgeMessage: Sendable {
     /// The bytes as received, kept for the dead letter so a replay sends exactly what arrived.
     public var receivedEncoding: [UInt8]
     /// The de-duplication claim; nil when the message has no messageId (it passes through, counted).
-    public var claimKey: ClaimKeyValue?
+    public var claimKey: ClaimKey?
     /// Why the message cannot be delivered (undecodable, too large, a topic that is not UTF-8, …); nil if fine.
     public var defect: String?
 }
 
-/// The de-duplication key of a message: a digest of its typed messageId and a digest of its topic and body.
-public struct ClaimKeyValue: Hashable, Sendable {
-    /// 16 bytes of SHA-256 over the type name and the value's canonical bytes.
-    public var key: [UInt8]
-    /// 8 bytes of SHA-256 over the topic and the body.
-    public var contentDigest: Int64
-
-    /// The key of a typed id with content `topic` + `body`.
-    public init(idType: String, idBytes: [UInt8], topic: [UInt8], body: [UInt8]) {
+extension ClaimKey {
+    /// The de-duplication key of a message: 16 bytes of SHA-256 over the id's type name and canonical bytes
+    /// (the string "42" is not the ulong 42), and 8 bytes of SHA-256 over the topic and the body.
+    init(idType: String, idBytes: [UInt8], topic: [UInt8], body: [UInt8]) {
         var hasher = SHA256()
         hasher.update(data: Array(idType.utf8))
         hasher.update(data: [0])
         hasher.update(data: idBytes)
-        self.key = Array(hasher.finalize().prefix(16))
         var content = SHA256()
         content.update(data: topic)
         content.update(data: [0])
         content.update(data: body)
-        self.contentDigest = content.finalize().withUnsafeBytes { raw in
-            raw.loadUnaligned(fromByteOffset: 0, as: Int64.self)
-        }
+        self.init(
+            key: Array(hasher.finalize().prefix(16)),
+            contentDigest: content.finalize().withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 0, as: Int64.self) }
+        )
     }
 }
 
@@ -128,7 +124,7 @@ extension BridgeMessage {
             case "string", "symbol": self.messageId = id.stringValue
             default: self.messageId = self.properties["messageId"]?.description ?? message.messageID?.description
             }
-            self.claimKey = ClaimKeyValue(
+            self.claimKey = ClaimKey(
                 idType: id.typeName,
                 idBytes: id.canonicalBytes,
                 topic: topicValue?.canonicalBytes ?? [],

@@ -69,7 +69,8 @@ extension Bridge {
         var bySlot: [Int: [AMQPDelivery]] = [:]
         for item in inbound {
             bySlot[item.slot, default: []].append(item.delivery)
-            self.metrics.settleLatency.recordNanoseconds(Int64(item.receivedAt.duration(to: now).components.attoseconds / 1_000_000_000) + item.receivedAt.duration(to: now).components.seconds * 1_000_000_000)
+            let waited = item.receivedAt.duration(to: now).components
+            self.metrics.settleLatency.recordNanoseconds(waited.seconds * 1_000_000_000 + waited.attoseconds / 1_000_000_000)
         }
         let receivers = self.receivers.withLock { $0 }
         for (slot, deliveries) in bySlot {
