@@ -89,6 +89,21 @@ public struct UpstreamConfiguration: Sendable {
     /// The value of the `iotInstanceId` application property the bridge adds: the instance id of an aksign
     /// or ststoken login, else the upstream's name.
     public var instanceLabel: String
+    /// Connection attempts per minute, shared by every connection of this upstream and of any other upstream
+    /// on the same host and consumer group (the platform allows 100 per consumer group; bridge replicas that
+    /// share a group divide it). Default: 100.
+    public var connectsPerMinute: Int
+
+    /// What shares one connect budget: the platform counts attempts per consumer group (on one host); any
+    /// other broker per upstream.
+    public var connectBudgetKey: String {
+        switch self.auth {
+        case .aksign(let platform), .ststoken(let platform):
+            return "\(self.endpoint.hostAndPort)|\(platform.consumerGroupId)"
+        case .plain, .anonymous:
+            return "upstream|\(self.name)"
+        }
+    }
 }
 
 /// One sink, or the dead letter.

@@ -214,7 +214,7 @@ struct ConfigReader {
     // MARK: - Upstreams and sinks
 
     mutating func upstream(_ node: Node) -> UpstreamConfiguration? {
-        let known = ["name", "url", "tls", "auth", "connections", "credit", "durable"]
+        let known = ["name", "url", "tls", "auth", "connections", "credit", "durable", "connectsPerMinute"]
         guard let fields = self.decoder.fields(node, "an upstream", known: known) else { return nil }
         let name = self.decoder.string(fields, "name")
         let endpoint = self.endpoint(fields)
@@ -223,6 +223,7 @@ struct ConfigReader {
         let connections = self.positiveInteger(fields, "connections", maximum: 128) ?? 1
         let credit = self.positiveInteger(fields, "credit", maximum: 100_000) ?? 200
         let durable = self.bool(fields, "durable")
+        let connectsPerMinute = self.positiveInteger(fields, "connectsPerMinute", maximum: 100_000) ?? 100
         guard let name, let endpoint, let auth else { return nil }
         var label = name
         switch auth {
@@ -239,7 +240,8 @@ struct ConfigReader {
             connections: connections,
             credit: credit,
             durable: durable ?? !auth.isPlatform,
-            instanceLabel: label
+            instanceLabel: label,
+            connectsPerMinute: connectsPerMinute
         )
     }
 
