@@ -285,6 +285,8 @@ public struct AMQPEncodedMessage: Sendable {
         }
         let scanner = AMQPEncodingScanner(bytes)
         var sections: [Section] = []
+        // Header, annotations, properties, application properties, one body section, footer: one allocation.
+        sections.reserveCapacity(6)
         var offset = 0
         while offset < bytes.count {
             guard bytes[offset] == 0x00 else {
