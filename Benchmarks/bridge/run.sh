@@ -499,8 +499,10 @@ write_report() {
         printf -- '- RabbitMQ %s, Proton %s; %s distinct messages, overlap %s, %s-byte bodies, upstream credit %s, sink window %s\n\n' \
             "$(dpkg-query -W -f='${Version}' rabbitmq-server)" "$(dpkg-query -W -f='${Version}' libqpid-proton11)" \
             "$COUNT" "$OVERLAP" "$BODY_SIZE" "$CREDIT" "${SINK_WINDOW:-1000 (default)}"
-        printf '| run | messages in | messages out | seconds | in msgs/s | out msgs/s | peak RSS MB | CPU s: mover / broker | notes |\n'
-        printf '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n'
+        if [[ -n "${R[A_secs]:-}${R[S_secs]:-}${R[C_secs]:-}${R[W_fill_secs]:-}" ]]; then
+            printf '| run | messages in | messages out | seconds | in msgs/s | out msgs/s | peak RSS MB | CPU s: mover / broker | notes |\n'
+            printf '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n'
+        fi
         if [[ -n "${R[A_secs]:-}" ]]; then
             printf '| A: iotbridge run | %s | %s | %s | %s | %s | %s | %s / %s | from process start until the merged queue holds all distinct (%s s) and every upstream delivery is settled; first message in the merged queue at %s s; %s; merged queue drained: %s |\n' \
                 "${R[A_in]}" "${R[A_out]}" "${R[A_secs]}" "${R[A_rate_in]}" "${R[A_rate_out]}" "${R[A_rss]}" \
