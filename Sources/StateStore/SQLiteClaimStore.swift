@@ -37,9 +37,9 @@ import Foundation
 import GRDB
 
 extension SQLiteStateStore: ClaimStore {
-    /// Rows removed per expiry transaction: small enough that a claim batch waiting behind one waits tens of
-    /// milliseconds, not seconds.
-    static let expiryChunk = 2_000
+    /// Rows removed per expiry transaction: small enough that a claim batch waiting behind one waits a few
+    /// milliseconds (2,000 rows took ~25 ms with a million claims: a p99 spike at a steady 5,000 msg/s).
+    static let expiryChunk = 500
 
     /// Migration v2: the claim table and its indexes.
     static func createClaimTable(_ db: Database) throws {
