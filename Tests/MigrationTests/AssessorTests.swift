@@ -111,6 +111,7 @@ struct AssessorTests {
         var answers = try AssessmentAnswers(parsing: [
             "product.data-service=no", "product.video=no", "product.edge-or-living-link=no", "device.nb-iot=no",
             "device.distributed=no", "device.reconnect=yes", "capacity.target-online-devices=yes",
+            "subscription.http2=no",
         ])
         var report = Assessor(options: MigrationOptions(), answers: answers).assess(
             source: source,

@@ -124,6 +124,11 @@ struct MigrateAssessTests {
         #expect(out.contains("wrote report.json: blocked"))
         let path = workspace.path("report.json")
         #expect(try Self.schemaViolation(path) == nil)
+        // The validator can fail: an unknown category is refused.
+        let broken = try String(contentsOfFile: path, encoding: .utf8)
+            .replacingOccurrences(of: "\"category\" : \"blocked\"", with: "\"category\" : \"fine\"")
+        try broken.write(toFile: workspace.path("broken.json"), atomically: true, encoding: .utf8)
+        #expect(try Self.schemaViolation(workspace.path("broken.json"))?.contains("fine") == true)
         let items = try Self.items(path)
         #expect(Self.find(items, "product.authorized", "a1Prod00002")?["category"] as? String == "blocked")
         #expect(Self.find(items, "capacity.devices-per-product", "a1Prod00002")?["category"] as? String == "blocked")
@@ -187,6 +192,8 @@ struct MigrateAssessTests {
         }
         let clients = Self.find(items, "consumer-group.connected-clients", "a1Prod00001", subject: "consumer-group:orders")
         #expect(clients?["category"] as? String == "question")
+        #expect((clients?["finding"] as? String)?.contains("RequestId") == false, "reports stay stable")
+        #expect(Self.find(items, "subscription.http2")?["category"] as? String == "question", "the API lists no HTTP/2")
         #expect(!items.contains { $0["category"] as? String == "blocked" }, "nothing is assumed blocked")
     }
 

@@ -115,7 +115,9 @@ extension OpenAPIBackend: AssessmentFactsSource {
         do {
             return .success(try await body())
         } catch let error as MigrationError where error.code == .api || error.code == .notFound {
-            return .failure(Unavailable(text: "\(action) is not available here: \(error.message)"))
+            // The RequestId differs per call; leaving it out keeps the report the same for the same instance.
+            let message = error.message.replacing(/\s\(RequestId [^)]*\)/, with: "")
+            return .failure(Unavailable(text: "\(action) is not available here: \(message)"))
         }
     }
 }

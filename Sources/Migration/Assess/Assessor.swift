@@ -184,6 +184,20 @@ struct AssessmentPass {
                 next: "give the devices reconnect logic and the Enterprise endpoint (or the Link SDK) before they migrate"
             )
         )
+        if self.source.identity.kind != "file" {
+            // The API lists no HTTP/2 SDK subscriptions (README): only an export knows them.
+            self.ask(
+                Checklist.http2,
+                question: "Does any consumer of these products use the legacy HTTP/2 server-subscription SDK?",
+                why: "the OpenAPI does not list HTTP/2 subscriptions",
+                yes: Outcome(
+                    category: .actionBefore,
+                    next: "move those SDK clients to an AMQP consumer group before migrating (add the HTTP2 relation "
+                        + "to an export to have `migrate plan` translate it)"
+                ),
+                no: Self.passed
+            )
+        }
         // Capacity of the whole migration.
         let counts = self.source.products.map { self.facts.product($0)?.deviceCount }
         let known = counts.compactMap { $0 }.reduce(0, +)
@@ -461,7 +475,8 @@ struct AssessmentPass {
                     Checklist.connectedClients,
                     product: pk,
                     subject: subject,
-                    finding: "consumer group \(name) (\(id)) has \(clients.count) connected clients now: \(shown)",
+                    finding: "consumer group \(name) (\(id)) has \(clients.count) connected "
+                        + "client\(clients.count == 1 ? "" : "s") now: \(shown)",
                     next: secondClient
                 )
             }
@@ -521,15 +536,17 @@ struct AssessmentPass {
 
     mutating func forwardingItem(_ pk: String, subject: String, kind: String, groups: [String]) {
         guard !groups.isEmpty else { return }
-        let names = Array(Set(groups)).sorted().map { "\(self.groupName($0)) (\($0))" }
+        let ids = Array(Set(groups)).sorted()
+        let names = ids.map { "\(self.groupName($0)) (\($0))" }
+        let symbols = ids.map { "${cg:\(self.groupName($0))}" }
         self.add(
             .actionBefore,
             Checklist.forwardingToGroup,
             product: pk,
             subject: subject,
             finding: "\(kind) forwards to consumer group \(names.joined(separator: ", ")), whose ID changes on the target",
-            next: "review the \(subject) step of `migrate plan`: it points the copy at ${cg:NAME}, the target's new "
-                + "group; consumers of the old group must move with it"
+            next: "review the \(subject) step of `migrate plan`: the copy forwards to \(symbols.joined(separator: ", ")), "
+                + "the target's new group; the consumers of the old group must move with it"
         )
     }
 }
