@@ -32,7 +32,9 @@ extension MigrateCommand {
         @Option(help: "The migration.yaml naming source, target and options.")
         var config: String
 
-        @Option(name: .customLong("product"), help: "Assess only this product (repeatable). Default: options.products, else all.")
+        @Option(
+            name: .customLong("product"),
+            help: "Assess only this product (repeatable). Default: options.products, else all.")
         var products: [String] = []
 
         @Option(name: .customLong("answer"), help: "Answer a question: [PK:]CHECK=yes|no (repeatable).")
@@ -75,7 +77,8 @@ extension MigrateCommand.Assess {
         let counts = AssessmentCategory.allCases.filter { $0 != .passed }.map { category in
             "\(assessment.findings.count { $0.category == category }) \(category.rawValue)"
         }
-        let allowed = assessment.allowedBlocked.isEmpty
+        let allowed =
+            assessment.allowedBlocked.isEmpty
             ? "" : "; planned although blocked: \(assessment.allowedBlocked.joined(separator: ", "))"
         return "assessment: \(assessment.verdict.rawValue) (\(counts.joined(separator: ", ")))\(allowed) — see the top "
             + "of the plan or `migrate assess`"

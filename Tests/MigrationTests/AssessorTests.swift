@@ -75,11 +75,13 @@ struct AssessorTests {
         #expect(clients.finding.contains("2 connected clients"))
         #expect(clients.nextStep.contains("second client"))
         #expect(
-            item(report, "consumer-group.connected-clients", product: "a1Prod00001", subject: "consumer-group:telemetry")?
+            item(
+                report, "consumer-group.connected-clients", product: "a1Prod00001", subject: "consumer-group:telemetry")?
                 .category == .passed
         )
         #expect(item(report, "forwarding.consumer-group-id", product: "a1Prod00001", subject: "rule:temp_alarm") != nil)
-        #expect(item(report, "forwarding.consumer-group-id", product: "a1Prod00001", subject: "parser:parser_hot") != nil)
+        #expect(
+            item(report, "forwarding.consumer-group-id", product: "a1Prod00001", subject: "parser:parser_hot") != nil)
         #expect(item(report, "forwarding.consumer-group-id", product: "a1Prod00003", subject: "rule:raw_binary") != nil)
         #expect(item(report, "product.gateway", product: "a1Prod00001")?.category == .actionBefore)
         let after = try #require(item(report, "api.iot-instance-id", product: "a1Prod00001"))
@@ -105,7 +107,8 @@ struct AssessorTests {
         let source = InstanceSnapshot(identity: Self.legacy, products: ["pkReady"])
         let facts = InstanceFacts(
             products: [
-                ProductFacts(productKey: "pkReady", deviceCount: 10, owner: true, authType: "secret", nodeType: 0, otaJobs: [])
+                ProductFacts(
+                    productKey: "pkReady", deviceCount: 10, owner: true, authType: "secret", nodeType: 0, otaJobs: [])
             ]
         )
         var answers = try AssessmentAnswers(parsing: [
@@ -119,7 +122,9 @@ struct AssessorTests {
             target: Self.enterprise,
             targetFacts: InstanceFacts()
         )
-        #expect(report.verdict == .ready, "\(report.items.filter { $0.category == .question || $0.category == .actionBefore })")
+        #expect(
+            report.verdict == .ready,
+            "\(report.items.filter { $0.category == .question || $0.category == .actionBefore })")
         #expect(report.exitStatus == 0)
         #expect(item(report, "device.reconnect")?.answer == "yes")
         #expect(item(report, "api.iot-instance-id", product: "pkReady")?.category == .actionAfter)
@@ -163,6 +168,23 @@ struct AssessorTests {
         } catch {
             Issue.record("\(error)")
         }
+    }
+
+    @Test func anExportKeepsItsAssessmentSectionThroughWrites() async throws {
+        let folder = try Support.temporaryFolder()
+        let path = folder.appendingPathComponent("source.yaml").path
+        var text = try String(contentsOfFile: Support.fixture("source-legacy.yaml"), encoding: .utf8)
+        text += "assessment:\n  products:\n    - {productKey: a1Prod00001, deviceCount: 7, owner: true}\n"
+        text += "  onlineDeviceSpec: 1000\n"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        // A run with stopSourceRules writes the file back: the facts must survive it.
+        try await FileBackend(path: path).stopRule(id: "9001")
+        let reopened = try FileBackend(path: path)
+        let facts = try await reopened.assessmentFacts(products: [], consumerGroupIds: [])
+        #expect(facts.product("a1Prod00001")?.deviceCount == 7)
+        #expect(facts.onlineDeviceSpec == 1000)
+        #expect(try await reopened.listRules().first { $0.id == "9001" }?.status == .stopped)
+        #expect(try await reopened.listConsumerGroups().count == 3)
     }
 
     @Test func theReportIsStableWhateverOrderTheFactsCameIn() async throws {

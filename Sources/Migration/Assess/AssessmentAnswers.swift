@@ -22,7 +22,8 @@ public struct AssessmentAnswers: Sendable, Hashable {
         for value in values {
             let parts = value.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, let answer = ["yes": true, "no": false][parts[1].lowercased()] else {
-                throw MigrationError(.config, "--answer \(value): expected [PK:]CHECK=yes|no, e.g. device.reconnect=yes")
+                throw MigrationError(
+                    .config, "--answer \(value): expected [PK:]CHECK=yes|no, e.g. device.reconnect=yes")
             }
             let scope = parts[0].split(separator: ":", maxSplits: 1).map(String.init)
             let check = scope.last ?? ""

@@ -29,7 +29,9 @@ extension OpenAPIBackend: AssessmentFactsSource {
         if case .failure(let reason) = jobs { facts.unavailable[FactName.otaJobs] = reason.text }
         for product in products {
             var item = ProductFacts(productKey: product)
-            switch try await self.tolerant("QueryProduct", { try await self.client.call("QueryProduct", ["ProductKey": product]) }) {
+            switch try await self.tolerant(
+                "QueryProduct", { try await self.client.call("QueryProduct", ["ProductKey": product]) })
+            {
             case .success(let response):
                 let data = JSON.path(response, "Data") as? [String: Any] ?? [:]
                 item.name = JSON.string(data["ProductName"])
@@ -126,8 +128,7 @@ extension FileBackend: AssessmentFactsSource {
     /// The export file's `assessment:` section. A file without one records no facts: every item that needs them
     /// becomes a question.
     public func assessmentFacts(products: [String], consumerGroupIds: [String]) async throws -> InstanceFacts {
-        let section = try YAMLFile.load(ExportAssessmentSection.self, path: self.path)
-        guard let facts = section.assessment else {
+        guard let facts = self.assessment else {
             let reason = "the export \(self.path) has no assessment: section"
             var facts = InstanceFacts()
             for name in [FactName.product, FactName.deviceCount, FactName.otaJobs, FactName.connectedClients] {
@@ -143,4 +144,18 @@ extension FileBackend: AssessmentFactsSource {
 /// The part of an export file the assessment reads; the rest is the ``InstanceSnapshot``.
 struct ExportAssessmentSection: Decodable {
     var assessment: InstanceFacts?
+}
+
+/// An export file as written: the snapshot's keys, then `assessment:` when there are facts.
+struct ExportFile: Encodable {
+    var snapshot: InstanceSnapshot
+    var assessment: InstanceFacts?
+
+    private enum CodingKeys: String, CodingKey { case assessment }
+
+    func encode(to encoder: any Encoder) throws {
+        try self.snapshot.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(self.assessment, forKey: .assessment)
+    }
 }

@@ -37,7 +37,8 @@ public struct Assessor: Sendable {
         for product in source.products.sorted() {
             pass.product(product, target: target)
         }
-        return AssessmentReport(source: fullSource.identity, target: target, products: source.products, items: pass.items)
+        return AssessmentReport(
+            source: fullSource.identity, target: target, products: source.products, items: pass.items)
     }
 }
 
@@ -134,19 +135,22 @@ struct AssessmentPass {
             self.add(
                 .blocked,
                 Checklist.sourceLegacy,
-                finding: "the source has IotInstanceId \(sourceIdentity.iotInstanceId!): it is not a legacy public instance",
+                finding:
+                    "the source has IotInstanceId \(sourceIdentity.iotInstanceId!): it is not a legacy public instance",
                 next: "set source.iotInstanceId to empty for the legacy public instance, or upgrade a new-version "
                     + "public instance in the console instead"
             )
         } else {
-            self.add(.passed, Checklist.sourceLegacy, finding: "the source is a legacy public instance (no IotInstanceId)")
+            self.add(
+                .passed, Checklist.sourceLegacy, finding: "the source is a legacy public instance (no IotInstanceId)")
         }
         if !target.isEnterprise {
             self.add(
                 .blocked,
                 Checklist.targetEnterprise,
                 finding: "the target has no IotInstanceId: it is not an Enterprise Edition instance",
-                next: "buy or pick a Standard Enterprise Edition instance in the same region and set target.iotInstanceId"
+                next:
+                    "buy or pick a Standard Enterprise Edition instance in the same region and set target.iotInstanceId"
             )
         } else if let from = sourceIdentity.regionId, let to = target.regionId, from != to {
             self.add(
@@ -181,7 +185,8 @@ struct AssessmentPass {
             yes: Self.passed,
             no: Outcome(
                 category: .actionBefore,
-                next: "give the devices reconnect logic and the Enterprise endpoint (or the Link SDK) before they migrate"
+                next:
+                    "give the devices reconnect logic and the Enterprise endpoint (or the Link SDK) before they migrate"
             )
         )
         if self.source.identity.kind != "file" {
@@ -232,7 +237,8 @@ struct AssessmentPass {
         self.add(
             .capacity,
             Checklist.concurrentTasks,
-            finding: "\(products) products = \(products) migration tasks; at most \(Checklist.maxConcurrentTasks) at once"
+            finding:
+                "\(products) products = \(products) migration tasks; at most \(Checklist.maxConcurrentTasks) at once"
                 + (products > Checklist.maxConcurrentTasks ? ": plan \(waves) waves" : ""),
             next: products > Checklist.maxConcurrentTasks
                 ? "run the migration tasks in \(waves) waves of at most \(Checklist.maxConcurrentTasks) (running "
@@ -325,7 +331,8 @@ struct AssessmentPass {
                 Checklist.gateway,
                 product: pk,
                 finding: "\(pk) is a gateway product",
-                next: "migrate the products of its sub-devices to the same Enterprise instance in the same batch as \(pk)"
+                next:
+                    "migrate the products of its sub-devices to the same Enterprise instance in the same batch as \(pk)"
             )
         case .some:
             self.add(.passed, Checklist.gateway, product: pk, finding: "\(pk) is not a gateway product")
@@ -456,7 +463,8 @@ struct AssessmentPass {
         let targetName = self.targetGroupName(name)
         let subject = "consumer-group:\(name)"
         let facts = self.facts.consumerGroup(id)
-        let secondClient = "start a second client on the target's consumer group \(targetName) (Enterprise AMQP "
+        let secondClient =
+            "start a second client on the target's consumer group \(targetName) (Enterprise AMQP "
             + "endpoint, iotInstanceId \(target.iotInstanceId ?? "<target>")), or consume both through `iotbridge "
             + "run`, before \(pk) migrates"
         if let clients = facts?.connectedClients {
@@ -544,8 +552,10 @@ struct AssessmentPass {
             Checklist.forwardingToGroup,
             product: pk,
             subject: subject,
-            finding: "\(kind) forwards to consumer group \(names.joined(separator: ", ")), whose ID changes on the target",
-            next: "review the \(subject) step of `migrate plan`: the copy forwards to \(symbols.joined(separator: ", ")), "
+            finding:
+                "\(kind) forwards to consumer group \(names.joined(separator: ", ")), whose ID changes on the target",
+            next:
+                "review the \(subject) step of `migrate plan`: the copy forwards to \(symbols.joined(separator: ", ")), "
                 + "the target's new group; the consumers of the old group must move with it"
         )
     }

@@ -35,7 +35,18 @@ extension MigrationWorkspace {
         )
     }
 
-    private static func facts(of backend: any InstanceBackend, products: [String], groups: [String]) async throws
+    /// The facts `migrate assess` reads about the products and consumer groups of an exported side, for
+    /// `instance export --assessment`.
+    public func assessmentFacts(side name: String, of snapshot: InstanceSnapshot) async throws -> InstanceFacts {
+        let groups = Array(Set(snapshot.subscriptions.filter { $0.type == .amqp }.flatMap(\.consumerGroupIds)))
+        return try await Self.facts(
+            of: try self.backend(try self.side(name)),
+            products: snapshot.products,
+            groups: groups.sorted()
+        )
+    }
+
+    static func facts(of backend: any InstanceBackend, products: [String], groups: [String]) async throws
         -> InstanceFacts
     {
         guard let source = backend as? any AssessmentFactsSource else {
