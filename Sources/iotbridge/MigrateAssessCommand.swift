@@ -24,8 +24,10 @@ extension MigrateCommand {
                 Exit status: 0 ready, 1 actions needed or blocked, 2 error. Markdown by default, JSON with \
                 --json (schema: docs/schema/assessment-report.schema.json).
 
-                Example: iotbridge migrate assess --config migration.yaml --out assessment.md
-                Example: iotbridge migrate assess --config migration.yaml --product a1Prod00001 --json --answer device.reconnect=yes
+                Examples:
+                  iotbridge migrate assess --config migration.yaml --out assessment.md
+                  iotbridge migrate assess --config migration.yaml --json --product a1Prod00001
+                  iotbridge migrate assess --config migration.yaml --answer product.video=no
                 """
         )
 
@@ -34,10 +36,14 @@ extension MigrateCommand {
 
         @Option(
             name: .customLong("product"),
-            help: "Assess only this product (repeatable). Default: options.products, else all.")
+            help: ArgumentHelp("Assess only this product (repeatable). Default: options.products, else all.", valueName: "PK")
+        )
         var products: [String] = []
 
-        @Option(name: .customLong("answer"), help: "Answer a question: [PK:]CHECK=yes|no (repeatable).")
+        @Option(
+            name: .customLong("answer"),
+            help: ArgumentHelp("Answer a question: [PK:]CHECK=yes|no (repeatable).", valueName: "answer")
+        )
         var answers: [String] = []
 
         @Flag(help: "Print the report as JSON instead of Markdown.")

@@ -19,6 +19,8 @@ struct MigrateCommand: AsyncParsableCommand {
             from the source instance of migration.yaml to its target, once, even if killed halfway.
 
               export IOT_SOURCE_SECRET=… IOT_TARGET_SECRET=…
+              # the platform's pre-migration checklist, per product; exit 1 until ready
+              iotbridge migrate assess --config migration.yaml
               iotbridge migrate plan --config migration.yaml --out plan.yaml
               # review plan.yaml, then run it; kill it and run it again at will
               iotbridge migrate run --plan plan.yaml
@@ -69,7 +71,7 @@ struct MigrateCommand: AsyncParsableCommand {
         @Option(help: "The plan file to write.")
         var out: String = "plan.yaml"
 
-        @Option(help: "Plan this product although the assessment blocks it (repeatable).")
+        @Option(help: ArgumentHelp("Plan this product although the assessment blocks it (repeatable).", valueName: "PK"))
         var allowBlocked: [String] = []
 
         @Option(name: .customLong("answer"), help: "Answer an assessment question: [PK:]CHECK=yes|no (repeatable).")

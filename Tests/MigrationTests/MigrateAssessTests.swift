@@ -306,10 +306,20 @@ struct MigrateAssessTests {
             "product.data-service=no", "product.video=no", "product.edge-or-living-link=no", "device.nb-iot=no",
             "device.distributed=no", "device.reconnect=yes", "capacity.target-online-devices=yes",
         ].flatMap { ["--answer", $0] }
-        let (rc, out, err) = try await workspace.run(["migrate", "assess", "--config", "migration.yaml"] + answers)
+        var (rc, out, err) = try await workspace.run(["migrate", "assess", "--config", "migration.yaml"] + answers)
         #expect(rc == 0, "\(out)\(err)")
         #expect(out.contains("**Verdict: ready**"))
         #expect(out.contains("### Action needed after migrating"))
+        // A product the source does not have is an error, named.
+        (rc, _, err) = try await workspace.run([
+            "migrate", "assess", "--config", "migration.yaml", "--product", "a1Nowhere01",
+        ])
+        #expect(rc == 2)
+        #expect(err.contains("error: product a1Nowhere01 is not on the source"))
+        // --help teaches: the exit statuses and an example that pastes as one line.
+        (rc, out, err) = try await workspace.run(["migrate", "assess", "--help"])
+        #expect(out.contains("Exit status: 0 ready, 1 actions needed or blocked, 2 error."))
+        #expect(out.contains("\n  iotbridge migrate assess --config migration.yaml --out assessment.md\n"))
     }
 
     @Test func planCarriesTheAssessmentAndRefusesABlockedProduct() async throws {
