@@ -158,6 +158,16 @@ struct AssessorTests {
         #expect(report.blockedProducts == ["pk1", "pk2"])
     }
 
+    @Test func answersNameTheirProducts() throws {
+        let answers = try AssessmentAnswers(parsing: [
+            "pk2:device.reconnect=yes", "product.video=no", "pk1:ota.active-jobs=no",
+        ])
+        #expect(answers.products == ["pk1", "pk2"])
+        #expect(answers.answer("device.reconnect", product: "pk2") == true)
+        #expect(answers.answer("device.reconnect", product: "pk1") == nil)
+        #expect(answers.answer("product.video", product: "pk1") == false)
+    }
+
     @Test func badAnswersAreRefusedWithTheValue() {
         #expect(throws: MigrationError.self) { try AssessmentAnswers(parsing: ["device.reconnect=maybe"]) }
         do {

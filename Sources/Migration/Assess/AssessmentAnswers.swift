@@ -42,6 +42,17 @@ public struct AssessmentAnswers: Sendable, Hashable {
         self.answers[product.map { "\($0):\(check)" } ?? check] = answer
     }
 
+    /// The products that answers name (`PK:CHECK=…`), so a mistyped product key can be reported.
+    public var products: [String] {
+        Array(
+            Set(
+                self.answers.keys.compactMap {
+                    $0.split(separator: ":", maxSplits: 1).dropLast().first.map(String.init)
+                })
+        )
+        .sorted()
+    }
+
     /// The answer for a check: the product's own first, then the one for all products.
     public func answer(_ check: String, product: String?) -> Bool? {
         if let product, let answer = self.answers["\(product):\(check)"] { return answer }

@@ -23,6 +23,9 @@ extension MigrationWorkspace {
                 "product \(missing) is not on the source \(source.identity) — check --product / options.products"
             )
         }
+        if let stray = answers.products.first(where: { !source.products.contains($0) }) {
+            throw MigrationError(.config, "--answer \(stray):…: \(stray) is not a product of this assessment")
+        }
         let groups = Array(Set(source.subscriptions.filter { $0.type == .amqp }.flatMap(\.consumerGroupIds))).sorted()
         let sourceFacts = try await Self.facts(of: sourceBackend, products: source.products, groups: groups)
         let targetBackend = try self.backend(self.config.target)
