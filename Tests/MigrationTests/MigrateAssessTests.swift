@@ -316,6 +316,12 @@ struct MigrateAssessTests {
         ])
         #expect(rc == 2)
         #expect(err.contains("error: product a1Nowhere01 is not on the source"))
+        // So is an answer about a product the assessment does not cover.
+        (rc, _, err) = try await workspace.run(
+            ["migrate", "assess", "--config", "migration.yaml", "--answer", "a1Typo:device.reconnect=yes"]
+        )
+        #expect(rc == 2)
+        #expect(err.contains("a1Typo is not a product of this assessment"))
         // --help teaches: the exit statuses and an example that pastes as one line.
         (rc, out, err) = try await workspace.run(["migrate", "assess", "--help"])
         #expect(out.contains("Exit status: 0 ready, 1 actions needed or blocked, 2 error."))
