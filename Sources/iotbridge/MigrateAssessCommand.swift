@@ -22,7 +22,7 @@ extension MigrateCommand {
                 Answer a question with --answer CHECK=yes|no (all products) or --answer PK:CHECK=yes|no.
 
                 Exit status: 0 ready, 1 actions needed or blocked, 2 error. Markdown by default, JSON with \
-                --json (schema: docs/schema/assessment-report.schema.json).
+                --json (schema: docs/schemas/assessment-report.schema.json).
 
                 Examples:
                   iotbridge migrate assess --config migration.yaml --out assessment.md

@@ -18,7 +18,7 @@ import Testing
     .timeLimit(.minutes(5))
 )
 struct MigrateAssessTests {
-    static let schema = Support.packageRoot.appendingPathComponent("docs/schema/assessment-report.schema.json").path
+    static let schema = Support.packageRoot.appendingPathComponent("docs/schemas/assessment-report.schema.json").path
 
     /// Facts that hit every category: an OTA batch running, an authorized product over the device limit, connected
     /// consumers, an ID² product.

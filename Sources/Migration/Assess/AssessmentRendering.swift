@@ -9,7 +9,7 @@ import Foundation
 
 extension AssessmentReport {
     /// The report as JSON for tools: sorted keys, two-space indentation, items in report order. Its shape is
-    /// `docs/schema/assessment-report.schema.json`.
+    /// `docs/schemas/assessment-report.schema.json`.
     public func json() throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -89,7 +89,7 @@ public enum AssessmentVerdict: String, Codable, Sendable, Hashable {
 
 /// The pre-migration assessment: every checklist item, per product. Stable: no timestamps, items in a fixed order.
 public struct AssessmentReport: Codable, Sendable, Hashable {
-    /// The format tag of the JSON report (`docs/schema/assessment-report.schema.json`).
+    /// The format tag of the JSON report (`docs/schemas/assessment-report.schema.json`).
     public static let currentFormat = "iotbridge.assessment/v1"
 
     /// The format tag.
