@@ -118,7 +118,20 @@ let package = Package(
                 "Rules",
                 "RuleSQL",
                 "StateStore",
+                "Events",
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Migration-status events: CloudEvents model, registry reports, migration-message recogniser, outbox
+        // delivery (the protocols of registry and outbox live in StateStore, so that every store implements them)
+        .target(
+            name: "Events",
+            dependencies: [
+                "RuleSQL",
+                "StateStore",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -136,6 +149,7 @@ let package = Package(
                 "RuleScript",
                 "StateStore",
                 "Migration",
+                "Events",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -168,6 +182,8 @@ let package = Package(
                 "Rules",
                 "Migration",
                 "Bridge",
+                "Events",
+                "StateStore",
                 "HTTPServer",
                 "RuleSQL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -185,6 +201,11 @@ let package = Package(
         .testTarget(name: "RuleScriptTests", dependencies: ["RuleScript"], swiftSettings: strictSettings),
         .testTarget(name: "RulesTests", dependencies: ["Rules", "RuleScript"], swiftSettings: strictSettings),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "EventsTests",
+            dependencies: ["Events", "StateStore", "RuleSQL", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "BridgeTests", dependencies: ["Bridge", "AMQP", "StateStore"], swiftSettings: strictSettings),
         .testTarget(
             name: "MigrationTests",
