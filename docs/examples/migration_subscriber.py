@@ -18,8 +18,9 @@ import sqlite3
 import time
 from urllib.parse import urlparse
 
+from proton import Terminus
 from proton.handlers import MessagingHandler
-from proton.reactor import Container
+from proton.reactor import Container, LinkOption
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS device_instance (
@@ -51,6 +52,13 @@ def apply(db, event):
     return True
 
 
+class DurableSource(LinkOption):
+    """A durable source terminus: RabbitMQ refuses a non-durable link to the durable queue iotbridge declares."""
+
+    def apply(self, link):
+        link.source.durability = Terminus.DELIVERIES
+
+
 class Subscriber(MessagingHandler):
     def __init__(self, args, db):
         super().__init__(auto_accept=False)
@@ -68,7 +76,7 @@ class Subscriber(MessagingHandler):
             "%s:%d" % (url.hostname, url.port or 5672), user=url.username, password=url.password,
             allowed_mechs="PLAIN" if url.username else "ANONYMOUS",
         )
-        event.container.create_receiver(self.conn, self.args.address)
+        event.container.create_receiver(self.conn, self.args.address, options=DurableSource())
         event.container.schedule(0.5, self)
 
     def on_message(self, event):
@@ -89,6 +97,11 @@ class Subscriber(MessagingHandler):
         self.last = time.time()
         if self.args.count and self.applied >= self.args.count:
             self.finish(event.container)
+
+    def on_link_error(self, event):
+        condition = event.link.remote_condition
+        print(json.dumps(dict(event="error", error=str(condition and condition.description))), flush=True)
+        raise SystemExit(1)
 
     def on_timer_task(self, event):
         if time.time() - self.last > self.args.idle:

@@ -17,11 +17,11 @@ public struct RegistryStatusReport: Sendable, Hashable {
     /// Where one device stands.
     public enum DeviceState: String, Sendable, Hashable, CaseIterable {
         /// Migrated, and seen on the target since; not on the source since.
-        case reportingOnTarget = "migrated, reporting on target"
+        case reportingOnTarget = "migrated and reporting on target"
         /// Migrated, and not seen on the target since.
-        case silent = "migrated, silent"
+        case silent = "migrated but silent"
         /// The registry has it on its source instance, and it was not seen elsewhere.
-        case onSource = "on source"
+        case onSource = "still on source"
         /// Seen on two instances: migrated but still reporting on the source, or on the source but seen elsewhere
         /// (data synchronisation, or a migration message not seen yet).
         case reportingOnBoth = "reporting on both"
