@@ -1,38 +1,37 @@
 #!/usr/bin/env bash
-# Benchmarks/registry/run.sh: the instance registry with the platform's 500,000 devices per product (issue 10).
+#===----------------------------------------------------------------------===#
 #
-#   Benchmarks/registry/run.sh [--devices N] [--debug]
+# This source file is part of the iotbridge open source project
+# SPDX-License-Identifier: Apache-2.0
 #
-# 1. RegistryMeasurement (Tests/EventsTests): seeds N devices in batches of 10,000 (the work of
-#    `registry import`), then looks each up once in random order, timing every call: lookups/s, p50/p99/max,
-#    file size. Release build (`swift test -c release`, scratch path .build-release) unless --debug.
-# 2. The baseline, on the same file in the same run: Python's sqlite3 (the same SQLite library) doing the same
-#    lookups with a prepared statement; what a hand-written subscriber table gives.
-# 3. `iotbridge registry import --csv` of N devices end to end (CSV parse + seed), timed with /usr/bin/time.
-# Scratch files go to scripts/.work/registry-bench-PID.
+#===----------------------------------------------------------------------===#
+#
+# The instance registry with the platform's 500,000 devices per product (issue 10, item 6).
+#
+#   Benchmarks/registry/run.sh [DEVICES] [IOTBRIDGE_BINARY]      # defaults: 500000, .build/debug/iotbridge
+#
+# 1. Benchmarks/RegistryBench (release build, a package of its own): seed DEVICES in batches of 10,000, look each
+#    up once in random order timing every call, then commit a burst of DEVICES device.migrated events with their
+#    registry rows, 500 per transaction. One JSON line of figures.
+# 2. The baseline, in the same run on the same file: Python's sqlite3 (the same SQLite library) doing the same
+#    lookups with one prepared statement — what a hand-written subscriber table gets.
+# 3. `iotbridge registry import --csv` of DEVICES rows end to end (CSV parse + seed), /usr/bin/time.
+# Scratch files: scripts/.work/registry-bench-PID (removed at exit).
 set -euo pipefail
-REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-DEVICES=500000
-CONFIG=release
-SCRATCH="$REPO_ROOT/.build-release"
-while [[ $# -gt 0 ]]; do
-    case "$1" in
-        --devices) DEVICES="$2"; shift 2 ;;
-        --debug) CONFIG=debug; SCRATCH="$REPO_ROOT/.build"; shift ;;
-        *) echo "error: unknown option $1" >&2; exit 2 ;;
-    esac
-done
-WORK="$REPO_ROOT/scripts/.work/registry-bench-$$"
-mkdir -p "$WORK"
-trap 'rm -rf "$WORK"' EXIT
-cd "$REPO_ROOT"
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+devices="${1:-500000}"
+binary="${2:-$root/.build/debug/iotbridge}"
+work="$root/scripts/.work/registry-bench-$$"
+mkdir -p "$work"
+trap 'rm -rf "$work"' EXIT
 
-echo "== RegistryMeasurement ($CONFIG, $DEVICES devices)"
-IOTBRIDGE_MEASURE=1 IOTBRIDGE_MEASURE_DEVICES="$DEVICES" IOTBRIDGE_MEASURE_STATE="$WORK/registry.sqlite" \
-    swift test -c "$CONFIG" --scratch-path "$SCRATCH" --filter RegistryMeasurement 2>&1 | grep -A4 "registry measurement"
+swift build --package-path "$root/Benchmarks/RegistryBench" -c release --product RegistryBench >&2
+echo "== RegistryBench (release): $devices devices"
+"$root/Benchmarks/RegistryBench/.build/release/RegistryBench" "$work/registry.sqlite" "$devices"
 
-echo "== baseline: Python sqlite3, same file, same lookups"
-/usr/bin/python3 - "$WORK/registry.sqlite" "$DEVICES" <<'PY'
+echo "== baseline: Python sqlite3 on the same file, same lookups"
+/usr/bin/python3 - "$work/registry.sqlite" "$devices" <<'PY'
 import random, sqlite3, sys, time
 db = sqlite3.connect(sys.argv[1])
 n = int(sys.argv[2])
@@ -46,19 +45,16 @@ for name in names:
     latencies.append(time.perf_counter() - start)
     assert row is not None
 latencies.sort()
-total = sum(latencies)
-print("  python sqlite3: %d lookups/s, p50 %.3f ms, p99 %.3f ms, max %.3f ms" % (
-    n / total, latencies[n // 2] * 1000, latencies[int(n * 0.99)] * 1000, latencies[-1] * 1000))
+print('{"lookupsPerSecond":%d,"lookupP50Ms":%.4f,"lookupP99Ms":%.4f,"lookupMaxMs":%.3f}' % (
+    n / sum(latencies), latencies[n // 2] * 1000, latencies[int(n * 0.99)] * 1000, latencies[-1] * 1000))
 PY
 
-echo "== iotbridge registry import --csv ($DEVICES devices)"
-BIN="$SCRATCH/$CONFIG/iotbridge"
-[[ -x "$BIN" ]] || swift build -c "$CONFIG" --scratch-path "$SCRATCH" --product iotbridge >/dev/null
+echo "== iotbridge registry import --csv: $devices devices ($binary)"
 /usr/bin/python3 -c "
 import sys
 with open(sys.argv[1], 'w') as f:
     f.write('productKey,deviceName,iotInstanceId\n')
     for i in range(int(sys.argv[2])): f.write('a1B2c3D4e5F,device-%d,\n' % i)
-" "$WORK/devices.csv" "$DEVICES"
-/usr/bin/time -f "  wall %e s, peak RSS %M KB" "$BIN" registry import --csv "$WORK/devices.csv" --state "$WORK/import.sqlite"
-ls -l "$WORK/import.sqlite" | awk '{printf "  file %.1f MB\n", $5 / 1e6}'
+" "$work/devices.csv" "$devices"
+/usr/bin/time -f "wall %e s, peak RSS %M KB" "$binary" registry import --csv "$work/devices.csv" --state "$work/import.sqlite"
+"$binary" registry lookup a1B2c3D4e5F/device-$((devices - 1)) --state "$work/import.sqlite" --json
