@@ -19,7 +19,7 @@ struct EventsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "events",
         abstract: "Read and re-send migration-status events (CloudEvents 1.0 JSON) from the outbox.",
-        subcommands: [Replay.self]
+        subcommands: [Replay.self, EventsWatchCommand.self]
     )
 
     /// `iotbridge events replay --from N`.

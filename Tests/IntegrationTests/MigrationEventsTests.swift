@@ -292,6 +292,18 @@ extension IntegrationSuites {
             let after = Scenario.lines(scenario.webhookLog)
             #expect(after.count == before.count + 6)
             #expect(Set(after.dropFirst(before.count).compactMap { $0["id"]?.string }) == Set(before.compactMap { $0["id"]?.string }))
+
+            // `events watch` keeps a downstream registry from the queue (the replay's six events).
+            let watchStore = scenario.directory.file("watch.sqlite")
+            let watch = try await scenario.iotbridge([
+                "events", "watch", "--amqp", scenario.endpoint + "/" + scenario.queues.events, "--store", watchStore,
+                "--count", "6", "--timeout", "30",
+            ])
+            #expect(watch.status == 0 && watch.stdout.contains("6 event(s)"), "\(watch)")
+            for (device, instance) in [("d1", "target"), ("d2", "source"), ("d3", "target")] {
+                let lookup = try await scenario.iotbridge(["registry", "lookup", "a1PK/\(device)", "--state", watchStore])
+                #expect(lookup.stdout == "\(instance)\n", "\(device): \(lookup)")
+            }
         }
 
         /// Validates a JSON-lines file against the committed schema with python3-jsonschema.
