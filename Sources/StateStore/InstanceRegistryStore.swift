@@ -23,7 +23,8 @@ public protocol InstanceRegistryStore: Sendable {
 
     /// Appends events to the outbox and applies their registry updates, in one transaction; assigns each event the
     /// next sequence of its migration and the next outbox position. An update that is not newer than the row it
-    /// would replace (``RegistryRecord/isSuperseded(migrationId:sequence:updatedAt:)``) leaves the row alone; its event is still written.
+    /// would replace (``RegistryRecord/isSuperseded(migrationId:sequence:updatedAt:)``) leaves the row alone; its
+    /// event is still written.
     func commit(_ drafts: [OutboxDraft]) async throws -> [OutboxEvent]
 
     /// Applies rows received from elsewhere (a subscriber's copy), in one transaction, each only when newer than the

@@ -108,7 +108,9 @@ struct EventsCommand: AsyncParsableCommand {
                             var lines: [UInt8] = []
                             for row in selected {
                                 guard let event = MigrationEvent(row) else {
-                                    throw CommandFailure("outbox position \(row.position) holds an event this build cannot read")
+                                    throw CommandFailure(
+                                        "outbox position \(row.position) holds an event this build cannot read"
+                                    )
                                 }
                                 lines += event.jsonBytes()
                                 lines.append(UInt8(ascii: "\n"))

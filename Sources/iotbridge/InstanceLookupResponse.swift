@@ -18,7 +18,8 @@ enum InstanceLookupResponse {
         let device = DeviceKey(productKey: productKey, deviceName: deviceName)
         do {
             guard let record = try await registry.lookup(device) else {
-                return (404, Array("{\"error\":\"unknown device\",\"device\":\(RegistryJSON.quoted(device.description))}\n".utf8))
+                let body = "{\"error\":\"unknown device\",\"device\":\(RegistryJSON.quoted(device.description))}\n"
+                return (404, Array(body.utf8))
             }
             return (200, Array((RegistryJSON.line(record) + "\n").utf8))
         } catch {

@@ -37,7 +37,9 @@ struct RegistryCommand: AsyncParsableCommand {
         /// Opens the store; an absent file is an error unless `create`.
         func open(create: Bool = false) throws -> SQLiteStateStore {
             guard create || FileManager.default.fileExists(atPath: self.state) else {
-                throw CommandFailure("state store \(self.state) does not exist (pass --state FILE, the bridge's state:)")
+                throw CommandFailure(
+                    "state store \(self.state) does not exist (pass --state FILE, the bridge's state:)"
+                )
             }
             do {
                 return try SQLiteStateStore(path: self.state)
@@ -266,9 +268,16 @@ enum RegistryJSON {
 
     /// The row as one line of JSON.
     static func line(_ record: RegistryRecord) -> String {
-        return "{\"productKey\":\(quoted(record.device.productKey)),\"deviceName\":\(quoted(record.device.deviceName)),"
-            + "\"iotInstanceId\":\(quoted(record.iotInstanceId)),\"sourceInstanceId\":\(quoted(record.sourceInstanceId)),"
-            + "\"updatedAt\":\(record.updatedAt),\"migrationId\":\(quoted(record.migrationId)),\"sequence\":\(record.sequence)}"
+        let members = [
+            "\"productKey\":\(quoted(record.device.productKey))",
+            "\"deviceName\":\(quoted(record.device.deviceName))",
+            "\"iotInstanceId\":\(quoted(record.iotInstanceId))",
+            "\"sourceInstanceId\":\(quoted(record.sourceInstanceId))",
+            "\"updatedAt\":\(record.updatedAt)",
+            "\"migrationId\":\(quoted(record.migrationId))",
+            "\"sequence\":\(record.sequence)",
+        ]
+        return "{" + members.joined(separator: ",") + "}"
     }
 }
 

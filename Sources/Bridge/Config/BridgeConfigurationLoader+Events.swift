@@ -22,7 +22,10 @@ extension ConfigReader {
             do {
                 settings.migrationTopic = try TopicFilter(text)
             } catch {
-                self.decoder.error("'migrationTopic' is not a topic filter: \(error.message)", at: fields["migrationTopic"])
+                self.decoder.error(
+                    "'migrationTopic' is not a topic filter: \(error.message)",
+                    at: fields["migrationTopic"]
+                )
             }
         }
         if let list = self.list(fields, "sinks", required: false) {

@@ -45,7 +45,13 @@ public final class OutboxDelivery: Service, Sendable {
                 configuration.kind = .webhook(webhook)
             }
             if case .jsonl(let path) = configuration.kind {
-                return JSONLinesSink(name: configuration.name, path: path, logger: logger, format: { $0.payload + [0x0A] })
+                // One event per line: the event itself, not the bridge's message envelope.
+                return JSONLinesSink(
+                    name: configuration.name,
+                    path: path,
+                    logger: logger,
+                    format: { $0.payload + [0x0A] }
+                )
             }
             return Bridge.makeSink(configuration, engine: engine, logger: logger, deadLetter: false)
         }
@@ -156,7 +162,10 @@ enum EventMessage {
     static func sinkMessage(_ row: OutboxEvent) throws -> SinkMessage {
         guard let event = MigrationEvent(row) else {
             // Written by a newer build: stop here rather than skip it (a gap) or send something malformed.
-            throw EventDeliveryError(sink: "-", outcome: .refused("outbox position \(row.position) holds an event this build cannot read"))
+            throw EventDeliveryError(
+                sink: "-",
+                outcome: .refused("outbox position \(row.position) holds an event this build cannot read")
+            )
         }
         let json = event.jsonBytes()
         let message = AMQPMessage(

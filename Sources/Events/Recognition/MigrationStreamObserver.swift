@@ -142,7 +142,12 @@ public final class MigrationStreamObserver: Sendable {
                 sightings.append(DeviceSighting(device: device, iotInstanceId: message.iotInstanceId, at: message.time))
             }
             if due.first {
-                if let draft = try await self.inference(device: device, instance: message.iotInstanceId, time: message.time) {
+                let draft = try await self.inference(
+                    device: device,
+                    instance: message.iotInstanceId,
+                    time: message.time
+                )
+                if let draft {
                     drafts.append(draft)
                     counted.observedOnTarget += 1
                 }
@@ -152,7 +157,8 @@ public final class MigrationStreamObserver: Sendable {
         try await self.store.recordSightings(sightings)
         self.seen.withLock { seen in
             for sighting in sightings {
-                seen[SightingKey(device: sighting.device, instance: sighting.iotInstanceId)] = Seen(recordedAt: sighting.at)
+                let key = SightingKey(device: sighting.device, instance: sighting.iotInstanceId)
+                seen[key] = Seen(recordedAt: sighting.at)
             }
         }
         self.counterState.withLock { counters in
@@ -175,7 +181,10 @@ public final class MigrationStreamObserver: Sendable {
             time: time,
             subject: device.description,
             data: MigrationEventData(
-                migrationId: PlatformMigrationEvents.migrationId(targetInstance: instance, productKey: device.productKey),
+                migrationId: PlatformMigrationEvents.migrationId(
+                    targetInstance: instance,
+                    productKey: device.productKey
+                ),
                 productKey: device.productKey,
                 deviceName: device.deviceName,
                 fromInstanceId: record.iotInstanceId,

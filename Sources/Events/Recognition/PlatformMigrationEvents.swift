@@ -28,7 +28,8 @@ public enum PlatformMigrationEvents {
         time: Int64,
         registry: some InstanceRegistryStore
     ) async throws -> [OutboxDraft] {
-        // Array members are device lists (failedDevices…): they go once, on a state-changed event, not on each device.
+        // Array members are device lists (failedDevices…): they go once, on a state-changed event, not on each
+        // device.
         var scalarMembers = JSONObject()
         var listMembers = JSONObject()
         for member in message.unknownMembers.members {

@@ -38,10 +38,18 @@ public enum RegistryCSV {
                 )
             }
             guard !fields[0].isEmpty, !fields[1].isEmpty else {
-                throw RegistryCSVError(file: file, line: lineNumber, message: "productKey and deviceName must not be empty")
+                throw RegistryCSVError(
+                    file: file,
+                    line: lineNumber,
+                    message: "productKey and deviceName must not be empty"
+                )
             }
             guard !fields[1].contains("/") else {
-                throw RegistryCSVError(file: file, line: lineNumber, message: "deviceName \"\(fields[1])\" contains '/'")
+                throw RegistryCSVError(
+                    file: file,
+                    line: lineNumber,
+                    message: "deviceName \"\(fields[1])\" contains '/'"
+                )
             }
             seeds.append(
                 RegistrySeed(
