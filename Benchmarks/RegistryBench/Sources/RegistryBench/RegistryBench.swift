@@ -15,6 +15,8 @@ import StateStore
 /// message listing 500 devices). Prints the figures as one JSON line.
 ///
 ///     RegistryBench STATE_FILE [DEVICES]
+///
+/// The state file stays (with its 500,000 undelivered events): Benchmarks/registry/burst.sh delivers them.
 @main
 enum RegistryBench {
     static func main() async throws {
