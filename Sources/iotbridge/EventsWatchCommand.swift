@@ -9,8 +9,10 @@ import AMQP
 import ArgumentParser
 import Events
 import Foundation
+import HTTPServer
 import Logging
 import StateStore
+import Synchronization
 
 /// `iotbridge events watch --amqp URL --store FILE`: a subscriber's registry, kept from the events.
 struct EventsWatchCommand: AsyncParsableCommand {
@@ -25,16 +27,24 @@ struct EventsWatchCommand: AsyncParsableCommand {
             (amqp:decode-error) so that the broker can dead-letter it. Ask the store with `iotbridge registry \
             lookup … --state FILE`.
 
+            With --webhook-listen PORT it is the receiving end of a bridge's webhook events sink instead: each \
+            POST is applied and committed before the 204 answer; a body that is not an event gets 400, a store \
+            failure 503 (the bridge retries).
+
             Exit status: 0 when --count events arrived; 1 on timeout; 2 on a connection or usage error.
 
             Examples:
               iotbridge events watch --amqp amqp://guest:guest@127.0.0.1:5672//queue/migration-events --store registry.sqlite
               iotbridge events watch --amqp amqp://127.0.0.1:5672//queue/migration-events --user guest --password-env PW --store registry.sqlite --count 100 --timeout 60
+              iotbridge events watch --webhook-listen 8088 --store registry.sqlite
             """
     )
 
     @Option(help: "The AMQP URL of the events, with the address: amqp[s]://[USER:PASSWORD@]HOST:PORT/ADDRESS.")
-    var amqp: String
+    var amqp: String?
+
+    @Option(help: "Instead of --amqp: receive the events as webhook POSTs on 127.0.0.1:PORT (0: any free port).")
+    var webhookListen: Int?
 
     @Option(help: "SASL PLAIN user name (overrides a user in the URL).")
     var user: String?
@@ -55,16 +65,26 @@ struct EventsWatchCommand: AsyncParsableCommand {
     var credit: Int = 100
 
     func validate() throws {
+        guard (self.amqp == nil) != (self.webhookListen == nil) else {
+            throw ValidationError("give exactly one of --amqp URL and --webhook-listen PORT")
+        }
+        if let port = self.webhookListen, !(0...65535).contains(port) {
+            throw ValidationError("--webhook-listen must be a port, 0 to 65535")
+        }
         if let count = self.count, count < 1 { throw ValidationError("--count must be at least 1") }
         if let timeout = self.timeout, timeout <= 0 { throw ValidationError("--timeout must be positive") }
         if self.credit < 1 { throw ValidationError("--credit must be at least 1") }
     }
 
     func run() async throws {
+        if let port = self.webhookListen {
+            try await self.runWebhook(port: port)
+            return
+        }
         let logger = Logger(label: "iotbridge.events")
         var configuration: AMQPConnectionConfiguration
         do {
-            configuration = AMQPConnectionConfiguration(endpoint: try AMQPEndpoint(url: self.amqp))
+            configuration = AMQPConnectionConfiguration(endpoint: try AMQPEndpoint(url: self.amqp ?? ""))
         } catch {
             FileHandle.standardError.write(Data("error: --amqp: \(error.message)\n".utf8))
             throw ExitCode(2)
@@ -124,6 +144,70 @@ struct EventsWatchCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         print("\(outcome.events) event(s), \(outcome.applied) registry change(s)")
+    }
+
+    /// `--webhook-listen`: each POST is applied and committed before the 204, so the sender's retry covers a
+    /// crash; a body that is not an event is answered 400 (the sender refuses it for good), a store failure 503.
+    func runWebhook(port: Int) async throws {
+        let logger = Logger(label: "iotbridge.events")
+        let registry: SQLiteStateStore
+        do {
+            registry = try SQLiteStateStore(path: self.store)
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let progress = WatchProgress()
+        let server = EventsWebhookServer(
+            host: "127.0.0.1",
+            port: port,
+            logger: logger,
+            onListening: { port in FileHandle.standardError.write(Data("listening on 127.0.0.1:\(port)\n".utf8)) },
+            handle: { body in
+                guard let event = try? MigrationEvent(json: body) else { return 400 }
+                do {
+                    let applied = try await registry.apply(RegistryReplication.record(event).map { [$0] } ?? [])
+                    progress.state.withLock {
+                        $0.events += 1
+                        $0.applied += applied
+                    }
+                    return 204
+                } catch {
+                    logger.error("registry write failed", metadata: ["error": "\(error)"])
+                    return 503
+                }
+            }
+        )
+        let (count, timeout) = (self.count, self.timeout)
+        let finished: Bool = try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await server.run()
+                return false
+            }
+            group.addTask {
+                let clock = ContinuousClock()
+                let deadline = timeout.map { clock.now + .milliseconds(Int64($0 * 1000)) }
+                while true {
+                    if let count, progress.state.withLock({ $0.events }) >= count { return true }
+                    if let deadline, clock.now >= deadline { return false }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+            }
+            let first = try await group.next()!
+            group.cancelAll()
+            return first
+        }
+        let outcome = progress.state.withLock { $0 }
+        guard finished else {
+            FileHandle.standardError.write(Data("error: timed out after \(self.timeout ?? 0) s\n".utf8))
+            throw ExitCode(1)
+        }
+        print("\(outcome.events) event(s), \(outcome.applied) registry change(s)")
+    }
+
+    /// What the webhook handler counted, shared with the waiting task.
+    final class WatchProgress: Sendable {
+        let state = Mutex(WatchOutcome(applied: 0, events: 0))
     }
 
     struct WatchOutcome: Sendable {

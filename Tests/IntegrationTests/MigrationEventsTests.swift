@@ -304,6 +304,39 @@ extension IntegrationSuites {
                 let lookup = try await scenario.iotbridge(["registry", "lookup", "a1PK/\(device)", "--state", watchStore])
                 #expect(lookup.stdout == "\(instance)\n", "\(device): \(lookup)")
             }
+
+            // `events watch --webhook-listen`: the receiving end of a webhook events sink (replayed into it).
+            let hookStore = scenario.directory.file("hook-watch.sqlite")
+            let watcher = try ManagedProcess(
+                try #require(TestEnvironment.binary),
+                ["events", "watch", "--webhook-listen", "0", "--store", hookStore, "--count", "6", "--timeout", "60"],
+                name: "watch-hook",
+                outputDirectory: scenario.directory
+            )
+            try await waitUntil("the watcher listens", timeout: .seconds(20)) { watcher.stderr.contains("listening on") }
+            let port = try #require(watcher.stderr.split(separator: ":").last.flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
+            let hookConfig = scenario.directory.file("replay-hook.yaml")
+            try (try String(contentsOfFile: config, encoding: .utf8)
+                .replacingOccurrences(of: "http://127.0.0.1:\(scenario.webhookPort)/events", with: "http://127.0.0.1:\(port)/events"))
+                .write(toFile: hookConfig, atomically: true, encoding: .utf8)
+            // A body that is not an event is refused with 400, and the watcher keeps going.
+            let bad = try await ManagedProcess.run(
+                "/usr/bin/curl",
+                ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-d", "not an event", "http://127.0.0.1:\(port)/events"],
+                outputDirectory: scenario.directory
+            )
+            #expect(bad.stdout == "400")
+            let replayHook = try await ManagedProcess.run(
+                try #require(TestEnvironment.binary),
+                ["events", "replay", "--from", "0", "--config", hookConfig],
+                environment: ["RABBIT_PW": "guest"],
+                outputDirectory: scenario.directory
+            )
+            #expect(replayHook.status == 0, "\(replayHook)")
+            #expect(try await watcher.waitForExit(timeout: .seconds(30)) == 0, "\(watcher.outputTail)")
+            #expect(watcher.stdout.contains("6 event(s), 4 registry change(s)"), "\(watcher.stdout)")
+            let hooked = try await scenario.iotbridge(["registry", "lookup", "a1PK/d2", "--state", hookStore])
+            #expect(hooked.stdout == "source\n", "\(hooked)")
         }
 
         /// Validates a JSON-lines file against the committed schema with python3-jsonschema.
