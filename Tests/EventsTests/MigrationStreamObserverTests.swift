@@ -78,6 +78,25 @@ import Testing
         #expect(try await store.records(product: nil, after: nil, limit: 10).isEmpty)
     }
 
+    @Test func concurrentBatchesMoveADeviceOnce() async throws {
+        let folder = try EventsFolder()
+        let store = try folder.open()
+        let observer = MigrationStreamObserver(store: store, logger: Logger(label: "test"))
+        let payload = "{\"status\":\"GRAY_EXECUTING\",\"targetInstance\":\"\(Self.target)\",\"successDevices\":[\"pk/d1\"]}"
+        // Eight receivers deliver the same migration message at once (a redelivery on every connection).
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for n in 0..<8 {
+                group.addTask {
+                    try await observer.observe([Self.message("/sys/pk/x/migration", payload, on: "", at: Int64(n))])
+                }
+            }
+            try await group.waitForAll()
+        }
+        let events = try await store.outboxEvents(fromPosition: 0, limit: 100).compactMap(MigrationEvent.init)
+        #expect(events.map(\.type) == [.deviceMigrated])
+        #expect(observer.counters.migrationMessages == 8)
+    }
+
     @Test func devicesFromTopics() {
         #expect(MigrationStreamObserver.device(topic: "/a1/dev/user/update")?.description == "a1/dev")
         #expect(MigrationStreamObserver.device(topic: "/sys/a1/dev/thing/event/property/post")?.description == "a1/dev")

@@ -63,6 +63,8 @@ public final class MigrationStreamObserver: Sendable {
     }
 
     let seen = Mutex<[SightingKey: Seen]>([:])
+    /// One batch at a time (see ``observe(_:)``).
+    let gate = AsyncGate()
     let counterState = Mutex(MigrationStreamCounters())
 
     /// A device on an instance.
@@ -93,7 +95,14 @@ public final class MigrationStreamObserver: Sendable {
     /// Looks at a batch: commits the events of migration messages and inferences, and writes due sightings.
     /// Throws when the store fails; then nothing of the batch may be settled (a retry is safe: a redelivered
     /// migration message moves no device twice).
+    ///
+    /// Batches of several receivers are observed one at a time: a message's registry lookups and its commit must
+    /// not interleave with another's, or both would move the same device from the same place.
     public func observe(_ messages: [ObservedMessage]) async throws {
+        try await self.gate.withGate { try await self.observeAlone(messages) }
+    }
+
+    private func observeAlone(_ messages: [ObservedMessage]) async throws {
         var drafts: [OutboxDraft] = []
         var sightings: [DeviceSighting] = []
         // The first message of each device and instance in the batch decides (sightings are samples anyway).
