@@ -161,7 +161,7 @@ struct MigrateCommand: AsyncParsableCommand {
         func run() async throws {
             try await MigrationCLI.run {
                 let plan = try PlanFile.load(path: self.options.plan)
-                let store = try MigrationWorkspace.store(planPath: self.options.plan, storePath: self.options.state)
+                let store = try MigrationWorkspace.store(plan: plan, planPath: self.options.plan, storePath: self.options.state)
                 print(MigrationRunner.renderStatus(try await MigrationRunner.status(plan: plan, store: store)))
             }
         }

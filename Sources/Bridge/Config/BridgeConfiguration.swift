@@ -28,6 +28,8 @@ public struct BridgeConfiguration: Sendable {
     public var rules: [String]
     /// The HTTP server (metrics, /healthz, /status); nil: none.
     public var http: HTTPSettings?
+    /// Migration-status events: recognition in the stream and the outbox's sinks.
+    public var events = EventsSettings()
     /// How long a graceful shutdown may take to finish in-flight messages. Default: 10 s.
     public var shutdownDeadline: Duration
     /// Messages larger than this go to the dead letter. Default: 1 MiB (the platform's device messages are at
@@ -164,6 +166,9 @@ public struct WebhookSettings: Sendable {
     public var concurrency: Int
     /// Extra request headers (values may be `${ENV}` references).
     public var headers: [String: String]
+    /// The Content-Type of a raw body; nil: `application/octet-stream`. Event sinks set
+    /// `application/cloudevents+json` (CloudEvents' HTTP binding, structured mode).
+    public var rawContentType: String? = nil
 
     /// What the request body is.
     public enum Format: String, Sendable, CaseIterable {

@@ -120,7 +120,7 @@ struct ConfigReader {
     }
 
     mutating func configuration(_ node: Node, file: String) -> BridgeConfiguration? {
-        let known = ["state", "sync", "dedup", "upstreams", "sinks", "deadLetter", "rules", "http", "shutdown", "limits"]
+        let known = ["state", "sync", "dedup", "upstreams", "sinks", "deadLetter", "rules", "http", "shutdown", "limits", "events"]
         guard let root = self.decoder.fields(node, "the configuration", known: known) else { return nil }
         let state = self.path(root, "state", mustExist: false) ?? self.resolve("bridge.sqlite")
         let sync = self.enumeration(root, "sync", BridgeConfiguration.SyncMode.self) ?? .normal
@@ -195,7 +195,8 @@ struct ConfigReader {
             maxMessageSize = self.positiveInteger(fields, "maxMessageSize") ?? maxMessageSize
             stallAfter = self.duration(fields, "stallAfter") ?? stallAfter
         }
-        return BridgeConfiguration(
+        let events = self.events(root["events"])
+        var configuration = BridgeConfiguration(
             file: file,
             state: state,
             sync: sync,
@@ -209,6 +210,8 @@ struct ConfigReader {
             maxMessageSize: maxMessageSize,
             stallAfter: stallAfter
         )
+        configuration.events = events
+        return configuration
     }
 
     // MARK: - Upstreams and sinks

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 public import AMQP
+import Events
 import Foundation
 import IoTPlatform
 public import Logging
@@ -36,6 +37,8 @@ public final class Bridge: Service, Sendable {
     let sinkOrder: [String]
     let deadLetter: any Sink
     let router: Router
+    /// Watches the stream for migration facts (events, registry, sightings); nil when `events.recognize` is off.
+    let migrationObserver: MigrationStreamObserver?
     /// Rate caps by sink name.
     let caps: [String: RateCapLimiter]
     /// The connect budget of each upstream, by name; upstreams on one consumer group share one.
@@ -63,8 +66,9 @@ public final class Bridge: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         self.engine = engine
+        let store: SQLiteStateStore
         do {
-            self.store = try SQLiteStateStore(
+            store = try SQLiteStateStore(
                 path: configuration.state,
                 synchronous: configuration.sync == .full ? .full : .normal,
                 exclusive: true
@@ -72,6 +76,8 @@ public final class Bridge: Service, Sendable {
         } catch {
             throw BridgeError(.stateStore, "\(error)")
         }
+        self.store = store
+        self.migrationObserver = Self.makeMigrationObserver(configuration.events, store: store, logger: logger)
         var sinks: [String: any Sink] = [:]
         for sink in configuration.sinks {
             sinks[sink.name] = Self.makeSink(sink, engine: engine, logger: logger, deadLetter: false)

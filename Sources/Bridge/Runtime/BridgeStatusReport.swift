@@ -61,6 +61,7 @@ extension Bridge {
         }
         root.updateValue(.array(sinkList), forKey: "sinks")
         if let holder = Self.sinkHoldingBack(sinks) { root.updateValue(.string(holder), forKey: "heldBackBy") }
+        if let migration = self.migrationStatusJSON() { root.updateValue(.object(migration), forKey: "migration") }
         var bytes: [UInt8] = []
         JSONValue.object(root).writeJSON(into: &bytes)
         bytes.append(0x0A)
