@@ -33,7 +33,12 @@ public actor FileBackend: InstanceBackend {
             self.assessment = try YAMLFile.load(ExportAssessmentSection.self, path: path).assessment
         }
         self.snapshot = loaded
-        self.identity = identity ?? loaded.identity
+        // What migration.yaml says wins; what it leaves out (a `kind: file` side rarely names its instance) comes
+        // from the export, so an Enterprise instance's export is known as Enterprise.
+        var merged = identity ?? loaded.identity
+        if (merged.iotInstanceId ?? "").isEmpty { merged.iotInstanceId = loaded.identity.iotInstanceId }
+        if merged.regionId == nil { merged.regionId = loaded.identity.regionId }
+        self.identity = merged
     }
 
     /// Writes a snapshot as an export file, with the facts for `migrate assess` when given.
