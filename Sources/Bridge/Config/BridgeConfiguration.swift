@@ -108,6 +108,8 @@ public struct SinkConfiguration: Sendable {
         case webhook(WebhookSettings)
         /// JSON lines to a file, or "-" for standard output.
         case jsonl(path: String)
+        /// The bridge as an AMQP endpoint serving consumer groups.
+        case listener(ListenerSinkSettings)
 
         /// The kind's name as written in the file.
         public var name: String {
@@ -115,6 +117,7 @@ public struct SinkConfiguration: Sendable {
             case .amqp: "amqp"
             case .webhook: "webhook"
             case .jsonl: "jsonl"
+            case .listener: "listener"
             }
         }
     }

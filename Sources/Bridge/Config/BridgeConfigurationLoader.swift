@@ -155,8 +155,11 @@ struct ConfigReader {
         var deadLetter = SinkConfiguration(name: "deadLetter", kind: .jsonl(path: self.resolve("dead-letter.jsonl")), cap: nil)
         if let node = root["deadLetter"] {
             if let sink = self.sink(node, what: "deadLetter", defaultName: "deadLetter") {
-                if case .webhook = sink.kind {
+                switch sink.kind {
+                case .webhook, .listener:
                     self.decoder.error("deadLetter must be kind jsonl or amqp (a dead letter must not fail)", at: node)
+                case .amqp, .jsonl:
+                    break
                 }
                 deadLetter = sink
             }
@@ -247,7 +250,7 @@ struct ConfigReader {
         let known = [
             "name", "kind", "url", "tls", "auth", "window", "maxAttempts", "durable", "path", "format", "timeout",
             "concurrency", "headers", "cap",
-        ]
+        ] + Self.listenerKeys
         guard let fields = self.decoder.fields(node, what, known: known) else { return nil }
         let name = defaultName.map { self.decoder.string(fields, "name", required: false) ?? $0 }
             ?? self.decoder.string(fields, "name")
@@ -256,11 +259,12 @@ struct ConfigReader {
             ("amqp", ["name", "kind", "url", "tls", "auth", "window", "maxAttempts", "durable", "cap"]),
             ("webhook", ["name", "kind", "url", "format", "timeout", "concurrency", "headers", "cap"]),
             ("jsonl", ["name", "kind", "path", "cap"]),
+            ("listener", ["name", "kind", "tls", "cap"] + Self.listenerKeys),
         ]
         guard let keys = allowed.first(where: { $0.0 == kindName })?.1 else {
             self.decoder.error(
                 "unknown sink kind '\(kindName)'" + Suggestion.didYouMean(kindName, among: allowed.map(\.0))
-                    + " (kinds: amqp, webhook, jsonl)",
+                    + " (kinds: amqp, webhook, jsonl, listener)",
                 at: fields["kind"]
             )
             return nil
@@ -295,6 +299,8 @@ struct ConfigReader {
             } else {
                 kind = nil
             }
+        case "listener":
+            kind = self.listenerSink(fields).map { .listener($0) }
         case "webhook":
             let url = self.decoder.string(fields, "url").map { self.interpolate($0, at: fields["url"]) }
             if let url, !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
