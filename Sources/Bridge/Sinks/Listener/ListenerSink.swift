@@ -107,8 +107,10 @@ final class ListenerSink: Sink {
             }
         }
         configuration.linkAdmission = AMQPLinkAdmission { [weak self] direction, address, peer in
-            self?.admit(direction, address, peer)
-                ?? AMQPCondition(name: "amqp:resource-limit-exceeded", description: "the sink is shutting down")
+            guard let self else {
+                return AMQPCondition(name: "amqp:resource-limit-exceeded", description: "the sink is shutting down")
+            }
+            return self.admit(direction, address, peer)
         }
         let listener: AMQPListener
         do {

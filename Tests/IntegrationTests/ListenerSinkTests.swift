@@ -1,0 +1,253 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the iotbridge open source project
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import Testing
+
+extension IntegrationSuites {
+    /// The bridge as an AMQP endpoint (`kind: listener`), with real processes: `iotbridge run` merges two RabbitMQ
+    /// queues (overlapping messageIds) and serves the stream over TLS; the platform's official Python sample
+    /// (peers/platform_sample_consumer.py, unchanged but for host and CA) consumes it.
+    @Suite(
+        "Listener sink: the bridge serves consumer groups",
+        .serialized,
+        .timeLimit(.minutes(5)),
+        .enabled(
+            if: TestEnvironment.rabbitMQURL != nil && TestEnvironment.hasPythonPeers && TestEnvironment.openSSL != nil,
+            "needs RabbitMQ, the Python peers and openssl (scripts/test.sh)"
+        )
+    )
+    struct ListenerSinkTests {
+        static let secret = "backend-secret"
+        static let otherSecret = "other-secret"
+
+        /// A running bridge with a listener sink, and how to reach it.
+        struct Setup {
+            let harness: BridgeHarness
+            let certificates: TestCertificates
+            let port: Int
+            let config: String
+        }
+
+        func setUp(_ name: String, ackTimeout: String = "30s", maxConsumersPerGroup: Int = 128) async throws -> Setup {
+            let harness = try BridgeHarness(name)
+            let certificates = try await TestCertificates.make(openssl: try #require(TestEnvironment.openSSL), in: harness.directory)
+            let port = try Sockets.freePort()
+            let base = try harness.writeConfiguration(webhookURL: nil)
+            var yaml = try String(contentsOfFile: base, encoding: .utf8)
+            let listener = """
+                  - name: backends
+                    kind: listener
+                    listen: 127.0.0.1:\(port)
+                    tls: { certificate: \(certificates.certificateFile), privateKey: \(certificates.privateKeyFile) }
+                    ackTimeout: \(ackTimeout)
+                    maxConsumersPerGroup: \(maxConsumersPerGroup)
+                    consumerGroups:
+                      - id: cg-backend
+                        accessKeys: [ { accessKeyId: LTAItest, accessKeySecret: "${BACKEND_SECRET}" } ]
+                      - id: cg-other
+                        accessKeys: [ { accessKeyId: LTAIother, accessKeySecret: "${OTHER_SECRET}" } ]
+
+                """
+            // Replace the amqp sink with the listener: the listener alone decides when upstream settles.
+            let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false)
+            yaml = lines.map { $0.contains("name: merged, kind: amqp") ? listener.trimmingCharacters(in: .newlines) : String($0) }
+                .joined(separator: "\n")
+            try yaml.write(toFile: base, atomically: true, encoding: .utf8)
+            return Setup(harness: harness, certificates: certificates, port: port, config: base)
+        }
+
+        func startBridge(_ setup: Setup) async throws {
+            setup.harness.runs += 1
+            let bridge = try ManagedProcess(
+                try #require(TestEnvironment.binary),
+                ["run", "--config", setup.config, "--quiet"],
+                name: "bridge-\(setup.harness.runs)",
+                environment: ["RABBIT_PW": "guest", "BACKEND_SECRET": Self.secret, "OTHER_SECRET": Self.otherSecret],
+                outputDirectory: setup.harness.directory
+            )
+            setup.harness.bridge = bridge
+            try await waitUntil("the bridge started", timeout: .seconds(30)) {
+                if !bridge.isRunning { throw IntegrationTestError("the bridge exited: \(bridge.outputTail)") }
+                return bridge.stderr.contains("bridge started")
+            }
+        }
+
+        func consumer(
+            _ setup: Setup,
+            clientId: String,
+            group: String = "cg-backend",
+            key: String = "LTAItest",
+            secret: String = Self.secret,
+            extra: [String] = []
+        ) throws -> ManagedProcess {
+            try ManagedProcess(
+                try #require(TestEnvironment.python),
+                [
+                    try #require(TestEnvironment.peers) + "/platform_sample_consumer.py", "localhost", "\(setup.port)", clientId, key,
+                    secret, group, "--ca", setup.certificates.caFile, "--timeout", "240",
+                ] + extra,
+                name: clientId,
+                environment: ["PYTHONPATH": try #require(TestEnvironment.peers)],
+                outputDirectory: setup.harness.directory
+            )
+        }
+
+        /// messageIds a consumer printed, with counts.
+        static func received(_ process: ManagedProcess) -> [String: Int] {
+            var counts: [String: Int] = [:]
+            for event in process.events("message") {
+                if let id = event["messageId"]?.string { counts[id, default: 0] += 1 }
+            }
+            return counts
+        }
+
+        /// Upstream credit of the harness's configuration: 100 per connection, three connections. A crash can
+        /// re-deliver at most what was unsettled upstream, so each kill adds at most this many duplicates.
+        static let inFlightBound = 300
+
+        @Test("the official Python sample receives every messageId of the merged stream, in both groups, through two kill -9")
+        func officialSampleReceivesEverything() async throws {
+            let count = 3000
+            let setup = try await self.setUp("listener-sample")
+            defer { setup.harness.stop() }
+            let publisher = try await setup.harness.publish(count, redeliver: 0)
+            #expect(try await publisher.waitForExit(timeout: .seconds(60)) == 0, "\(publisher.outputTail)")
+            try await self.startBridge(setup)
+            let first = try self.consumer(setup, clientId: "backend-1")
+            let other = try self.consumer(setup, clientId: "other-1", group: "cg-other", key: "LTAIother", secret: Self.otherSecret)
+            defer {
+                first.stop()
+                other.stop()
+            }
+            // Two crashes mid-stream; the sample's client reconnects by itself (Proton's default) with the same login.
+            for threshold in [count / 5, count / 2] {
+                try await waitUntil("the consumer got \(threshold)", timeout: .seconds(60)) { Self.received(first).count >= threshold }
+                let bridge = try #require(setup.harness.bridge)
+                bridge.send(SIGKILL)
+                _ = try await bridge.waitForExit(timeout: .seconds(10))
+                try await self.startBridge(setup)
+            }
+            try await waitUntil("both groups have every message", timeout: .seconds(120)) {
+                Self.received(first).count >= count && Self.received(other).count >= count
+            }
+            for process in [first, other] {
+                let counts = Self.received(process)
+                #expect(counts.count == count)
+                let duplicates = counts.values.reduce(0) { $0 + $1 - 1 }
+                #expect(duplicates <= 2 * Self.inFlightBound, "\(duplicates) duplicates")
+                let event = try #require(process.events("message").first)
+                #expect(event["topic"]?.string?.hasPrefix("/") == true)
+                #expect(event["iotInstanceId"]?.string == "source" || event["iotInstanceId"]?.string == "target")
+                #expect(event["body"]?.string?.hasPrefix("{\"seq\":") == true)
+            }
+            // Both groups accepted everything: nothing is left upstream.
+            try await waitUntil("the upstream queues are empty", timeout: .seconds(30)) {
+                for queue in [setup.harness.source, setup.harness.target] {
+                    let depth = try await IntegrationSuites.RabbitMQTests.queueDepth(queue)
+                    if depth != .init(ready: 0, unacknowledged: 0) { return false }
+                }
+                return true
+            }
+            #expect(setup.harness.deadLetters().isEmpty)
+        }
+
+        @Test("competing consumers: one killed mid-stream, one that never settles; nothing lost")
+        func competingConsumersLoseNothing() async throws {
+            let count = 1500
+            let setup = try await self.setUp("listener-compete", ackTimeout: "2s")
+            defer { setup.harness.stop() }
+            try await self.startBridge(setup)
+            let a = try self.consumer(setup, clientId: "a")
+            let b = try self.consumer(setup, clientId: "b")
+            let victim = try self.consumer(setup, clientId: "victim")
+            let stuck = try self.consumer(setup, clientId: "stuck", extra: ["--no-settle"])
+            // The other group must get everything regardless.
+            let other = try self.consumer(setup, clientId: "other-1", group: "cg-other", key: "LTAIother", secret: Self.otherSecret)
+            defer {
+                for process in [a, b, victim, stuck, other] { process.stop() }
+            }
+            for process in [a, b, victim, stuck, other] {
+                _ = try await process.waitForLine { $0.contains("\"opened\"") }
+            }
+            let publisher = try await setup.harness.publish(count, redeliver: 0, rate: 1000)
+            try await waitUntil("the victim got some", timeout: .seconds(60)) { Self.received(victim).count >= 20 }
+            victim.send(SIGKILL)
+            #expect(try await publisher.waitForExit(timeout: .seconds(60)) == 0, "\(publisher.outputTail)")
+            // What the victim accepted before the kill is consumed; what it held unsettled moves to a and b.
+            func union() -> Set<String> {
+                Set(Self.received(a).keys).union(Self.received(b).keys).union(Self.received(victim).keys)
+            }
+            try await waitUntil("the group has every message", timeout: .seconds(90)) { union().count >= count }
+            #expect(union().count == count)
+            try await waitUntil("the upstream queues are empty", timeout: .seconds(30)) {
+                for queue in [setup.harness.source, setup.harness.target] {
+                    let depth = try await IntegrationSuites.RabbitMQTests.queueDepth(queue)
+                    if depth != .init(ready: 0, unacknowledged: 0) { return false }
+                }
+                return true
+            }
+            // The stuck consumer's messages moved after the ack timeout (they are among a's and b's), with a
+            // delivery-count above zero.
+            let stuckIds = Set(Self.received(stuck).keys)
+            #expect(!stuckIds.isEmpty)
+            #expect(stuckIds.isSubset(of: union()))
+            let moved = (a.events("message") + b.events("message")).filter { stuckIds.contains($0["messageId"]?.string ?? "") }
+            #expect(moved.allSatisfy { ($0["deliveryCount"]?.int ?? 0) >= 1 }, "\(moved.prefix(3))")
+            try await waitUntil("the other group has every message", timeout: .seconds(60)) { Self.received(other).count >= count }
+        }
+
+        @Test("refused: bad signature, unknown group, no TLS, migration-events, one consumer over the group's limit")
+        func refusals() async throws {
+            let setup = try await self.setUp("listener-refusals", maxConsumersPerGroup: 3)
+            defer { setup.harness.stop() }
+            try await self.startBridge(setup)
+            let good = try self.consumer(setup, clientId: "good")
+            defer { good.stop() }
+            _ = try await good.waitForLine { $0.contains("\"opened\"") }
+            let badSignature = try self.consumer(setup, clientId: "bad-sig", extra: ["--password-override", "AAAAAAAAAAAAAAAAAAAAAAAAAAA="])
+            let unknownGroup = try self.consumer(setup, clientId: "no-group", group: "cg-nope")
+            let noTLS = try self.consumer(setup, clientId: "no-tls", extra: ["--plain"])
+            for process in [badSignature, unknownGroup, noTLS] {
+                let line = try await process.waitForLine(timeout: .seconds(30)) { $0.contains("\"error\"") }
+                #expect(!line.contains("\"opened\""), "\(process.outputTail)")
+                process.stop()
+            }
+            #expect(badSignature.events("opened").isEmpty && unknownGroup.events("opened").isEmpty && noTLS.events("opened").isEmpty)
+            let bridge = try #require(setup.harness.bridge)
+            try await waitUntil("the refusals are logged with the clientId", timeout: .seconds(10)) {
+                bridge.stderr.contains("login of clientId 'bad-sig' refused: the password is not the hmacsha1 signature")
+                    && bridge.stderr.contains("login of clientId 'no-group' refused: unknown consumer group 'cg-nope'")
+            }
+            #expect(!bridge.stderr.contains(Self.secret))
+            // The reserved address is refused with a condition that says why.
+            let events = try self.consumer(setup, clientId: "events", extra: ["--address", "migration-events"])
+            let refusal = try await events.waitForLine(timeout: .seconds(30)) { $0.contains("\"error\"") }
+            #expect(refusal.contains("amqp:not-found") && refusal.contains("reserved for migration-status events"), "\(refusal)")
+            events.stop()
+            // A flood: the group allows 3 consumers; the 4th is refused, the others are served.
+            let second = try self.consumer(setup, clientId: "second", extra: ["--address", "default"])
+            let third = try self.consumer(setup, clientId: "third", extra: ["--address", "/queue-name"])
+            defer {
+                second.stop()
+                third.stop()
+            }
+            for process in [second, third] { _ = try await process.waitForLine { $0.contains("\"opened\"") } }
+            let fourth = try self.consumer(setup, clientId: "fourth")
+            let limit = try await fourth.waitForLine(timeout: .seconds(30)) { $0.contains("\"error\"") }
+            #expect(limit.contains("amqp:resource-limit-exceeded") && limit.contains("maxConsumersPerGroup"), "\(limit)")
+            fourth.stop()
+            // Everyone admitted is unaffected: together they get every message.
+            let publisher = try await setup.harness.publish(60, overlap: 0, redeliver: 0)
+            #expect(try await publisher.waitForExit(timeout: .seconds(60)) == 0)
+            try await waitUntil("the admitted consumers got the messages", timeout: .seconds(30)) {
+                Set(Self.received(good).keys).union(Self.received(second).keys).union(Self.received(third).keys).count >= 60
+            }
+            #expect(!Self.received(second).isEmpty && !Self.received(third).isEmpty, "each competing consumer got a share")
+        }
+    }
+}
