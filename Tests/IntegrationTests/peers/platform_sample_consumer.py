@@ -103,9 +103,9 @@ class AmqpClient(MessagingHandler):
 
     def on_transport_error(self, event):
         cond = event.transport.condition
+        # Reported only: Proton's default reconnect (the sample relies on it) tries again by itself.
         emit(dict(event="error", where="transport", name=cond.name if cond else None,
                   description=cond.description if cond else None))
-        event.container.stop()
 
 
 def main():
