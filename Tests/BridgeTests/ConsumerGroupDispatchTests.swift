@@ -164,6 +164,19 @@ import Testing
         #expect(group.inFlightCount == 1)
     }
 
+    @Test func aConsumerThatNeverSettlesHoldsAtMostTheLimitWhateverItsCredit() {
+        var group = Dispatch(ackTimeout: .seconds(1), maxOutstanding: 2)
+        group.consumerAttached(1)
+        _ = group.creditChanged(1, self.credit(100), now: self.start)
+        let sends = (1...3).flatMap { self.render(group.offer("m", id: UInt64($0), now: self.start)) }
+        #expect(sends == ["send c1 m1 n0 a1", "send c1 m2 n0 a2"])
+        // Both time out; the link still holds them, so nothing more goes to this consumer…
+        #expect(group.tick(now: self.start.advanced(by: .seconds(1))).isEmpty)
+        #expect(group.waitingCount == 3)
+        // …until an outcome for one of them frees a place (a late release: the message is waiting anyway).
+        #expect(self.render(group.outcome(of: 1, attempt: 1, .disposition(.released), now: self.start)) == ["send c1 m1 n1 a3"])
+    }
+
     @Test func drainIsHonoured() {
         var group = Dispatch(ackTimeout: .seconds(30))
         group.consumerAttached(1)

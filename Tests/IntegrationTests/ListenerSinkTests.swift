@@ -97,6 +97,26 @@ extension IntegrationSuites {
             )
         }
 
+        /// The bridge's /status (its HTTP port is in its log).
+        func status(_ setup: Setup) async throws -> JSON {
+            let bridge = try #require(setup.harness.bridge)
+            let log = bridge.stderr
+            let range = try #require(log.range(of: "http.port="))
+            let port = log[range.upperBound...].prefix { $0.isNumber }
+            let result = try await ManagedProcess.run(
+                "/usr/bin/curl",
+                ["-sS", "http://127.0.0.1:\(port)/status"],
+                outputDirectory: setup.harness.directory
+            )
+            return try #require(JSON(parsing: result.stdout), "\(result)")
+        }
+
+        /// The first sink of a /status.
+        static func firstSink(_ status: JSON) -> JSON? {
+            guard case .array(let sinks) = status["sinks"] else { return nil }
+            return sinks.first
+        }
+
         /// messageIds a consumer printed, with counts.
         static func received(_ process: ManagedProcess) -> [String: Int] {
             var counts: [String: Int] = [:]
@@ -118,6 +138,19 @@ extension IntegrationSuites {
             let publisher = try await setup.harness.publish(count, redeliver: 0)
             #expect(try await publisher.waitForExit(timeout: .seconds(60)) == 0, "\(publisher.outputTail)")
             try await self.startBridge(setup)
+            // No consumer yet: the groups hold their messages unsettled upstream, and /status says so.
+            var status = JSON.null
+            try await waitUntil("/status shows the held messages", timeout: .seconds(30)) {
+                status = try await self.status(setup)
+                return (Self.firstSink(status)?["inFlight"]?.int ?? 0) > 0
+            }
+            #expect(Self.firstSink(status)?["state"]?.string == "holding", "\(status)")
+            #expect(status["heldBackBy"]?.string == "backends", "\(status)")
+            var notes: [String] = []
+            if case .array(let items) = Self.firstSink(status)?["notes"] { notes = items.compactMap(\.string) }
+            #expect(notes.contains { $0.contains("consumer group cg-backend has no consumer") }, "\(notes)")
+            let upstreamDepth = try await IntegrationSuites.RabbitMQTests.queueDepth(setup.harness.source)
+            #expect((upstreamDepth?.unacknowledged ?? 0) > 0, "held messages stay unsettled upstream")
             let first = try self.consumer(setup, clientId: "backend-1")
             let other = try self.consumer(setup, clientId: "other-1", group: "cg-other", key: "LTAIother", secret: Self.otherSecret)
             defer {

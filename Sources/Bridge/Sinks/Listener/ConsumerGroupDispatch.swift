@@ -64,12 +64,23 @@ struct ConsumerGroupDispatch<Message: Sendable>: Sendable {
     private struct Consumer: Sendable {
         /// Messages handed to the consumer's link, all time (the other side of `AMQPSenderCredit.taken`).
         var sent = 0
+        /// Sends whose outcome has not arrived, current or timed out: the link holds each until then.
+        var outstanding = 0
         var credit = AMQPSenderCredit(available: 0, taken: 0, drain: false)
-        var remaining: Int { self.credit.remaining(afterSending: self.sent) }
+
+        /// What it may get now: its credit, but never more than `limit` outstanding sends (a consumer that never
+        /// settles while granting more credit would otherwise make its link hold every message).
+        func remaining(limit: Int) -> Int {
+            min(self.credit.remaining(afterSending: self.sent), limit - self.outstanding)
+        }
     }
 
     /// How long a consumer has to settle a message before it goes to another.
     let ackTimeout: Duration
+    /// The most sends one consumer may have without an outcome, whatever credit it grants.
+    let maxOutstanding: Int
+    /// The consumer of each send whose outcome has not arrived, by attempt.
+    private var attempts: [UInt64: ConsumerID] = [:]
     /// Messages waiting for a consumer, oldest first (bounded by the sink's window, so plain array operations do).
     private var waiting: [Entry] = []
     private var inFlight: [MessageID: Delivery] = [:]
@@ -80,8 +91,9 @@ struct ConsumerGroupDispatch<Message: Sendable>: Sendable {
     private(set) var isStopped = false
 
     /// Creates an empty group.
-    init(ackTimeout: Duration) {
+    init(ackTimeout: Duration, maxOutstanding: Int = 1000) {
         self.ackTimeout = ackTimeout
+        self.maxOutstanding = max(1, maxOutstanding)
     }
 
     /// Messages waiting for a consumer with credit.
@@ -112,7 +124,7 @@ struct ConsumerGroupDispatch<Message: Sendable>: Sendable {
         guard self.consumers[consumer] != nil else { return [] }
         self.consumers[consumer]!.credit = credit
         var actions = self.dispatch(now: now)
-        if credit.drain, let state = self.consumers[consumer], state.remaining > 0, !self.isStopped {
+        if credit.drain, let state = self.consumers[consumer], state.remaining(limit: self.maxOutstanding) > 0, !self.isStopped {
             // Everything this consumer could take went out above; the rest of its credit is to be used up.
             actions.append(.drained(consumer: consumer))
         }
@@ -129,8 +141,11 @@ struct ConsumerGroupDispatch<Message: Sendable>: Sendable {
 
     /// The outcome of a send.
     mutating func outcome(of id: MessageID, attempt: UInt64, _ outcome: SendOutcome, now: ContinuousClock.Instant) -> [Action] {
+        if let consumer = self.attempts.removeValue(forKey: attempt) {
+            self.consumers[consumer]?.outstanding -= 1
+        }
         guard let delivery = self.inFlight[id], delivery.attempt == attempt else {
-            return self.lateOutcome(of: id, outcome)
+            return self.lateOutcome(of: id, outcome, now: now)
         }
         self.inFlight.removeValue(forKey: id)
         var entry = delivery.entry
@@ -179,6 +194,7 @@ struct ConsumerGroupDispatch<Message: Sendable>: Sendable {
     mutating func abandonInFlight() -> [Action] {
         let ids = self.inFlight.keys.sorted()
         self.inFlight.removeAll()
+        self.attempts.removeAll()
         return ids.map { .settle(id: $0, .abandoned) }
     }
 
@@ -187,14 +203,15 @@ struct ConsumerGroupDispatch<Message: Sendable>: Sendable {
     /// An outcome for a send that is no longer current (the message went to another consumer after a timeout).
     /// An accept still means a backend has the message, so it settles it at once; anything else is ignored, the
     /// current send decides.
-    private mutating func lateOutcome(of id: MessageID, _ outcome: SendOutcome) -> [Action] {
-        guard outcome == .disposition(.accepted) else { return [] }
-        if self.inFlight.removeValue(forKey: id) != nil { return [.settle(id: id, .confirmed)] }
+    private mutating func lateOutcome(of id: MessageID, _ outcome: SendOutcome, now: ContinuousClock.Instant) -> [Action] {
+        // Its consumer has one outstanding send less, which may let it take another message.
+        guard outcome == .disposition(.accepted) else { return self.dispatch(now: now) }
+        if self.inFlight.removeValue(forKey: id) != nil { return [.settle(id: id, .confirmed)] + self.dispatch(now: now) }
         if let index = self.waiting.firstIndex(where: { $0.id == id }) {
             self.waiting.remove(at: index)
-            return [.settle(id: id, .confirmed)]
+            return [.settle(id: id, .confirmed)] + self.dispatch(now: now)
         }
-        return []
+        return self.dispatch(now: now)
     }
 
     private mutating func requeue(_ entry: Entry, now: ContinuousClock.Instant) -> [Action] {
@@ -213,13 +230,15 @@ struct ConsumerGroupDispatch<Message: Sendable>: Sendable {
             guard let consumer = self.pickConsumer(for: entry) else {
                 index += 1
                 // Nobody has credit at all: the rest waits too.
-                if !self.order.contains(where: { self.consumers[$0]!.remaining > 0 }) { break }
+                if !self.order.contains(where: { self.consumers[$0]!.remaining(limit: self.maxOutstanding) > 0 }) { break }
                 continue
             }
             self.waiting.remove(at: index)
             self.consumers[consumer]!.sent += 1
+            self.consumers[consumer]!.outstanding += 1
             let attempt = self.nextAttempt
             self.nextAttempt &+= 1
+            self.attempts[attempt] = consumer
             self.inFlight[entry.id] = Delivery(
                 entry: entry,
                 consumer: consumer,
@@ -240,7 +259,8 @@ struct ConsumerGroupDispatch<Message: Sendable>: Sendable {
     /// The first consumer in turn with credit that may have `entry`; one it timed out on only when no other can.
     private func pickConsumer(for entry: Entry) -> ConsumerID? {
         var fallback: ConsumerID?
-        for consumer in self.order where self.consumers[consumer]!.remaining > 0 && !entry.never.contains(consumer) {
+        for consumer in self.order
+        where self.consumers[consumer]!.remaining(limit: self.maxOutstanding) > 0 && !entry.never.contains(consumer) {
             if !entry.timedOutOn.contains(consumer) { return consumer }
             if fallback == nil { fallback = consumer }
         }

@@ -71,7 +71,7 @@ final class ListenerSink: Sink {
         (self.batches, self.batchContinuation) = AsyncStream.makeStream(of: Batch.self)
         self.locked.withLock { state in
             for group in settings.logins.consumerGroups.keys {
-                state.groups[group] = ConsumerGroupDispatch(ackTimeout: settings.ackTimeout)
+                state.groups[group] = ConsumerGroupDispatch(ackTimeout: settings.ackTimeout, maxOutstanding: settings.window)
             }
         }
     }
@@ -87,6 +87,8 @@ final class ListenerSink: Sink {
         configuration.allowInsecure = self.settings.allowInsecure
         configuration.limits.maxMessageSize = self.settings.maxMessageSize
         configuration.limits.maxLinksPerSession = self.settings.maxLinksPerSession
+        // The group never has more than `window` sends outstanding per consumer, so a send never waits for the link.
+        configuration.sendWindow = self.settings.window + 1
         // A group's clients may be many connections from one host (the Java sample opens up to 64).
         configuration.limits.maxConnectionsPerAddress = max(
             configuration.limits.maxConnectionsPerAddress,
