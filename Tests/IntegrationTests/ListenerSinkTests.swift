@@ -24,6 +24,7 @@ extension IntegrationSuites {
     struct ListenerSinkTests {
         static let secret = "backend-secret"
         static let otherSecret = "other-secret"
+        static let drainPassword = "drain-pw"
 
         /// A running bridge with a listener sink, and how to reach it.
         struct Setup {
@@ -49,6 +50,7 @@ extension IntegrationSuites {
                     consumerGroups:
                       - id: cg-backend
                         accessKeys: [ { accessKeyId: LTAItest, accessKeySecret: "${BACKEND_SECRET}" } ]
+                        users: [ { user: drainer, password: "${DRAIN_PW}" } ]
                       - id: cg-other
                         accessKeys: [ { accessKeyId: LTAIother, accessKeySecret: "${OTHER_SECRET}" } ]
 
@@ -67,7 +69,10 @@ extension IntegrationSuites {
                 try #require(TestEnvironment.binary),
                 ["run", "--config", setup.config, "--quiet"],
                 name: "bridge-\(setup.harness.runs)",
-                environment: ["RABBIT_PW": "guest", "BACKEND_SECRET": Self.secret, "OTHER_SECRET": Self.otherSecret],
+                environment: [
+                    "RABBIT_PW": "guest", "BACKEND_SECRET": Self.secret, "OTHER_SECRET": Self.otherSecret,
+                    "DRAIN_PW": Self.drainPassword,
+                ],
                 outputDirectory: setup.harness.directory
             )
             setup.harness.bridge = bridge
@@ -281,6 +286,75 @@ extension IntegrationSuites {
                 Set(Self.received(good).keys).union(Self.received(second).keys).union(Self.received(third).keys).count >= 60
             }
             #expect(!Self.received(second).isEmpty && !Self.received(third).isEmpty, "each competing consumer got a share")
+        }
+
+        @Test("drain is honoured: what the group has goes out, then the rest of the credit is used up")
+        func drainIsHonoured() async throws {
+            let setup = try await self.setUp("listener-drain")
+            defer { setup.harness.stop() }
+            try await self.startBridge(setup)
+            let trigger = setup.harness.directory.file("drain-now")
+            let drainer = try ManagedProcess(
+                try #require(TestEnvironment.python),
+                [
+                    try #require(TestEnvironment.peers) + "/drain_consumer.py", "localhost", "\(setup.port)", "drainer",
+                    Self.drainPassword, trigger, "10", "--ca", setup.certificates.caFile,
+                ],
+                name: "drainer",
+                environment: ["PYTHONPATH": try #require(TestEnvironment.peers)],
+                outputDirectory: setup.harness.directory
+            )
+            defer { drainer.stop() }
+            _ = try await drainer.waitForLine { $0.contains("\"opened\"") }
+            let publisher = try await setup.harness.publish(3, overlap: 0, redeliver: 0)
+            #expect(try await publisher.waitForExit(timeout: .seconds(60)) == 0)
+            // The consumer granted no credit: the group holds the three.
+            try await waitUntil("the bridge holds the three", timeout: .seconds(30)) {
+                (Self.firstSink(try await self.status(setup))?["inFlight"]?.int ?? 0) == 3
+            }
+            #expect(drainer.events("message").isEmpty)
+            _ = FileManager.default.createFile(atPath: trigger, contents: nil)
+            let drained = try await drainer.waitForLine(timeout: .seconds(30)) { $0.contains("\"drained\"") }
+            #expect(JSON(parsing: drained)?["received"]?.int == 3, "\(drained)")
+            // The drain used the credit up: later messages wait in the bridge and none reach the consumer.
+            let more = try await setup.harness.publish(2, overlap: 0, redeliver: 0, prefix: "n")
+            #expect(try await more.waitForExit(timeout: .seconds(60)) == 0)
+            try await waitUntil("the bridge holds the two", timeout: .seconds(30)) {
+                (Self.firstSink(try await self.status(setup))?["inFlight"]?.int ?? 0) == 2
+            }
+            #expect(drainer.events("message").count == 3)
+        }
+
+        @Test("SIGTERM: dispatch stops, the listener closes, unsettled messages stay upstream and come after the restart")
+        func gracefulStop() async throws {
+            let count = 20
+            let setup = try await self.setUp("listener-stop")
+            defer { setup.harness.stop() }
+            try await self.startBridge(setup)
+            let stuck = try self.consumer(setup, clientId: "stuck", extra: ["--no-settle"])
+            defer { stuck.stop() }
+            _ = try await stuck.waitForLine { $0.contains("\"opened\"") }
+            let publisher = try await setup.harness.publish(count, overlap: 0, redeliver: 0)
+            #expect(try await publisher.waitForExit(timeout: .seconds(60)) == 0)
+            try await waitUntil("the stuck consumer holds some", timeout: .seconds(30)) { Self.received(stuck).count >= 5 }
+            let bridge = try #require(setup.harness.bridge)
+            let stopping = ContinuousClock.now
+            bridge.send(SIGTERM)
+            // shutdown.deadline is 5 s in the harness's configuration; the close grace comes on top.
+            #expect(try await bridge.waitForExit(timeout: .seconds(20)) == 0, "\(bridge.outputTail)")
+            #expect(stopping.duration(to: .now) < .seconds(15))
+            #expect(bridge.stderr.contains("bridge stopped"))
+            // Nothing was accepted, so nothing was settled: every message is back in the queues.
+            try await waitUntil("the messages are back upstream", timeout: .seconds(30)) {
+                let source = try await IntegrationSuites.RabbitMQTests.queueDepth(setup.harness.source)
+                let target = try await IntegrationSuites.RabbitMQTests.queueDepth(setup.harness.target)
+                return (source?.ready ?? 0) + (target?.ready ?? 0) == count
+            }
+            stuck.stop()
+            try await self.startBridge(setup)
+            let backend = try self.consumer(setup, clientId: "after-restart")
+            defer { backend.stop() }
+            try await waitUntil("every message after the restart", timeout: .seconds(60)) { Self.received(backend).count >= count }
         }
     }
 }
