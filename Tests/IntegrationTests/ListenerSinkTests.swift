@@ -319,8 +319,9 @@ extension IntegrationSuites {
             // The drain used the credit up: later messages wait in the bridge and none reach the consumer.
             let more = try await setup.harness.publish(2, overlap: 0, redeliver: 0, prefix: "n")
             #expect(try await more.waitForExit(timeout: .seconds(60)) == 0)
-            try await waitUntil("the bridge holds the two", timeout: .seconds(30)) {
-                (Self.firstSink(try await self.status(setup))?["inFlight"]?.int ?? 0) == 2
+            try await waitUntil("the group holds the two for lack of credit", timeout: .seconds(30)) {
+                guard case .array(let notes) = Self.firstSink(try await self.status(setup))?["notes"] else { return false }
+                return notes.contains { $0.string?.hasPrefix("consumer group cg-backend: 1 consumers, 0 unsettled, 2 waiting") == true }
             }
             #expect(drainer.events("message").count == 3)
         }
