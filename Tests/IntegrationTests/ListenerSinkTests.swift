@@ -357,5 +357,38 @@ extension IntegrationSuites {
             defer { backend.stop() }
             try await waitUntil("every message after the restart", timeout: .seconds(60)) { Self.received(backend).count >= count }
         }
+
+        @Test("rejected: the message goes to the dead letter with the consumer's reason, the rest is confirmed")
+        func rejectedGoesToTheDeadLetter() async throws {
+            let count = 10
+            let setup = try await self.setUp("listener-reject")
+            defer { setup.harness.stop() }
+            try await self.startBridge(setup)
+            let rejecting = try self.consumer(setup, clientId: "picky", extra: ["--reject", "m3", "--reject", "m7"])
+            let other = try self.consumer(setup, clientId: "other-1", group: "cg-other", key: "LTAIother", secret: Self.otherSecret)
+            defer {
+                rejecting.stop()
+                other.stop()
+            }
+            for process in [rejecting, other] { _ = try await process.waitForLine { $0.contains("\"opened\"") } }
+            let publisher = try await setup.harness.publish(count, overlap: 0, redeliver: 0)
+            #expect(try await publisher.waitForExit(timeout: .seconds(60)) == 0)
+            try await waitUntil("two dead letters", timeout: .seconds(30)) { setup.harness.deadLetters().count >= 2 }
+            let dead = setup.harness.deadLetters()
+            #expect(Set(dead.compactMap { $0["messageId"]?.string }) == ["m3", "m7"])
+            for letter in dead {
+                let reason = letter["reason"]?.string ?? ""
+                #expect(reason.contains("consumer group cg-backend") && reason.contains("amqp:precondition-failed: bad payload"), "\(reason)")
+                #expect(letter["sink"]?.string == "backends")
+            }
+            // Every message is settled upstream: the eight accepted and the two dead-lettered.
+            try await waitUntil("the upstream queues are empty", timeout: .seconds(30)) {
+                for queue in [setup.harness.source, setup.harness.target] {
+                    let depth = try await IntegrationSuites.RabbitMQTests.queueDepth(queue)
+                    if depth != .init(ready: 0, unacknowledged: 0) { return false }
+                }
+                return true
+            }
+        }
     }
 }

@@ -19,8 +19,8 @@ import hashlib
 import hmac
 import time
 
-from proton import SSLDomain
-from proton.handlers import MessagingHandler
+from proton import Condition, SSLDomain
+from proton.handlers import MessagingHandler, Reject
 from proton.reactor import Container
 
 from peerlib import emit
@@ -88,6 +88,10 @@ class AmqpClient(MessagingHandler):
                   iotInstanceId=props.get("iotInstanceId"), deliveryCount=message.delivery_count,
                   body=bytes(message.body).decode("utf-8", "replace") if message.body is not None else None))
         event.receiver.flow(1)
+        if props.get("messageId") in self.args.reject:
+            # Only for the dead-letter test: reject with a condition, as a backend that cannot parse a message may.
+            event.delivery.local.condition = Condition("amqp:precondition-failed", "bad payload for this backend")
+            raise Reject()
 
     def on_link_error(self, event):
         cond = event.link.remote_condition
@@ -117,6 +121,7 @@ def main():
     p.add_argument("--sign-method", default="hmacsha1")
     p.add_argument("--no-settle", action="store_true")
     p.add_argument("--address")
+    p.add_argument("--reject", action="append", default=[], help="reject this messageId (repeatable)")
     p.add_argument("--plain", action="store_true", help="connect without TLS even with --ca")
     p.add_argument("--password-override")
     p.add_argument("--timeout", type=float, default=600)
