@@ -138,6 +138,8 @@ public struct AMQPSinkSettings: Sendable {
     /// Whether the sender asks for a durable target (RabbitMQ then declares a missing `/queue/NAME` durable, and
     /// refuses a mismatch with an existing queue). Default: true.
     public var durable: Bool
+    /// The body's form: the platform's (the received message as it is) or a legacy channel's. Default: platform.
+    public var envelope: LegacyEnvelope = .platform
 }
 
 /// A webhook sink.
@@ -152,6 +154,8 @@ public struct WebhookSettings: Sendable {
     public var concurrency: Int
     /// Extra request headers (values may be `${ENV}` references).
     public var headers: [String: String]
+    /// A legacy channel's body (mns, http2) instead of `format`'s. Default: platform (`format` decides).
+    public var envelope: LegacyEnvelope = .platform
 
     /// What the request body is.
     public enum Format: String, Sendable, CaseIterable {

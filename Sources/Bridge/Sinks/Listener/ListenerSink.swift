@@ -227,7 +227,7 @@ final class ListenerSink: Sink {
 
     func send(_ message: SinkMessage, completion: @escaping @Sendable (SinkOutcome) -> Void) async throws {
         try await self.window.acquire()
-        let bytes = Self.encoding(of: message)
+        let bytes = Self.encoding(of: message, envelope: self.settings.envelope)
         let batches = self.locked.withLock { state -> [Batch] in
             let id = state.nextMessage
             state.nextMessage += 1
@@ -240,8 +240,12 @@ final class ListenerSink: Sink {
     }
 
     /// What a consumer receives: the message as the platform sends it (the received encoding, `topic`,
-    /// `messageId` and `generateTime` unchanged, plus `iotInstanceId`), or a rule's output with those properties.
-    static func encoding(of item: SinkMessage) -> [UInt8] {
+    /// `messageId` and `generateTime` unchanged, plus `iotInstanceId`), or a rule's output with those properties;
+    /// with a legacy envelope, that envelope as the data section, with the same properties.
+    static func encoding(of item: SinkMessage, envelope: LegacyEnvelope = .platform) -> [UInt8] {
+        if let body = envelope.body(for: item) {
+            return AMQPSink.ruleMessage(item.message, payload: body).encoded()
+        }
         if let payload = item.rulePayload {
             return AMQPSink.ruleMessage(item.message, payload: payload).encoded()
         }

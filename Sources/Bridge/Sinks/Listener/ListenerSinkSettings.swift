@@ -35,6 +35,8 @@ public struct ListenerSinkSettings: Sendable {
     /// Messages held by the sink at once (waiting for a consumer or unsettled by one); when it is full, upstream
     /// credit is withheld. Default: 1000.
     public var window: Int
+    /// The body's form: the platform's or a legacy channel's (mns, http2). Default: platform.
+    public var envelope: LegacyEnvelope = .platform
 
     /// Creates settings; see each property for its default.
     public init(
