@@ -34,7 +34,12 @@ extension IntegrationSuites {
             let config: String
         }
 
-        func setUp(_ name: String, ackTimeout: String = "30s", maxConsumersPerGroup: Int = 128) async throws -> Setup {
+        func setUp(
+            _ name: String,
+            ackTimeout: String = "30s",
+            maxConsumersPerGroup: Int = 128,
+            envelope: String = "platform"
+        ) async throws -> Setup {
             let harness = try BridgeHarness(name)
             let certificates = try await TestCertificates.make(openssl: try #require(TestEnvironment.openSSL), in: harness.directory)
             let port = try Sockets.freePort()
@@ -47,6 +52,7 @@ extension IntegrationSuites {
                     tls: { certificate: \(certificates.certificateFile), privateKey: \(certificates.privateKeyFile) }
                     ackTimeout: \(ackTimeout)
                     maxConsumersPerGroup: \(maxConsumersPerGroup)
+                    envelope: \(envelope)
                     consumerGroups:
                       - id: cg-backend
                         accessKeys: [ { accessKeyId: LTAItest, accessKeySecret: "${BACKEND_SECRET}" } ]
@@ -388,6 +394,27 @@ extension IntegrationSuites {
                     if depth != .init(ready: 0, unacknowledged: 0) { return false }
                 }
                 return true
+            }
+        }
+
+        @Test("envelope: mns — an MNS consumer's parsing code gets the MNS queue message through the listener")
+        func mnsEnvelope() async throws {
+            let setup = try await self.setUp("listener-mns", envelope: "mns")
+            defer { setup.harness.stop() }
+            try await self.startBridge(setup)
+            let consumer = try self.consumer(setup, clientId: "mns-backend")
+            defer { consumer.stop() }
+            let publisher = try await setup.harness.publish(5, overlap: 0, redeliver: 0)
+            #expect(try await publisher.waitForExit(timeout: .seconds(60)) == 0)
+            try await waitUntil("five messages", timeout: .seconds(30)) { Self.received(consumer).count >= 5 }
+            for event in consumer.events("message") {
+                let body = try #require(JSON(parsing: event["body"]?.string ?? ""), "\(event)")
+                #expect(body["messageid"]?.string == event["messageId"]?.string)
+                #expect(body["messagetype"]?.string == "upload")
+                #expect(body["topic"]?.string == event["topic"]?.string)
+                let payload = try #require(Data(base64Encoded: body["payload"]?.string ?? ""))
+                #expect(String(decoding: payload, as: UTF8.self).hasPrefix("{\"seq\":"), "\(body)")
+                #expect(body["timestamp"]?.int != nil)
             }
         }
     }
