@@ -25,6 +25,8 @@ public enum LegacyEnvelope: String, Sendable, Hashable, CaseIterable {
     /// milliseconds (absent: null); `messagetype` is derived from the topic (§3.1's table) and `topic` is null for
     /// a `status` message, as the older MNS doc says; the HTTP/2 `qos` is 1 (the SDK resends unacknowledged QoS 1).
     public func body(for item: SinkMessage) -> [UInt8]? {
+        // The default, on every message of every sink: nothing to build.
+        if self == .platform { return nil }
         let message = item.message
         let payload = JSONValue.string(Data(item.payload).base64EncodedString())
         var object = JSONObject()
