@@ -139,4 +139,23 @@ import Testing
         #expect(result.configuration == nil)
         #expect(self.messages(result).contains { $0.contains("deadLetter must be kind jsonl or amqp") })
     }
+
+    @Test func anEventSinkCannotBeAListenerNorUseAnEnvelope() {
+        let result = BridgeConfigurationLoader(environment: ["SVC_PW": "pw"]).load(
+            text: """
+                upstreams: [ { name: a, url: "amqp://h:1//queue/a" } ]
+                sinks: [ { name: s, kind: jsonl, path: out.jsonl } ]
+                events:
+                  sinks:
+                    - { name: l, kind: listener, listen: "127.0.0.1:0", allowInsecure: true,
+                        consumerGroups: [ { id: g, users: [ { user: u, password: "${SVC_PW}" } ] } ] }
+                    - { name: h, kind: webhook, url: "http://127.0.0.1:1/events", envelope: mns }
+                """,
+            file: self.folder + "/bridge.yaml"
+        )
+        #expect(result.configuration == nil)
+        let messages = self.messages(result)
+        #expect(messages.contains { $0.hasPrefix("5:") && $0.contains("an event sink cannot be a listener") }, "\(messages)")
+        #expect(messages.contains { $0.hasPrefix("7:") && $0.contains("'envelope' does not apply to an event sink") }, "\(messages)")
+    }
 }

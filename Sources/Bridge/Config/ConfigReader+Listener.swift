@@ -82,6 +82,25 @@ extension ConfigReader {
         )
     }
 
+    /// What a stream sink may be and an event sink may not: a listener (events will be served on the stream
+    /// listener's reserved `migration-events` address), or a legacy envelope (an event's body is the CloudEvent).
+    mutating func checkEventSink(_ sink: SinkConfiguration, at node: Node) {
+        switch sink.kind {
+        case .listener:
+            self.decoder.error(
+                "an event sink cannot be a listener: backends will get events on the stream listener's "
+                    + "'\(ListenerReservedAddress.migrationEvents)' address (not served yet); use an amqp, webhook or jsonl event sink",
+                at: node
+            )
+        case .amqp(let settings) where settings.envelope != .platform:
+            self.decoder.error("'envelope' does not apply to an event sink: its body is the CloudEvent", at: node)
+        case .webhook(let settings) where settings.envelope != .platform:
+            self.decoder.error("'envelope' does not apply to an event sink: its body is the CloudEvent", at: node)
+        default:
+            break
+        }
+    }
+
     private mutating func listenerTLS(_ fields: Fields) -> AMQPListenerConfiguration.TLS? {
         guard let tls = self.decoder.fields(fields["tls"], "tls", known: ["certificate", "privateKey", "privateKeyPassword"]) else {
             return nil
