@@ -7,8 +7,8 @@
 
 extension AMQPEncodedMessage {
     /// The bytes to send with the header's `delivery-count` set to `count` (AMQP 1.0 §3.2.1: how many earlier
-    /// attempts to deliver the message failed), as a server redelivering a message must. The header's other fields
-    /// (durable, priority, ttl, first-acquirer) keep their encoded bytes; a message without a header gets one
+    /// attempts to deliver the message failed) and `first-acquirer` false, as a server redelivering a message must.
+    /// The header's other fields (durable, priority, ttl) keep their encoded bytes; a message without a header gets one
     /// with only the count; delivery-annotations are dropped as in every forward. Everything after the header is
     /// copied as it is.
     public func forwarded(deliveryCount count: UInt32) -> [UInt8] {
@@ -24,6 +24,8 @@ extension AMQPEncodedMessage {
             }
         }
         while fields.count < 4 { fields.append([0x40]) }
+        // first-acquirer: a message that was delivered before may have been acquired by another link (§3.2.1).
+        fields[3] = [0x42]
         var elements: [UInt8] = fields.flatMap { $0 }
         // delivery-count is a uint; the long form keeps the encoding simple and valid for every count.
         elements.append(0x70)

@@ -23,6 +23,9 @@ import Testing
         let decoded = try ProtonMessageCodec.decode(redelivered.bytes)
         #expect(decoded.deliveryCount == 3)
         #expect(decoded.durable)
+        // first-acquirer is false (0x42) in the rewritten header.
+        let header = try #require(redelivered.section(.header))
+        #expect(Array(redelivered.bytes[header.range]).suffix(6).first == 0x42)
         #expect(decoded.body == .data(Array("payload".utf8)))
         #expect(decoded.applicationProperties["messageId"] == .string("m1"))
         // Every section but the header keeps its bytes.
