@@ -125,6 +125,8 @@ public struct SinkConfiguration: Sendable {
         case webhook(WebhookSettings)
         /// JSON lines to a file, or "-" for standard output.
         case jsonl(path: String)
+        /// The bridge as an AMQP endpoint serving consumer groups.
+        case listener(ListenerSinkSettings)
 
         /// The kind's name as written in the file.
         public var name: String {
@@ -132,6 +134,7 @@ public struct SinkConfiguration: Sendable {
             case .amqp: "amqp"
             case .webhook: "webhook"
             case .jsonl: "jsonl"
+            case .listener: "listener"
             }
         }
     }
@@ -152,6 +155,8 @@ public struct AMQPSinkSettings: Sendable {
     /// Whether the sender asks for a durable target (RabbitMQ then declares a missing `/queue/NAME` durable, and
     /// refuses a mismatch with an existing queue). Default: true.
     public var durable: Bool
+    /// The body's form: the platform's (the received message as it is) or a legacy channel's. Default: platform.
+    public var envelope: LegacyEnvelope = .platform
 }
 
 /// A webhook sink.
@@ -166,6 +171,8 @@ public struct WebhookSettings: Sendable {
     public var concurrency: Int
     /// Extra request headers (values may be `${ENV}` references).
     public var headers: [String: String]
+    /// A legacy channel's body (mns, http2) instead of `format`'s. Default: platform (`format` decides).
+    public var envelope: LegacyEnvelope = .platform
     /// The Content-Type of a raw body; nil: `application/octet-stream`. Event sinks set
     /// `application/cloudevents+json` (CloudEvents' HTTP binding, structured mode).
     public var rawContentType: String? = nil

@@ -112,6 +112,8 @@ public final class Bridge: Service, Sendable {
             return AMQPSink(name: sink.name, settings: settings, engine: engine, logger: logger)
         case .webhook(let settings):
             return WebhookSink(name: sink.name, settings: settings, logger: logger)
+        case .listener(let settings):
+            return ListenerSink(name: sink.name, settings: settings, engine: engine, logger: logger)
         case .jsonl(let path):
             return JSONLinesSink(
                 name: sink.name,
