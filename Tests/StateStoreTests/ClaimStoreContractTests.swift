@@ -9,29 +9,31 @@ import Foundation
 import StateStore
 import Testing
 
-/// The claim states of ``SQLiteStateStore``, one transition per test. Time is passed in (`now`), never slept.
-@Suite struct SQLiteClaimStoreTests {
+/// The ``ClaimStore`` contract, one transition per test, run against every store (SQLite always; PostgreSQL when
+/// `IOTBRIDGE_POSTGRES_URL` names a server): the stores are interchangeable only if each passes every test.
+/// Time is passed in (`now`), never slept.
+@Suite struct ClaimStoreContractTests {
     // MARK: claim
 
-    @Test func anAbsentKeyIsClaimed() async throws {
-        let folder = try StateFolder()
-        let store = try folder.open()
+    @Test(arguments: StoreKind.available)
+    func anAbsentKeyIsClaimed(kind: StoreKind) async throws {
+        let store = try await kind.open()
         #expect(try await store.claim(key(1), by("A", at: 0)) == .claimed(terminalTargets: [], conflict: false))
         #expect(try await store.claimCount() == 1)
     }
 
-    @Test func ourOwnClaimInFlightIsInFlight() async throws {
-        let folder = try StateFolder()
-        let store = try folder.open()
+    @Test(arguments: StoreKind.available)
+    func ourOwnClaimInFlightIsInFlight(kind: StoreKind) async throws {
+        let store = try await kind.open()
         _ = try await store.claim(key(1), from: "up-a", by("A", at: 0))
         #expect(
             try await store.claim(key(1), from: "up-b", by("A", at: 999)) == .inFlight(owner: "A", upstream: "up-a")
         )
     }
 
-    @Test func anotherOwnersLiveLeaseIsInFlight() async throws {
-        let folder = try StateFolder()
-        let store = try folder.open()
+    @Test(arguments: StoreKind.available)
+    func anotherOwnersLiveLeaseIsInFlight(kind: StoreKind) async throws {
+        let store = try await kind.open()
         _ = try await store.claim(key(1), from: "up-a", by("A", at: 0))
         // The lease holds while now < leaseUntil (1,000).
         #expect(
@@ -39,18 +41,18 @@ import Testing
         )
     }
 
-    @Test func anotherOwnersExpiredLeaseIsTakenOver() async throws {
-        let folder = try StateFolder()
-        let store = try folder.open()
+    @Test(arguments: StoreKind.available)
+    func anotherOwnersExpiredLeaseIsTakenOver(kind: StoreKind) async throws {
+        let store = try await kind.open()
         _ = try await store.claim(key(1), from: "up-a", by("A", at: 0))
         #expect(try await store.claim(key(1), by("B", at: 1_000)) == .claimed(terminalTargets: [], conflict: false))
         // B holds it now, under B's lease, with the first claimer's upstream.
         #expect(try await store.claim(key(1), by("A", at: 1_001)) == .inFlight(owner: "B", upstream: "up-a"))
     }
 
-    @Test func ourOwnExpiredLeaseIsTakenOverWithTheRecordedTargets() async throws {
-        let folder = try StateFolder()
-        let store = try folder.open()
+    @Test(arguments: StoreKind.available)
+    func ourOwnExpiredLeaseIsTakenOverWithTheRecordedTargets(kind: StoreKind) async throws {
+        let store = try await kind.open()
         _ = try await store.claim(key(1), by("A", at: 0))
         try await store.record(key(1), ["sink-1"], complete: false)
         #expect(
@@ -59,9 +61,9 @@ import Testing
         #expect(try await store.claim(key(1), by("A", at: 1_600)) == .inFlight(owner: "A", upstream: "up-a"))
     }
 
-    @Test func goneOwnersLoseTheirClaimsDespiteLiveLeases() async throws {
-        let folder = try StateFolder()
-        let store = try folder.open()
+    @Test(arguments: StoreKind.available)
+    func goneOwnersLoseTheirClaimsDespiteLiveLeases(kind: StoreKind) async throws {
+        let store = try await kind.open()
         _ = try await store.claim(key(1), by("A", at: 0, lease: 60_000))
         try await store.record(key(1), ["sink-1"], complete: false)
         #expect(
@@ -74,9 +76,9 @@ import Testing
         )
     }
 
-    @Test func aDoneClaimReportsTheFirstUpstream() async throws {
-        let folder = try StateFolder()
-        let store = try folder.open()
+    @Test(arguments: StoreKind.available)
+    func aDoneClaimReportsTheFirstUpstream(kind: StoreKind) async throws {
+        let store = try await kind.open()
         _ = try await store.claim(key(1), from: "up-a", by("A", at: 0))
         try await store.record(key(1), ["sink-1", "sink-2"], complete: true)
         #expect(
@@ -88,18 +90,18 @@ import Testing
         )
     }
 
-    @Test func aDoneClaimTellsADeadLetterThatCameBefore() async throws {
-        let folder = try StateFolder()
-        let store = try folder.open()
+    @Test(arguments: StoreKind.available)
+    func aDoneClaimTellsADeadLetterThatCameBefore(kind: StoreKind) async throws {
+        let store = try await kind.open()
         _ = try await store.claim(key(1), by("A", at: 0))
         try await store.record(key(1), ["sink-1"], deadLettered: true, complete: false)
         try await store.record(key(1), ["sink-2"], deadLettered: false, complete: true)
         #expect(try await store.claim(key(1), by("B", at: 1)) == .done(upstream: "up-a", deadLettered: true))
     }
 
-    @Test func aKeyWithAnotherDigestIsAConflictReportedOnce() async throws {
-        let folder = try StateFolder()
-        let store = try folder.open()
+    @Test(arguments: StoreKind.available)
+    func aKeyWithAnotherDigestIsAConflictReportedOnce(kind: StoreKind) async throws {
+        let store = try await kind.open()
         #expect(
             try await store.claim(key(1, digest: 1), by("A", at: 0)) == .claimed(terminalTargets: [], conflict: false)
         )
@@ -120,9 +122,9 @@ import Testing
         )
     }
 
-    @Test func aKeyTwiceInOneBatchIsClaimedByTheFirstRequest() async throws {
-        let folder = try StateFolder()
-        let store = try folder.open()
+    @Test(arguments: StoreKind.available)
+    func aKeyTwiceInOneBatchIsClaimedByTheFirstRequest(kind: StoreKind) async throws {
+        let store = try await kind.open()
         let results = try await store.claim(
             [
                 ClaimRequest(key: key(1), upstream: "up-a"),
@@ -140,9 +142,9 @@ import Testing
         )
     }
 
-    @Test func aBatchMixesEveryState() async throws {
-        let folder = try StateFolder()
-        let store = try folder.open()
+    @Test(arguments: StoreKind.available)
+    func aBatchMixesEveryState(kind: StoreKind) async throws {
+        let store = try await kind.open()
         _ = try await store.claim([ClaimRequest(key: key(2), upstream: "up-a")], options: by("A", at: 0))
         _ = try await store.claim([ClaimRequest(key: key(3), upstream: "up-a")], options: by("A", at: 0))
         try await store.record(key(3), ["sink-1"], complete: true)
@@ -161,9 +163,9 @@ import Testing
 
     // MARK: record
 
-    @Test func recordUnionsTheTargets() async throws {
-        let folder = try StateFolder()
-        let store = try folder.open()
+    @Test(arguments: StoreKind.available)
+    func recordUnionsTheTargets(kind: StoreKind) async throws {
+        let store = try await kind.open()
         _ = try await store.claim(key(1), by("A", at: 0))
         try await store.record(key(1), ["sink-2"], complete: false)
         try await store.record(key(1), ["sink-1", "sink-2"], complete: false)
@@ -176,9 +178,9 @@ import Testing
         )
     }
 
-    @Test func recordAfterExpiryWritesADoneClaimAgain() async throws {
-        let folder = try StateFolder()
-        let store = try folder.open()
+    @Test(arguments: StoreKind.available)
+    func recordAfterExpiryWritesADoneClaimAgain(kind: StoreKind) async throws {
+        let store = try await kind.open()
         _ = try await store.claim(key(1), by("A", at: 0))
         // The lease ran out and the window moved on while the delivery was still going.
         #expect(
@@ -191,9 +193,9 @@ import Testing
         #expect(try await store.claim(key(1), by("B", at: 2_001)) == .done(upstream: "", deadLettered: true))
     }
 
-    @Test func recordAfterExpiryWritesAnUnfinishedClaimAgainFreeToTakeOver() async throws {
-        let folder = try StateFolder()
-        let store = try folder.open()
+    @Test(arguments: StoreKind.available)
+    func recordAfterExpiryWritesAnUnfinishedClaimAgainFreeToTakeOver(kind: StoreKind) async throws {
+        let store = try await kind.open()
         _ = try await store.claim(key(1), by("A", at: 0))
         _ = try await store.expire(createdBefore: 1, maxEntries: 10, now: 2_000)
         try await store.record(key(1), ["sink-1"], complete: false)
@@ -202,10 +204,9 @@ import Testing
         )
     }
 
-    @Test(arguments: ["a,b", ""])
-    func recordRefusesATargetIdThatCannotBeListed(target: String) async throws {
-        let folder = try StateFolder()
-        let store = try folder.open()
+    @Test(arguments: StoreKind.available, ["a,b", ""])
+    func recordRefusesATargetIdThatCannotBeListed(kind: StoreKind, target: String) async throws {
+        let store = try await kind.open()
         _ = try await store.claim(key(1), by("A", at: 0))
         let error = await #expect(throws: StateStoreError.self) {
             try await store.record([
@@ -220,9 +221,9 @@ import Testing
 
     // MARK: abandon
 
-    @Test func abandonWithoutTargetsRemovesTheClaim() async throws {
-        let folder = try StateFolder()
-        let store = try folder.open()
+    @Test(arguments: StoreKind.available)
+    func abandonWithoutTargetsRemovesTheClaim(kind: StoreKind) async throws {
+        let store = try await kind.open()
         _ = try await store.claim(key(1), by("A", at: 0))
         try await store.abandon([key(1)], owner: "A")
         #expect(try await store.claimCount() == 0)
@@ -230,9 +231,9 @@ import Testing
         #expect(try await store.claim(key(1), by("B", at: 1)) == .claimed(terminalTargets: [], conflict: false))
     }
 
-    @Test func abandonWithTargetsLeavesThemForTheNextClaimer() async throws {
-        let folder = try StateFolder()
-        let store = try folder.open()
+    @Test(arguments: StoreKind.available)
+    func abandonWithTargetsLeavesThemForTheNextClaimer(kind: StoreKind) async throws {
+        let store = try await kind.open()
         _ = try await store.claim(key(1), from: "up-a", by("A", at: 0))
         try await store.record(key(1), ["sink-1"], complete: false)
         try await store.abandon([key(1)], owner: "A")
@@ -244,9 +245,9 @@ import Testing
         #expect(try await store.claim(key(1), by("A", at: 2)) == .inFlight(owner: "B", upstream: "up-a"))
     }
 
-    @Test func abandonTouchesOnlyTheOwnersClaimsInFlight() async throws {
-        let folder = try StateFolder()
-        let store = try folder.open()
+    @Test(arguments: StoreKind.available)
+    func abandonTouchesOnlyTheOwnersClaimsInFlight(kind: StoreKind) async throws {
+        let store = try await kind.open()
         _ = try await store.claim(key(1), by("A", at: 0))
         _ = try await store.claim(key(2), by("A", at: 0))
         try await store.record(key(2), ["sink-1"], complete: true)
@@ -259,9 +260,9 @@ import Testing
 
     // MARK: renewLeases
 
-    @Test func renewLeasesExtendsTheOwnersClaimsInFlight() async throws {
-        let folder = try StateFolder()
-        let store = try folder.open()
+    @Test(arguments: StoreKind.available)
+    func renewLeasesExtendsTheOwnersClaimsInFlight(kind: StoreKind) async throws {
+        let store = try await kind.open()
         _ = try await store.claim(key(1), by("A", at: 0))
         _ = try await store.claim(key(2), by("C", at: 0))
         try await store.renewLeases(owner: "A", until: 5_000)
@@ -273,9 +274,9 @@ import Testing
 
     // MARK: expire
 
-    @Test func expireRemovesClaimsOlderThanTheWindow() async throws {
-        let folder = try StateFolder()
-        let store = try folder.open()
+    @Test(arguments: StoreKind.available)
+    func expireRemovesClaimsOlderThanTheWindow(kind: StoreKind) async throws {
+        let store = try await kind.open()
         for (n, createdAt) in [(UInt8(1), Int64(100)), (2, 200), (3, 300)] {
             _ = try await store.claim(key(n), by("A", at: createdAt))
             try await store.record(key(n), ["sink-1"], complete: true)
@@ -289,9 +290,9 @@ import Testing
         #expect(try await store.claim(key(3), by("A", at: 400)) == .done(upstream: "up-a", deadLettered: false))
     }
 
-    @Test func expireEvictsTheOldestBeyondTheCountAndSaysSo() async throws {
-        let folder = try StateFolder()
-        let store = try folder.open()
+    @Test(arguments: StoreKind.available)
+    func expireEvictsTheOldestBeyondTheCountAndSaysSo(kind: StoreKind) async throws {
+        let store = try await kind.open()
         // Claimed in the order 3, 1, 2 (by age), so that age and key order differ.
         for (n, createdAt) in [(UInt8(3), Int64(1)), (1, 2), (2, 3), (4, 4), (5, 5)] {
             _ = try await store.claim(key(n), by("A", at: createdAt))
@@ -306,9 +307,9 @@ import Testing
         #expect(try await store.claim(key(2), by("A", at: 10)) == .done(upstream: "up-a", deadLettered: false))
     }
 
-    @Test func expireKeepsClaimsInFlightUnderALiveLease() async throws {
-        let folder = try StateFolder()
-        let store = try folder.open()
+    @Test(arguments: StoreKind.available)
+    func expireKeepsClaimsInFlightUnderALiveLease(kind: StoreKind) async throws {
+        let store = try await kind.open()
         _ = try await store.claim(key(1), by("A", at: 1, lease: 10_000))  // live at 500
         _ = try await store.claim(key(2), by("A", at: 2))
         try await store.record(key(2), ["sink-1"], complete: true)  // done
@@ -331,9 +332,9 @@ import Testing
         #expect(try await store.claimCount() == 2)
     }
 
-    @Test func expireWorksThroughMoreRowsThanOneChunk() async throws {
-        let folder = try StateFolder()
-        let store = try folder.open()
+    @Test(arguments: StoreKind.available)
+    func expireWorksThroughMoreRowsThanOneChunk(kind: StoreKind) async throws {
+        let store = try await kind.open()
         // 4,500 claims for each pass: more than two chunks of 2,000 each.
         let keys = (0..<9_000).map { ClaimKey(key: Self.key16($0), contentDigest: 1) }
         for (index, batch) in stride(from: 0, to: keys.count, by: 500).map({ keys[$0..<$0 + 500] }).enumerated() {
@@ -353,74 +354,11 @@ import Testing
         #expect(try await store.claimCount() == 0)
     }
 
-    // MARK: files
-
-    @Test func committedClaimsSurviveClosingAndReopening() async throws {
-        let folder = try StateFolder()
-        do {
-            let first = try folder.open(exclusive: true)
-            _ = try await first.claim(
-                [ClaimRequest(key: key(1), upstream: "up-a")],
-                options: by("A", at: 0, lease: 60_000)
-            )
-            _ = try await first.claim(
-                [ClaimRequest(key: key(2), upstream: "up-a")],
-                options: by("A", at: 0, lease: 60_000)
-            )
-            try await first.record(key(1), ["sink-1"], deadLettered: true, complete: true)
-            try await first.record(key(2), ["sink-1"], complete: false)
-        }
-        // A second instance (the next run) finds every committed write, the leases included.
-        let second = try folder.open(synchronous: .full, exclusive: true)
-        #expect(try await second.claimCount() == 2)
-        #expect(try await second.claim(key(1), by("B", at: 10)) == .done(upstream: "up-a", deadLettered: true))
-        #expect(try await second.claim(key(2), by("B", at: 10)) == .inFlight(owner: "A", upstream: "up-a"))
-        #expect(
-            try await second.claim(key(2), by("B", at: 11, othersGone: true))
-                == .claimed(terminalTargets: ["sink-1"], conflict: false)
-        )
-    }
-
-    @Test func theJournalAndTheClaimsShareTheFile() async throws {
-        let folder = try StateFolder()
-        do {
-            let store = try folder.open()
-            try await store.setMetadata(migrationId: "m1", key: "fingerprint", value: "f")
-            _ = try await store.claim(key(1), by("A", at: 0))
-        }
-        let store = try folder.open()
-        #expect(try await store.metadata(migrationId: "m1", key: "fingerprint") == "f")
-        #expect(try await store.claimCount() == 1)
-    }
-
-    @Test func aSecondExclusiveStoreIsRefusedWithTheHoldersPid() throws {
-        let folder = try StateFolder()
-        let first = try folder.open(exclusive: true)
-        let error = #expect(throws: StateStoreError.self) { try folder.open(exclusive: true) }
-        let pid = ProcessInfo.processInfo.processIdentifier
-        #expect(
-            error?.description
-                == "state store \(folder.statePath): another iotbridge (pid \(pid)) uses this state file"
-                + " — one bridge per state file; give each its own `state:`"
-        )
-        // The migration tools open without the lock, alongside.
-        _ = try folder.open()
-        withExtendedLifetime(first) {}
-    }
-
-    @Test func theLockIsReleasedWithTheStore() throws {
-        let folder = try StateFolder()
-        do {
-            _ = try folder.open(exclusive: true)
-        }
-        _ = try folder.open(exclusive: true)
-    }
-
     // MARK: refusals
 
-    @Test func requestsThatBreakTheContractAreRefused() async throws {
-        let folder = try StateFolder()
-        let store = try folder.open()
+    @Test(arguments: StoreKind.available)
+    func requestsThatBreakTheContractAreRefused(kind: StoreKind) async throws {
+        let store = try await kind.open()
         let short = ClaimKey(key: [1, 2, 3], contentDigest: 1)
         await #expect(throws: StateStoreError.self) { try await store.claim(short, by("A", at: 0)) }
         await #expect(throws: StateStoreError.self) { try await store.claim(key(1), by("", at: 0)) }
