@@ -22,10 +22,12 @@ public struct OperationsServer: Service {
     let registry: PrometheusCollectorRegistry
     let status: @Sendable () async -> [UInt8]
     let healthy: @Sendable () -> Bool
+    let unhealthyReason: @Sendable () -> String?
     let onListening: @Sendable (Int) -> Void
     let logger: Logger
 
-    /// Creates the server. `status` renders /status; `healthy` decides /healthz (200 or 503).
+    /// Creates the server. `status` renders /status; `healthy` decides /healthz (200 or 503), whose body then
+    /// carries `unhealthyReason` when it gives one.
     public init(
         host: String,
         port: Int,
@@ -33,6 +35,7 @@ public struct OperationsServer: Service {
         logger: Logger,
         onListening: @escaping @Sendable (Int) -> Void = { _ in },
         healthy: @escaping @Sendable () -> Bool,
+        unhealthyReason: @escaping @Sendable () -> String? = { nil },
         status: @escaping @Sendable () async -> [UInt8]
     ) {
         self.host = host
@@ -41,6 +44,7 @@ public struct OperationsServer: Service {
         self.logger = logger
         self.onListening = onListening
         self.healthy = healthy
+        self.unhealthyReason = unhealthyReason
         self.status = status
     }
 
@@ -57,6 +61,7 @@ public struct OperationsServer: Service {
         let registry = self.registry
         let status = self.status
         let healthy = self.healthy
+        let unhealthyReason = self.unhealthyReason
         router.get("/metrics") { _, _ -> Response in
             var bytes: [UInt8] = []
             registry.emit(into: &bytes)
@@ -68,10 +73,11 @@ public struct OperationsServer: Service {
         }
         router.get("/healthz") { _, _ -> Response in
             let ok = healthy()
+            let body = ok ? "ok\n" : unhealthyReason().map { "unavailable: \($0)\n" } ?? "unavailable\n"
             return Response(
                 status: ok ? .ok : .serviceUnavailable,
                 headers: [.contentType: "text/plain"],
-                body: .init(byteBuffer: ByteBuffer(string: ok ? "ok\n" : "unavailable\n"))
+                body: .init(byteBuffer: ByteBuffer(string: body))
             )
         }
         router.get("/status") { _, _ -> Response in

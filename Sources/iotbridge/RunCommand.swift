@@ -96,7 +96,11 @@ struct RunCommand: AsyncParsableCommand {
                 port: http.port,
                 registry: registry,
                 logger: logger,
-                healthy: { bridge.currentStatistics.state != "stopped" },
+                healthy: {
+                    let statistics = bridge.currentStatistics
+                    return statistics.state != "stopped" && statistics.stateStoreError == nil
+                },
+                unhealthyReason: { bridge.currentStatistics.stateStoreError.map { "state store: \($0)" } },
                 status: { bridge.statusJSON() }
             )
             services.append(.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))

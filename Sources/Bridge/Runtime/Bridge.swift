@@ -10,6 +10,7 @@ import Foundation
 import IoTPlatform
 public import Logging
 import Metrics
+import PostgresStateStore
 public import ServiceLifecycle
 import StateStore
 import Synchronization
@@ -31,7 +32,10 @@ public final class Bridge: Service, Sendable {
     let configuration: BridgeConfiguration
     let logger: Logger
     let engine: AMQPEngine
-    let store: SQLiteStateStore
+    let store: any ClaimStore
+    /// The PostgreSQL store when replicas share one (its pool runs with the bridge); nil: the SQLite file, which
+    /// only this process uses.
+    let sharedStore: PostgresClaimStore?
     let sinks: [String: any Sink]
     let sinkOrder: [String]
     let deadLetter: any Sink
@@ -62,11 +66,18 @@ public final class Bridge: Service, Sendable {
         self.logger = logger
         self.engine = engine
         do {
-            self.store = try SQLiteStateStore(
-                path: configuration.state,
-                synchronous: configuration.sync == .full ? .full : .normal,
-                exclusive: true
-            )
+            if let location = configuration.postgres {
+                let shared = try PostgresClaimStore(location: location, logger: logger)
+                self.sharedStore = shared
+                self.store = shared
+            } else {
+                self.sharedStore = nil
+                self.store = try SQLiteStateStore(
+                    path: configuration.state,
+                    synchronous: configuration.sync == .full ? .full : .normal,
+                    exclusive: true
+                )
+            }
         } catch {
             throw BridgeError(.stateStore, "\(error)")
         }
@@ -113,6 +124,10 @@ public final class Bridge: Service, Sendable {
             metadata: ["run": "\(self.runID)", "upstreams": "\(self.configuration.upstreams.count)", "sinks": "\(self.sinkOrder.joined(separator: ","))"]
         )
         try await withThrowingTaskGroup(of: Void.self) { group in
+            // The shared store's pool: cancelled with the group, after the drain recorded the last confirmations.
+            if let sharedStore = self.sharedStore {
+                group.addTask { await sharedStore.run() }
+            }
             group.addTask { try await self.commitLoop() }
             group.addTask { await self.maintenanceLoop() }
             var slot = 0
