@@ -30,6 +30,10 @@ struct RunCommand: AsyncParsableCommand {
             SIGTERM or SIGINT drains: no more credit, in-flight messages finish within shutdown.deadline \
             (default 10 s), the rest are released for redelivery.
 
+            Replicas: with `state: postgres://USER:${PGPASSWORD}@HOST:5432/DB` any number of `run` \
+            processes with the same file share one de-duplication window (README.md, "Scaling out"); \
+            while PostgreSQL is unreachable nothing is settled and /healthz answers 503 with the reason.
+
             Examples:
               iotbridge run --config bridge.yaml
               iotbridge run --config bridge.yaml --check
@@ -100,7 +104,7 @@ struct RunCommand: AsyncParsableCommand {
                     let statistics = bridge.currentStatistics
                     return statistics.state != "stopped" && statistics.stateStoreError == nil
                 },
-                unhealthyReason: { bridge.currentStatistics.stateStoreError.map { "state store: \($0)" } },
+                unhealthyReason: { bridge.currentStatistics.stateStoreError },
                 status: { bridge.statusJSON() }
             )
             services.append(.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
