@@ -12,7 +12,7 @@
 #   4. RabbitMQ: a private node on a free loopback port (own node name, epmd port,
 #      mnesia/log dirs, cookie, enabled-plugins file with rabbitmq_amqp1_0).
 #      PostgreSQL 15: a private cluster (initdb) on a free loopback port, password
-#      auth, data under scripts/.work/postgres-PID (scripts/lib/postgres.sh).
+#      auth, fsync off, data under scripts/.work/postgres-PID (scripts/lib/postgres.sh).
 #   5. swift test --skip-build: the unit tests (--skip IntegrationTests), then the
 #      integration tests (--filter IntegrationTests), from the same build, with the
 #      integration tests' environment (see below) exported. Swift Testing runs the
@@ -207,7 +207,7 @@ start_rabbitmq() {
 
 start_postgres() {
     section_begin "PostgreSQL"
-    postgres_start "$WORK_DIR/postgres-$$"
+    POSTGRES_NO_FSYNC=1 postgres_start "$WORK_DIR/postgres-$$"
     section_end
 }
 

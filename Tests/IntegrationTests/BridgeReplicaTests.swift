@@ -88,9 +88,9 @@ extension IntegrationSuites {
             try await waitUntil("the replicas are forwarding", timeout: .seconds(30), interval: .milliseconds(200)) {
                 (try await IntegrationSuites.RabbitMQTests.queueDepth(replicas.harness.merged))?.ready ?? 0 > 200
             }
-            try await PostgresTestDatabase.control("stop", directory: replicas.harness.directory)
-            // Started again even if a step below throws: the other tests share the server.
+            // Started again even if a step below throws (the stop too): the other tests share the server.
             do {
+                try await PostgresTestDatabase.control("stop", directory: replicas.harness.directory)
                 // No claim can be made: the flow stops, and /healthz says why.
                 let health = try await replicas.waitForHealth(0) { $0.status == 503 }
                 #expect(health.body.contains("state store postgres://"), "\(health.body)")

@@ -8,6 +8,7 @@
 #                               DIR/pgctl: `pgctl stop|start|restart|status` for this
 #                               cluster, for the tests that restart the server)
 #   postgres_stop               stops the server (pg_ctl -m fast, then by pid). Safe twice.
+#   POSTGRES_NO_FSYNC=1         fsync = off (tests: the server is only ever stopped cleanly)
 #
 # Debian's PostgreSQL 15 from /usr/lib/postgresql/15/bin (POSTGRES_BINDIR overrides),
 # never the packaged cluster or its service. Loopback TCP only (no Unix socket), a free
@@ -51,7 +52,7 @@ for fd in /proc/\$\$/fd/*; do
     if (( n > 2 )); then eval "exec \$n>&-" 2> /dev/null || true; fi
 done
 case "\${1:-}" in
-    stop) exec $runner '$POSTGRES_BINDIR/pg_ctl' -D '$dir/data' -m fast -w -t 30 stop ;;
+    stop) exec $runner '$POSTGRES_BINDIR/pg_ctl' -D '$dir/data' -m fast -w -t 120 stop ;;
     start|restart) exec $runner '$POSTGRES_BINDIR/pg_ctl' -D '$dir/data' -l '$dir/postgres.log' -w -t 60 "\$1" ;;
     status) exec $runner '$POSTGRES_BINDIR/pg_ctl' -D '$dir/data' status ;;
     *) echo "usage: \$0 stop|start|restart|status" >&2; exit 2 ;;
@@ -87,6 +88,12 @@ max_connections = 100
 shared_buffers = 64MB
 log_min_messages = warning
 CONF
+    # POSTGRES_NO_FSYNC=1 (scripts/test.sh): the tests only ever stop the server cleanly, so what fsync
+    # protects against (an OS crash) never happens there; without it a shutdown checkpoint on a loaded
+    # 2-core machine takes seconds instead of tens of seconds. Benchmarks keep the default (fsync on).
+    if [[ "${POSTGRES_NO_FSYNC:-0}" == 1 ]]; then
+        printf 'fsync = off\nfull_page_writes = off\n' | _postgres_as_owner tee -a "$dir/data/postgresql.conf" > /dev/null
+    fi
     _postgres_write_ctl "$dir"
     log "postgres: starting on 127.0.0.1:$POSTGRES_PORT (data $dir/data)"
     "$dir/pgctl" start > "$dir/pg_ctl.out" 2>&1 \

@@ -47,7 +47,8 @@ struct PostgresTestDatabase {
         let result = try await ManagedProcess.run(
             try #require(TestEnvironment.postgresCtl),
             [action],
-            timeout: .seconds(90),
+            // pg_ctl itself gives up after 120 s (a shutdown checkpoint on a loaded machine can take long).
+            timeout: .seconds(150),
             outputDirectory: directory
         )
         guard result.status == 0 else {
