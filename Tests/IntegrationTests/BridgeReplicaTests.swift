@@ -80,10 +80,11 @@ extension IntegrationSuites {
 
         @Test("PostgreSQL stopped and started mid-flow: /healthz says why, nothing lost, the flow resumes by itself")
         func postgresRestart() async throws {
-            let count = 8_000
+            let count = 6_000
             let replicas = try await Replicas("replicas-pgrestart")
             defer { replicas.stop() }
-            let publisher = try await replicas.harness.publish(count, rate: Double(count) / 10)
+            // Published over 25 s: the flow is still going when the server stops, and after it is back.
+            let publisher = try await replicas.harness.publish(count, rate: Double(count) / 25)
             for index in 0..<2 { try await replicas.start(index) }
             try await waitUntil("the replicas are forwarding", timeout: .seconds(30), interval: .milliseconds(200)) {
                 (try await IntegrationSuites.RabbitMQTests.queueDepth(replicas.harness.merged))?.ready ?? 0 > 200
@@ -95,10 +96,12 @@ extension IntegrationSuites {
                 let health = try await replicas.waitForHealth(0) { $0.status == 503 }
                 #expect(health.body.contains("state store postgres://"), "\(health.body)")
                 #expect(!health.body.contains(replicas.database.password), "the password stays out of /healthz")
+                // Nothing new is claimed: at most what was claimed before the stop still reaches the sink.
                 let stalled = (try await IntegrationSuites.RabbitMQTests.queueDepth(replicas.harness.merged))?.ready ?? 0
-                try await Task.sleep(for: .seconds(1))
+                try await Task.sleep(for: .seconds(2))
                 let stillStalled = (try await IntegrationSuites.RabbitMQTests.queueDepth(replicas.harness.merged))?.ready ?? 0
-                #expect(stillStalled == stalled, "nothing is forwarded without the store")
+                let inFlightBound = 2 * 3 * IntegrationSuites.BridgeReplicaTests.credit
+                #expect(stillStalled - stalled <= inFlightBound, "\(stillStalled - stalled) forwarded without the store")
             } catch {
                 try? await PostgresTestDatabase.control("start", directory: replicas.harness.directory)
                 throw error
