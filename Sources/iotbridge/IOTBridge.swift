@@ -20,7 +20,7 @@ struct IOTBridge: AsyncParsableCommand {
             forwarding rules from a legacy public instance to an Enterprise Edition instance.
             """,
         version: "0.1.0",
-        subcommands: [RunCommand.self, DeadLetterCommand.self, AMQPCommand.self, RulesCommand.self, InstanceCommand.self, MigrateCommand.self]
+        subcommands: [RunCommand.self, DeadLetterCommand.self, AMQPCommand.self, RulesCommand.self, InstanceCommand.self, MigrateCommand.self, RegistryCommand.self, EventsCommand.self]
     )
 
     /// Runs the command like ArgumentParser does, except that a usage error (unknown flag, missing or invalid

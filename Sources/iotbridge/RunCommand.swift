@@ -95,7 +95,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let http = configuration.http {
-            let server = OperationsServer(
+            var server = OperationsServer(
                 host: http.host,
                 port: http.port,
                 registry: registry,
@@ -107,7 +107,16 @@ struct RunCommand: AsyncParsableCommand {
                 unhealthyReason: { bridge.currentStatistics.stateStoreError },
                 status: { bridge.statusJSON() }
             )
+            if let instances = bridge.registry {
+                server.instanceLookup = { productKey, deviceName in
+                    await InstanceLookupResponse.answer(instances, productKey: productKey, deviceName: deviceName)
+                }
+            }
             services.append(.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
+        }
+        if !configuration.events.sinks.isEmpty, let outbox = bridge.outbox {
+            let delivery = OutboxDelivery(settings: configuration.events, outbox: outbox, engine: engine, logger: logger)
+            services.append(.init(service: delivery, successTerminationBehavior: .ignore, failureTerminationBehavior: .gracefullyShutdownGroup))
         }
         // Last in the list: shut down first, while the HTTP server still answers /status.
         services.append(.init(service: bridge, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))

@@ -53,6 +53,7 @@ import Testing
         var claiming = Duration.zero
         var recording = Duration.zero
         var slowestClaim = Duration.zero
+        var claimTimes: [Duration] = []
         var claimed = 0
         for (index, start) in stride(from: 0, to: total, by: Self.batch).enumerated() {
             let slice = (start..<min(start + Self.batch, total)).map(Self.key)
@@ -69,6 +70,7 @@ import Testing
             let took = clock.now - began
             claiming += took
             slowestClaim = max(slowestClaim, took)
+            claimTimes.append(took)
             claimed += results.count { if case .claimed = $0 { true } else { false } }
             began = clock.now
             try await store.record(updates)
@@ -125,7 +127,7 @@ import Testing
         print(
             """
             claim window (\(postgres ? "PostgreSQL" : "SQLite")), \(total.formatted()) claims in batches of \(Self.batch), synchronous \(synchronous):
-              claims            \(rate(total, claiming)), slowest batch \(milliseconds(slowestClaim))
+              claims            \(rate(total, claiming)), batch p99 \(milliseconds(claimTimes.sorted()[claimTimes.count * 99 / 100])), slowest batch \(milliseconds(slowestClaim))
               records (done)    \(rate(total, recording))
               duplicate claims  \(rate(duplicates, duplicateClaiming))
               claimCount        \(count.formatted()) in \(milliseconds(counting))

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 public import AMQP
+import Events
 import Foundation
 import IoTPlatform
 public import Logging
@@ -36,12 +37,18 @@ public final class Bridge: Service, Sendable {
     /// The PostgreSQL store when replicas share one (its pool runs with the bridge); nil: the SQLite file, which
     /// only this process uses.
     let sharedStore: PostgresClaimStore?
+    /// The SQLite store again, as the registry and outbox of migration facts; nil with a PostgreSQL state.
+    let eventStore: SQLiteStateStore?
     let sinks: [String: any Sink]
     let sinkOrder: [String]
     let deadLetter: any Sink
     let router: Router
+    /// Watches the stream for migration facts (events, registry, sightings); nil when `events.recognize` is off.
+    let migrationObserver: MigrationStreamObserver?
     /// Rate caps by sink name.
     let caps: [String: RateCapLimiter]
+    /// The connect budget of each upstream, by name; upstreams on one consumer group share one.
+    let connectBudgets: [String: AMQPConnectBudget]
     /// A fresh id per process start: the owner of this run's claims.
     let runID = "run-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
     let metrics: BridgeMetrics
@@ -65,21 +72,41 @@ public final class Bridge: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         self.engine = engine
+        let file: SQLiteStateStore?
         do {
             if let location = configuration.postgres {
                 let shared = try PostgresClaimStore(location: location, logger: logger)
                 self.sharedStore = shared
                 self.store = shared
+                file = nil
             } else {
-                self.sharedStore = nil
-                self.store = try SQLiteStateStore(
+                let sqlite = try SQLiteStateStore(
                     path: configuration.state,
                     synchronous: configuration.sync == .full ? .full : .normal,
                     exclusive: true
                 )
+                self.sharedStore = nil
+                self.store = sqlite
+                file = sqlite
             }
         } catch {
             throw BridgeError(.stateStore, "\(error)")
+        }
+        // Migration facts go to the registry and the outbox, which live in the SQLite store only so far: replicas
+        // on PostgreSQL relay and de-duplicate, but do not recognise migration facts yet (they say so at start).
+        self.eventStore = file
+        if let file {
+            self.migrationObserver = Self.makeMigrationObserver(configuration.events, store: file, logger: logger)
+        } else {
+            self.migrationObserver = nil
+            if configuration.events.recognize {
+                logger.warning(
+                    """
+                    events: migration facts are not recognised with a PostgreSQL state yet (registry and outbox are \
+                    on SQLite only); messages are relayed and de-duplicated as usual
+                    """
+                )
+            }
         }
         var sinks: [String: any Sink] = [:]
         for sink in configuration.sinks {
@@ -88,6 +115,7 @@ public final class Bridge: Service, Sendable {
         self.sinks = sinks
         self.caps = Dictionary(uniqueKeysWithValues: configuration.sinks.compactMap { sink in sink.cap.map { (sink.name, RateCapLimiter($0)) } })
         self.sinkOrder = configuration.sinks.map(\.name)
+        self.connectBudgets = Self.connectBudgets(configuration.upstreams)
         self.deadLetter = Self.makeSink(configuration.deadLetter, engine: engine, logger: logger, deadLetter: true)
         self.router = try Router(configuration: configuration)
         self.metrics = BridgeMetrics(upstreams: configuration.upstreams.map(\.name), sinks: configuration.sinks.map(\.name))
@@ -95,6 +123,17 @@ public final class Bridge: Service, Sendable {
         self.statistics.withLock { statistics in
             for upstream in configuration.upstreams { statistics.upstreams[upstream.name] = .init() }
         }
+    }
+
+    /// One budget per consumer group (or per plain upstream), at the smallest limit any of its upstreams asks.
+    static func connectBudgets(_ upstreams: [UpstreamConfiguration]) -> [String: AMQPConnectBudget] {
+        let groups = Dictionary(grouping: upstreams, by: \.connectBudgetKey)
+        var budgets: [String: AMQPConnectBudget] = [:]
+        for members in groups.values {
+            let budget = AMQPConnectBudget(limit: members.map(\.connectsPerMinute).min() ?? 100, per: .seconds(60))
+            for upstream in members { budgets[upstream.name] = budget }
+        }
+        return budgets
     }
 
     static func makeSink(_ sink: SinkConfiguration, engine: AMQPEngine, logger: Logger, deadLetter: Bool) -> any Sink {

@@ -18,6 +18,8 @@ public actor FileBackend: InstanceBackend {
     public nonisolated let path: String
     /// The instance's current content.
     private var snapshot: InstanceSnapshot
+    /// The file's `assessment:` section (facts for `migrate assess`), kept so that writes do not drop it.
+    let assessment: InstanceFacts?
 
     /// Opens an export file; a missing file is an empty instance when `createIfMissing` is set.
     public init(path: String, identity: InstanceIdentity? = nil, createIfMissing: Bool = false) throws {
@@ -25,24 +27,26 @@ public actor FileBackend: InstanceBackend {
         let loaded: InstanceSnapshot
         if !FileManager.default.fileExists(atPath: path), createIfMissing {
             loaded = InstanceSnapshot(identity: identity ?? InstanceIdentity(kind: "file"))
+            self.assessment = nil
         } else {
             loaded = try YAMLFile.load(InstanceSnapshot.self, path: path)
+            self.assessment = try YAMLFile.load(ExportAssessmentSection.self, path: path).assessment
         }
         self.snapshot = loaded
         self.identity = identity ?? loaded.identity
     }
 
-    /// Writes a snapshot as an export file.
-    public static func write(_ snapshot: InstanceSnapshot, to path: String) throws {
+    /// Writes a snapshot as an export file, with the facts for `migrate assess` when given.
+    public static func write(_ snapshot: InstanceSnapshot, assessment: InstanceFacts? = nil, to path: String) throws {
         try YAMLFile.write(
-            snapshot,
+            ExportFile(snapshot: snapshot, assessment: assessment),
             to: path,
             header: "# iotbridge instance export: consumer groups, subscriptions and forwarding rules.\n"
         )
     }
 
     private func save() throws {
-        try Self.write(self.snapshot, to: self.path)
+        try Self.write(self.snapshot, assessment: self.assessment, to: self.path)
     }
 
     private func newId(_ prefix: String) -> String {
