@@ -6,14 +6,18 @@
 //===----------------------------------------------------------------------===//
 
 public import AMQP
+public import PostgresStateStore
 
 /// `bridge.yaml`, checked and with every `${ENV}` reference resolved. Read it with
 /// ``BridgeConfigurationLoader``; every key and its default is documented in README.md.
 public struct BridgeConfiguration: Sendable {
     /// The file it was read from.
     public var file: String
-    /// The SQLite state file (de-dup claims). Created if missing; one bridge per file.
+    /// The SQLite state file (de-dup claims). Created if missing; one bridge per file. With ``postgres``: that
+    /// store's URL without the password, for messages.
     public var state: String
+    /// The PostgreSQL state store that bridge replicas share (`state: postgres://…`); nil: the SQLite file.
+    public var postgres: PostgresLocation?
     /// Whether claims are fsync'd to survive power loss (`full`) or only process crashes (`normal`).
     public var sync: SyncMode
     /// The de-duplication window.

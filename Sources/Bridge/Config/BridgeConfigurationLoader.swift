@@ -7,6 +7,7 @@
 
 import AMQP
 import Foundation
+import PostgresStateStore
 public import RuleSQL
 import Rules
 import Yams
@@ -122,7 +123,14 @@ struct ConfigReader {
     mutating func configuration(_ node: Node, file: String) -> BridgeConfiguration? {
         let known = ["state", "sync", "dedup", "upstreams", "sinks", "deadLetter", "rules", "http", "shutdown", "limits", "events"]
         guard let root = self.decoder.fields(node, "the configuration", known: known) else { return nil }
-        let state = self.path(root, "state", mustExist: false) ?? self.resolve("bridge.sqlite")
+        var state: String
+        var postgres: PostgresLocation?
+        if let text = self.decoder.string(root, "state", required: false), PostgresLocation.isURL(text) {
+            postgres = self.postgresLocation(text, at: root["state"])
+            state = postgres?.description ?? text
+        } else {
+            state = self.path(root, "state", mustExist: false) ?? self.resolve("bridge.sqlite")
+        }
         let sync = self.enumeration(root, "sync", BridgeConfiguration.SyncMode.self) ?? .normal
         var dedup = BridgeConfiguration.DedupSettings(
             window: .seconds(3600),
@@ -202,6 +210,7 @@ struct ConfigReader {
         var configuration = BridgeConfiguration(
             file: file,
             state: state,
+            postgres: postgres,
             sync: sync,
             dedup: dedup,
             upstreams: upstreams,
@@ -497,6 +506,34 @@ struct ConfigReader {
             return nil
         }
         return Secret(value: value, source: "${\(variable)}")
+    }
+
+    /// `state: postgres://USER[:${VAR}]@HOST[:PORT]/DB[?sslmode=…]`: the password only as an environment reference.
+    mutating func postgresLocation(_ text: String, at node: Node?) -> PostgresLocation? {
+        let (url, reference) = PostgresLocation.separatingPassword(text)
+        var password: String?
+        if let reference {
+            guard reference.hasPrefix("${"), reference.hasSuffix("}"), reference.count > 3 else {
+                self.decoder.error(
+                    "the password in 'state' must be an environment reference, as in "
+                        + "postgres://USER:${PGPASSWORD}@HOST:5432/DB, never the password itself",
+                    at: node
+                )
+                return nil
+            }
+            let variable = String(reference.dropFirst(2).dropLast())
+            guard let value = self.environment[variable] else {
+                self.decoder.error("the environment variable \(variable) (the password in 'state') is not set", at: node)
+                return nil
+            }
+            password = value
+        }
+        do {
+            return try PostgresLocation(url: self.interpolate(url, at: node), password: password)
+        } catch {
+            self.decoder.error("state: \(error)", at: node)
+            return nil
+        }
     }
 
     /// Replaces every `${VAR}` in `text`, reporting variables that are not set.

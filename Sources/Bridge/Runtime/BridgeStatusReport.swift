@@ -42,6 +42,8 @@ extension Bridge {
         window.updateValue(.int(Int(self.configuration.dedup.window.components.seconds)), forKey: "windowSeconds")
         window.updateValue(.int(statistics.dedupConflicts), forKey: "conflicts")
         window.updateValue(.int(statistics.dedupEvictedEarly), forKey: "evictedEarly")
+        window.updateValue(.string(self.configuration.state), forKey: "store")
+        if let error = statistics.stateStoreError { window.updateValue(.string(error), forKey: "storeError") }
         root.updateValue(.object(window), forKey: "dedup")
         root.updateValue(.int(statistics.inFlight), forKey: "inFlight")
         root.updateValue(.int(statistics.settled), forKey: "settled")
