@@ -421,12 +421,23 @@ struct ScriptParser {
         let savedDepth = self.depth
         defer { self.depth = savedDepth }
         var left = try self.unary()
+        // Operands of this flat chain: a chain is not nesting (a CSV line of 200 `+ "," +` terms must parse),
+        // but its left-leaning tree is walked recursively, so its length has a limit of its own.
+        var terms = 1
         while let precedence = Self.precedence(self.token.kind), precedence >= minimum {
             guard case .punctuator(let punctuator) = self.token.kind else { break }
             let operatorRange = self.token.range
             try self.advance()
             let right = try self.binary(precedence + 1)
-            try self.deepen()
+            terms += 1
+            if terms > self.limits.maximumChainTerms {
+                throw self.error(
+                    "this chain of operators has more than \(self.limits.maximumChainTerms) terms; build the value "
+                        + "in steps (e.g. join parts of an array with a loop)",
+                    at: operatorRange,
+                    code: .limit
+                )
+            }
             switch punctuator {
             case .or: left = .or(left, right)
             case .and: left = .and(left, right)

@@ -24,6 +24,11 @@ enum Support {
     }
 
     /// A fresh temporary folder.
+    /// Writes an export file of an empty instance (a `kind: file` side must exist unless `create: true`).
+    static func copyEmptyExport(to path: String) throws {
+        try FileBackend.write(InstanceSnapshot(identity: InstanceIdentity(kind: "file")), to: path)
+    }
+
     static func temporaryFolder() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("iotbridge-mig-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)

@@ -55,7 +55,7 @@ public struct MigrationRunner: Sendable {
         )
     }
 
-    private func save(
+    func save(
         _ journal: StepJournal,
         action: StepAction,
         stepId: String,
@@ -157,6 +157,7 @@ public struct MigrationRunner: Sendable {
         }
         var ids = self.knownIds(entries)
         let executor = StepExecutor(target: self.target, source: self.source)
+        var held = await self.beginBatch()
         var summary = RunSummary()
         let clock = ContinuousClock()
         let begin = clock.now
@@ -209,12 +210,9 @@ public struct MigrationRunner: Sendable {
                             && journal.attempts > 1)
                     journal.succeeded(targetId: result.targetId, created: created)
                     if created { summary.created += 1 }
-                    try await self.save(
-                        journal,
-                        action: step.action,
-                        stepId: step.id,
-                        name: step.resourceName,
-                        ordinal: ordinal
+                    try await self.record(
+                        JournalWrite(journal, action: step.action, stepId: step.id, name: step.resourceName, ordinal: ordinal),
+                        held: &held
                     )
                     if let id = result.targetId { ids[step.id] = id }
                     finished += 1
@@ -230,6 +228,9 @@ public struct MigrationRunner: Sendable {
                     )
                 } catch {
                     let failure = (error as? MigrationError ?? MigrationError(.api, "\(error)")).at(step: step.id)
+                    // What the earlier steps of the batch did is kept; if even that fails, their entries stay
+                    // `requested` and the next run looks their resources up by name.
+                    try? await self.settle(&held)
                     journal.failed(failure.message)
                     try? await self.save(
                         journal,
@@ -251,6 +252,7 @@ public struct MigrationRunner: Sendable {
                 }
             }
         }
+        try await self.settle(&held)
         return summary
     }
 
@@ -395,6 +397,7 @@ public struct MigrationRunner: Sendable {
         let executor = StepExecutor(target: self.target, source: self.source)
         let planned = Dictionary(self.plan.steps.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         var deleted: [String] = []
+        var held = await self.beginBatch()
         for entry in entries.values.sorted(by: { $0.ordinal > $1.ordinal }) {
             guard let action = StepAction(rawValue: entry.action), action.createsOnTarget else { continue }
             var journal = try self.journal(entry)
@@ -404,12 +407,17 @@ public struct MigrationRunner: Sendable {
             do {
                 try await executor.delete(action: action, name: entry.name)
             } catch {
+                try? await self.settle(&held)
                 throw (error as? MigrationError ?? MigrationError(.api, "\(error)")).at(step: entry.stepId)
             }
             journal.cleaned()
-            try await self.save(journal, action: action, stepId: entry.stepId, name: entry.name, ordinal: entry.ordinal)
+            try await self.record(
+                JournalWrite(journal, action: action, stepId: entry.stepId, name: entry.name, ordinal: entry.ordinal),
+                held: &held
+            )
             deleted.append(entry.stepId)
         }
+        try await self.settle(&held)
         return deleted
     }
 
@@ -421,6 +429,7 @@ public struct MigrationRunner: Sendable {
         let entries = try await self.entries()
         let executor = StepExecutor(target: self.target, source: self.source)
         var restarted: [String] = []
+        var held = await self.beginBatch()
         for entry in entries.values.sorted(by: { $0.ordinal > $1.ordinal }) {
             guard let action = StepAction(rawValue: entry.action), !action.createsOnTarget,
                 let sourceId = entry.targetId
@@ -432,12 +441,17 @@ public struct MigrationRunner: Sendable {
             do {
                 try await executor.restart((action, sourceId))
             } catch {
+                try? await self.settle(&held)
                 throw (error as? MigrationError ?? MigrationError(.api, "\(error)")).at(step: entry.stepId)
             }
             journal.restored()
-            try await self.save(journal, action: action, stepId: entry.stepId, name: entry.name, ordinal: entry.ordinal)
+            try await self.record(
+                JournalWrite(journal, action: action, stepId: entry.stepId, name: entry.name, ordinal: entry.ordinal),
+                held: &held
+            )
             restarted.append(entry.stepId)
         }
+        try await self.settle(&held)
         return (deleted, restarted)
     }
 
