@@ -102,6 +102,19 @@ public struct RuleScript: CompiledParserScript {
         self.slotNames = slotNames
     }
 
+    /// Every compile-time error of a script (syntax, naming, constants, limits), not just the first: what
+    /// `rules lint` shows. Empty when the script compiles.
+    public static func diagnose(_ source: SourceText, limits: RuleScriptLimits = RuleScriptLimits()) -> [Diagnostic] {
+        do {
+            _ = try RuleScript(source: source, limits: limits)
+            return []
+        } catch {
+            guard var parser = try? ScriptParser(source, limits: limits) else { return [error] }
+            let all = parser.collectErrors()
+            return all.isEmpty ? [error] : all
+        }
+    }
+
     /// Compiles script text; `file` is the name diagnostics print.
     public static func compile(
         _ text: String,
@@ -146,5 +159,10 @@ public struct RuleScriptEngine: ParserScriptEngine {
     /// Compiles a script, or throws its first error with its location in `source`.
     public func compile(_ source: SourceText) throws(Diagnostic) -> any CompiledParserScript {
         try RuleScript(source: source, limits: self.limits)
+    }
+
+    /// Every compile-time error of a script (see ``RuleScript/diagnose(_:limits:)``).
+    public func diagnose(_ source: SourceText) -> [Diagnostic] {
+        RuleScript.diagnose(source, limits: self.limits)
     }
 }

@@ -39,6 +39,53 @@ struct ScriptParser {
         return (statements, self.scopes.slotNames)
     }
 
+    /// Every syntax and naming error of the script, for `rules lint`: after an error the parser forgets the
+    /// failed top-level statement (its scopes included), skips to where the next one starts — after a `;` or a
+    /// balanced `}`, or at a line break — and goes on. Cascades are limited: a stray `}` right after an error is
+    /// skipped silently. The compile path (``parseScript()``) still stops at the first error.
+    mutating func collectErrors() -> [Diagnostic] {
+        var errors: [Diagnostic] = []
+        var recovering = false
+        while self.token.kind != .endOfInput {
+            if recovering, self.isPunctuator(.rightBrace) {
+                guard (try? self.advance()) != nil else { break }
+                continue
+            }
+            let (scopes, loopDepth, depth) = (self.scopes, self.loopDepth, self.depth)
+            do {
+                _ = try self.statement()
+                recovering = false
+            } catch {
+                errors.append(error)
+                (self.scopes, self.loopDepth, self.depth) = (scopes, loopDepth, depth)
+                guard error.code != .limit, self.skipToNextStatement() else { break }
+                recovering = true
+            }
+        }
+        return errors
+    }
+
+    /// Skips the rest of a failed statement; false when the end of the script (or an unreadable token) came first.
+    private mutating func skipToNextStatement() -> Bool {
+        var braces = 0
+        var moved = false
+        while self.token.kind != .endOfInput {
+            if moved, braces == 0, self.token.isAfterLineBreak { return true }
+            let kind = self.token.kind
+            guard (try? self.advance()) != nil else { return false }
+            moved = true
+            switch kind {
+            case .punctuator(.leftBrace): braces += 1
+            case .punctuator(.rightBrace):
+                braces -= 1
+                if braces <= 0 { return true }
+            case .punctuator(.semicolon) where braces == 0: return true
+            default: break
+            }
+        }
+        return false
+    }
+
     // MARK: - Tokens
 
     private mutating func advance() throws(Diagnostic) {
