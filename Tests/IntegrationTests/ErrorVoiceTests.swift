@@ -108,6 +108,34 @@ extension IntegrationSuites {
             #expect(!stderr.contains("check the user name and password"), "\(stderr)")
         }
 
+        @Test("amqp receive --timeout is honoured while it reconnects to a broker that now refuses the login")
+        func receiveTimeoutWhileLoginsAreRefused() async throws {
+            let folder = try TemporaryDirectory("voice")
+            defer { folder.remove() }
+            guard let binary = TestEnvironment.binary else { throw IntegrationTestError("IOTBRIDGE_BIN must be set") }
+            let port = try Sockets.freePort()
+            let brokerArguments = ["amqp", "broker", "--port", "\(port)", "--user", "u", "--password-env", "PW"]
+            let first = try ManagedProcess(binary, brokerArguments, name: "broker-1", environment: ["PW": "one"], outputDirectory: folder)
+            try await first.waitForLine { $0.contains("listening") }
+            let receiver = try ManagedProcess(
+                binary,
+                ["amqp", "receive", "--url", "amqp://u:one@127.0.0.1:\(port)//queue/q", "--timeout", "5"],
+                name: "receiver",
+                outputDirectory: folder
+            )
+            defer { receiver.stop() }
+            try await Task.sleep(for: .seconds(1))
+            first.stop()
+            // The same port, another password: every reconnect is refused from now on.
+            let second = try ManagedProcess(binary, brokerArguments, name: "broker-2",
+                                            environment: ["PW": "two"], outputDirectory: folder)
+            defer { second.stop() }
+            let started = ContinuousClock.now
+            let status = try await receiver.waitForExit(timeout: .seconds(15))
+            #expect(ContinuousClock.now - started < .seconds(8), "--timeout 5 was not honoured")
+            #expect(status == 1 || status == 2, "\(receiver.outputTail)")
+        }
+
         @Test("a payload that is not UTF-8 is the same bytes from the command line and from a file")
         func nonUTF8Payload() throws {
             let folder = try TemporaryDirectory("voice")
