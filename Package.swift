@@ -24,6 +24,9 @@ let package = Package(
         .executable(name: "iotbridge", targets: ["iotbridge"]),
         .library(name: "AMQP", targets: ["AMQP"]),
         .library(name: "RuleSQL", targets: ["RuleSQL"]),
+        // For Benchmarks/RegistryBench (a package of its own, so that a release build compiles only what it needs).
+        .library(name: "Events", targets: ["Events"]),
+        .library(name: "StateStore", targets: ["StateStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -107,6 +110,7 @@ let package = Package(
             name: "StateStore",
             dependencies: [
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: strictSettings
         ),
@@ -118,7 +122,20 @@ let package = Package(
                 "Rules",
                 "RuleSQL",
                 "StateStore",
+                "Events",
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Migration-status events: CloudEvents model, registry reports, migration-message recogniser, outbox
+        // delivery (the protocols of registry and outbox live in StateStore, so that every store implements them)
+        .target(
+            name: "Events",
+            dependencies: [
+                "RuleSQL",
+                "StateStore",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -136,6 +153,7 @@ let package = Package(
                 "RuleScript",
                 "StateStore",
                 "Migration",
+                "Events",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -168,6 +186,8 @@ let package = Package(
                 "Rules",
                 "Migration",
                 "Bridge",
+                "Events",
+                "StateStore",
                 "HTTPServer",
                 "RuleSQL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -185,6 +205,11 @@ let package = Package(
         .testTarget(name: "RuleScriptTests", dependencies: ["RuleScript"], swiftSettings: strictSettings),
         .testTarget(name: "RulesTests", dependencies: ["Rules", "RuleScript"], swiftSettings: strictSettings),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "EventsTests",
+            dependencies: ["Events", "StateStore", "RuleSQL", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "BridgeTests", dependencies: ["Bridge", "AMQP", "StateStore"], swiftSettings: strictSettings),
         .testTarget(
             name: "MigrationTests",

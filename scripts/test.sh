@@ -70,6 +70,7 @@ APT_PACKAGES=(
     libqpid-proton11-dev libqpid-proton11-dev-examples python3-qpid-proton
     libcurl4-openssl-dev libssl-dev libsqlite3-dev rabbitmq-server gcc pkg-config
     openssl   # the TLS integration tests make their own CA and certificates with it
+    python3-jsonschema   # the event tests validate migration-status events against docs/schemas/
 )
 
 # shellcheck source=scripts/lib/common.sh

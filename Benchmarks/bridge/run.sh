@@ -6,7 +6,7 @@
 #
 #   Benchmarks/bridge/run.sh [--count N] [--overlap F] [--body-size B] [--credit C] [--sink-window SW]
 #                            [--rate R] [--latency-seconds S] [--window-count W]
-#                            [--scenarios "bridge shovel ceiling latency window"]
+#                            [--alloc-count A] [--scenarios "bridge shovel ceiling latency window allocations"]
 #                            [--no-install] [--no-build] [--no-verify] [--scratch-path DIR]
 #                            [--iotbridge PATH]
 #
@@ -37,6 +37,9 @@
 #   window   (C) W distinct messages (no overlap) through the bridge with dedup.maxEntries W (the window
 #            fills to W entries), then a restart on that full window forwarding 20,000 more (evicting the
 #            oldest): peak RSS of both runs.
+#   allocations (D) heaptrack counts every malloc call of the bridge over A and 2A distinct messages (with the
+#            overlap, default A = 20,000); (calls(2A) - calls(A)) / (deliveries(2A) - deliveries(A)) is the
+#            number of allocations per relayed message, start-up and shutdown cancelled out.
 # The private RabbitMQ (scripts/lib/rabbitmq.sh) gets rabbitmq_shovel enabled online (rabbitmq-plugins
 # enable) next to rabbitmq_amqp1_0. Queues are declared durable over AMQP 0-9-1 and addressed as
 # /amq/queue/NAME over AMQP 1.0 by every client: RabbitMQ 3.10's /queue/NAME declares a queue durable only
@@ -67,7 +70,7 @@ source "$REPO_ROOT/scripts/lib/proton_examples.sh"
 source "$REPO_ROOT/scripts/lib/rabbitmq.sh"
 
 APT_PACKAGES=(rabbitmq-server python3-qpid-proton python3-pika time libqpid-proton11-dev
-    libqpid-proton11-dev-examples gcc pkg-config patch)
+    libqpid-proton11-dev-examples gcc pkg-config patch heaptrack)
 
 COUNT=200000
 OVERLAP=0.1
@@ -78,7 +81,8 @@ RATE=5000
 LATENCY_SECONDS=20
 WINDOW_COUNT=1000000
 WINDOW_EXTRA=20000
-SCENARIOS="bridge shovel ceiling latency window"
+ALLOC_COUNT=20000
+SCENARIOS="bridge shovel ceiling latency window allocations"
 INSTALL=1
 BUILD=1
 VERIFY=1
@@ -118,6 +122,7 @@ parse_args() {
             --rate) RATE="$2"; shift ;;
             --latency-seconds) LATENCY_SECONDS="$2"; shift ;;
             --window-count) WINDOW_COUNT="$2"; shift ;;
+            --alloc-count) ALLOC_COUNT="$2"; shift ;;
             --scenarios) SCENARIOS="$2"; shift ;;
             --no-install) INSTALL=0 ;;
             --no-build) BUILD=0 ;;
@@ -200,12 +205,14 @@ YAML
 start_bridge() {
     local dir="$1" _
     BRIDGE_START="$(now)"
-    RABBIT_PW=guest /usr/bin/time -f '%M %U %S %e' -o "$dir/time.out" \
+    RABBIT_PW=guest /usr/bin/time -f '%M %U %S %e' -o "$dir/time.out" ${BRIDGE_WRAPPER:-} \
         "$IOTBRIDGE" run --config "$dir/bridge.yaml" --quiet > "$dir/stdout.log" 2> "$dir/stderr.log" &
     BRIDGE_TIME_PID=$!
     BRIDGE_PID=""
     for _ in $(seq 300); do
-        [[ -n "$BRIDGE_PID" ]] || BRIDGE_PID="$(ps -o pid= --ppid "$BRIDGE_TIME_PID" 2>/dev/null | tr -d ' ' || true)"
+        # The iotbridge process itself (under a wrapper such as heaptrack it is not time's child).
+        [[ -n "$BRIDGE_PID" ]] || BRIDGE_PID="$(pgrep -n -f -- "run --config $dir/bridge.yaml" 2>/dev/null | head -n 1 || true)"
+        [[ -z "$BRIDGE_PID" || "$(cat "/proc/$BRIDGE_PID/comm" 2>/dev/null)" == iotbridge ]] || BRIDGE_PID=""
         if grep -q "bridge started" "$dir/stderr.log" 2>/dev/null; then
             log "bridge: started (pid $BRIDGE_PID) in $(elapsed "$BRIDGE_START" "$(now)") s"
             return 0
@@ -492,8 +499,10 @@ write_report() {
         printf -- '- RabbitMQ %s, Proton %s; %s distinct messages, overlap %s, %s-byte bodies, upstream credit %s, sink window %s\n\n' \
             "$(dpkg-query -W -f='${Version}' rabbitmq-server)" "$(dpkg-query -W -f='${Version}' libqpid-proton11)" \
             "$COUNT" "$OVERLAP" "$BODY_SIZE" "$CREDIT" "${SINK_WINDOW:-1000 (default)}"
-        printf '| run | messages in | messages out | seconds | in msgs/s | out msgs/s | peak RSS MB | CPU s: mover / broker | notes |\n'
-        printf '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n'
+        if [[ -n "${R[A_secs]:-}${R[S_secs]:-}${R[C_secs]:-}${R[W_fill_secs]:-}" ]]; then
+            printf '| run | messages in | messages out | seconds | in msgs/s | out msgs/s | peak RSS MB | CPU s: mover / broker | notes |\n'
+            printf '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n'
+        fi
         if [[ -n "${R[A_secs]:-}" ]]; then
             printf '| A: iotbridge run | %s | %s | %s | %s | %s | %s | %s / %s | from process start until the merged queue holds all distinct (%s s) and every upstream delivery is settled; first message in the merged queue at %s s; %s; merged queue drained: %s |\n' \
                 "${R[A_in]}" "${R[A_out]}" "${R[A_secs]}" "${R[A_rate_in]}" "${R[A_rate_out]}" "${R[A_rss]}" \
@@ -531,6 +540,10 @@ write_report() {
             printf '\nBridge during B: peak RSS %s MB; merged queue: %s; its own receipt-to-settle histogram (iotbridge_receipt_to_settle_seconds: from the batch reaching the bridge to the upstream accept, sink confirmation and claim record included): %s.\n' \
                 "${R[B_rss]}" "${R[B_bridge_check]}" "${R[B_settle]}"
         fi
+        if [[ -n "${R[D_per_message]:-}" ]]; then
+            printf '\nAllocations (heaptrack, calls to malloc and friends): %s upstream deliveries, %s calls; %s deliveries, %s calls: **%s allocations per relayed message** (%s of them temporary, freed right after).\n' \
+                "${R[D1_in]}" "${R[D1_calls]}" "${R[D2_in]}" "${R[D2_calls]}" "${R[D_per_message]}" "${R[D_temporary_per_message]}"
+        fi
         printf '\nTargets:\n'
         if [[ -n "${R[A_secs]:-}" && -n "${R[S_secs]:-}" ]]; then
             local ratio
@@ -553,6 +566,43 @@ write_report() {
             printf -- '- RSS <= 100 MB with %s entries in the window: %s MB: %s\n' "$WINDOW_COUNT" "$worst" "$(verdict 'a <= 100' "$worst")"
         fi
     } > "$REPORT"
+}
+
+# D: allocations per relayed message. heaptrack (LD_PRELOAD) counts every call to malloc and friends; two
+# runs move A and 2A distinct messages (with the overlap) and the difference of their counts, divided by the
+# difference of the upstream deliveries, is the cost per message: start-up, shutdown and the fixed cost of
+# the window cancel out. heaptrack slows the process down; the counts do not depend on speed.
+scenario_allocations() {
+    section_begin "D: allocations per relayed message (heaptrack), $ALLOC_COUNT and $(( 2 * ALLOC_COUNT )) distinct"
+    command -v heaptrack > /dev/null || die "heaptrack is not installed (apt-get install heaptrack)"
+    local run count p dir sent calls temporary
+    for run in 1 2; do
+        count=$(( ALLOC_COUNT * run ))
+        p="bb$$d$run"; dir="$RAW/D$run"
+        mkdir -p "$dir"
+        queues "$p-src-a" "$p-src-b" "$p-merged"
+        fill_amqp10 "$p-src-a" "$p-src-b" "$count" "$OVERLAP" "d$run" "D$run"
+        sent=$(( $(json_field "$RAW/D$run-fill-0.json" 'd["sent"]') + $(json_field "$RAW/D$run-fill-1.json" 'd["sent"]') ))
+        write_bridge_config "$dir" "$p-src-a" "$p-src-b" "$p-merged" 1000000
+        BRIDGE_WRAPPER="heaptrack -o $dir/heaptrack" start_bridge "$dir"
+        "$PY" "$PEER" wait-count 127.0.0.1 "$RABBITMQ_PORT" "$p-merged" "$count" --timeout 900 > "$dir/wait-count.json" \
+            || die "D: merged queue incomplete: $(cat "$dir/wait-count.json")"
+        "$PY" "$PEER" wait-status "$BRIDGE_HTTP" --settled "$sent" --timeout 300 > "$dir/status.json" \
+            || die "D: the bridge did not settle all $sent deliveries"
+        stop_bridge "$dir"
+        heaptrack_print --print-peaks 0 --print-temporary 0 --print-leaks 0 --print-allocators 1 \
+            "$dir"/heaptrack*.zst > "$dir/heaptrack.txt" 2>&1 || die "heaptrack_print failed: $(tail -n 3 "$dir/heaptrack.txt")"
+        calls="$(awk -F': ' '/^calls to allocation functions:/ { split($2, v, " "); print v[1] }' "$dir/heaptrack.txt")"
+        temporary="$(awk -F': ' '/^temporary memory allocations:/ { split($2, v, " "); print v[1] }' "$dir/heaptrack.txt")"
+        [[ "$calls" =~ ^[0-9]+$ ]] || die "D: no allocation count in $dir/heaptrack.txt"
+        R[D${run}_in]="$sent"; R[D${run}_calls]="$calls"; R[D${run}_temporary]="${temporary:-0}"
+        log "D$run: $sent upstream deliveries, $calls allocation calls ($temporary temporary)"
+        delete_queues
+    done
+    R[D_per_message]="$(calc 'printf "%.1f", (a - b) / (c)' "${R[D2_calls]}" "${R[D1_calls]}" "$(( R[D2_in] - R[D1_in] ))")"
+    R[D_temporary_per_message]="$(calc 'printf "%.1f", (a - b) / (c)' "${R[D2_temporary]}" "${R[D1_temporary]}" "$(( R[D2_in] - R[D1_in] ))")"
+    log "D: ${R[D_per_message]} allocations per upstream delivery (${R[D_temporary_per_message]} temporary)"
+    section_end
 }
 
 # ---------------------------------------------------------------------------------------------- main
@@ -657,7 +707,8 @@ main() {
             ceiling) scenario_ceiling ;;
             latency) scenario_latency ;;
             window) scenario_window ;;
-            *) die "unknown scenario $scenario (bridge shovel ceiling latency window)" ;;
+            allocations) scenario_allocations ;;
+            *) die "unknown scenario $scenario (bridge shovel ceiling latency window allocations)" ;;
         esac
     done
     write_report "$load_before"

@@ -28,6 +28,9 @@ public struct AMQPConnectionConfiguration: Sendable {
     public var platformRules: Bool
     /// A name for logs and error messages, e.g. the platform clientId. Default: the endpoint's host:port.
     public var label: String
+    /// Attempts this connection shares with others (the platform's 100 connects per minute per consumer
+    /// group); an attempt beyond it waits. Default: nil (no shared limit; the backoff alone paces attempts).
+    public var connectBudget: AMQPConnectBudget?
 
     /// How the client authenticates with SASL.
     public enum Authentication: Sendable {
@@ -76,6 +79,7 @@ public struct AMQPConnectionConfiguration: Sendable {
         self.reconnect = ReconnectPolicy()
         self.platformRules = false
         self.label = endpoint.hostAndPort
+        self.connectBudget = nil
     }
 }
 
@@ -172,7 +176,8 @@ extension AMQPConnectionConfiguration: CustomStringConvertible, CustomReflectabl
     public var description: String {
         "AMQPConnectionConfiguration(endpoint: \(self.endpoint), authentication: \(self.authentication), "
             + "containerID: \(self.containerID), idleTimeout: \(self.idleTimeout), connectTimeout: \(self.connectTimeout), "
-            + "platformRules: \(self.platformRules), label: \(self.label))"
+            + "platformRules: \(self.platformRules), label: \(self.label), "
+            + "connectBudget: \(self.connectBudget.map { "\($0)" } ?? "none"))"
     }
 
     /// What `dump()` and debuggers show: no password anywhere.
@@ -189,6 +194,7 @@ extension AMQPConnectionConfiguration: CustomStringConvertible, CustomReflectabl
                 "reconnect": self.reconnect,
                 "platformRules": self.platformRules,
                 "label": self.label,
+                "connectBudget": self.connectBudget.map { "\($0)" } ?? "none",
             ]
         )
     }

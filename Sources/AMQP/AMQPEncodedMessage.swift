@@ -124,10 +124,14 @@ public struct AMQPEncodedMessage: Sendable {
     /// The payload of a body made of exactly one `data` section (how the IoT platform delivers); nil for any
     /// other body (use `body` then).
     public var dataBody: [UInt8]? {
-        let body = self.sections.filter(\.kind.isBody)
-        guard body.count == 1, body[0].kind == .data else { return nil }
+        var only: Section?
+        for section in self.sections where section.kind.isBody {
+            guard only == nil else { return nil }
+            only = section
+        }
+        guard let only, only.kind == .data else { return nil }
         let scanner = AMQPEncodingScanner(self.bytes)
-        return scanner.content(ofVariableAt: body[0].valueRange.lowerBound).map { Array(self.bytes[$0]) }
+        return scanner.content(ofVariableAt: only.valueRange.lowerBound).map { Array(self.bytes[$0]) }
     }
 
     /// The `message-id` field of the properties section; nil when there is none (no section, or a null field).
@@ -285,6 +289,8 @@ public struct AMQPEncodedMessage: Sendable {
         }
         let scanner = AMQPEncodingScanner(bytes)
         var sections: [Section] = []
+        // Header, annotations, properties, application properties, one body section, footer: one allocation.
+        sections.reserveCapacity(6)
         var offset = 0
         while offset < bytes.count {
             guard bytes[offset] == 0x00 else {

@@ -13,7 +13,7 @@ public import Prometheus
 public import ServiceLifecycle
 
 /// The HTTP side of `iotbridge run` (Hummingbird): `/metrics` in Prometheus text format (everything the process
-/// records through swift-metrics), `/healthz`, and `/status` (JSON the caller renders).
+/// records through swift-metrics), `/healthz`, `/status` (JSON the caller renders), and `/instances/{pk}/{dn}` (the instance registry).
 public struct OperationsServer: Service {
     /// Where to listen.
     public var host: String
@@ -24,6 +24,8 @@ public struct OperationsServer: Service {
     let healthy: @Sendable () -> Bool
     let onListening: @Sendable (Int) -> Void
     let logger: Logger
+    /// Answers `GET /instances/{pk}/{dn}` (HTTP status, JSON body); nil: the route answers 404.
+    public var instanceLookup: (@Sendable (_ productKey: String, _ deviceName: String) async -> (Int, [UInt8]))?
 
     /// Creates the server. `status` renders /status; `healthy` decides /healthz (200 or 503).
     public init(
@@ -79,6 +81,20 @@ public struct OperationsServer: Service {
                 status: .ok,
                 headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(bytes: await status()))
+            )
+        }
+        let instanceLookup = self.instanceLookup
+        router.get("/instances/:productKey/:deviceName") { _, context -> Response in
+            guard let instanceLookup, let productKey = context.parameters.get("productKey"),
+                let deviceName = context.parameters.get("deviceName")
+            else {
+                return Response(status: .notFound, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"error\":\"no registry\"}\n")))
+            }
+            let (code, body) = await instanceLookup(productKey, deviceName)
+            return Response(
+                status: .init(code: code),
+                headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(bytes: body))
             )
         }
         let onListening = self.onListening

@@ -15,7 +15,7 @@ public struct MigrationError: Error, Sendable, Hashable, CustomStringConvertible
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Sendable, Hashable {
             case config, yaml, invalidPlan, stalePlan, unreachable, authentication, throttled, api, notFound
-            case conflict, journal, verifyMismatch
+            case conflict, journal, verifyMismatch, assessmentBlocked
         }
 
         private let base: Base
@@ -44,6 +44,8 @@ public struct MigrationError: Error, Sendable, Hashable, CustomStringConvertible
         public static let journal = Code(base: .journal)
         /// `verify` found mismatched or missing resources.
         public static let verifyMismatch = Code(base: .verifyMismatch)
+        /// The pre-migration assessment found a product that cannot migrate, and `--allow-blocked` does not name it.
+        public static let assessmentBlocked = Code(base: .assessmentBlocked)
 
         /// The code's stable name.
         public var description: String { self.base.rawValue }

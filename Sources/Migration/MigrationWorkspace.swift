@@ -110,6 +110,16 @@ public struct MigrationWorkspace: Sendable {
         }
     }
 
+    /// Opens a plan's journal where `run` keeps it: `storePath`, else the `state:` of the config the plan names,
+    /// else `<plan>.journal.sqlite`.
+    public static func store(plan: MigrationPlan, planPath: String, storePath: String?) throws -> any StateStore {
+        var path = storePath
+        if path == nil, let config = plan.config, FileManager.default.fileExists(atPath: config) {
+            path = try MigrationConfig.load(path: config).state
+        }
+        return try Self.store(planPath: planPath, storePath: path)
+    }
+
     /// Opens a plan with the workspace its `config:` names (or `configPath`), and its journal.
     ///
     /// - Throws: ``MigrationError`` when the plan is invalid or its target is not the config's target.
@@ -134,7 +144,7 @@ public struct MigrationWorkspace: Sendable {
                 location: planPath
             )
         }
-        let store = try Self.store(planPath: planPath, storePath: storePath)
+        let store = try Self.store(planPath: planPath, storePath: storePath ?? workspace.config.state)
         let runner = MigrationRunner(
             plan: plan,
             source: try workspace.backend(workspace.config.source),

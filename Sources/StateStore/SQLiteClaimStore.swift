@@ -37,9 +37,9 @@ import Foundation
 import GRDB
 
 extension SQLiteStateStore: ClaimStore {
-    /// Rows removed per expiry transaction: small enough that a claim batch waiting behind one waits tens of
-    /// milliseconds, not seconds.
-    static let expiryChunk = 2_000
+    /// Rows removed per expiry transaction: small enough that a claim batch waiting behind one waits a few
+    /// milliseconds (2,000 rows took ~25 ms with a million claims: a p99 spike at a steady 5,000 msg/s).
+    static let expiryChunk = 500
 
     /// Migration v2: the claim table and its indexes.
     static func createClaimTable(_ db: Database) throws {
@@ -91,22 +91,26 @@ extension SQLiteStateStore: ClaimStore {
                 var results: [ClaimResult] = []
                 results.reserveCapacity(requests.count)
                 for request in requests {
-                    let key = Data(request.key.key)
+                    var rows = SQLiteRawStatement(select, in: db)
+                    rows.bind(request.key.key)
                     var stored: StoredClaim?
                     var conflict = false
-                    let rows = try Row.fetchCursor(select, arguments: [key])
-                    while let row = try rows.next() {
-                        if row[1] as Int64 == request.key.contentDigest {
-                            stored = StoredClaim(row)
+                    while try rows.step() {
+                        if rows.int64(1) == request.key.contentDigest {
+                            stored = StoredClaim(rows)
                         } else {
                             conflict = true
                         }
                     }
                     guard let stored else {
-                        try insert.execute(arguments: [
-                            key, request.key.contentDigest, options.owner, options.leaseUntil, request.upstream,
-                            options.now,
-                        ])
+                        var row = SQLiteRawStatement(insert, in: db)
+                        row.bind(request.key.key)
+                        row.bind(request.key.contentDigest)
+                        row.bind(options.owner)
+                        row.bind(options.leaseUntil)
+                        row.bind(request.upstream)
+                        row.bind(options.now)
+                        try row.execute()
                         results.append(.claimed(terminalTargets: [], conflict: conflict))
                         continue
                     }
@@ -115,7 +119,11 @@ extension SQLiteStateStore: ClaimStore {
                     } else if stored.isHeld(against: options) {
                         results.append(.inFlight(owner: stored.owner, upstream: stored.upstream))
                     } else {
-                        try takeOver.execute(arguments: [options.owner, options.leaseUntil, stored.rowID])
+                        var row = SQLiteRawStatement(takeOver, in: db)
+                        row.bind(options.owner)
+                        row.bind(options.leaseUntil)
+                        row.bind(stored.rowID)
+                        try row.execute()
                         results.append(
                             .claimed(terminalTargets: Self.decodeTargets(stored.terminalTargets), conflict: false)
                         )
@@ -157,21 +165,33 @@ extension SQLiteStateStore: ClaimStore {
                         """
                 )
                 for change in updates {
-                    let key = Data(change.key.key)
-                    guard let row = try Row.fetchOne(select, arguments: [key, change.key.contentDigest]) else {
-                        try insert.execute(arguments: [
-                            key, change.key.contentDigest, change.complete, change.deadLettered,
-                            Self.encodeTargets(change.terminalTargets), rewrittenAt,
-                        ])
+                    var row = SQLiteRawStatement(select, in: db)
+                    row.bind(change.key.key)
+                    row.bind(change.key.contentDigest)
+                    guard try row.step() else {
+                        var written = SQLiteRawStatement(insert, in: db)
+                        written.bind(change.key.key)
+                        written.bind(change.key.contentDigest)
+                        written.bind(change.complete)
+                        written.bind(change.deadLettered)
+                        written.bind(Self.encodeTargets(change.terminalTargets))
+                        written.bind(rewrittenAt)
+                        try written.execute()
                         continue
                     }
-                    let targets = Self.decodeTargets(row[4]).union(change.terminalTargets)
-                    let done = (row[2] as Bool) || change.complete
-                    let owner: String = done ? "" : row[1]
-                    try update.execute(arguments: [
-                        owner, done, (row[3] as Bool) || change.deadLettered, Self.encodeTargets(targets),
-                        row[0] as Int64,
-                    ])
+                    let rowID = row.int64(0)
+                    let done = row.bool(2) || change.complete
+                    let owner = done ? "" : row.string(1)
+                    let deadLettered = row.bool(3) || change.deadLettered
+                    let targets = Self.decodeTargets(row.string(4)).union(change.terminalTargets)
+                    row.reset()
+                    var changed = SQLiteRawStatement(update, in: db)
+                    changed.bind(owner)
+                    changed.bind(done)
+                    changed.bind(deadLettered)
+                    changed.bind(Self.encodeTargets(targets))
+                    changed.bind(rowID)
+                    try changed.execute()
                 }
             }
         }
@@ -321,16 +341,16 @@ private struct StoredClaim {
     var terminalTargets: String
     var upstream: String
 
-    /// Reads a row of `SELECT rowid, contentDigest, owner, leaseUntil, done, deadLettered, terminalTargets,
-    /// upstream`.
-    init(_ row: Row) {
-        self.rowID = row[0]
-        self.owner = row[2]
-        self.leaseUntil = row[3]
-        self.done = row[4]
-        self.deadLettered = row[5]
-        self.terminalTargets = row[6]
-        self.upstream = row[7]
+    /// Reads the current row of `SELECT rowid, contentDigest, owner, leaseUntil, done, deadLettered,
+    /// terminalTargets, upstream`.
+    init(_ row: SQLiteRawStatement) {
+        self.rowID = row.int64(0)
+        self.owner = row.string(2)
+        self.leaseUntil = row.int64(3)
+        self.done = row.bool(4)
+        self.deadLettered = row.bool(5)
+        self.terminalTargets = row.string(6)
+        self.upstream = row.string(7)
     }
 
     /// Whether this claim in flight keeps `options.owner` out: its lease is live, and it is ours or its owner may

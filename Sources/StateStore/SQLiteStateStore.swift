@@ -110,6 +110,7 @@ public final class SQLiteStateStore: StateStore, Sendable {
             }
         }
         migrator.registerMigration("v2", migrate: Self.createClaimTable)
+        migrator.registerMigration("v3", migrate: Self.createRegistryTables)
         return migrator
     }
 
@@ -136,8 +137,14 @@ public final class SQLiteStateStore: StateStore, Sendable {
 
     /// Writes an entry and, when its state changed, appends a step event in the same transaction.
     public func save(_ entry: JournalEntry) async throws {
+        try await self.save(entry, events: [])
+    }
+
+    /// Writes an entry, its step event, and `events` in one transaction.
+    public func save(_ entry: JournalEntry, events: [OutboxDraft]) async throws {
         try await self.wrap {
             try await self.database.write { db in
+                _ = try self.insert(events, db)
                 var stamped = entry
                 stamped.updatedAt = Int64(Date().timeIntervalSince1970 * 1000)
                 let previous = try JournalRow.fetchOne(

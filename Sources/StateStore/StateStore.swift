@@ -13,6 +13,9 @@ public protocol StateStore: Sendable {
     func entries(migrationId: String) async throws -> [JournalEntry]
     /// Writes an entry and appends its state change to the event outbox, atomically.
     func save(_ entry: JournalEntry) async throws
+    /// Writes an entry and appends `events` to the migration-status outbox (``InstanceRegistryStore/commit(_:)``'s
+    /// rules: sequences assigned, registry updates applied), all in one transaction: a step's event commits with it.
+    func save(_ entry: JournalEntry, events: [OutboxDraft]) async throws
     /// The outbox of a migration, in sequence order.
     func events(migrationId: String) async throws -> [StepEvent]
     /// A value recorded for a migration (e.g. the plan fingerprint it runs).

@@ -35,7 +35,10 @@ struct IOTBridge: AsyncParsableCommand {
             rules test, migrate verify, amqp receive/send).
             """,
         version: "0.1.0",
-        subcommands: [AMQPCommand.self, RunCommand.self, DeadLetterCommand.self, RulesCommand.self, InstanceCommand.self, MigrateCommand.self]
+        subcommands: [
+            AMQPCommand.self, RunCommand.self, DeadLetterCommand.self, RulesCommand.self, InstanceCommand.self,
+            MigrateCommand.self, RegistryCommand.self, EventsCommand.self,
+        ]
     )
 
     /// Runs the command like ArgumentParser does, except that every error speaks with one voice (``CLIError``):

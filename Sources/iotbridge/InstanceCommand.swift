@@ -54,11 +54,15 @@ struct InstanceCommand: AsyncParsableCommand {
         @Option(help: "The export file to write.")
         var out: String
 
+        @Flag(help: "Also record the facts `migrate assess` reads, under `assessment:`, to assess offline.")
+        var assessment = false
+
         func run() async throws {
             try await MigrationCLI.run {
                 let workspace = try MigrationWorkspace(configPath: self.config, logger: MigrationCLI.logger())
                 let snapshot = try await workspace.export(side: self.side)
-                try FileBackend.write(snapshot, to: self.out)
+                let facts = self.assessment ? try await workspace.assessmentFacts(side: self.side, of: snapshot) : nil
+                try FileBackend.write(snapshot, assessment: facts, to: self.out)
                 print(
                     "exported \(snapshot.identity) to \(self.out): \(snapshot.consumerGroups.count) consumer groups, "
                         + "\(snapshot.subscriptions.count) subscriptions, \(snapshot.rules.count) rules, "

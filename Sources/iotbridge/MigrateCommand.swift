@@ -19,6 +19,8 @@ struct MigrateCommand: AsyncParsableCommand {
             from the source instance of migration.yaml to its target, once, even if killed halfway.
 
               export IOT_SOURCE_SECRET=… IOT_TARGET_SECRET=…
+              # the platform's pre-migration checklist, per product; exit 1 until ready
+              iotbridge migrate assess --config migration.yaml
               iotbridge migrate plan --config migration.yaml --out plan.yaml
               # review plan.yaml, then run it; kill it and run it again at will
               iotbridge migrate run --plan plan.yaml
@@ -31,7 +33,7 @@ struct MigrateCommand: AsyncParsableCommand {
             The journal (SQLite) sits next to the plan as plan.yaml.journal.sqlite unless --state says \
             otherwise. Errors exit 2 with one line naming the step or the file and line.
             """,
-        subcommands: [Plan.self, Run.self, Status.self, Verify.self, Clean.self, Rollback.self, RewriteRules.self]
+        subcommands: [Assess.self, Plan.self, Run.self, Status.self, Verify.self, Clean.self, Rollback.self, RewriteRules.self]
     )
 
     /// Options shared by the commands that act on a plan.
@@ -56,7 +58,8 @@ struct MigrateCommand: AsyncParsableCommand {
                 rules, destinations, data sources and parsers with their consumer-group and destination \
                 references rewritten as ${cg:NAME} / ${dest:NAME}, findings for what the target cannot carry, \
                 and a fingerprint of the source. What already exists on the target in the same form is marked \
-                `existing` and skipped.
+                `existing` and skipped. The assessment of `migrate assess` comes first in the file; a blocked \
+                product is refused unless --allow-blocked names it.
 
                 Example: iotbridge migrate plan --config migration.yaml --out plan.yaml
                 """
@@ -68,15 +71,23 @@ struct MigrateCommand: AsyncParsableCommand {
         @Option(help: "The plan file to write.")
         var out: String = "plan.yaml"
 
+        @Option(help: ArgumentHelp("Plan this product although the assessment blocks it (repeatable).", valueName: "PK"))
+        var allowBlocked: [String] = []
+
+        @Option(name: .customLong("answer"), help: "Answer an assessment question: [PK:]CHECK=yes|no (repeatable).")
+        var answers: [String] = []
+
         func run() async throws {
             try await MigrationCLI.run {
                 let workspace = try MigrationWorkspace(configPath: self.config, logger: MigrationCLI.logger())
-                let plan = try await workspace.plan()
+                let answers = try AssessmentAnswers(parsing: self.answers)
+                let plan = try await workspace.assessedPlan(allowBlocked: self.allowBlocked, answers: answers)
                 try PlanFile.write(plan, to: self.out)
                 let existing = plan.steps.filter { $0.existing != nil }.count
                 print(
                     "wrote \(self.out): migration \(plan.migrationId), \(plan.steps.count) steps (\(existing) already on the target)"
                 )
+                if let assessment = plan.assessment { print(MigrateCommand.Assess.summary(assessment)) }
                 for finding in plan.findings {
                     print("finding: \(finding.resource): \(finding.issue) → \(finding.replacement)")
                 }
@@ -150,7 +161,7 @@ struct MigrateCommand: AsyncParsableCommand {
         func run() async throws {
             try await MigrationCLI.run {
                 let plan = try PlanFile.load(path: self.options.plan)
-                let store = try MigrationWorkspace.store(planPath: self.options.plan, storePath: self.options.state)
+                let store = try MigrationWorkspace.store(plan: plan, planPath: self.options.plan, storePath: self.options.state)
                 print(MigrationRunner.renderStatus(try await MigrationRunner.status(plan: plan, store: store)))
             }
         }

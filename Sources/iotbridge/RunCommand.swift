@@ -91,7 +91,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let http = configuration.http {
-            let server = OperationsServer(
+            var server = OperationsServer(
                 host: http.host,
                 port: http.port,
                 registry: registry,
@@ -99,7 +99,14 @@ struct RunCommand: AsyncParsableCommand {
                 healthy: { bridge.currentStatistics.state != "stopped" },
                 status: { bridge.statusJSON() }
             )
+            server.instanceLookup = { productKey, deviceName in
+                await InstanceLookupResponse.answer(bridge.registry, productKey: productKey, deviceName: deviceName)
+            }
             services.append(.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
+        }
+        if !configuration.events.sinks.isEmpty {
+            let delivery = OutboxDelivery(settings: configuration.events, outbox: bridge.outbox, engine: engine, logger: logger)
+            services.append(.init(service: delivery, successTerminationBehavior: .ignore, failureTerminationBehavior: .gracefullyShutdownGroup))
         }
         // Last in the list: shut down first, while the HTTP server still answers /status.
         services.append(.init(service: bridge, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))

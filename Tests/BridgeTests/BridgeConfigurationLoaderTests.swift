@@ -6,7 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 import AMQP
-import Bridge
+@testable import Bridge
 import Foundation
 import RuleSQL
 import Testing
@@ -65,6 +65,38 @@ import Testing
         } else {
             Issue.record("expected plain auth")
         }
+    }
+
+    @Test func upstreamsOnOneConsumerGroupShareOneConnectBudget() throws {
+        let result = self.load(
+            """
+            state: bridge.sqlite
+            upstreams:
+              - name: a
+                url: amqps://iot.example.com:5671
+                auth: { kind: aksign, accessKeyId: LTAI5tExample, accessKeySecret: "${SECRET}", consumerGroupId: G1 }
+                connectsPerMinute: 40
+              - name: b
+                url: amqps://iot.example.com:5671
+                auth: { kind: aksign, accessKeyId: LTAI5tExample, accessKeySecret: "${SECRET}", consumerGroupId: G1 }
+              - name: c
+                url: amqps://iot.example.com:5671
+                auth: { kind: aksign, accessKeyId: LTAI5tExample, accessKeySecret: "${SECRET}", consumerGroupId: G2 }
+              - name: broker
+                url: amqp://127.0.0.1:5672//queue/q
+                auth: { kind: anonymous }
+            sinks: [ { name: log, kind: jsonl, path: out.jsonl } ]
+            """
+        )
+        #expect(self.messages(result) == [])
+        let upstreams = try #require(result.configuration).upstreams
+        #expect(upstreams.map(\.connectsPerMinute) == [40, 100, 100, 100])
+        let budgets = Bridge.connectBudgets(upstreams)
+        #expect(budgets["a"] === budgets["b"])
+        #expect(budgets["a"]?.limit == 40)
+        #expect(budgets["c"] !== budgets["a"])
+        #expect(budgets["c"]?.limit == 100)
+        #expect(budgets["broker"] !== budgets["c"])
     }
 
     @Test func everyProblemIsReportedWithItsLine() {

@@ -54,7 +54,7 @@ import Testing
         try await server.seed(instance: "", fixture)
         let exported = try await self.makeBackend(server, instance: "").exportSnapshot(products: [])
         #expect(Support.normalized(exported) == Support.normalized(fixture))
-        // Nothing landed in another instance: IotInstanceId was sent, empty.
+        // Nothing landed in another instance: IotInstanceId was omitted (the server refuses an empty one).
         let (enterprise, calls) = try await server.state(instance: Self.enterprise)
         #expect(enterprise.rules.isEmpty)
         #expect(calls["ListRuleActions"] == 3)
@@ -140,7 +140,8 @@ import Testing
     @Test func signedBodyCarriesEveryCommonParameter() async throws {
         let server = try await OpenAPITestServer()
         let backend = try self.makeBackend(server, instance: "")
-        // The server refuses requests without IotInstanceId, Version, nonce, …; an accepted call proves them.
+        // The server refuses requests without Version, nonce, … or with an empty IotInstanceId; an accepted call proves
+        // them.
         #expect(try await backend.listProducts().isEmpty)
         // A failing action surfaces the API's code and RequestId.
         await #expect {

@@ -188,6 +188,11 @@ final class OpenAPITestServer: Sendable {
         try await self.post("/__seed?instance=\(instance)", try JSONEncoder().encode(snapshot))
     }
 
+    /// Replaces one instance with an export given as JSON (with an `assessment` section, `unavailableActions`, …).
+    func seed(instance: String, json: Data) async throws {
+        try await self.post("/__seed?instance=\(instance)", json)
+    }
+
     /// Sets the fault injection (see the script's doc).
     func faults(_ json: String) async throws {
         try await self.post("/__faults", Data(json.utf8))

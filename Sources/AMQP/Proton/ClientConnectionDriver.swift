@@ -134,7 +134,11 @@ final class ClientConnectionDriver: ConnectionDriver {
         case .none:
             break
         case .connect:
-            self.connect()
+            if let budget = self.configuration.connectBudget, let wait = budget.take() {
+                self.perform(self.machine.connectDeferred(for: wait))
+            } else {
+                self.connect()
+            }
         case .reportOpened:
             self.opened = true
             self.state.timers.cancel(self.connectTimer)
@@ -155,15 +159,16 @@ final class ClientConnectionDriver: ConnectionDriver {
                     metadata: ["amqp.delay_ms": "\(Int(ReconnectPolicy.seconds(delay) * 1000))", "amqp.error": "\(lastError)"]
                 )
             }
-            self.reconnectTimer = self.state.timers.schedule(after: delay) { [weak self] in
-                guard let self else { return }
-                self.reconnectTimer = nil
-                if self.state.isShuttingDown {
-                    self.perform(self.machine.close())
-                } else {
-                    self.perform(self.machine.reconnectTimerFired())
-                }
-            }
+            self.armReconnectTimer(after: delay)
+        case .deferConnect(let delay):
+            self.logger.warning(
+                "amqp connect budget used up; waiting before the next attempt",
+                metadata: [
+                    "amqp.delay_ms": "\(Int(ReconnectPolicy.seconds(delay) * 1000))",
+                    "amqp.budget": "\(self.configuration.connectBudget.map { "\($0)" } ?? "none")",
+                ]
+            )
+            self.armReconnectTimer(after: delay)
         case .closeTransport:
             if let connection = self.connection {
                 for driver in self.links.values { if let link = driver.link { pn_link_close(link) } }
@@ -191,6 +196,18 @@ final class ClientConnectionDriver: ConnectionDriver {
             }
             self.shared.finished(error: error)
             self.state.forget(client: self.id)
+        }
+    }
+
+    private func armReconnectTimer(after delay: Duration) {
+        self.reconnectTimer = self.state.timers.schedule(after: delay) { [weak self] in
+            guard let self else { return }
+            self.reconnectTimer = nil
+            if self.state.isShuttingDown {
+                self.perform(self.machine.close())
+            } else {
+                self.perform(self.machine.reconnectTimerFired())
+            }
         }
     }
 

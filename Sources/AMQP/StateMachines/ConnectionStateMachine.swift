@@ -35,6 +35,8 @@ struct ConnectionStateMachine {
         case reportOpened
         /// Arm the reconnect timer; links stay registered.
         case scheduleReconnect(after: Duration)
+        /// The shared connect budget is used up: arm the reconnect timer without counting a failure.
+        case deferConnect(after: Duration)
         /// Close the transport (a timeout or `close()`); `transportClosed` follows.
         case closeTransport
         /// Done: report `error` (nil after a requested close) to everyone waiting, and fail registered links.
@@ -44,7 +46,7 @@ struct ConnectionStateMachine {
             switch (lhs, rhs) {
             case (.none, .none), (.connect, .connect), (.reportOpened, .reportOpened), (.closeTransport, .closeTransport):
                 return true
-            case (.scheduleReconnect(let a), .scheduleReconnect(let b)):
+            case (.scheduleReconnect(let a), .scheduleReconnect(let b)), (.deferConnect(let a), .deferConnect(let b)):
                 return a == b
             case (.finish(let a), .finish(let b)):
                 return a?.code == b?.code
@@ -111,6 +113,14 @@ struct ConnectionStateMachine {
         guard case .waitingToReconnect(let attempt) = self.state else { return .none }
         self.state = .connecting(attempt: attempt)
         return .connect
+    }
+
+    /// The engine did not start the attempt `.connect` asked for: the connect budget the connection shares with
+    /// others has no room for `wait`. Not a failure: the attempt number stays, and so does the backoff.
+    mutating func connectDeferred(for wait: Duration) -> Action {
+        guard case .connecting(let attempt) = self.state else { return .none }
+        self.state = .waitingToReconnect(attempt: attempt)
+        return .deferConnect(after: wait)
     }
 
     /// The user asked to close.

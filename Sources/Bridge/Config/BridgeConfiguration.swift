@@ -28,6 +28,8 @@ public struct BridgeConfiguration: Sendable {
     public var rules: [String]
     /// The HTTP server (metrics, /healthz, /status); nil: none.
     public var http: HTTPSettings?
+    /// Migration-status events: recognition in the stream and the outbox's sinks.
+    public var events = EventsSettings()
     /// How long a graceful shutdown may take to finish in-flight messages. Default: 10 s.
     public var shutdownDeadline: Duration
     /// Messages larger than this go to the dead letter. Default: 1 MiB (the platform's device messages are at
@@ -89,6 +91,21 @@ public struct UpstreamConfiguration: Sendable {
     /// The value of the `iotInstanceId` application property the bridge adds: the instance id of an aksign
     /// or ststoken login, else the upstream's name.
     public var instanceLabel: String
+    /// Connection attempts per minute, shared by every connection of this upstream and of any other upstream
+    /// on the same host and consumer group (the platform allows 100 per consumer group; bridge replicas that
+    /// share a group divide it). Default: 100.
+    public var connectsPerMinute: Int
+
+    /// What shares one connect budget: the platform counts attempts per consumer group (on one host); any
+    /// other broker per upstream.
+    public var connectBudgetKey: String {
+        switch self.auth {
+        case .aksign(let platform), .ststoken(let platform):
+            return "\(self.endpoint.hostAndPort)|\(platform.consumerGroupId)"
+        case .plain, .anonymous:
+            return "upstream|\(self.name)"
+        }
+    }
 }
 
 /// One sink, or the dead letter.
@@ -149,6 +166,9 @@ public struct WebhookSettings: Sendable {
     public var concurrency: Int
     /// Extra request headers (values may be `${ENV}` references).
     public var headers: [String: String]
+    /// The Content-Type of a raw body; nil: `application/octet-stream`. Event sinks set
+    /// `application/cloudevents+json` (CloudEvents' HTTP binding, structured mode).
+    public var rawContentType: String? = nil
 
     /// What the request body is.
     public enum Format: String, Sendable, CaseIterable {

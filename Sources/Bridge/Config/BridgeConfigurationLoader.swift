@@ -120,7 +120,7 @@ struct ConfigReader {
     }
 
     mutating func configuration(_ node: Node, file: String) -> BridgeConfiguration? {
-        let known = ["state", "sync", "dedup", "upstreams", "sinks", "deadLetter", "rules", "http", "shutdown", "limits"]
+        let known = ["state", "sync", "dedup", "upstreams", "sinks", "deadLetter", "rules", "http", "shutdown", "limits", "events"]
         guard let root = self.decoder.fields(node, "the configuration", known: known) else { return nil }
         let state = self.path(root, "state", mustExist: false) ?? self.resolve("bridge.sqlite")
         let sync = self.enumeration(root, "sync", BridgeConfiguration.SyncMode.self) ?? .normal
@@ -195,7 +195,8 @@ struct ConfigReader {
             maxMessageSize = self.positiveInteger(fields, "maxMessageSize") ?? maxMessageSize
             stallAfter = self.duration(fields, "stallAfter") ?? stallAfter
         }
-        return BridgeConfiguration(
+        let events = self.events(root["events"])
+        var configuration = BridgeConfiguration(
             file: file,
             state: state,
             sync: sync,
@@ -209,12 +210,14 @@ struct ConfigReader {
             maxMessageSize: maxMessageSize,
             stallAfter: stallAfter
         )
+        configuration.events = events
+        return configuration
     }
 
     // MARK: - Upstreams and sinks
 
     mutating func upstream(_ node: Node) -> UpstreamConfiguration? {
-        let known = ["name", "url", "tls", "auth", "connections", "credit", "durable"]
+        let known = ["name", "url", "tls", "auth", "connections", "credit", "durable", "connectsPerMinute"]
         guard let fields = self.decoder.fields(node, "an upstream", known: known) else { return nil }
         let name = self.decoder.string(fields, "name")
         let endpoint = self.endpoint(fields)
@@ -223,6 +226,7 @@ struct ConfigReader {
         let connections = self.positiveInteger(fields, "connections", maximum: 128) ?? 1
         let credit = self.positiveInteger(fields, "credit", maximum: 100_000) ?? 200
         let durable = self.bool(fields, "durable")
+        let connectsPerMinute = self.positiveInteger(fields, "connectsPerMinute", maximum: 100_000) ?? 100
         guard let name, let endpoint, let auth else { return nil }
         var label = name
         switch auth {
@@ -239,7 +243,8 @@ struct ConfigReader {
             connections: connections,
             credit: credit,
             durable: durable ?? !auth.isPlatform,
-            instanceLabel: label
+            instanceLabel: label,
+            connectsPerMinute: connectsPerMinute
         )
     }
 

@@ -20,14 +20,19 @@ extension Bridge {
         let now = ContinuousClock.now
         var keyed: [(BridgeMessage, Inbound)] = []
         var presettled = 0
-        for delivery in batch {
-            if delivery.isPresettled { presettled += 1 }
-            let message = BridgeMessage(
+        let messages = batch.map { delivery in
+            BridgeMessage(
                 delivery: delivery,
                 upstream: upstream.name,
                 instanceLabel: upstream.instanceLabel,
                 maxMessageSize: self.configuration.maxMessageSize
             )
+        }
+        // Migration facts commit before anything of the batch can be settled; when the store fails while
+        // draining, the batch stays unsettled and is released at detach.
+        guard await self.observeMigrationFacts(messages, upstream: upstream) else { return }
+        for (delivery, message) in zip(batch, messages) {
+            if delivery.isPresettled { presettled += 1 }
             let inbound = Inbound(slot: slot, delivery: delivery, receivedAt: now)
             if message.claimKey == nil {
                 if message.defect == nil { self.upstreamEvent(upstream.name) { $0.withoutMessageId += 1 } }

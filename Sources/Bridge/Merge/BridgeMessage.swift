@@ -43,15 +43,18 @@ public struct BridgeMessage: Sendable {
 extension ClaimKey {
     /// The de-duplication key of a message: 16 bytes of SHA-256 over the id's type name and canonical bytes
     /// (the string "42" is not the ulong 42), and 8 bytes of SHA-256 over the topic and the body.
-    init(idType: String, idBytes: [UInt8], topic: [UInt8], body: [UInt8]) {
+    init(idType: String, idBytes: [UInt8], topic: [UInt8], body: ArraySlice<UInt8>) {
+        // Hashed from the buffers in place: this runs once per relayed message.
+        var separator: UInt8 = 0
         var hasher = SHA256()
-        hasher.update(data: Array(idType.utf8))
-        hasher.update(data: [0])
-        hasher.update(data: idBytes)
+        var type = idType
+        type.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        withUnsafeBytes(of: &separator) { hasher.update(bufferPointer: $0) }
+        idBytes.withUnsafeBytes { hasher.update(bufferPointer: $0) }
         var content = SHA256()
-        content.update(data: topic)
-        content.update(data: [0])
-        content.update(data: body)
+        topic.withUnsafeBytes { content.update(bufferPointer: $0) }
+        withUnsafeBytes(of: &separator) { content.update(bufferPointer: $0) }
+        body.withUnsafeBytes { content.update(bufferPointer: $0) }
         self.init(
             key: Array(hasher.finalize().prefix(16)),
             contentDigest: content.finalize().withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 0, as: Int64.self) }
@@ -128,7 +131,7 @@ extension BridgeMessage {
                 idType: id.typeName,
                 idBytes: id.canonicalBytes,
                 topic: topicValue?.canonicalBytes ?? [],
-                body: Array(view.body)
+                body: view.body
             )
         }
         if view.bytes.count > maxMessageSize {

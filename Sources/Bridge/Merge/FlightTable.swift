@@ -24,7 +24,6 @@ public struct FlightTable<Delivery: Sendable>: Sendable {
     struct Flight {
         var key: ClaimKey?
         var pending: Set<String>
-        var finished: Set<String> = []
         var deadLettered = false
         /// The original delivery and any duplicates waiting for it.
         var deliveries: [Delivery]
@@ -107,23 +106,23 @@ public struct FlightTable<Delivery: Sendable>: Sendable {
     /// A target of a flight became terminal. Returns the deliveries to settle now (a keyless flight that
     /// completed); keyed flights settle through `takeUpdates`/`recorded`.
     public mutating func targetFinished(_ id: ID, target: String, deadLettered: Bool) -> [Delivery] {
-        guard var flight = self.flights[id], flight.pending.remove(target) != nil else { return [] }
-        flight.finished.insert(target)
-        flight.deadLettered = flight.deadLettered || deadLettered
-        let complete = flight.pending.isEmpty
-        if let key = flight.key {
+        // Changed in place: a copy of the flight would copy its set and its deliveries (this runs per message).
+        guard let index = self.flights.index(forKey: id), self.flights.values[index].pending.remove(target) != nil else {
+            return []
+        }
+        if deadLettered { self.flights.values[index].deadLettered = true }
+        let complete = self.flights.values[index].pending.isEmpty
+        let key = self.flights.values[index].key
+        if let key {
             var update = self.updates[key] ?? ClaimUpdate(key: key, terminalTargets: [], deadLettered: false, complete: false)
             update.terminalTargets.insert(target)
             update.deadLettered = update.deadLettered || deadLettered
             update.complete = update.complete || complete
             self.updates[key] = update
         }
-        guard complete else {
-            self.flights[id] = flight
-            return []
-        }
-        self.flights.removeValue(forKey: id)
-        guard let key = flight.key else { return flight.deliveries }
+        guard complete else { return [] }
+        let flight = self.flights.remove(at: index).value
+        guard let key else { return flight.deliveries }
         self.byKey.removeValue(forKey: key)
         self.awaitingRecord[key, default: []].append(contentsOf: flight.deliveries)
         return []

@@ -71,6 +71,7 @@ extension Bridge {
             let flowing = statistics.upstreams.values.contains { ($0.lastMessageAt ?? -1e9) > seconds - stallAfter }
             for name in statistics.upstreams.keys {
                 var upstream = statistics.upstreams[name]!
+                upstream.connectsDeferred = self.connectBudgets[name]?.deferredAttempts ?? 0
                 if let last = upstream.lastMessageAt { self.metrics.lastMessageAge(name, seconds - last) }
                 let quiet = (upstream.lastMessageAt ?? 0) < seconds - stallAfter
                 if upstream.connectionsOpen > 0, quiet, flowing {

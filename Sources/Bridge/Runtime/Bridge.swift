@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 public import AMQP
+import Events
 import Foundation
 import IoTPlatform
 public import Logging
@@ -36,8 +37,12 @@ public final class Bridge: Service, Sendable {
     let sinkOrder: [String]
     let deadLetter: any Sink
     let router: Router
+    /// Watches the stream for migration facts (events, registry, sightings); nil when `events.recognize` is off.
+    let migrationObserver: MigrationStreamObserver?
     /// Rate caps by sink name.
     let caps: [String: RateCapLimiter]
+    /// The connect budget of each upstream, by name; upstreams on one consumer group share one.
+    let connectBudgets: [String: AMQPConnectBudget]
     /// A fresh id per process start: the owner of this run's claims.
     let runID = "run-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
     let metrics: BridgeMetrics
@@ -61,8 +66,9 @@ public final class Bridge: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         self.engine = engine
+        let store: SQLiteStateStore
         do {
-            self.store = try SQLiteStateStore(
+            store = try SQLiteStateStore(
                 path: configuration.state,
                 synchronous: configuration.sync == .full ? .full : .normal,
                 exclusive: true
@@ -70,6 +76,8 @@ public final class Bridge: Service, Sendable {
         } catch {
             throw BridgeError(.stateStore, "\(error)")
         }
+        self.store = store
+        self.migrationObserver = Self.makeMigrationObserver(configuration.events, store: store, logger: logger)
         var sinks: [String: any Sink] = [:]
         for sink in configuration.sinks {
             sinks[sink.name] = Self.makeSink(sink, engine: engine, logger: logger, deadLetter: false)
@@ -77,6 +85,7 @@ public final class Bridge: Service, Sendable {
         self.sinks = sinks
         self.caps = Dictionary(uniqueKeysWithValues: configuration.sinks.compactMap { sink in sink.cap.map { (sink.name, RateCapLimiter($0)) } })
         self.sinkOrder = configuration.sinks.map(\.name)
+        self.connectBudgets = Self.connectBudgets(configuration.upstreams)
         self.deadLetter = Self.makeSink(configuration.deadLetter, engine: engine, logger: logger, deadLetter: true)
         self.router = try Router(configuration: configuration)
         self.metrics = BridgeMetrics(upstreams: configuration.upstreams.map(\.name), sinks: configuration.sinks.map(\.name))
@@ -84,6 +93,17 @@ public final class Bridge: Service, Sendable {
         self.statistics.withLock { statistics in
             for upstream in configuration.upstreams { statistics.upstreams[upstream.name] = .init() }
         }
+    }
+
+    /// One budget per consumer group (or per plain upstream), at the smallest limit any of its upstreams asks.
+    static func connectBudgets(_ upstreams: [UpstreamConfiguration]) -> [String: AMQPConnectBudget] {
+        let groups = Dictionary(grouping: upstreams, by: \.connectBudgetKey)
+        var budgets: [String: AMQPConnectBudget] = [:]
+        for members in groups.values {
+            let budget = AMQPConnectBudget(limit: members.map(\.connectsPerMinute).min() ?? 100, per: .seconds(60))
+            for upstream in members { budgets[upstream.name] = budget }
+        }
+        return budgets
     }
 
     static func makeSink(_ sink: SinkConfiguration, engine: AMQPEngine, logger: Logger, deadLetter: Bool) -> any Sink {

@@ -26,6 +26,9 @@ public struct BridgeStatistics: Sendable, Hashable {
         public var connectionsOpen = 0
         /// Reconnects and link re-attachments.
         public var reconnects = 0
+        /// Connection attempts that waited for the shared connect budget (counted over the whole budget, which
+        /// upstreams on one consumer group share).
+        public var connectsDeferred = 0
         /// When the last message arrived (seconds since the bridge started), nil if none yet.
         public var lastMessageAt: Double?
         /// The last connection error.

@@ -30,6 +30,7 @@ extension Bridge {
             object.updateValue(.int(counts.withoutMessageId), forKey: "withoutMessageId")
             object.updateValue(.int(counts.presettled), forKey: "presettled")
             object.updateValue(.int(counts.reconnects), forKey: "reconnects")
+            object.updateValue(.int(counts.connectsDeferred), forKey: "connectsDeferred")
             if let last = counts.lastMessageAt { object.updateValue(.double(last), forKey: "lastMessageAtSeconds") }
             if let error = counts.lastError { object.updateValue(.string(error), forKey: "lastError") }
             upstreams.append(.object(object))
@@ -60,6 +61,7 @@ extension Bridge {
         }
         root.updateValue(.array(sinkList), forKey: "sinks")
         if let holder = Self.sinkHoldingBack(sinks) { root.updateValue(.string(holder), forKey: "heldBackBy") }
+        if let migration = self.migrationStatusJSON() { root.updateValue(.object(migration), forKey: "migration") }
         var bytes: [UInt8] = []
         JSONValue.object(root).writeJSON(into: &bytes)
         bytes.append(0x0A)

@@ -85,7 +85,7 @@ final class WebhookSink: Sink {
             return HTTPRequest(method: "POST", url: self.settings.url, headers: headers, body: body)
         case .raw:
             let message = item.message
-            headers.append(HTTPHeader("Content-Type", "application/octet-stream"))
+            headers.append(HTTPHeader("Content-Type", self.settings.rawContentType ?? "application/octet-stream"))
             if let topic = message.topic { headers.append(HTTPHeader("X-IoT-Topic", Self.headerSafe(topic))) }
             if let id = message.messageId { headers.append(HTTPHeader("X-IoT-Message-Id", Self.headerSafe(id))) }
             if let time = message.generateTime { headers.append(HTTPHeader("X-IoT-Generate-Time", String(time))) }

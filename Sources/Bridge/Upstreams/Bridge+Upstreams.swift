@@ -78,6 +78,7 @@ extension Bridge {
         // A service rides out everything: the first connect is retried too.
         configuration.reconnect.retryInitialConnect = true
         configuration.reconnect.maximumDelay = .seconds(10)
+        configuration.connectBudget = self.connectBudgets[upstream.name]
         switch upstream.auth {
         case .anonymous:
             configuration.authentication = .anonymous

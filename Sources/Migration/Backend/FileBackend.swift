@@ -31,6 +31,8 @@ public actor FileBackend: InstanceBackend {
     /// Whether the file had comments of its own that the next rewrite drops (warned about once).
     private var hasComments: Bool
     private let logger: Logger
+    /// The file's `assessment:` section (facts for `migrate assess`), kept so that writes do not drop it.
+    let assessment: InstanceFacts?
 
     /// Opens an export file; a missing file is an empty instance when `createIfMissing` is set.
     public init(
@@ -45,6 +47,7 @@ public actor FileBackend: InstanceBackend {
         if !FileManager.default.fileExists(atPath: path), createIfMissing {
             loaded = InstanceSnapshot(identity: identity ?? InstanceIdentity(kind: "file"))
             self.hasComments = false
+            self.assessment = nil
         } else {
             let text: String
             do {
@@ -53,6 +56,7 @@ public actor FileBackend: InstanceBackend {
                 throw MigrationError(.config, error.description, location: path)
             }
             loaded = try YAMLFile.decode(InstanceSnapshot.self, from: text, file: path)
+            self.assessment = try YAMLFile.decode(ExportAssessmentSection.self, from: text, file: path).assessment
             self.hasComments = Self.hasOwnComments(text)
         }
         self.snapshot = loaded
@@ -70,9 +74,9 @@ public actor FileBackend: InstanceBackend {
     /// The first line of every export file.
     static let header = "# iotbridge instance export: consumer groups, subscriptions and forwarding rules.\n"
 
-    /// Writes a snapshot as an export file.
-    public static func write(_ snapshot: InstanceSnapshot, to path: String) throws {
-        try YAMLFile.write(snapshot, to: path, header: Self.header)
+    /// Writes a snapshot as an export file, with the facts for `migrate assess` when given.
+    public static func write(_ snapshot: InstanceSnapshot, assessment: InstanceFacts? = nil, to path: String) throws {
+        try YAMLFile.write(ExportFile(snapshot: snapshot, assessment: assessment), to: path, header: Self.header)
     }
 
     /// Holds writes until ``commit()``.
@@ -100,7 +104,7 @@ public actor FileBackend: InstanceBackend {
             )
             self.hasComments = false
         }
-        try Self.write(self.snapshot, to: self.path)
+        try Self.write(self.snapshot, assessment: self.assessment, to: self.path)
         self.dirty = false
     }
 

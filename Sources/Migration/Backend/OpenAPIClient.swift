@@ -12,7 +12,9 @@ import Logging
 
 /// Calls IoT OpenAPI actions (Version 2018-01-20, RPC style, signature v1; reference §6) over ``HTTPClient``.
 ///
-/// Every call carries `IotInstanceId` (empty for a legacy public instance). Throttling, 5xx and transport failures
+/// Every call about an Enterprise instance carries its `IotInstanceId`; calls about the legacy public instance omit
+/// the parameter, as the API reference asks ("if no ID is generated for your instance, you do not need to configure
+/// this parameter"), rather than sending it empty. Throttling, 5xx and transport failures
 /// are retried with backoff; an authentication failure is not, because retrying cannot fix a wrong key.
 struct OpenAPIClient: Sendable, CustomStringConvertible, CustomReflectable {
     /// The API version every action here belongs to.
@@ -78,7 +80,7 @@ struct OpenAPIClient: Sendable, CustomStringConvertible, CustomReflectable {
         all["SignatureNonce"] = nonce
         all["Timestamp"] = OpenAPISignature.timestamp(now)
         all["RegionId"] = self.regionId
-        all["IotInstanceId"] = self.iotInstanceId
+        if !self.iotInstanceId.isEmpty { all["IotInstanceId"] = self.iotInstanceId }
         let signature = OpenAPISignature.sign(method: "POST", parameters: all, accessKeySecret: self.accessKeySecret)
         return OpenAPISignature.canonicalizedQuery(all) + "&Signature=" + OpenAPISignature.percentEncode(signature)
     }

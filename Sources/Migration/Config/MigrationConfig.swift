@@ -36,6 +36,9 @@ public struct MigrationConfig: Codable, Sendable, Hashable {
     public var target: InstanceConfig
     /// How to migrate. Default: ``MigrationOptions/init()``.
     public var options: MigrationOptions
+    /// The state store for journal, registry and outbox (relative to the config's folder); may name the bridge's
+    /// `state:` file. Default (nil): `<plan>.journal.sqlite` beside the plan.
+    public var state: String?
 
     /// Creates a configuration.
     public init(source: InstanceConfig, target: InstanceConfig, options: MigrationOptions = MigrationOptions()) {
@@ -44,7 +47,7 @@ public struct MigrationConfig: Codable, Sendable, Hashable {
         self.options = options
     }
 
-    private enum CodingKeys: String, CodingKey { case source, target, options }
+    private enum CodingKeys: String, CodingKey { case source, target, options, state }
 
     /// Decodes a configuration; `options` may be left out.
     public init(from decoder: any Decoder) throws {
@@ -52,6 +55,7 @@ public struct MigrationConfig: Codable, Sendable, Hashable {
         self.source = try c.decode(InstanceConfig.self, forKey: .source)
         self.target = try c.decode(InstanceConfig.self, forKey: .target)
         self.options = try c.decodeIfPresent(MigrationOptions.self, forKey: .options) ?? MigrationOptions()
+        self.state = try c.decodeIfPresent(String.self, forKey: .state)
     }
 
     /// Loads and checks `migration.yaml` strictly (see ``MigrationConfigReader``); relative `file:` paths are

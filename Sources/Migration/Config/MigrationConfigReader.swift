@@ -20,7 +20,7 @@ struct MigrationConfigReader {
     private let folder: String
 
     /// The keys of each mapping, in the order README documents them.
-    static let rootKeys = ["source", "target", "options"]
+    static let rootKeys = ["source", "target", "options", "state"]
     static let sideKeys = ["kind", "regionId", "iotInstanceId", "endpoint", "accessKeyId", "accessKeySecret", "file", "create"]
     static let optionKeys = [
         "consumerGroupNaming", "translationConsumerGroup", "products", "stopSourceRules", "startMigratedRules",
@@ -81,8 +81,14 @@ struct MigrationConfigReader {
         let source = self.side(root, "source")
         let target = self.side(root, "target")
         let options = self.options(root["options"])
+        var state: String?
+        if let path = self.decoder.string(root, "state", required: false) {
+            state = path.hasPrefix("/") ? path : URL(fileURLWithPath: self.folder).appendingPathComponent(path).path
+        }
         guard let source, let target, let options else { return nil }
-        return MigrationConfig(source: source, target: target, options: options)
+        var config = MigrationConfig(source: source, target: target, options: options)
+        config.state = state
+        return config
     }
 
     private mutating func side(_ root: Fields, _ name: String) -> InstanceConfig? {

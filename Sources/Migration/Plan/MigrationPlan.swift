@@ -205,6 +205,8 @@ public struct MigrationPlan: Codable, Sendable, Hashable {
 
     /// The format tag.
     public var format: String = Self.currentFormat
+    /// The pre-migration assessment `migrate plan` made first (see `migrate assess`), at the top of the file.
+    public var assessment: PlanAssessment? = nil
     /// Identifies this migration in the journal and in migration-status events.
     public var migrationId: String
     /// When the plan was made (UTC).

@@ -5,6 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+import StateStore
+
 /// Batches for backends that hold writes (export files): a step's `done` is journalled only after the commit
 /// that made its effect durable. A kill between two commits leaves the file as of the last commit and the later
 /// steps `requested`, which the next run completes by looking their resources up by name, as after any kill.
@@ -16,13 +18,23 @@ extension MigrationRunner {
         var stepId: String
         var name: String
         var ordinal: Int
+        /// The migration-status events that commit with the entry.
+        var events: [OutboxDraft]
 
-        init(_ journal: StepJournal, action: StepAction, stepId: String, name: String, ordinal: Int) {
+        init(
+            _ journal: StepJournal,
+            action: StepAction,
+            stepId: String,
+            name: String,
+            ordinal: Int,
+            events: [OutboxDraft] = []
+        ) {
             self.journal = journal
             self.action = action
             self.stepId = stepId
             self.name = name
             self.ordinal = ordinal
+            self.events = events
         }
     }
 
@@ -53,7 +65,14 @@ extension MigrationRunner {
     /// Saves an entry now, or holds it until the batch's commit.
     func record(_ write: JournalWrite, held: inout HeldWrites) async throws {
         guard held.batching else {
-            try await self.save(write.journal, action: write.action, stepId: write.stepId, name: write.name, ordinal: write.ordinal)
+            try await self.save(
+                write.journal,
+                action: write.action,
+                stepId: write.stepId,
+                name: write.name,
+                ordinal: write.ordinal,
+                events: write.events
+            )
             return
         }
         held.entries.append(write)
@@ -68,7 +87,14 @@ extension MigrationRunner {
         try await self.target.commit()
         try await self.source.commit()
         for write in held.entries {
-            try await self.save(write.journal, action: write.action, stepId: write.stepId, name: write.name, ordinal: write.ordinal)
+            try await self.save(
+                write.journal,
+                action: write.action,
+                stepId: write.stepId,
+                name: write.name,
+                ordinal: write.ordinal,
+                events: write.events
+            )
         }
         held.entries.removeAll()
         held.since = ContinuousClock.now

@@ -60,7 +60,8 @@ public struct MigrationRunner: Sendable {
         action: StepAction,
         stepId: String,
         name: String,
-        ordinal: Int
+        ordinal: Int,
+        events: [OutboxDraft] = []
     )
         async throws
     {
@@ -77,7 +78,8 @@ public struct MigrationRunner: Sendable {
                     created: journal.created,
                     attempts: journal.attempts,
                     lastError: journal.lastError
-                )
+                ),
+                events: events
             )
         } catch {
             throw MigrationError(.journal, "\(error)", step: stepId)
@@ -210,8 +212,17 @@ public struct MigrationRunner: Sendable {
                             && journal.attempts > 1)
                     journal.succeeded(targetId: result.targetId, created: created)
                     if created { summary.created += 1 }
+                    // The step's migration-status event commits with the journal entry that marks it done.
+                    let event = StepEvents.draft(for: step, plan: self.plan, targetId: result.targetId)
                     try await self.record(
-                        JournalWrite(journal, action: step.action, stepId: step.id, name: step.resourceName, ordinal: ordinal),
+                        JournalWrite(
+                            journal,
+                            action: step.action,
+                            stepId: step.id,
+                            name: step.resourceName,
+                            ordinal: ordinal,
+                            events: event.map { [$0] } ?? []
+                        ),
                         held: &held
                     )
                     if let id = result.targetId { ids[step.id] = id }

@@ -9,14 +9,19 @@
 
 It implements the subset of actions `iotbridge migrate` calls, keeps one in-memory instance per IotInstanceId,
 and checks every request the way the platform does: signature v1 (HMAC-SHA1, key = secret + "&"), a known
-AccessKeyId, a fresh SignatureNonce, and an IotInstanceId parameter on every call (empty = legacy instance).
+AccessKeyId, a fresh SignatureNonce, and IotInstanceId: absent for the legacy public instance (kept here under
+the ID ""), the instance ID otherwise; an IotInstanceId sent empty is refused, so a client that sends it empty fails.
 
 Standard library only; run with /usr/bin/python3:
 
     openapi_server.py --key testid:testsecret [--port 0]
 
 It prints `PORT <n>` on stdout once listening. Test-only control endpoints (no signature):
-    POST /__seed?instance=ID   body: an iotbridge instance export as JSON — replaces that instance
+    POST /__seed?instance=ID   body: an iotbridge instance export as JSON — replaces that instance. Its optional
+                               "assessment" section (products' details, device counts, OTA jobs, consumer-group
+                               clients) feeds QueryProduct, QueryDeviceStatistics, ListOTAFirmware,
+                               ListOTAJobByFirmware and QueryConsumerGroupStatus; "unavailableActions": [A, …]
+                               makes those actions answer InvalidAction.NotFound, as on an instance that lacks them.
     GET  /__state?instance=ID  the instance as an iotbridge export (JSON), plus "calls" per action
     POST /__faults             body: {"stall": {"action": A, "after": N, "mode": "after"|"before"},
                                       "throttle": {A: N}, "fail500": {A: N}}
@@ -70,6 +75,9 @@ class Instance:
         self.datasources = {}   # int id -> dict with "items": {int id: dict}
         self.destinations = {}  # int id -> dict
         self.parsers = {}       # int id -> dict
+        self.facts = {}         # pk -> the export's assessment.products item
+        self.group_clients = {} # group id -> [client id]
+        self.unavailable = set()
 
     # -- seed / dump in iotbridge's export format -------------------------------------------------------------------
 
@@ -77,6 +85,10 @@ class Instance:
     def from_export(doc, ids):
         inst = Instance()
         inst.products = list(doc.get("products", []))
+        assessment = doc.get("assessment") or {}
+        inst.facts = {p["productKey"]: p for p in assessment.get("products", [])}
+        inst.group_clients = {g["id"]: g.get("connectedClients") or [] for g in assessment.get("consumerGroups", [])}
+        inst.unavailable = set(doc.get("unavailableActions", []))
         for g in doc.get("consumerGroups", []):
             inst.groups[g["id"]] = {"GroupId": g["id"], "GroupName": g["name"]}
         for s in doc.get("subscriptions", []):
@@ -201,6 +213,41 @@ def check_group_config(inst, configuration):
 
 def handle(state, inst, action, p):
     """Applies one action to an instance and returns the response body (without RequestId/Success)."""
+    if action in inst.unavailable:
+        raise ApiError("InvalidAction.NotFound", f"Specified api {action} is not found.", status=404)
+    if action in ("QueryProduct", "QueryDeviceStatistics"):
+        need(p, "ProductKey")
+        if p["ProductKey"] not in inst.products:
+            raise ApiError("iot.prod.NotExistedProduct", "the product does not exist.")
+        f = inst.facts.get(p["ProductKey"], {})
+        if action == "QueryDeviceStatistics":
+            return {"Data": {"deviceCount": f.get("deviceCount", 0), "onlineCount": f.get("onlineCount", 0),
+                             "activeCount": f.get("deviceCount", 0)}}
+        data = {"ProductKey": p["ProductKey"], "ProductName": f.get("name", p["ProductKey"]),
+                "DeviceCount": f.get("deviceCount", 0), "AuthType": f.get("authType", "secret"),
+                "Id2": f.get("id2", False), "NodeType": f.get("nodeType", 0), "Owner": f.get("owner", True)}
+        return {"Data": data}
+    if action == "ListOTAFirmware":
+        firmware = sorted({(j["firmwareId"], pk) for pk, f in inst.facts.items() for j in f.get("otaJobs", [])})
+        items, total, page, size = paged([{"FirmwareId": fid, "ProductKey": pk} for fid, pk in firmware], p,
+                                         "CurrentPage")
+        return {"FirmwareInfo": {"SimpleFirmwareInfo": items}, "Total": total, "CurrentPage": page,
+                "PageSize": size}
+    if action == "ListOTAJobByFirmware":
+        need(p, "FirmwareId")
+        jobs = [{"JobId": j["jobId"], "FirmwareId": j["firmwareId"], "JobStatus": j["status"],
+                 "JobType": j.get("type", "UPGRADE_FIRMWARE"), "ProductKey": pk}
+                for pk, f in sorted(inst.facts.items()) for j in f.get("otaJobs", [])
+                if j["firmwareId"] == p["FirmwareId"]]
+        items, total, page, size = paged(jobs, p, "CurrentPage")
+        return {"Data": {"SimpleOTAJobInfo": items}, "Total": total, "CurrentPage": page, "PageSize": size}
+    if action == "QueryConsumerGroupStatus":
+        need(p, "GroupId")
+        if p["GroupId"] not in inst.groups:
+            raise ApiError("iot.consumergroup.NotExist", "consumer group does not exist.")
+        clients = [{"ClientId": c, "ClientIpPort": "192.0.2.1:5671", "OnlineTime": 1700000000000}
+                   for c in inst.group_clients.get(p["GroupId"], [])]
+        return {"AccumulationCount": 0, "ClientConnectionStatusList": {"ConsumerGroupClientConnectionInfo": clients}}
     if action == "QueryProductList":
         items, total, page, size = paged(inst.products, p, "CurrentPage")
         return {"Data": {"Total": total, "CurrentPage": page, "PageSize": size,
@@ -503,9 +550,10 @@ def make_handler(state):
                 if not params.get(name):
                     return self.reply(400, {"Code": "MissingParameter", "RequestId": request_id,
                                             "Message": f"{name} is mandatory."})
-            if "IotInstanceId" not in params:
-                return self.reply(400, {"Code": "MissingIotInstanceId", "RequestId": request_id,
-                                        "Message": "iotbridge sends IotInstanceId on every call."})
+            if params.get("IotInstanceId") == "":
+                return self.reply(400, {"Code": "InvalidParameter", "RequestId": request_id,
+                                        "Message": "IotInstanceId is empty: omit it for the legacy public instance."})
+            params.setdefault("IotInstanceId", "")
             stall = None
             with state.lock:
                 if params["SignatureNonce"] in state.nonces:
