@@ -20,7 +20,8 @@ enum ExampleExtractor {
         var text: String
         /// The exit status the documentation promises (`# exit: N`). Default 0.
         var expectedExit: Int32 = 0
-        /// Whether it needs the cloud (`# needs: cloud`): then it is only parsed.
+        /// Whether it needs what the test does not provide (`# needs: cloud`, `# needs: a running bridge`, …): an
+        /// `iotbridge` command is then only parsed; any other command is skipped.
         var needsCloud = false
         /// Whether it ends with `&`: run in the background and stopped at the end of its block.
         var background = false
@@ -100,7 +101,7 @@ enum ExampleExtractor {
         let comment = Self.trailingComment(text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? "")
             + " " + Self.trailingComment(text.split(separator: "\n").last.map(String.init) ?? "")
         if let match = comment.firstMatch(of: /# exit: (\d+)/) { unit.expectedExit = Int32(match.output.1) ?? 0 }
-        unit.needsCloud = comment.contains("# needs: cloud")
+        unit.needsCloud = comment.contains("# needs: ")
         let code = Self.withoutTrailingComment(text.split(separator: "\n", omittingEmptySubsequences: false).last.map(String.init) ?? "")
         unit.background = code.trimmingCharacters(in: .whitespaces).hasSuffix("&")
             && !code.trimmingCharacters(in: .whitespaces).hasSuffix("&&")
@@ -243,7 +244,10 @@ enum ExampleExtractor {
             for unit in block.units {
                 script += "echo '>>> \(unit.location)' >&2\n"
                 var text = unit.text
-                if unit.needsCloud, Self.isCommand(text) { text = "IOTBRIDGE_PARSE_ONLY=1 " + text }
+                if unit.needsCloud {
+                    guard Self.isCommand(text) else { continue }
+                    text = "IOTBRIDGE_PARSE_ONLY=1 " + text
+                }
                 script += text + "\n"
                 if unit.background {
                     script += "__bg+=($!)\n"
