@@ -39,6 +39,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
     ],
     targets: [
         // MARK: C libraries (no logic; typed shims for variadic functions)
@@ -114,6 +115,17 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // PostgreSQL for bridge replicas: its own target, so that SQLite users do not link NIO and postgres-nio.
+        .target(
+            name: "PostgresStateStore",
+            dependencies: [
+                "StateStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "Migration",
             dependencies: [
@@ -152,6 +164,7 @@ let package = Package(
                 "RuleSQL",
                 "RuleScript",
                 "StateStore",
+                "PostgresStateStore",
                 "Migration",
                 "Events",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -204,13 +217,26 @@ let package = Package(
         .testTarget(name: "RuleSQLTests", dependencies: ["RuleSQL"], swiftSettings: strictSettings),
         .testTarget(name: "RuleScriptTests", dependencies: ["RuleScript"], swiftSettings: strictSettings),
         .testTarget(name: "RulesTests", dependencies: ["Rules", "RuleScript"], swiftSettings: strictSettings),
-        .testTarget(name: "StateStoreTests", dependencies: ["StateStore"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "StateStoreTests",
+            dependencies: [
+                "StateStore",
+                "PostgresStateStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "EventsTests",
             dependencies: ["Events", "StateStore", "RuleSQL", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "BridgeTests", dependencies: ["Bridge", "AMQP", "StateStore"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "BridgeTests",
+            dependencies: ["Bridge", "AMQP", "StateStore", "PostgresStateStore"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "MigrationTests",
             dependencies: ["Migration", "HTTPClient", "StateStore"],

@@ -11,6 +11,8 @@
 #   3. gcc: Qpid Proton's C example broker (and send/receive) into scripts/.work/bin.
 #   4. RabbitMQ: a private node on a free loopback port (own node name, epmd port,
 #      mnesia/log dirs, cookie, enabled-plugins file with rabbitmq_amqp1_0).
+#      PostgreSQL 15: a private cluster (initdb) on a free loopback port, password
+#      auth, fsync off, data under scripts/.work/postgres-PID (scripts/lib/postgres.sh).
 #   5. swift test --skip-build: the unit tests (--skip IntegrationTests), then the
 #      integration tests (--filter IntegrationTests), from the same build, with the
 #      integration tests' environment (see below) exported. Swift Testing runs the
@@ -21,7 +23,7 @@
 #      (scripts/lib/sanitize.sh: AMQP + its tests + swift-log only) into .build-asan. Any
 #      AddressSanitizer or LeakSanitizer report fails the run. ThreadSanitizer on the AMQP
 #      unit tests (into .build-tsan) with --tsan; off by default.
-#   7. Always (also on failure or Ctrl-C): stops RabbitMQ and its epmd by pid, and
+#   7. Always (also on failure or Ctrl-C): stops PostgreSQL, RabbitMQ and its epmd by pid, and
 #      ends every process this run's tests left behind (found by a marker variable
 #      in their environment, IOTBRIDGE_TEST_RUN).
 # Exits with the first failing swift test's status (or the failing step's).
@@ -30,7 +32,8 @@
 #   --unit-only    no Proton broker, no RabbitMQ; skips the IntegrationTests target
 #   --no-install   never calls apt-get (fails later if something is missing)
 #   --filter X     one `swift test --filter X` run instead of the two above
-#   --keep-state   keeps RabbitMQ's data and logs (scripts/.work/rabbitmq-PID) afterwards
+#   --keep-state   keeps RabbitMQ's and PostgreSQL's data and logs (scripts/.work/rabbitmq-PID,
+#                  scripts/.work/postgres-PID) afterwards
 #   --no-asan      skips the AddressSanitizer step (CI runs it; about 3 minutes on 2 cores)
 #   --tsan         also runs the AMQP unit tests under ThreadSanitizer (suppressions and
 #                  why: scripts/lib/tsan-suppressions.txt)
@@ -53,6 +56,10 @@
 #                             are in memory, named by address; SIGTERM ends it.
 #   IOTBRIDGE_PROTON_SEND, IOTBRIDGE_PROTON_RECEIVE
 #                             Proton's C send/receive examples: send HOST PORT ADDRESS COUNT
+#   IOTBRIDGE_POSTGRES_URL    postgres://iotbridge:PASSWORD@127.0.0.1:PORT/iotbridge (superuser;
+#                             tests create their own databases in it)
+#   IOTBRIDGE_POSTGRES_CTL    path of a pg_ctl wrapper for that cluster: "$IOTBRIDGE_POSTGRES_CTL" restart
+#                             (also stop, start, status)
 #   IOTBRIDGE_PYTHON          /usr/bin/python3 (sees Debian's python3-qpid-proton)
 #   IOTBRIDGE_PEERS           absolute path of Tests/IntegrationTests/peers
 #   IOTBRIDGE_BIN             absolute path of the debug iotbridge binary
@@ -71,6 +78,7 @@ APT_PACKAGES=(
     libcurl4-openssl-dev libssl-dev libsqlite3-dev rabbitmq-server gcc pkg-config
     openssl   # the TLS integration tests make their own CA and certificates with it
     python3-jsonschema   # the event tests validate migration-status events against docs/schemas/
+    postgresql   # the PostgreSQL state store's contract tests and the bridge replica tests
 )
 
 # shellcheck source=scripts/lib/common.sh
@@ -81,6 +89,8 @@ source "$REPO_ROOT/scripts/lib/apt.sh"
 source "$REPO_ROOT/scripts/lib/proton_examples.sh"
 # shellcheck source=scripts/lib/rabbitmq.sh
 source "$REPO_ROOT/scripts/lib/rabbitmq.sh"
+# shellcheck source=scripts/lib/postgres.sh
+source "$REPO_ROOT/scripts/lib/postgres.sh"
 # shellcheck source=scripts/lib/sanitize.sh
 source "$REPO_ROOT/scripts/lib/sanitize.sh"
 
@@ -196,6 +206,12 @@ start_rabbitmq() {
     section_end
 }
 
+start_postgres() {
+    section_begin "PostgreSQL"
+    POSTGRES_NO_FSYNC=1 postgres_start "$WORK_DIR/postgres-$$"
+    section_end
+}
+
 # Exports the environment the integration tests read.
 export_test_environment() {
     export IOTBRIDGE_TEST_RUN="$RUN_MARKER"
@@ -209,8 +225,11 @@ export_test_environment() {
         export IOTBRIDGE_PROTON_BROKER="$BIN_DIR/broker"
         export IOTBRIDGE_PROTON_SEND="$BIN_DIR/send"
         export IOTBRIDGE_PROTON_RECEIVE="$BIN_DIR/receive"
+        export IOTBRIDGE_POSTGRES_URL="$POSTGRES_URL"
+        export IOTBRIDGE_POSTGRES_CTL="$POSTGRES_CTL"
     fi
-    env | grep '^IOTBRIDGE_' | sort | sed 's/^/  /' >&2
+    # The URL's password is the test cluster's own, but keep even that out of logs.
+    env | grep '^IOTBRIDGE_' | sort | sed -E 's#(postgres://[^:]*:)[^@]*@#\1***@#; s/^/  /' >&2
 }
 
 # Runs `swift test --skip-build` with ARGS in a section; records the first failure.
@@ -263,6 +282,15 @@ cleanup() {
     local status=$?
     trap - EXIT INT TERM
     set +e
+    if [[ -n "$POSTGRES_DIR" ]]; then
+        local postgres_dir="$POSTGRES_DIR"
+        postgres_stop
+        if (( KEEP_STATE == 0 )) && [[ "${TEST_STATUS:-1}" == 0 ]]; then
+            rm -rf "$postgres_dir"
+        else
+            log "PostgreSQL data and log kept in $postgres_dir"
+        fi
+    fi
     if [[ -n "$RABBITMQ_DIR" ]]; then
         section_begin "cleanup"
         local state_dir="$RABBITMQ_DIR"
@@ -301,6 +329,7 @@ main() {
     if (( UNIT_ONLY == 0 )); then
         build_c_examples
         start_rabbitmq
+        start_postgres
     fi
     export_test_environment
     run_tests

@@ -108,7 +108,8 @@ public final class AMQPListener: Sendable {
         try await self.shared.waitListening()
     }
 
-    /// Stops accepting; connections already made stay open.
+    /// Stops accepting and closes the connections it accepted: each is told Close and cut after the close grace
+    /// if the client never answers; their links end (messages in flight on them are reported `.unsettled`).
     public func close() async {
         if self.engine.core.submit(.closeListener(self.id)) {
             await self.shared.waitClosed()

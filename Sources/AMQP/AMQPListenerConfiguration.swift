@@ -39,6 +39,9 @@ public struct AMQPListenerConfiguration: Sendable {
     public var sendWindow: Int
     /// What one client, and all of them together, may make the listener hold. Default: see `Limits`.
     public var limits: Limits
+    /// Decides, per link a logged-in client attaches, whether to serve it; a refused link is detached at once with
+    /// the condition it returns. Default: nil (every link within the limits is served).
+    public var linkAdmission: AMQPLinkAdmission?
 
     /// The bounds on what clients can make the listener hold. Each breach is refused with the AMQP condition
     /// the specification names for it, logged, and counted in `AMQPListener.statistics`; every other client is

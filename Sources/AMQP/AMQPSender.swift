@@ -114,6 +114,24 @@ public final class AMQPSender: Sendable {
     /// Messages queued or awaiting their outcome.
     public var inFlight: Int { self.shared.inFlight }
 
+    /// The peer's credit as last reported (see ``AMQPSenderCredit``).
+    public var credit: AMQPSenderCredit { self.shared.credit }
+
+    /// Calls `observer` with the current credit now, then on the proactor thread each time the peer's credit, the
+    /// messages the link took or the drain flag change. It must not block. Use it to send only against the credit
+    /// the peer granted instead of queuing on the link: a message the link holds for lack of credit is a message
+    /// no other consumer can have.
+    public func observeCredit(_ observer: @escaping @Sendable (AMQPSenderCredit) -> Void) {
+        self.shared.observeCredit(observer)
+    }
+
+    /// Says there is nothing more to send for now: if the peer asked to drain (``AMQPSenderCredit/drain``), the rest
+    /// of its credit is used up and the peer is told (AMQP 1.0 §2.6.7). Messages enqueued before this call go out
+    /// first.
+    public func drained() {
+        _ = self.engine.submit(.drained(self.connectionID, self.linkID))
+    }
+
     /// The size of the send window.
     public var window: Int { self.shared.capacity }
 

@@ -142,6 +142,8 @@ final class SenderShared: Sendable {
         var attach = FirstAttach()
         var finished: AMQPError?? = .none
         var finishWaiters: [CheckedContinuation<Void, Never>] = []
+        var credit = AMQPSenderCredit(available: 0, taken: 0, drain: false)
+        var creditObserver: (@Sendable (AMQPSenderCredit) -> Void)?
     }
 
     /// The most messages in flight at once.
@@ -199,6 +201,27 @@ final class SenderShared: Sendable {
 
     /// Messages queued or awaiting their disposition.
     var inFlight: Int { self.state.withLock { $0.inFlight } }
+
+    /// The peer's latest credit, as the link reported it.
+    var credit: AMQPSenderCredit { self.state.withLock { $0.credit } }
+
+    /// Proactor thread: the credit changed; the observer (if any) hears it on this thread.
+    func reportCredit(_ credit: AMQPSenderCredit) {
+        let observer = self.state.withLock { state in
+            state.credit = credit
+            return state.creditObserver
+        }
+        observer?(credit)
+    }
+
+    /// Sets who hears credit changes, and tells it the current credit at once.
+    func observeCredit(_ observer: @escaping @Sendable (AMQPSenderCredit) -> Void) {
+        let current = self.state.withLock { state in
+            state.creditObserver = observer
+            return state.credit
+        }
+        observer(current)
+    }
 
     /// Proactor thread: the link attached (again).
     func markAttached() {

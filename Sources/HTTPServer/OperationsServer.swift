@@ -22,12 +22,14 @@ public struct OperationsServer: Service {
     let registry: PrometheusCollectorRegistry
     let status: @Sendable () async -> [UInt8]
     let healthy: @Sendable () -> Bool
+    let unhealthyReason: @Sendable () -> String?
     let onListening: @Sendable (Int) -> Void
     let logger: Logger
     /// Answers `GET /instances/{pk}/{dn}` (HTTP status, JSON body); nil: the route answers 404.
     public var instanceLookup: (@Sendable (_ productKey: String, _ deviceName: String) async -> (Int, [UInt8]))?
 
-    /// Creates the server. `status` renders /status; `healthy` decides /healthz (200 or 503).
+    /// Creates the server. `status` renders /status; `healthy` decides /healthz (200 or 503), whose body then
+    /// carries `unhealthyReason` when it gives one.
     public init(
         host: String,
         port: Int,
@@ -35,6 +37,7 @@ public struct OperationsServer: Service {
         logger: Logger,
         onListening: @escaping @Sendable (Int) -> Void = { _ in },
         healthy: @escaping @Sendable () -> Bool,
+        unhealthyReason: @escaping @Sendable () -> String? = { nil },
         status: @escaping @Sendable () async -> [UInt8]
     ) {
         self.host = host
@@ -43,6 +46,7 @@ public struct OperationsServer: Service {
         self.logger = logger
         self.onListening = onListening
         self.healthy = healthy
+        self.unhealthyReason = unhealthyReason
         self.status = status
     }
 
@@ -59,6 +63,7 @@ public struct OperationsServer: Service {
         let registry = self.registry
         let status = self.status
         let healthy = self.healthy
+        let unhealthyReason = self.unhealthyReason
         router.get("/metrics") { _, _ -> Response in
             var bytes: [UInt8] = []
             registry.emit(into: &bytes)
@@ -70,10 +75,11 @@ public struct OperationsServer: Service {
         }
         router.get("/healthz") { _, _ -> Response in
             let ok = healthy()
+            let body = ok ? "ok\n" : unhealthyReason().map { "unavailable: \($0)\n" } ?? "unavailable\n"
             return Response(
                 status: ok ? .ok : .serviceUnavailable,
                 headers: [.contentType: "text/plain"],
-                body: .init(byteBuffer: ByteBuffer(string: ok ? "ok\n" : "unavailable\n"))
+                body: .init(byteBuffer: ByteBuffer(string: body))
             )
         }
         router.get("/status") { _, _ -> Response in

@@ -14,6 +14,7 @@ public struct PlatformError: Error, Sendable, Hashable, CustomStringConvertible 
         private enum Base: String, Sendable, Hashable {
             case invalidClientId
             case invalidArgument
+            case loginRefused
         }
 
         private let base: Base
@@ -22,6 +23,9 @@ public struct PlatformError: Error, Sendable, Hashable, CustomStringConvertible 
         public static let invalidClientId = Code(base: .invalidClientId)
         /// Another login or endpoint argument is empty or malformed.
         public static let invalidArgument = Code(base: .invalidArgument)
+        /// A subscription login was refused: a malformed username, an unknown consumer group or AccessKey, or a
+        /// signature or password that does not match.
+        public static let loginRefused = Code(base: .loginRefused)
 
         /// The code's stable name, e.g. `invalidClientId`.
         public var description: String { self.base.rawValue }

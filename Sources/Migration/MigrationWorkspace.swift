@@ -134,7 +134,9 @@ public struct MigrationWorkspace: Sendable {
             throw MigrationError(.config, "the plan names no config; pass --config migration.yaml")
         }
         let workspace = try MigrationWorkspace(configPath: path, logger: logger)
-        let target = workspace.config.target.identity
+        // The backend's identity: a `kind: file` side completes what migration.yaml leaves out from the export.
+        let targetBackend = try workspace.backend(workspace.config.target)
+        let target = targetBackend.identity
         guard target.kind == plan.target.kind, (target.iotInstanceId ?? "") == (plan.target.iotInstanceId ?? ""),
             target.regionId == plan.target.regionId
         else {
@@ -148,7 +150,7 @@ public struct MigrationWorkspace: Sendable {
         let runner = MigrationRunner(
             plan: plan,
             source: try workspace.backend(workspace.config.source),
-            target: try workspace.backend(workspace.config.target),
+            target: targetBackend,
             store: store,
             logger: logger
         )

@@ -30,6 +30,10 @@ struct RunCommand: AsyncParsableCommand {
             SIGTERM or SIGINT drains: no more credit, in-flight messages finish within shutdown.deadline \
             (default 10 s), the rest are released for redelivery.
 
+            Replicas: with `state: postgres://USER:${PGPASSWORD}@HOST:5432/DB` any number of `run` \
+            processes with the same file share one de-duplication window (README.md, "Scaling out"); \
+            while PostgreSQL is unreachable nothing is settled and /healthz answers 503 with the reason.
+
             Examples:
               iotbridge run --config bridge.yaml
               iotbridge run --config bridge.yaml --check
@@ -96,16 +100,22 @@ struct RunCommand: AsyncParsableCommand {
                 port: http.port,
                 registry: registry,
                 logger: logger,
-                healthy: { bridge.currentStatistics.state != "stopped" },
+                healthy: {
+                    let statistics = bridge.currentStatistics
+                    return statistics.state != "stopped" && statistics.stateStoreError == nil
+                },
+                unhealthyReason: { bridge.currentStatistics.stateStoreError },
                 status: { bridge.statusJSON() }
             )
-            server.instanceLookup = { productKey, deviceName in
-                await InstanceLookupResponse.answer(bridge.registry, productKey: productKey, deviceName: deviceName)
+            if let instances = bridge.registry {
+                server.instanceLookup = { productKey, deviceName in
+                    await InstanceLookupResponse.answer(instances, productKey: productKey, deviceName: deviceName)
+                }
             }
             services.append(.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
         }
-        if !configuration.events.sinks.isEmpty {
-            let delivery = OutboxDelivery(settings: configuration.events, outbox: bridge.outbox, engine: engine, logger: logger)
+        if !configuration.events.sinks.isEmpty, let outbox = bridge.outbox {
+            let delivery = OutboxDelivery(settings: configuration.events, outbox: outbox, engine: engine, logger: logger)
             services.append(.init(service: delivery, successTerminationBehavior: .ignore, failureTerminationBehavior: .gracefullyShutdownGroup))
         }
         // Last in the list: shut down first, while the HTTP server still answers /status.

@@ -8,6 +8,7 @@
 import AMQP
 @testable import Bridge
 import Foundation
+import PostgresStateStore
 import RuleSQL
 import Testing
 
@@ -124,6 +125,59 @@ import Testing
         #expect(messages.contains { $0.hasPrefix("9: 'window' must be a duration") })
         // The secret never appears in a diagnostic.
         #expect(!result.diagnostics.contains { $0.description.contains("s3cr3t") })
+    }
+
+    @Test func aPostgresStateTakesItsPasswordFromTheEnvironmentAndNeverShowsIt() throws {
+        let result = self.load(
+            """
+            state: "postgres://bridge:${PG}@db.internal:6432/iotbridge?sslmode=verify-full"
+            upstreams: [ { name: a, url: "amqp://h:1//queue/a" } ]
+            sinks: [ { name: s, kind: jsonl, path: out.jsonl } ]
+            """,
+            environment: ["PG": "pg-s3cr3t"]
+        )
+        #expect(self.messages(result) == [])
+        let configuration = try #require(result.configuration)
+        let postgres = try #require(configuration.postgres)
+        #expect(postgres.password == "pg-s3cr3t")
+        #expect(postgres.port == 6432)
+        #expect(postgres.tls == .verifyFull)
+        #expect(configuration.state == "postgres://bridge@db.internal:6432/iotbridge?sslmode=verify-full")
+        #expect(!"\(postgres)".contains("pg-s3cr3t"))
+    }
+
+    @Test func aPostgresStateWithoutAPasswordIsForTrustAuthentication() throws {
+        let result = self.load(
+            """
+            state: postgresql://bridge@127.0.0.1/iotbridge
+            upstreams: [ { name: a, url: "amqp://h:1//queue/a" } ]
+            sinks: [ { name: s, kind: jsonl, path: out.jsonl } ]
+            """
+        )
+        let configuration = try #require(result.configuration)
+        #expect(configuration.postgres?.password == nil)
+        #expect(configuration.postgres?.port == 5432)
+        #expect(configuration.postgres?.tls == .disable)
+    }
+
+    @Test(arguments: [
+        ("postgres://bridge:hunter2@db/iotbridge", "1: the password in 'state' must be an environment reference"),
+        ("postgres://bridge:${NOPE}@db/iotbridge", "1: the environment variable NOPE (the password in 'state') is not set"),
+        ("postgres://bridge@db/iotbridge?sslmode=on", "1: state: sslmode 'on' is not one of disable"),
+        ("postgres://db/iotbridge", "1: state: 'postgres://db/iotbridge' names no user"),
+    ])
+    func badPostgresStatesAreReportedAtTheirLine(state: String, message: String) {
+        let result = self.load(
+            """
+            state: "\(state)"
+            upstreams: [ { name: a, url: "amqp://h:1//queue/a" } ]
+            sinks: [ { name: s, kind: jsonl, path: out.jsonl } ]
+            """
+        )
+        #expect(result.configuration == nil)
+        #expect(self.messages(result).contains { $0.hasPrefix(message) }, "\(self.messages(result))")
+        // The message never repeats a password (the diagnostic's excerpt of the file shows what the file holds).
+        #expect(!result.diagnostics.contains { $0.message.contains("hunter2") })
     }
 
     @Test func keysOfAnotherSinkKindAreRefused() {

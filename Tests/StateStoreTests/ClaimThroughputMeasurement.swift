@@ -6,6 +6,9 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import Logging
+import PostgresNIO
+import PostgresStateStore
 import StateStore
 import Testing
 
@@ -16,7 +19,9 @@ import Testing
 ///         --filter ClaimThroughputMeasurement
 ///
 /// `IOTBRIDGE_MEASURE_CLAIMS` changes the count (default 1,000,000); `IOTBRIDGE_MEASURE_SYNC=full` measures
-/// `synchronous = FULL`.
+/// `synchronous = FULL`. `IOTBRIDGE_MEASURE_STORE=postgres` measures the PostgreSQL store instead (a fresh
+/// database on `IOTBRIDGE_POSTGRES_URL`; the size is `pg_total_relation_size` of the claim table with its
+/// indexes), and `claimsByReplicas` then measures 1, 2 and 3 stores claiming at once.
 @Suite struct ClaimThroughputMeasurement {
     static let environment = ProcessInfo.processInfo.environment
     static let batch = 500
@@ -27,7 +32,18 @@ import Testing
         let synchronous: SQLiteStateStore.Synchronous =
             Self.environment["IOTBRIDGE_MEASURE_SYNC"] == "full" ? .full : .normal
         let folder = try StateFolder()
-        let store = try folder.open(synchronous: synchronous, exclusive: true)
+        let postgres = Self.environment["IOTBRIDGE_MEASURE_STORE"] == "postgres"
+        let location = postgres ? try await TestPostgres.freshDatabase() : nil
+        let store: any ClaimStore
+        var runner: TestPostgres.Runner?
+        if let location {
+            let shared = try PostgresClaimStore(location: location, logger: testLogger)
+            runner = TestPostgres.Runner(shared)
+            store = shared
+        } else {
+            store = try folder.open(synchronous: synchronous, exclusive: true)
+        }
+        defer { withExtendedLifetime(runner) {} }
         let owner = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"  // a UUID, as the bridge's run id
         let startedAt: Int64 = 1_700_000_000_000
         let rssBefore = Self.memory("VmRSS")
@@ -78,8 +94,15 @@ import Testing
             duplicateClaiming += clock.now - began
         }
 
-        let fileBytes = Self.size(folder.statePath)
-        let walBytes = Self.size(folder.statePath + "-wal")
+        var fileBytes = Self.size(folder.statePath)
+        var walBytes = Self.size(folder.statePath + "-wal")
+        if let location {
+            fileBytes = try await PostgresClaimStoreTests.query(
+                location,
+                "SELECT pg_total_relation_size('iotbridge_claim')"
+            )
+            walBytes = 0
+        }
         var began = clock.now
         let count = try await store.claimCount()
         let counting = clock.now - began
@@ -103,7 +126,7 @@ import Testing
         }
         print(
             """
-            claim window, \(total.formatted()) claims in batches of \(Self.batch), synchronous \(synchronous):
+            claim window (\(postgres ? "PostgreSQL" : "SQLite")), \(total.formatted()) claims in batches of \(Self.batch), synchronous \(synchronous):
               claims            \(rate(total, claiming)), batch p99 \(milliseconds(claimTimes.sorted()[claimTimes.count * 99 / 100])), slowest batch \(milliseconds(slowestClaim))
               records (done)    \(rate(total, recording))
               duplicate claims  \(rate(duplicates, duplicateClaiming))
@@ -114,6 +137,63 @@ import Testing
               RSS               \(rssBefore) before, VmHWM \(Self.memory("VmHWM"))
             """
         )
+    }
+
+    /// Claims and records by 1, 2 and 3 PostgreSQL stores at once (replicas), each its own keys, batches of 500:
+    /// the rate of the whole and the round trips per second. `IOTBRIDGE_MEASURE_CLAIMS` is per replica count.
+    @Test(
+        .enabled(
+            if: Self.environment["IOTBRIDGE_MEASURE"] != nil && Self.environment["IOTBRIDGE_MEASURE_STORE"] == "postgres"
+        )
+    )
+    func claimsByReplicas() async throws {
+        let total = Int(Self.environment["IOTBRIDGE_MEASURE_REPLICA_CLAIMS"] ?? "") ?? 200_000
+        let location = try await TestPostgres.freshDatabase()
+        var lines: [String] = []
+        var offset = 0
+        for replicas in 1...3 {
+            let stores = try (0..<replicas).map { _ in
+                try PostgresClaimStore(location: location, logger: testLogger)
+            }
+            let runners = stores.map(TestPostgres.Runner.init)
+            _ = try await stores[0].claimCount()
+            let share = total / replicas
+            let base = offset
+            offset += total
+            let clock = ContinuousClock()
+            let began = clock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (index, store) in stores.enumerated() {
+                    group.addTask {
+                        let first = base + index * share
+                        for start in stride(from: first, to: first + share, by: Self.batch) {
+                            let slice = (start..<min(start + Self.batch, first + share)).map(Self.key)
+                            let now: Int64 = 1_700_000_000_000
+                            _ = try await store.claim(
+                                slice.map { ClaimRequest(key: $0, upstream: "amqps://instance-a/consumer-group-1") },
+                                options: ClaimOptions(owner: "replica-\(index)", now: now, leaseUntil: now + 60_000, otherOwnersAreGone: false)
+                            )
+                            try await store.record(
+                                slice.map {
+                                    ClaimUpdate(key: $0, terminalTargets: ["sink-kafka"], deadLettered: false, complete: true)
+                                }
+                            )
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let took = began.duration(to: clock.now)
+            let seconds = Double(took.components.seconds) + Double(took.components.attoseconds) * 1e-18
+            let batches = (total + Self.batch - 1) / Self.batch
+            lines.append(
+                "  \(replicas) replica(s): \(Int(Double(total) / seconds).formatted()) claims+records/s, "
+                    + "\(Int(Double(2 * batches) / seconds).formatted()) round trips/s (\(Self.batch) claims each), "
+                    + "\(took.formatted(.units(allowed: [.milliseconds])))"
+            )
+            withExtendedLifetime(runners) {}
+        }
+        print("PostgreSQL claim window, \(total.formatted()) claims per run, batches of \(Self.batch):\n" + lines.joined(separator: "\n"))
     }
 
     /// Claim `n`: random-looking and the same in every run, computed rather than held (a million keys would

@@ -9,7 +9,7 @@ import Foundation
 import StateStore
 
 /// A fresh temporary folder for one test's state file; removed with the value.
-final class StateFolder {
+final class StateFolder: Sendable {
     /// The folder.
     let url: URL
     /// The state file inside it (not created until a store opens it).

@@ -86,6 +86,8 @@ class ConnectionDriver {
             } else {
                 completion(.failure(AMQPError(.linkDetached, "the message was not sent: its link is closed")))
             }
+        case .drained(_, let linkID):
+            (self.links[linkID] as? SenderLinkDriver)?.drained()
         case .closeConnection:
             self.closeRequested()
         default:

@@ -409,6 +409,10 @@ final class SenderLinkDriver: LinkDriver {
     let shared: SenderShared
     var machine = SenderStateMachine<Pending>()
     var finished = false
+    /// Messages the application handed to this link so far, reported with the credit (see `AMQPSenderCredit`).
+    var taken = 0
+    /// The last credit reported, so that an unchanged one is not reported again.
+    var reportedCredit: AMQPSenderCredit?
 
     init(id: LinkID, address: String?, name: String, shared: SenderShared, owner: ConnectionDriver) {
         self.shared = shared
@@ -445,12 +449,35 @@ final class SenderLinkDriver: LinkDriver {
 
     func enqueue(_ outgoing: OutgoingMessage, completion: @escaping SendCompletion) {
         _ = self.machine.enqueue(Pending(outgoing: outgoing, completion: completion))
+        self.taken += 1
         self.flow()
+    }
+
+    /// The application has nothing more to send: on a link the peer asked to drain, the rest of its credit is used
+    /// up (AMQP 1.0 §2.6.7), unless messages still wait for it.
+    func drained() {
+        guard let link = self.link, pn_link_get_drain(link), self.machine.queuedCount == 0 else { return }
+        _ = pn_link_drained(link)
+        self.reportCredit()
+    }
+
+    /// Tells the application the credit it may fill, when it changed.
+    private func reportCredit() {
+        guard let link = self.link else { return }
+        let credit = AMQPSenderCredit(
+            available: self.machine.queuedCount > 0 ? 0 : max(0, Int(pn_link_credit(link))),
+            taken: self.taken,
+            drain: pn_link_get_drain(link)
+        )
+        guard credit != self.reportedCredit else { return }
+        self.reportedCredit = credit
+        self.shared.reportCredit(credit)
     }
 
     override func flow() {
         guard let link = self.link else { return }
         let batch = self.machine.transmit(credit: Int(pn_link_credit(link)))
+        defer { self.reportCredit() }
         guard !batch.isEmpty else { return }
         let state = self.owner.state
         for queued in batch {

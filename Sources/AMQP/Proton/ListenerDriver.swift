@@ -160,6 +160,14 @@ final class ListenerDriver {
         self.isClosing = true
         self.state.timers.cancel(self.resumeTimer)
         self.resumeTimer = nil
+        // The connections it accepted close with it: each says Close (and is cut after the close grace if the
+        // client never answers), so that nothing keeps serving for a listener that is gone.
+        var toWake: Set<OpaquePointer> = []
+        for driver in self.state.serversByID.values {
+            guard let server = driver as? ServerConnectionDriver, server.listener === self else { continue }
+            server.enqueue(.closeConnection(server.id), wakeSet: &toWake)
+        }
+        for connection in toWake { pn_connection_wake(connection) }
         if let listener = self.listener {
             pn_listener_close(listener)
         } else {

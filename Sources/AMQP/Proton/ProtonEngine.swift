@@ -160,6 +160,8 @@ enum EngineCommand: Sendable {
     case settleMany(ConnectionID, LinkID, [(attachment: UInt32, delivery: UInt64)], AMQPDisposition)
     case setCreditStopped(ConnectionID, LinkID, Bool)
     case send(ConnectionID, LinkID, OutgoingMessage, SendCompletion)
+    /// The application has nothing more for a draining link: use up its remaining credit.
+    case drained(ConnectionID, LinkID)
     case startListener(ListenerDriver.Registration)
     case closeListener(ListenerID)
     case shutdown
@@ -256,7 +258,8 @@ final class ProactorState {
                 self.clientsByID[registration.id] = driver
                 driver.start()
             case .closeConnection(let id), .attachLink(let id, _), .closeLink(let id, _), .settle(let id, _, _, _, _),
-                .send(let id, _, _, _), .settleMany(let id, _, _, _), .setCreditStopped(let id, _, _):
+                .send(let id, _, _, _), .settleMany(let id, _, _, _), .setCreditStopped(let id, _, _),
+                .drained(let id, _):
                 if let driver = self.clientsByID[id] ?? self.serversByID[id] {
                     driver.enqueue(command, wakeSet: &toWake)
                 } else {

@@ -292,7 +292,18 @@ final class ServerConnectionDriver: ConnectionDriver {
 
     override func remoteAttached(_ link: OpaquePointer) {
         guard let session = pn_link_session(link) else { return }
-        switch self.machine.linkAttached(on: Self.key(session)) {
+        var decision = self.machine.linkAttached(on: Self.key(session))
+        if case .accept = decision, let admission = self.policy.configuration.linkAdmission {
+            let consuming = pn_link_is_sender(link)
+            let terminus = consuming ? pn_link_remote_source(link) : pn_link_remote_target(link)
+            let address = pn_terminus_get_address(terminus).map { String(cString: $0) }
+            if let condition = admission.check(consuming ? .consuming : .publishing, address, self.peer) {
+                // The state machine counted the link; it is detached at once, so it counts no more.
+                self.machine.linkDetached(on: Self.key(session))
+                decision = .refuse(condition)
+            }
+        }
+        switch decision {
         case .accept:
             self.sessionOfLink[link] = Self.key(session)
             self.adopt(link)

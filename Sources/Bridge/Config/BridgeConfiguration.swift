@@ -6,14 +6,18 @@
 //===----------------------------------------------------------------------===//
 
 public import AMQP
+public import PostgresStateStore
 
 /// `bridge.yaml`, checked and with every `${ENV}` reference resolved. Read it with
 /// ``BridgeConfigurationLoader``; every key and its default is documented in README.md.
 public struct BridgeConfiguration: Sendable {
     /// The file it was read from.
     public var file: String
-    /// The SQLite state file (de-dup claims). Created if missing; one bridge per file.
+    /// The SQLite state file (de-dup claims). Created if missing; one bridge per file. With ``postgres``: that
+    /// store's URL without the password, for messages.
     public var state: String
+    /// The PostgreSQL state store that bridge replicas share (`state: postgres://…`); nil: the SQLite file.
+    public var postgres: PostgresLocation?
     /// Whether claims are fsync'd to survive power loss (`full`) or only process crashes (`normal`).
     public var sync: SyncMode
     /// The de-duplication window.
@@ -125,6 +129,8 @@ public struct SinkConfiguration: Sendable {
         case webhook(WebhookSettings)
         /// JSON lines to a file, or "-" for standard output.
         case jsonl(path: String)
+        /// The bridge as an AMQP endpoint serving consumer groups.
+        case listener(ListenerSinkSettings)
 
         /// The kind's name as written in the file.
         public var name: String {
@@ -132,6 +138,7 @@ public struct SinkConfiguration: Sendable {
             case .amqp: "amqp"
             case .webhook: "webhook"
             case .jsonl: "jsonl"
+            case .listener: "listener"
             }
         }
     }
@@ -152,6 +159,8 @@ public struct AMQPSinkSettings: Sendable {
     /// Whether the sender asks for a durable target (RabbitMQ then declares a missing `/queue/NAME` durable, and
     /// refuses a mismatch with an existing queue). Default: true.
     public var durable: Bool
+    /// The body's form: the platform's (the received message as it is) or a legacy channel's. Default: platform.
+    public var envelope: LegacyEnvelope = .platform
 }
 
 /// A webhook sink.
@@ -166,6 +175,8 @@ public struct WebhookSettings: Sendable {
     public var concurrency: Int
     /// Extra request headers (values may be `${ENV}` references).
     public var headers: [String: String]
+    /// A legacy channel's body (mns, http2) instead of `format`'s. Default: platform (`format` decides).
+    public var envelope: LegacyEnvelope = .platform
     /// The Content-Type of a raw body; nil: `application/octet-stream`. Event sinks set
     /// `application/cloudevents+json` (CloudEvents' HTTP binding, structured mode).
     public var rawContentType: String? = nil

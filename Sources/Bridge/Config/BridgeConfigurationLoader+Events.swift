@@ -32,7 +32,10 @@ extension ConfigReader {
             for item in list {
                 // The same kinds and keys as the stream's sinks (a `listener` link named `migration-events` is
                 // the listener's to serve, issue 9).
-                if let sink = self.sink(item, what: "an event sink") { settings.sinks.append(sink) }
+                if let sink = self.sink(item, what: "an event sink") {
+                    self.checkEventSink(sink, at: item)
+                    settings.sinks.append(sink)
+                }
             }
             self.checkUnique(settings.sinks.map(\.name), in: fields["sinks"], what: "event sink")
         }

@@ -7,6 +7,7 @@
 
 import AMQP
 import Foundation
+import PostgresStateStore
 public import RuleSQL
 import Rules
 import Yams
@@ -122,7 +123,14 @@ struct ConfigReader {
     mutating func configuration(_ node: Node, file: String) -> BridgeConfiguration? {
         let known = ["state", "sync", "dedup", "upstreams", "sinks", "deadLetter", "rules", "http", "shutdown", "limits", "events"]
         guard let root = self.decoder.fields(node, "the configuration", known: known) else { return nil }
-        let state = self.path(root, "state", mustExist: false) ?? self.resolve("bridge.sqlite")
+        var state: String
+        var postgres: PostgresLocation?
+        if let text = self.decoder.string(root, "state", required: false), PostgresLocation.isURL(text) {
+            postgres = self.postgresLocation(text, at: root["state"])
+            state = postgres?.description ?? text
+        } else {
+            state = self.path(root, "state", mustExist: false) ?? self.resolve("bridge.sqlite")
+        }
         let sync = self.enumeration(root, "sync", BridgeConfiguration.SyncMode.self) ?? .normal
         var dedup = BridgeConfiguration.DedupSettings(
             window: .seconds(3600),
@@ -155,8 +163,11 @@ struct ConfigReader {
         var deadLetter = SinkConfiguration(name: "deadLetter", kind: .jsonl(path: self.resolve("dead-letter.jsonl")), cap: nil)
         if let node = root["deadLetter"] {
             if let sink = self.sink(node, what: "deadLetter", defaultName: "deadLetter") {
-                if case .webhook = sink.kind {
+                switch sink.kind {
+                case .webhook, .listener:
                     self.decoder.error("deadLetter must be kind jsonl or amqp (a dead letter must not fail)", at: node)
+                case .amqp, .jsonl:
+                    break
                 }
                 deadLetter = sink
             }
@@ -199,6 +210,7 @@ struct ConfigReader {
         var configuration = BridgeConfiguration(
             file: file,
             state: state,
+            postgres: postgres,
             sync: sync,
             dedup: dedup,
             upstreams: upstreams,
@@ -251,21 +263,22 @@ struct ConfigReader {
     mutating func sink(_ node: Node, what: String, defaultName: String? = nil) -> SinkConfiguration? {
         let known = [
             "name", "kind", "url", "tls", "auth", "window", "maxAttempts", "durable", "path", "format", "timeout",
-            "concurrency", "headers", "cap",
-        ]
+            "concurrency", "headers", "cap", "envelope",
+        ] + Self.listenerKeys
         guard let fields = self.decoder.fields(node, what, known: known) else { return nil }
         let name = defaultName.map { self.decoder.string(fields, "name", required: false) ?? $0 }
             ?? self.decoder.string(fields, "name")
         guard let kindName = self.decoder.string(fields, "kind") else { return nil }
         let allowed: [(String, [String])] = [
-            ("amqp", ["name", "kind", "url", "tls", "auth", "window", "maxAttempts", "durable", "cap"]),
-            ("webhook", ["name", "kind", "url", "format", "timeout", "concurrency", "headers", "cap"]),
+            ("amqp", ["name", "kind", "url", "tls", "auth", "window", "maxAttempts", "durable", "cap", "envelope"]),
+            ("webhook", ["name", "kind", "url", "format", "timeout", "concurrency", "headers", "cap", "envelope"]),
             ("jsonl", ["name", "kind", "path", "cap"]),
+            ("listener", ["name", "kind", "tls", "cap", "envelope"] + Self.listenerKeys),
         ]
         guard let keys = allowed.first(where: { $0.0 == kindName })?.1 else {
             self.decoder.error(
                 "unknown sink kind '\(kindName)'" + Suggestion.didYouMean(kindName, among: allowed.map(\.0))
-                    + " (kinds: amqp, webhook, jsonl)",
+                    + " (kinds: amqp, webhook, jsonl, listener)",
                 at: fields["kind"]
             )
             return nil
@@ -274,6 +287,7 @@ struct ConfigReader {
             self.decoder.error("'\(entry.key)' does not apply to a sink of kind \(kindName)", at: entry.keyNode)
         }
         let cap = self.cap(fields)
+        let envelope = self.enumeration(fields, "envelope", LegacyEnvelope.self) ?? .platform
         let kind: SinkConfiguration.Kind?
         switch kindName {
         case "amqp":
@@ -295,10 +309,19 @@ struct ConfigReader {
             }
             if let endpoint, let auth {
                 kind = .amqp(
-                    AMQPSinkSettings(endpoint: endpoint, tls: tls, auth: auth, window: window, maxAttempts: maxAttempts, durable: durable)
+                    AMQPSinkSettings(
+                        endpoint: endpoint, tls: tls, auth: auth, window: window, maxAttempts: maxAttempts, durable: durable,
+                        envelope: envelope
+                    )
                 )
             } else {
                 kind = nil
+            }
+        case "listener":
+            kind = self.listenerSink(fields).map { settings in
+                var settings = settings
+                settings.envelope = envelope
+                return .listener(settings)
             }
         case "webhook":
             let url = self.decoder.string(fields, "url").map { self.interpolate($0, at: fields["url"]) }
@@ -318,8 +341,15 @@ struct ConfigReader {
                     headers[entry.key] = self.interpolate(scalar.string, at: entry.value)
                 }
             }
+            if envelope != .platform, fields.has("format") {
+                self.decoder.error("'format' and 'envelope: \(envelope.rawValue)' both say what the body is; keep one", at: fields["format"])
+            }
             kind = url.map {
-                .webhook(WebhookSettings(url: $0, format: format, timeout: timeout, concurrency: concurrency, headers: headers))
+                .webhook(
+                    WebhookSettings(
+                        url: $0, format: format, timeout: timeout, concurrency: concurrency, headers: headers, envelope: envelope
+                    )
+                )
             }
         default:
             guard let path = self.decoder.string(fields, "path") else { return nil }
@@ -476,6 +506,34 @@ struct ConfigReader {
             return nil
         }
         return Secret(value: value, source: "${\(variable)}")
+    }
+
+    /// `state: postgres://USER[:${VAR}]@HOST[:PORT]/DB[?sslmode=…]`: the password only as an environment reference.
+    mutating func postgresLocation(_ text: String, at node: Node?) -> PostgresLocation? {
+        let (url, reference) = PostgresLocation.separatingPassword(text)
+        var password: String?
+        if let reference {
+            guard reference.hasPrefix("${"), reference.hasSuffix("}"), reference.count > 3 else {
+                self.decoder.error(
+                    "the password in 'state' must be an environment reference, as in "
+                        + "postgres://USER:${PGPASSWORD}@HOST:5432/DB, never the password itself",
+                    at: node
+                )
+                return nil
+            }
+            let variable = String(reference.dropFirst(2).dropLast())
+            guard let value = self.environment[variable] else {
+                self.decoder.error("the environment variable \(variable) (the password in 'state') is not set", at: node)
+                return nil
+            }
+            password = value
+        }
+        do {
+            return try PostgresLocation(url: self.interpolate(url, at: node), password: password)
+        } catch {
+            self.decoder.error("state: \(error)", at: node)
+            return nil
+        }
     }
 
     /// Replaces every `${VAR}` in `text`, reporting variables that are not set.

@@ -61,7 +61,14 @@ extension Bridge {
                 let lease = now + Int64(self.configuration.dedup.lease.components.seconds * 1000)
                 return try await self.store.claim(
                     requests,
-                    options: ClaimOptions(owner: self.runID, now: now, leaseUntil: lease, otherOwnersAreGone: true)
+                    // Replicas share a PostgreSQL store: their claims hold by lease. A SQLite file is ours alone, so any
+                    // other owner there is an earlier run of this bridge.
+                    options: ClaimOptions(
+                        owner: self.runID,
+                        now: now,
+                        leaseUntil: lease,
+                        otherOwnersAreGone: self.sharedStore == nil
+                    )
                 )
             }
         } catch {

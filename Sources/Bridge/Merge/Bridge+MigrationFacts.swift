@@ -68,9 +68,9 @@ extension Bridge {
         ])
     }
 
-    /// The registry of the bridge's state store, for `GET /instances/{pk}/{dn}`.
-    public var registry: any InstanceRegistryStore { self.store }
+    /// The registry of the bridge's state store, for `GET /instances/{pk}/{dn}`; nil on PostgreSQL (not there yet).
+    public var registry: (any InstanceRegistryStore)? { self.eventStore }
 
-    /// The outbox of the bridge's state store, for ``OutboxDelivery``.
-    public var outbox: any EventOutbox { self.store }
+    /// The outbox of the bridge's state store, for ``OutboxDelivery``; nil on PostgreSQL (not there yet).
+    public var outbox: (any EventOutbox)? { self.eventStore }
 }

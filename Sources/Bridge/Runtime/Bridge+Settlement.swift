@@ -50,15 +50,40 @@ extension Bridge {
         var attempt = 0
         while true {
             do {
-                return try await body()
+                let result = try await body()
+                if attempt > 0 { self.storeRecovered(what, after: attempt) }
+                return result
             } catch {
                 attempt += 1
+                self.storeFailed(error)
                 if attempt == 1 || attempt % 20 == 0 {
                     self.logger.error("state store \(what) failed; retrying", metadata: ["error": "\(error)"])
                 }
                 if self.isDraining && attempt > 3 { throw error }
                 try? await Task.sleep(for: .milliseconds(min(2000, 50 * attempt)))
             }
+        }
+    }
+
+    /// The store fails: /healthz answers 503 with the reason, /status shows it, the state is degraded.
+    func storeFailed(_ error: any Error) {
+        self.statistics.withLock { statistics in
+            statistics.stateStoreError = "\(error)"
+            if statistics.state == "flowing" { statistics.state = "degraded" }
+        }
+    }
+
+    /// The store answers again: /healthz and /status say so, and the log says after how many attempts.
+    func storeRecovered(_ what: String, after attempts: Int) {
+        let wasFailing = self.statistics.withLock { statistics -> Bool in
+            defer {
+                statistics.stateStoreError = nil
+                if statistics.state == "degraded" { statistics.state = "flowing" }
+            }
+            return statistics.stateStoreError != nil
+        }
+        if wasFailing {
+            self.logger.notice("state store \(what) succeeded again", metadata: ["attempts": "\(attempts)"])
         }
     }
 

@@ -28,7 +28,13 @@ extension Bridge {
             // Claims of messages still in flight (a sink retrying for minutes) must not expire under them.
             let lease = self.configuration.dedup.lease
             if tick % max(1, Int(lease.components.seconds / 3)) == 0 {
-                try? await self.store.renewLeases(owner: self.runID, until: Self.nowMilliseconds() + Int64(lease.components.seconds * 1000))
+                do {
+                    try await self.store.renewLeases(owner: self.runID, until: Self.nowMilliseconds() + Int64(lease.components.seconds * 1000))
+                    // Also tells /healthz that the store is back while no message needs it.
+                    self.storeRecovered("renew leases", after: 1)
+                } catch {
+                    self.storeFailed(error)
+                }
             }
             guard tick % 10 == 1 else { continue }
             let window = self.configuration.dedup

@@ -11,6 +11,7 @@ import Foundation
 import IoTPlatform
 public import Logging
 import Metrics
+import PostgresStateStore
 public import ServiceLifecycle
 import StateStore
 import Synchronization
@@ -32,7 +33,12 @@ public final class Bridge: Service, Sendable {
     let configuration: BridgeConfiguration
     let logger: Logger
     let engine: AMQPEngine
-    let store: SQLiteStateStore
+    let store: any ClaimStore
+    /// The PostgreSQL store when replicas share one (its pool runs with the bridge); nil: the SQLite file, which
+    /// only this process uses.
+    let sharedStore: PostgresClaimStore?
+    /// The SQLite store again, as the registry and outbox of migration facts; nil with a PostgreSQL state.
+    let eventStore: SQLiteStateStore?
     let sinks: [String: any Sink]
     let sinkOrder: [String]
     let deadLetter: any Sink
@@ -66,18 +72,42 @@ public final class Bridge: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         self.engine = engine
-        let store: SQLiteStateStore
+        let file: SQLiteStateStore?
         do {
-            store = try SQLiteStateStore(
-                path: configuration.state,
-                synchronous: configuration.sync == .full ? .full : .normal,
-                exclusive: true
-            )
+            if let location = configuration.postgres {
+                let shared = try PostgresClaimStore(location: location, logger: logger)
+                self.sharedStore = shared
+                self.store = shared
+                file = nil
+            } else {
+                let sqlite = try SQLiteStateStore(
+                    path: configuration.state,
+                    synchronous: configuration.sync == .full ? .full : .normal,
+                    exclusive: true
+                )
+                self.sharedStore = nil
+                self.store = sqlite
+                file = sqlite
+            }
         } catch {
             throw BridgeError(.stateStore, "\(error)")
         }
-        self.store = store
-        self.migrationObserver = Self.makeMigrationObserver(configuration.events, store: store, logger: logger)
+        // Migration facts go to the registry and the outbox, which live in the SQLite store only so far: replicas
+        // on PostgreSQL relay and de-duplicate, but do not recognise migration facts yet (they say so at start).
+        self.eventStore = file
+        if let file {
+            self.migrationObserver = Self.makeMigrationObserver(configuration.events, store: file, logger: logger)
+        } else {
+            self.migrationObserver = nil
+            if configuration.events.recognize {
+                logger.warning(
+                    """
+                    events: migration facts are not recognised with a PostgreSQL state yet (registry and outbox are \
+                    on SQLite only); messages are relayed and de-duplicated as usual
+                    """
+                )
+            }
+        }
         var sinks: [String: any Sink] = [:]
         for sink in configuration.sinks {
             sinks[sink.name] = Self.makeSink(sink, engine: engine, logger: logger, deadLetter: false)
@@ -112,6 +142,8 @@ public final class Bridge: Service, Sendable {
             return AMQPSink(name: sink.name, settings: settings, engine: engine, logger: logger)
         case .webhook(let settings):
             return WebhookSink(name: sink.name, settings: settings, logger: logger)
+        case .listener(let settings):
+            return ListenerSink(name: sink.name, settings: settings, engine: engine, logger: logger)
         case .jsonl(let path):
             return JSONLinesSink(
                 name: sink.name,
@@ -133,6 +165,10 @@ public final class Bridge: Service, Sendable {
             metadata: ["run": "\(self.runID)", "upstreams": "\(self.configuration.upstreams.count)", "sinks": "\(self.sinkOrder.joined(separator: ","))"]
         )
         try await withThrowingTaskGroup(of: Void.self) { group in
+            // The shared store's pool: cancelled with the group, after the drain recorded the last confirmations.
+            if let sharedStore = self.sharedStore {
+                group.addTask { await sharedStore.run() }
+            }
             group.addTask { try await self.commitLoop() }
             group.addTask { await self.maintenanceLoop() }
             var slot = 0

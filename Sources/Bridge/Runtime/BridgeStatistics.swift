@@ -51,6 +51,9 @@ public struct BridgeStatistics: Sendable, Hashable {
     public var windowSize = 0
     /// Messages being delivered now.
     public var inFlight = 0
+    /// Why the state store fails right now (claims and settlement wait, nothing is settled upstream meanwhile);
+    /// nil while it answers.
+    public var stateStoreError: String?
     /// The overall state: starting, flowing, degraded, draining, stopped.
     public var state = "starting"
 }

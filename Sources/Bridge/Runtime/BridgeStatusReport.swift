@@ -42,6 +42,8 @@ extension Bridge {
         window.updateValue(.int(Int(self.configuration.dedup.window.components.seconds)), forKey: "windowSeconds")
         window.updateValue(.int(statistics.dedupConflicts), forKey: "conflicts")
         window.updateValue(.int(statistics.dedupEvictedEarly), forKey: "evictedEarly")
+        window.updateValue(.string(self.configuration.state), forKey: "store")
+        if let error = statistics.stateStoreError { window.updateValue(.string(error), forKey: "storeError") }
         root.updateValue(.object(window), forKey: "dedup")
         root.updateValue(.int(statistics.inFlight), forKey: "inFlight")
         root.updateValue(.int(statistics.settled), forKey: "settled")
@@ -57,6 +59,7 @@ extension Bridge {
             object.updateValue(.int(state.refused), forKey: "refused")
             object.updateValue(.int(state.retries), forKey: "retries")
             if let error = state.lastError { object.updateValue(.string(error), forKey: "lastError") }
+            if !state.notes.isEmpty { object.updateValue(.array(state.notes.map { .string($0) }), forKey: "notes") }
             sinkList.append(.object(object))
         }
         root.updateValue(.array(sinkList), forKey: "sinks")
@@ -71,6 +74,8 @@ extension Bridge {
     /// The sink that is retrying with messages waiting, else the one with the most in flight when it has many.
     static func sinkHoldingBack(_ sinks: [(name: String, state: SinkState)]) -> String? {
         if let retrying = sinks.first(where: { $0.state.phase == "retrying" && $0.state.inFlight > 0 }) { return retrying.name }
+        // A listener whose consumer group has no consumer holds its messages unsettled upstream.
+        if let holding = sinks.first(where: { $0.state.phase == "holding" && $0.state.inFlight > 0 }) { return holding.name }
         return nil
     }
 

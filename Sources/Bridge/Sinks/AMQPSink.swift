@@ -169,6 +169,8 @@ final class AMQPSink: Sink {
         }
         if let reason = item.deadLetterReason {
             try await sender.enqueue(encoded: Self.deadLetterEncoding(item, reason: reason), onOutcome: onOutcome)
+        } else if let body = self.settings.envelope.body(for: item) {
+            try await sender.enqueue(Self.ruleMessage(item.message, payload: body), onOutcome: onOutcome)
         } else if let payload = item.rulePayload {
             try await sender.enqueue(Self.ruleMessage(item.message, payload: payload), onOutcome: onOutcome)
         } else {

@@ -76,6 +76,9 @@ public struct SinkState: Sendable, Hashable {
     public var retries: Int
     /// The last error, if any.
     public var lastError: String?
+    /// What else an operator should know, one line each (e.g. a listener's consumer group that holds messages
+    /// because no consumer is attached).
+    public var notes: [String] = []
 
     /// Creates a state.
     public init(phase: String, inFlight: Int = 0, confirmed: Int = 0, refused: Int = 0, retries: Int = 0, lastError: String? = nil) {

@@ -77,6 +77,10 @@ final class WebhookSink: Sink {
         var headers: [HTTPHeader] = []
         if let id = item.message.messageId { headers.append(HTTPHeader("Idempotency-Key", id)) }
         for (name, value) in self.settings.headers.sorted(by: { $0.key < $1.key }) { headers.append(HTTPHeader(name, value)) }
+        if let body = self.settings.envelope.body(for: item) {
+            headers.append(HTTPHeader("Content-Type", "application/json"))
+            return HTTPRequest(method: "POST", url: self.settings.url, headers: headers, body: body)
+        }
         switch self.settings.format {
         case .envelope:
             headers.append(HTTPHeader("Content-Type", "application/json"))

@@ -33,7 +33,7 @@ extension MigrationWorkspace {
         return Assessor(options: self.config.options, answers: answers).assess(
             source: source,
             sourceFacts: sourceFacts,
-            target: self.config.target.identity,
+            target: targetBackend.identity,
             targetFacts: targetFacts
         )
     }

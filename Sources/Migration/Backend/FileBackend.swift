@@ -60,7 +60,12 @@ public actor FileBackend: InstanceBackend {
             self.hasComments = Self.hasOwnComments(text)
         }
         self.snapshot = loaded
-        self.identity = identity ?? loaded.identity
+        // What migration.yaml says wins; what it leaves out (a `kind: file` side rarely names its instance) comes
+        // from the export, so an Enterprise instance's export is known as Enterprise.
+        var merged = identity ?? loaded.identity
+        if (merged.iotInstanceId ?? "").isEmpty { merged.iotInstanceId = loaded.identity.iotInstanceId }
+        if merged.regionId == nil { merged.regionId = loaded.identity.regionId }
+        self.identity = merged
     }
 
     /// Whether a comment line other than the header ``write(_:to:)`` puts there is in the text.

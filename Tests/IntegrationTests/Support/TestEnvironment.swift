@@ -30,6 +30,11 @@ enum TestEnvironment {
     /// The `iotbridge` binary of the same build.
     static var binary: String? { self.value("IOTBRIDGE_BIN") }
 
+    /// `postgres://iotbridge:PASSWORD@127.0.0.1:PORT/iotbridge` of the private PostgreSQL server (a superuser).
+    static var postgresURL: String? { self.value("IOTBRIDGE_POSTGRES_URL") }
+    /// A `pg_ctl` wrapper for that server: `stop`, `start`, `restart`, `status`.
+    static var postgresCtl: String? { self.value("IOTBRIDGE_POSTGRES_CTL") }
+
     /// Whether the Python peers can be run.
     static var hasPythonPeers: Bool { self.python != nil && self.peers != nil }
 

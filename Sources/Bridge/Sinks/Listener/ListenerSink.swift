@@ -1,0 +1,410 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the iotbridge open source project
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import AMQP
+import IoTPlatform
+import Logging
+import Synchronization
+
+/// Serves the merged stream as an AMQP 1.0 endpoint, the way the platform serves consumer groups (reference §1):
+/// backends log in with their platform login (aksign/ststoken, checked by `PlatformLoginVerifier`) or a plain
+/// user, attach a receiver with any source address, and get the messages of their login's consumer group.
+///
+/// Each configured group is one subscription: every message goes to every group, and is confirmed to the bridge
+/// (settled upstream) once each group's consumer that got it accepted it. Within a group the rules of
+/// `ConsumerGroupDispatch` apply (competing consumers, credit, redelivery, drain). A group with no consumer holds
+/// its messages, which stay unsettled upstream; /status says so (`notes`).
+final class ListenerSink: Sink {
+    /// One consumer link.
+    private struct Consumer {
+        var sender: AMQPSender
+        var group: String
+        var peer: AMQPPeer
+    }
+
+    /// A message some groups still hold.
+    private struct Pending {
+        var completion: @Sendable (SinkOutcome) -> Void
+        var remaining: Int
+        var refusals: [String] = []
+        var abandoned = false
+    }
+
+    private struct State {
+        var groups: [String: ConsumerGroupDispatch<[UInt8]>] = [:]
+        var pending: [UInt64: Pending] = [:]
+        var consumers: [UInt64: Consumer] = [:]
+        /// Consumer links per group, counted from admission (so the limit holds under a burst of attaches).
+        var admitted: [String: Int] = [:]
+        var nextMessage: UInt64 = 1
+        var nextConsumer: UInt64 = 1
+        var sinkState = SinkState(phase: "starting")
+        var stopped = false
+    }
+
+    /// Actions of one group, to perform in order.
+    private typealias Batch = (group: String, actions: [ConsumerGroupDispatch<[UInt8]>.Action])
+
+    let name: String
+    let settings: ListenerSinkSettings
+    let logger: Logger
+    private let engine: AMQPEngine
+    private let verifier: PlatformLoginVerifier
+    private let window: SinkWindow
+    private let locked = Mutex(State())
+    private let listenerBox = Mutex<AMQPListener?>(nil)
+    private let tasks = Mutex<[Task<Void, Never>]>([])
+    private let batches: AsyncStream<Batch>
+    private let batchContinuation: AsyncStream<Batch>.Continuation
+
+    init(name: String, settings: ListenerSinkSettings, engine: AMQPEngine, logger: Logger) {
+        self.name = name
+        self.settings = settings
+        self.engine = engine
+        self.logger = logger
+        self.verifier = settings.logins
+        self.window = SinkWindow(capacity: settings.window)
+        (self.batches, self.batchContinuation) = AsyncStream.makeStream(of: Batch.self)
+        self.locked.withLock { state in
+            for group in settings.logins.consumerGroups.keys {
+                state.groups[group] = ConsumerGroupDispatch(ackTimeout: settings.ackTimeout, maxOutstanding: settings.window)
+            }
+        }
+    }
+
+    /// The bound port (for a configuration with port 0).
+    var port: Int? { self.listenerBox.withLock { $0?.port } }
+
+    // MARK: - Start
+
+    func start() async throws {
+        var configuration = AMQPListenerConfiguration(host: self.settings.host, port: self.settings.port, tls: self.settings.tls)
+        configuration.containerID = "iotbridge-\(self.name)"
+        configuration.allowInsecure = self.settings.allowInsecure
+        configuration.limits.maxMessageSize = self.settings.maxMessageSize
+        configuration.limits.maxLinksPerSession = self.settings.maxLinksPerSession
+        // The group never has more than `window` sends outstanding per consumer, so a send never waits for the link.
+        configuration.sendWindow = self.settings.window + 1
+        // A group's clients may be many connections from one host (the Java sample opens up to 64).
+        configuration.limits.maxConnectionsPerAddress = max(
+            configuration.limits.maxConnectionsPerAddress,
+            self.settings.maxConsumersPerGroup
+        )
+        let verifier = self.verifier
+        let logger = self.logger
+        let sinkName = self.name
+        configuration.authenticator = AMQPAuthenticator { username, password in
+            switch verifier.verify(username: username, password: password) {
+            case .success(let login):
+                logger.info("listener login", metadata: ["sink": "\(sinkName)", "client": "\(login)"])
+                return true
+            case .failure(let error):
+                // The message names the clientId and why; never the password or a secret.
+                logger.warning("listener login refused", metadata: ["sink": "\(sinkName)", "reason": "\(error.message)"])
+                return false
+            }
+        }
+        configuration.linkAdmission = AMQPLinkAdmission { [weak self] direction, address, peer in
+            guard let self else {
+                return AMQPCondition(name: "amqp:resource-limit-exceeded", description: "the sink is shutting down")
+            }
+            return self.admit(direction, address, peer)
+        }
+        let listener: AMQPListener
+        do {
+            listener = try await self.engine.listen(configuration)
+        } catch let error as AMQPError {
+            throw BridgeError(.sinkUnavailable, "sink \(self.name): cannot listen on \(self.settings.host):\(self.settings.port): \(error.message)")
+        }
+        self.listenerBox.withLock { $0 = listener }
+        self.locked.withLock { $0.sinkState.phase = "holding" }
+        self.updatePhase()
+        self.logger.info(
+            "listener sink listening",
+            metadata: [
+                "sink": "\(self.name)", "port": "\(listener.port)", "tls": "\(self.settings.tls != nil)",
+                "groups": "\(self.settings.logins.consumerGroups.keys.sorted().joined(separator: ","))",
+            ]
+        )
+        let accept = Task { await self.acceptLinks(listener) }
+        let perform = Task { await self.performBatches() }
+        let timer = Task { await self.ackTimer() }
+        self.tasks.withLock { $0 = [accept, perform, timer] }
+    }
+
+    /// Proactor thread: whether to serve a link (nil) or refuse it (the condition).
+    private func admit(_ direction: AMQPLinkAdmission.Direction, _ address: String?, _ peer: AMQPPeer) -> AMQPCondition? {
+        guard direction == .consuming else {
+            return AMQPCondition(
+                name: "amqp:not-allowed",
+                description: "the bridge only sends, as the platform does: attach a receiver, not a sender"
+            )
+        }
+        if address == ListenerReservedAddress.migrationEvents {
+            // The seam for migration-status events (issue 10): serve the events stream here once it exists.
+            return AMQPCondition(
+                name: "amqp:not-found",
+                description: "'\(ListenerReservedAddress.migrationEvents)' is reserved for migration-status events, "
+                    + "which this bridge does not serve yet; attach with any other address (or none) for the messages"
+            )
+        }
+        guard let user = peer.user, let group = self.verifier.consumerGroup(ofVerifiedUsername: user) else {
+            return AMQPCondition(name: "amqp:unauthorized-access", description: "log in with a platform login or a configured user")
+        }
+        let limit = self.settings.maxConsumersPerGroup
+        return self.locked.withLock { state -> AMQPCondition? in
+            if state.stopped {
+                return AMQPCondition(name: "amqp:resource-limit-exceeded", description: "the bridge is shutting down")
+            }
+            let count = state.admitted[group, default: 0]
+            guard count < limit else {
+                return AMQPCondition(
+                    name: "amqp:resource-limit-exceeded",
+                    description: "consumer group '\(group)' already has \(count) consumers, the most allowed (maxConsumersPerGroup)"
+                )
+            }
+            state.admitted[group] = count + 1
+            return nil
+        }
+    }
+
+    private func acceptLinks(_ listener: AMQPListener) async {
+        for await link in listener.links {
+            guard case .consuming(let sender, let peer) = link else {
+                // Refused at admission; a publishing link never gets here.
+                continue
+            }
+            guard let user = peer.user, let group = self.verifier.consumerGroup(ofVerifiedUsername: user) else {
+                sender.close()
+                continue
+            }
+            let id = self.locked.withLock { state -> UInt64 in
+                let id = state.nextConsumer
+                state.nextConsumer += 1
+                state.consumers[id] = Consumer(sender: sender, group: group, peer: peer)
+                state.groups[group]?.consumerAttached(id)
+                return id
+            }
+            self.logger.info(
+                "listener consumer attached",
+                metadata: [
+                    "sink": "\(self.name)", "group": "\(group)", "consumer": "\(id)", "peer": "\(peer.remoteAddress)",
+                    "address": "\(sender.address ?? "<none>")",
+                ]
+            )
+            self.updatePhase()
+            sender.observeCredit { [weak self] credit in
+                self?.creditChanged(consumer: id, group: group, credit)
+            }
+            Task {
+                await sender.waitClosed()
+                self.detached(consumer: id, group: group)
+            }
+        }
+    }
+
+    private func creditChanged(consumer: UInt64, group: String, _ credit: AMQPSenderCredit) {
+        let actions = self.locked.withLock { $0.groups[group]?.creditChanged(consumer, credit, now: .now) ?? [] }
+        self.submit(group, actions)
+    }
+
+    private func detached(consumer: UInt64, group: String) {
+        let actions = self.locked.withLock { state in
+            state.consumers.removeValue(forKey: consumer)
+            state.admitted[group, default: 1] -= 1
+            return state.groups[group]?.consumerDetached(consumer, now: .now) ?? []
+        }
+        self.logger.info("listener consumer detached", metadata: ["sink": "\(self.name)", "group": "\(group)", "consumer": "\(consumer)"])
+        self.updatePhase()
+        self.submit(group, actions)
+    }
+
+    // MARK: - Messages
+
+    func send(_ message: SinkMessage, completion: @escaping @Sendable (SinkOutcome) -> Void) async throws {
+        try await self.window.acquire()
+        let bytes = Self.encoding(of: message, envelope: self.settings.envelope)
+        let batches = self.locked.withLock { state -> [Batch] in
+            let id = state.nextMessage
+            state.nextMessage += 1
+            state.sinkState.inFlight += 1
+            state.pending[id] = Pending(completion: completion, remaining: state.groups.count)
+            let now = ContinuousClock.now
+            return state.groups.keys.sorted().map { name in (name, state.groups[name]!.offer(bytes, id: id, now: now)) }
+        }
+        for batch in batches { self.submit(batch.group, batch.actions) }
+    }
+
+    /// What a consumer receives: the message as the platform sends it (the received encoding, `topic`,
+    /// `messageId` and `generateTime` unchanged, plus `iotInstanceId`), or a rule's output with those properties;
+    /// with a legacy envelope, that envelope as the data section, with the same properties.
+    static func encoding(of item: SinkMessage, envelope: LegacyEnvelope = .platform) -> [UInt8] {
+        if let body = envelope.body(for: item) {
+            return AMQPSink.ruleMessage(item.message, payload: body).encoded()
+        }
+        if let payload = item.rulePayload {
+            return AMQPSink.ruleMessage(item.message, payload: payload).encoded()
+        }
+        if item.message.forwardedEncoding.isEmpty {
+            // Not decodable as AMQP: the bytes as a data section, so that the consumer still gets them.
+            return AMQPSink.ruleMessage(item.message, payload: item.message.payload).encoded()
+        }
+        return item.message.forwardedEncoding
+    }
+
+    private func submit(_ group: String, _ actions: [ConsumerGroupDispatch<[UInt8]>.Action]) {
+        guard !actions.isEmpty else { return }
+        self.batchContinuation.yield((group, actions))
+    }
+
+    /// Performs actions in the order the groups produced them, on one task: a send is handed to its link before
+    /// a later `drained` for the same link.
+    private func performBatches() async {
+        for await batch in self.batches {
+            for action in batch.actions {
+                switch action {
+                case .send(let consumer, let id, let bytes, let deliveryCount, let attempt):
+                    await self.transmit(group: batch.group, consumer: consumer, id: id, bytes: bytes, deliveryCount: deliveryCount, attempt: attempt)
+                case .settle(let id, let outcome):
+                    self.settle(id, outcome, group: batch.group)
+                case .drained(let consumer):
+                    self.locked.withLock { $0.consumers[consumer]?.sender }?.drained()
+                }
+            }
+        }
+    }
+
+    private func transmit(group: String, consumer: UInt64, id: UInt64, bytes: [UInt8], deliveryCount: UInt32, attempt: UInt64) async {
+        let report: @Sendable (ConsumerGroupDispatch<[UInt8]>.SendOutcome) -> Void = { [weak self] outcome in
+            guard let self else { return }
+            let actions = self.locked.withLock { $0.groups[group]?.outcome(of: id, attempt: attempt, outcome, now: .now) ?? [] }
+            self.submit(group, actions)
+        }
+        guard let sender = self.locked.withLock({ $0.consumers[consumer]?.sender }) else {
+            report(.notSent)
+            return
+        }
+        var encoded = bytes
+        if deliveryCount > 0, let view = try? AMQPEncodedMessage(bytes: bytes) {
+            encoded = view.forwarded(deliveryCount: deliveryCount)
+        }
+        do {
+            try await sender.enqueue(encoded: encoded) { result in
+                switch result {
+                case .success(let outcome): report(.disposition(outcome))
+                case .failure: report(.notSent)
+                }
+            }
+        } catch {
+            report(.notSent)
+        }
+    }
+
+    /// One group is done with a message; the message is done once every group is.
+    private func settle(_ id: UInt64, _ outcome: SinkOutcome, group: String) {
+        let finished = self.locked.withLock { state -> (Pending, SinkOutcome)? in
+            guard var pending = state.pending[id] else { return nil }
+            switch outcome {
+            case .confirmed: break
+            case .refused(let reason): pending.refusals.append("consumer group \(group): \(reason)")
+            case .abandoned: pending.abandoned = true
+            }
+            pending.remaining -= 1
+            guard pending.remaining <= 0 else {
+                state.pending[id] = pending
+                return nil
+            }
+            state.pending.removeValue(forKey: id)
+            state.sinkState.inFlight -= 1
+            let result: SinkOutcome
+            if pending.abandoned {
+                result = .abandoned
+            } else if !pending.refusals.isEmpty {
+                result = .refused("sink \(self.name): \(pending.refusals.joined(separator: "; "))")
+                state.sinkState.refused += 1
+            } else {
+                result = .confirmed
+                state.sinkState.confirmed += 1
+            }
+            return (pending, result)
+        }
+        guard let (pending, result) = finished else { return }
+        self.window.release()
+        pending.completion(result)
+    }
+
+    private func ackTimer() async {
+        let period = min(.seconds(1), self.settings.ackTimeout / 4)
+        while !Task.isCancelled {
+            try? await Task.sleep(for: period)
+            let batches = self.locked.withLock { state -> [Batch] in
+                let now = ContinuousClock.now
+                return state.groups.keys.sorted().map { name in (name, state.groups[name]!.tick(now: now)) }
+            }
+            for batch in batches { self.submit(batch.group, batch.actions) }
+            self.updatePhase()
+        }
+    }
+
+    /// flowing when every group has a consumer; holding (with a note per group that has none) otherwise.
+    private func updatePhase() {
+        self.locked.withLock { state in
+            guard !state.stopped else { return }
+            var notes: [String] = []
+            for name in state.groups.keys.sorted() {
+                let group = state.groups[name]!
+                if group.consumerCount == 0 {
+                    notes.append(
+                        "consumer group \(name) has no consumer: \(group.waitingCount) messages held, unsettled upstream"
+                    )
+                } else {
+                    notes.append(
+                        "consumer group \(name): \(group.consumerCount) consumers, \(group.inFlightCount) unsettled, "
+                            + "\(group.waitingCount) waiting for credit"
+                    )
+                }
+            }
+            state.sinkState.notes = notes
+            state.sinkState.phase = state.groups.values.contains { $0.consumerCount == 0 } ? "holding" : "flowing"
+        }
+    }
+
+    // MARK: - Stop
+
+    func shutdown(deadline: Duration) async {
+        let clock = ContinuousClock()
+        let end = clock.now.advanced(by: deadline)
+        // Stop dispatch: waiting messages stay unsettled upstream; those in flight may still be accepted.
+        let batches = self.locked.withLock { state -> [Batch] in
+            state.stopped = true
+            state.sinkState.phase = "stopping"
+            return state.groups.keys.sorted().map { name in (name, state.groups[name]!.stop()) }
+        }
+        for batch in batches { self.submit(batch.group, batch.actions) }
+        while self.locked.withLock({ !$0.pending.isEmpty }), clock.now < end {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        let abandoned = self.locked.withLock { state -> [Batch] in
+            state.groups.keys.sorted().map { name in (name, state.groups[name]!.abandonInFlight()) }
+        }
+        for batch in abandoned { self.submit(batch.group, batch.actions) }
+        // Let the performer settle what was just abandoned, then close the links and the listener.
+        while self.locked.withLock({ !$0.pending.isEmpty }), clock.now < end.advanced(by: .seconds(1)) {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        let senders = self.locked.withLock { $0.consumers.values.map(\.sender) }
+        for sender in senders { sender.close() }
+        let listener = self.listenerBox.withLock { $0 }
+        await listener?.close()
+        self.window.close()
+        self.batchContinuation.finish()
+        for task in self.tasks.withLock({ $0 }) { task.cancel() }
+        self.locked.withLock { $0.sinkState.phase = "stopped" }
+    }
+
+    var state: SinkState { self.locked.withLock { $0.sinkState } }
+}
