@@ -5,6 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+public import RuleSQL
+
 /// A migration failure: a stable code, a message a person can act on, and where it happened.
 ///
 /// Messages never contain a secret: config secrets are `${ENV}` references and only their names are quoted.
@@ -57,13 +59,22 @@ public struct MigrationError: Error, Sendable, Hashable, CustomStringConvertible
     public var step: String?
     /// The file and line the failure points at, if any (`plan.yaml:42`).
     public var location: String?
+    /// Every problem of a file with its line and caret (`migration.yaml`); empty for other failures.
+    public var diagnostics: [Diagnostic]
 
     /// Creates an error.
-    public init(_ code: Code, _ message: String, step: String? = nil, location: String? = nil) {
+    public init(
+        _ code: Code,
+        _ message: String,
+        step: String? = nil,
+        location: String? = nil,
+        diagnostics: [Diagnostic] = []
+    ) {
         self.code = code
         self.message = message
         self.step = step
         self.location = location
+        self.diagnostics = diagnostics
     }
 
     /// The same error, attributed to a step.

@@ -39,11 +39,11 @@ public struct MigrationWorkspace: Sendable {
         }
     }
 
-    /// The backend of one side. A file side that does not exist yet is an empty instance.
+    /// The backend of one side. A file side whose file does not exist is an empty instance only with `create: true`.
     public func backend(_ side: InstanceConfig) throws -> any InstanceBackend {
         switch side.kind {
         case .file:
-            return try FileBackend(path: side.file!, identity: side.identity, createIfMissing: true)
+            return try FileBackend(path: side.file!, identity: side.identity, createIfMissing: side.create)
         case .aliyun, .sim:
             return try OpenAPIBackend(config: side, options: self.config.options, http: self.http, logger: self.logger)
         }

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import Rules
 import Yams
 
 /// Reads and writes YAML with errors that name the file and line.
@@ -16,7 +17,7 @@ enum YAMLFile {
     ///   the offending key when it can be found.
     static func decode<T: Decodable>(_ type: T.Type, from text: String, file: String) throws -> T {
         do {
-            return try YAMLDecoder().decode(type, from: text)
+            return try Yams.YAMLDecoder().decode(type, from: text)
         } catch let error as DecodingError {
             let (path, reason) = Self.describe(error)
             // Syntax errors come wrapped in dataCorrupted; Yams puts "line:column: error" in their text.
@@ -33,15 +34,18 @@ enum YAMLFile {
 
     /// Reads and decodes a file.
     static func load<T: Decodable>(_ type: T.Type, path: String) throws -> T {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw MigrationError(.config, "cannot read \(path) — check the path", location: path)
+        let text: String
+        do {
+            text = try TextFile.read(path, what: "the file")
+        } catch {
+            throw MigrationError(.config, error.description)
         }
-        return try Self.decode(type, from: String(decoding: data, as: UTF8.self), file: path)
+        return try Self.decode(type, from: text, file: path)
     }
 
     /// Encodes a value as YAML text.
     static func encode<T: Encodable>(_ value: T) throws -> String {
-        let encoder = YAMLEncoder()
+        let encoder = Yams.YAMLEncoder()
         encoder.options.width = -1
         encoder.options.sortKeys = false
         return try encoder.encode(value)
@@ -53,7 +57,7 @@ enum YAMLFile {
         do {
             try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            throw MigrationError(.config, "cannot write \(path): \(error.localizedDescription)", location: path)
+            throw MigrationError(.config, "cannot write '\(path)': \(TextFile.reason(error))")
         }
     }
 

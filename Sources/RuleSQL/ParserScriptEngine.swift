@@ -118,6 +118,20 @@ public enum ParserScriptLimits {
 public protocol ParserScriptEngine: Sendable {
     /// Compiles a script, or throws the first error with its location in `source`.
     func compile(_ source: SourceText) throws(Diagnostic) -> any CompiledParserScript
+    /// Every compile-time error of a script, for linting; empty when it compiles.
+    func diagnose(_ source: SourceText) -> [Diagnostic]
+}
+
+extension ParserScriptEngine {
+    /// The first error only, for engines that cannot go on after one.
+    public func diagnose(_ source: SourceText) -> [Diagnostic] {
+        do {
+            _ = try self.compile(source)
+            return []
+        } catch {
+            return [error]
+        }
+    }
 }
 
 /// A compiled parser script, ready to run over messages.

@@ -20,8 +20,13 @@ public struct RuleScriptLimits: Sendable, Hashable {
     /// stops with an error naming its line. Default: 1,000,000.
     public var stepBudget: Int
     /// The deepest nesting of blocks and expressions, which bounds the parser's and the interpreter's
-    /// recursion. Default: 100.
+    /// recursion. Default: 100. A flat chain of one operator (`a + "," + b + …`) is not nesting: it counts
+    /// against ``maximumChainTerms`` instead.
     public var maximumNesting: Int
+    /// The most operands of one flat chain of binary operators (a CSV line built with `+ "," +`). The chain
+    /// becomes a left-leaning tree the interpreter walks recursively, so it is bounded too, far above what
+    /// scripts write. Default: 1,000.
+    public var maximumChainTerms: Int
     /// The longest string a run may build by concatenation, in UTF-8 bytes. Default: 1 MiB.
     public var maximumStringBytes: Int
     /// The most elements an array, or keys an object, may reach by assignment. Default: 100,000.
@@ -39,8 +44,10 @@ public struct RuleScriptLimits: Sendable, Hashable {
         maximumNesting: Int = 100,
         maximumStringBytes: Int = 1 << 20,
         maximumCollectionCount: Int = 100_000,
-        maximumValueBytes: Int = 16 << 20
+        maximumValueBytes: Int = 16 << 20,
+        maximumChainTerms: Int = 1_000
     ) {
+        self.maximumChainTerms = maximumChainTerms
         self.maximumScriptBytes = maximumScriptBytes
         self.maximumForwardingCalls = maximumForwardingCalls
         self.stepBudget = stepBudget
@@ -95,6 +102,19 @@ public struct RuleScript: CompiledParserScript {
         self.slotNames = slotNames
     }
 
+    /// Every compile-time error of a script (syntax, naming, constants, limits), not just the first: what
+    /// `rules lint` shows. Empty when the script compiles.
+    public static func diagnose(_ source: SourceText, limits: RuleScriptLimits = RuleScriptLimits()) -> [Diagnostic] {
+        do {
+            _ = try RuleScript(source: source, limits: limits)
+            return []
+        } catch {
+            guard var parser = try? ScriptParser(source, limits: limits) else { return [error] }
+            let all = parser.collectErrors()
+            return all.isEmpty ? [error] : all
+        }
+    }
+
     /// Compiles script text; `file` is the name diagnostics print.
     public static func compile(
         _ text: String,
@@ -139,5 +159,10 @@ public struct RuleScriptEngine: ParserScriptEngine {
     /// Compiles a script, or throws its first error with its location in `source`.
     public func compile(_ source: SourceText) throws(Diagnostic) -> any CompiledParserScript {
         try RuleScript(source: source, limits: self.limits)
+    }
+
+    /// Every compile-time error of a script (see ``RuleScript/diagnose(_:limits:)``).
+    public func diagnose(_ source: SourceText) -> [Diagnostic] {
+        RuleScript.diagnose(source, limits: self.limits)
     }
 }

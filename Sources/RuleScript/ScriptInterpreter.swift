@@ -244,10 +244,8 @@ struct ScriptInterpreter {
                     throw self.error(.type, "unary '-' needs a number, got \(value.typeName)", at: range)
                 }
             }
-        case .binary(let operation, let lhs, let rhs, let range):
-            let left = try self.evaluate(lhs)
-            let right = try self.evaluate(rhs)
-            return try self.binary(operation, left, right, range: range)
+        case .binary:
+            return try self.evaluateChain(expression)
         case .and(let lhs, let rhs):
             let left = try self.evaluate(lhs)
             return ScriptValues.isTruthy(left) ? try self.evaluate(rhs) : left
@@ -297,6 +295,24 @@ struct ScriptInterpreter {
         default:
             break
         }
+    }
+
+    /// A flat chain `a + "," + b + …` is a left-leaning tree as deep as it is long; it is evaluated along its
+    /// left spine in a loop, so its length costs no stack: only real nesting recurses (and is bounded by
+    /// ``RuleScriptLimits/maximumNesting``).
+    private mutating func evaluateChain(_ expression: ScriptExpression) throws(Diagnostic) -> JSONValue {
+        var pending: [(operation: ScriptBinaryOperator, rhs: ScriptExpression, range: SourceRange)] = []
+        var current = expression
+        while case .binary(let operation, let lhs, let rhs, let range) = current {
+            pending.append((operation, rhs, range))
+            current = lhs
+        }
+        var value = try self.evaluate(current)
+        for (operation, rhs, range) in pending.reversed() {
+            let right = try self.evaluate(rhs)
+            value = try self.binary(operation, value, right, range: range)
+        }
+        return value
     }
 
     mutating func binary(

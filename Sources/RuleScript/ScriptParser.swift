@@ -39,6 +39,53 @@ struct ScriptParser {
         return (statements, self.scopes.slotNames)
     }
 
+    /// Every syntax and naming error of the script, for `rules lint`: after an error the parser forgets the
+    /// failed top-level statement (its scopes included), skips to where the next one starts — after a `;` or a
+    /// balanced `}`, or at a line break — and goes on. Cascades are limited: a stray `}` right after an error is
+    /// skipped silently. The compile path (``parseScript()``) still stops at the first error.
+    mutating func collectErrors() -> [Diagnostic] {
+        var errors: [Diagnostic] = []
+        var recovering = false
+        while self.token.kind != .endOfInput {
+            if recovering, self.isPunctuator(.rightBrace) {
+                guard (try? self.advance()) != nil else { break }
+                continue
+            }
+            let (scopes, loopDepth, depth) = (self.scopes, self.loopDepth, self.depth)
+            do {
+                _ = try self.statement()
+                recovering = false
+            } catch {
+                errors.append(error)
+                (self.scopes, self.loopDepth, self.depth) = (scopes, loopDepth, depth)
+                guard error.code != .limit, self.skipToNextStatement() else { break }
+                recovering = true
+            }
+        }
+        return errors
+    }
+
+    /// Skips the rest of a failed statement; false when the end of the script (or an unreadable token) came first.
+    private mutating func skipToNextStatement() -> Bool {
+        var braces = 0
+        var moved = false
+        while self.token.kind != .endOfInput {
+            if moved, braces == 0, self.token.isAfterLineBreak { return true }
+            let kind = self.token.kind
+            guard (try? self.advance()) != nil else { return false }
+            moved = true
+            switch kind {
+            case .punctuator(.leftBrace): braces += 1
+            case .punctuator(.rightBrace):
+                braces -= 1
+                if braces <= 0 { return true }
+            case .punctuator(.semicolon) where braces == 0: return true
+            default: break
+            }
+        }
+        return false
+    }
+
     // MARK: - Tokens
 
     private mutating func advance() throws(Diagnostic) {
@@ -421,12 +468,23 @@ struct ScriptParser {
         let savedDepth = self.depth
         defer { self.depth = savedDepth }
         var left = try self.unary()
+        // Operands of this flat chain: a chain is not nesting (a CSV line of 200 `+ "," +` terms must parse),
+        // but its left-leaning tree is walked recursively, so its length has a limit of its own.
+        var terms = 1
         while let precedence = Self.precedence(self.token.kind), precedence >= minimum {
             guard case .punctuator(let punctuator) = self.token.kind else { break }
             let operatorRange = self.token.range
             try self.advance()
             let right = try self.binary(precedence + 1)
-            try self.deepen()
+            terms += 1
+            if terms > self.limits.maximumChainTerms {
+                throw self.error(
+                    "this chain of operators has more than \(self.limits.maximumChainTerms) terms; build the value "
+                        + "in steps (e.g. join parts of an array with a loop)",
+                    at: operatorRange,
+                    code: .limit
+                )
+            }
             switch punctuator {
             case .or: left = .or(left, right)
             case .and: left = .and(left, right)

@@ -135,7 +135,13 @@ public struct RuleCompiler: Sendable {
             let rule = try self.compile(file)
             return (load.hasErrors ? nil : rule, load.diagnostics)
         } catch {
-            let all = (load.diagnostics + [error]).sorted {
+            var found = [error]
+            // A script's every error, not only the first (rules lint reports all of them).
+            if case .parser(let definition) = file.body {
+                let more = self.scriptEngine.diagnose(definition.script.source).map { definition.script.relocate($0) }
+                if !more.isEmpty { found = more }
+            }
+            let all = (load.diagnostics + found).sorted {
                 ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column)
             }
             return (nil, all)

@@ -74,10 +74,15 @@ public struct RuleLinter: Sendable {
                 files.append(path)
                 continue
             }
-            let found = (manager.enumerator(atPath: path)?.allObjects as? [String] ?? [])
+            // Resolved first: Foundation does not descend into a folder given as a symbolic link.
+            let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+            let found = (manager.enumerator(atPath: resolved)?.allObjects as? [String] ?? [])
                 .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }
                 .sorted()
                 .map { (path as NSString).appendingPathComponent($0) }
+            if found.isEmpty {
+                throw RulesError(code: .notFound, message: "\(path): no rule files (.yaml or .yml) in this folder")
+            }
             files.append(contentsOf: found)
         }
         return files

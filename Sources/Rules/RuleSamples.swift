@@ -34,8 +34,11 @@ public struct RuleSample: Sendable {
 
     /// Reads a samples file.
     public static func load(path: String) throws(RulesError) -> [RuleSample] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw RulesError(code: .notFound, message: "\(path): cannot read the samples file")
+        let text: String
+        do {
+            text = try TextFile.read(path, what: "the samples file")
+        } catch {
+            throw RulesError(code: .notFound, message: error.description)
         }
         return try Self.parse(text, file: path)
     }
@@ -55,6 +58,14 @@ public struct RuleSample: Sendable {
             }
             samples.append(try Self.sample(value, file: file, line: number))
         }
+        // A suite of no samples would pass while testing nothing.
+        guard !samples.isEmpty else {
+            throw RulesError(
+                code: .samples,
+                message: "\(file): no samples: each line must be a JSON object such as "
+                    + #"{"topic":"/a1B2c3/dev1/user/update","payload":{"t":39},"expect":{"my-rule":{"t":39}}}"#
+            )
+        }
         return samples
     }
 
@@ -71,6 +82,12 @@ public struct RuleSample: Sendable {
             throw fail("unknown key '\(key)'" + Suggestion.didYouMean(key, among: known))
         }
         guard let topic = object["topic"]?.stringValue else { throw fail("missing \"topic\"") }
+        let payloadKeys = ["payload", "payloadText", "payloadBase64"].filter { object[$0] != nil }
+        if payloadKeys.count > 1 {
+            throw fail(
+                "conflicting fields \(payloadKeys.map { "\"\($0)\"" }.joined(separator: " and ")): give the payload once"
+            )
+        }
         let payload: [UInt8]
         if let text = object["payloadText"]?.stringValue {
             payload = Array(text.utf8)

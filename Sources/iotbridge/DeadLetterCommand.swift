@@ -31,7 +31,8 @@ struct DeadLetterCommand: AsyncParsableCommand {
 
                 Examples:
                   iotbridge deadletter replay dead.jsonl --config bridge.yaml
-                  iotbridge deadletter replay dead.jsonl --config bridge.yaml --sink merged --remaining still-dead.jsonl
+                  iotbridge deadletter replay dead.jsonl --config bridge.yaml \\
+                      --sink merged --remaining still-dead.jsonl
                 """
         )
 

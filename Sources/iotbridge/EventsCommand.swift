@@ -38,9 +38,12 @@ struct EventsCommand: AsyncParsableCommand {
 
                 Examples:
                   iotbridge events replay --from 1 --state bridge.sqlite
-                  iotbridge events replay --from 1 --state bridge.sqlite --output events.jsonl
+                  iotbridge events replay --from 1 --state bridge.sqlite \\
+                      --output events.jsonl
                   iotbridge events replay --from 120 --config bridge.yaml
-                  iotbridge events replay --from 40 --migration platform:iot-06z00frq8umvkx2:a1PK --state bridge.sqlite
+                  iotbridge events replay --from 40 \\
+                      --migration platform:iot-06z00frq8umvkx2:a1PK \\
+                      --state bridge.sqlite
                 """
         )
 

@@ -34,9 +34,15 @@ struct EventsWatchCommand: AsyncParsableCommand {
             Exit status: 0 when --count events arrived; 1 on timeout; 2 on a connection or usage error.
 
             Examples:
-              iotbridge events watch --amqp amqp://guest:guest@127.0.0.1:5672//queue/migration-events --store registry.sqlite
-              iotbridge events watch --amqp amqp://127.0.0.1:5672//queue/migration-events --user guest --password-env PW --store registry.sqlite --count 100 --timeout 60
-              iotbridge events watch --webhook-listen 8088 --store registry.sqlite
+              iotbridge events watch \\
+                  --amqp amqp://guest:guest@127.0.0.1:5672//queue/migration-events \\
+                  --store registry.sqlite
+              iotbridge events watch \\
+                  --amqp amqp://127.0.0.1:5672//queue/migration-events \\
+                  --user guest --password-env PW --store registry.sqlite \\
+                  --count 100 --timeout 60
+              iotbridge events watch --webhook-listen 8088 \\
+                  --store registry.sqlite
             """
     )
 

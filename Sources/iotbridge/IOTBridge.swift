@@ -13,32 +13,75 @@ import Foundation
 struct IOTBridge: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "iotbridge",
-        abstract: "Move IoT Platform message forwarding between instances without losing a message.",
+        abstract: "Bridge and migrate Alibaba Cloud IoT Platform message forwarding between two instances.",
         discussion: """
-            iotbridge consumes the AMQP 1.0 subscription streams of two Alibaba Cloud IoT Platform instances, \
-            serves one merged, de-duplicated stream, and migrates consumer groups, subscriptions and \
-            forwarding rules from a legacy public instance to an Enterprise Edition instance.
+            Where to start, by what you do (the commands are listed below in this order):
+
+              AMQP operator       amqp: check that a broker or the platform is reachable
+                                  and that the login works
+              backend             run: both instances' AMQP streams in, one de-duplicated
+                                  stream out (broker queue, webhook or JSON lines);
+                                  deadletter: resend what a sink refused
+              rule author         rules: lint, evaluate and test rule SQL and parser
+                                  scripts locally
+              migration operator  instance: export an instance to a file;
+                                  migrate: plan, run, verify and clean a migration
+
+            Not there yet: serving the merged stream to platform client code as an AMQP \
+            endpoint (README.md, "Status").
+
+            Every command's --help ends with examples that paste as one command. Errors \
+            start with "error:" and exit 2; exit 1 is a documented "no match" (rules eval, \
+            rules test, migrate verify, amqp receive/send).
             """,
         version: "0.1.0",
-        subcommands: [RunCommand.self, DeadLetterCommand.self, AMQPCommand.self, RulesCommand.self, InstanceCommand.self, MigrateCommand.self, RegistryCommand.self, EventsCommand.self]
+        subcommands: [
+            AMQPCommand.self, RunCommand.self, DeadLetterCommand.self, RulesCommand.self, InstanceCommand.self,
+            MigrateCommand.self, RegistryCommand.self, EventsCommand.self,
+        ]
     )
 
-    /// Runs the command like ArgumentParser does, except that a usage error (unknown flag, missing or invalid
-    /// value) exits 2 as grep and the rest of iotbridge do for errors, not with ArgumentParser's 64.
+    /// Runs the command like ArgumentParser does, except that every error speaks with one voice (``CLIError``):
+    /// `error: …` and exit 2, usage errors included (not ArgumentParser's `Error:` and 64); a runtime error never
+    /// prints the usage; a misspelt subcommand gets the closest name.
     static func main() async {
+        var command: any ParsableCommand
         do {
-            var command = try self.parseAsRoot()
+            command = try self.parseAsRoot()
+        } catch {
+            let code = self.exitCode(for: error)
+            if code == .success {
+                self.exit(withError: error)  // --help, --version
+            }
+            var text = self.fullMessage(for: error)
+            if text.hasPrefix("Error: ") { text = "error: " + text.dropFirst("Error: ".count) }
+            if let suggestion = SubcommandSuggestion.suggestion(for: Array(CommandLine.arguments.dropFirst()), root: self) {
+                text = "error: \(suggestion)\n" + text.split(separator: "\n", omittingEmptySubsequences: false).dropFirst().joined(separator: "\n")
+            }
+            FileHandle.standardError.write(Data((text + "\n").utf8))
+            Foundation.exit(2)
+        }
+        // The examples test checks commands that need the cloud by parsing (and validating) them only.
+        if ProcessInfo.processInfo.environment["IOTBRIDGE_PARSE_ONLY"] == "1" {
+            Foundation.exit(0)
+        }
+        do {
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
                 try command.run()
             }
-        } catch {
-            if self.exitCode(for: error) == .validationFailure {
-                FileHandle.standardError.write(Data((self.fullMessage(for: error) + "\n").utf8))
-                Foundation.exit(2)
-            }
+        } catch let error as ExitCode {
+            Foundation.exit(error.rawValue)
+        } catch let error as CleanExit {
             self.exit(withError: error)
+        } catch let error as ValidationError {
+            Foundation.exit(CLIError.report(error))
+        } catch where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+            // `--help` and `help CMD` parse into ArgumentParser's help command, whose run throws its text.
+            self.exit(withError: error)
+        } catch {
+            Foundation.exit(CLIError.report(error))
         }
     }
 }

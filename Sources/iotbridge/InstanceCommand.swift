@@ -39,7 +39,9 @@ struct InstanceCommand: AsyncParsableCommand {
                 writes everything forwarding depends on. Secrets are never written. With `options.products` \
                 set, a source export covers only those products.
 
-                Example: iotbridge instance export --config migration.yaml --side source --out source.yaml
+                Example:
+                  iotbridge instance export --config migration.yaml --side source \\
+                      --out source.yaml
                 """
         )
 
@@ -80,7 +82,9 @@ struct InstanceCommand: AsyncParsableCommand {
                 references rewritten, what exists in the same form skipped) and runs it, journalled in \
                 <file>.import.journal.sqlite. --dry-run prints the calls instead.
 
-                Example: iotbridge instance import --config migration.yaml --side target --in source.yaml
+                Example:
+                  iotbridge instance import --config migration.yaml --side target \\
+                      --in source.yaml
                 """
         )
 
@@ -130,8 +134,7 @@ enum MigrationCLI {
         do {
             try await body()
         } catch let error as MigrationError {
-            Self.printError("error: \(error)")
-            throw ExitCode(2)
+            throw ExitCode(CLIError.report(error))
         }
     }
 

@@ -267,7 +267,9 @@ struct MigrateCommand: AsyncParsableCommand {
                 changes. --id-map writes name -> target ID for every group of the migration (IDs known once \
                 `run` created them). Needs no credentials.
 
-                Example: iotbridge migrate rewrite-rules --plan plan.yaml --id-map groups.yaml rules/
+                Example:
+                  iotbridge migrate rewrite-rules --plan plan.yaml \\
+                      --id-map groups.yaml rules/
                 """
         )
 
@@ -291,6 +293,12 @@ struct MigrateCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await MigrationCLI.run {
+                if let out = self.out {
+                    var isFolder: ObjCBool = false
+                    guard FileManager.default.fileExists(atPath: out, isDirectory: &isFolder), isFolder.boolValue else {
+                        throw CLIError("--out \(out): no such folder — create it first (mkdir -p \(out))")
+                    }
+                }
                 let plan = try PlanFile.load(path: self.plan)
                 let changes = try RuleFileRewriter.rewrite(
                     paths: self.paths,

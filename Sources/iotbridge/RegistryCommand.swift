@@ -23,7 +23,8 @@ struct RegistryCommand: AsyncParsableCommand {
             Examples:
               iotbridge registry import --csv devices.csv --state bridge.sqlite
               iotbridge registry lookup a1PK/sensor-01 --state bridge.sqlite
-              iotbridge registry status --product a1PK --silent-after 600 --state bridge.sqlite
+              iotbridge registry status --product a1PK --silent-after 600 \\
+                  --state bridge.sqlite
               iotbridge registry export --state bridge.sqlite > registry.csv
             """,
         subcommands: [Lookup.self, Import.self, Export.self, Status.self]
@@ -59,7 +60,8 @@ struct RegistryCommand: AsyncParsableCommand {
 
                 Examples:
                   iotbridge registry lookup a1PK/sensor-01 --state bridge.sqlite
-                  iotbridge registry lookup a1PK/sensor-01 --state bridge.sqlite --json
+                  iotbridge registry lookup a1PK/sensor-01 --state bridge.sqlite \\
+                      --json
                 """
         )
 
@@ -189,7 +191,8 @@ struct RegistryCommand: AsyncParsableCommand {
 
                 Examples:
                   iotbridge registry status --state bridge.sqlite
-                  iotbridge registry status --product a1PK --silent-after 300 --state bridge.sqlite
+                  iotbridge registry status --product a1PK --silent-after 300 \\
+                      --state bridge.sqlite
                 """
         )
 

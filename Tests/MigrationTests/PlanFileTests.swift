@@ -112,6 +112,7 @@ import Testing
     @Test func literalSecretsAreRefusedWithoutEchoingThem() throws {
         let folder = try Support.temporaryFolder()
         let path = folder.appendingPathComponent("migration.yaml").path
+        try Support.copyEmptyExport(to: folder.appendingPathComponent("s.yaml").path)
         try """
         source: {kind: file, file: s.yaml}
         target:
@@ -151,6 +152,7 @@ import Testing
         #expect(InstanceConfig(kind: .sim).resolvedEndpoint == nil)
         let folder = try Support.temporaryFolder()
         let path = folder.appendingPathComponent("migration.yaml").path
+        try Support.copyEmptyExport(to: folder.appendingPathComponent("s.yaml").path)
         try """
         source: {kind: file, file: s.yaml}
         target: {kind: aliyun, regionId: cn-shanghai, endpoint: "http://plain", accessKeyId: a, accessKeySecret: "${X}"}
@@ -174,6 +176,7 @@ import Testing
         } throws: { error in
             "\(error)".contains("source.file is required")
         }
+        try Support.copyEmptyExport(to: folder.appendingPathComponent("s.yaml").path)
         try """
         source: {kind: file, file: s.yaml}
         target: {kind: sim, endpoint: "http://127.0.0.1:1", accessKeyId: a, accessKeySecret: "${X}"}

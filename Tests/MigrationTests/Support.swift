@@ -23,6 +23,11 @@ enum Support {
         Self.testsFolder.appendingPathComponent("Fixtures").appendingPathComponent(name).path
     }
 
+    /// Writes an export file of an empty instance (a `kind: file` side must exist unless `create: true`).
+    static func copyEmptyExport(to path: String) throws {
+        try FileBackend.write(InstanceSnapshot(identity: InstanceIdentity(kind: "file")), to: path)
+    }
+
     /// A fresh temporary folder.
     static func temporaryFolder() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("iotbridge-mig-\(UUID().uuidString)")

@@ -85,6 +85,27 @@ struct LimitTests {
         #expect(try ScriptTestSupport.run(fine).map(\.payload) == [1])
     }
 
+    @Test("a long flat operator chain is not nesting: a 200-term CSV line parses and runs; the chain has its own limit")
+    func flatChains() throws {
+        let fields = (0..<100).map { "d.f\($0)" }
+        let csv = "var d = {" + (0..<100).map { "f\($0): \($0)" }.joined(separator: ", ") + "};\n"
+            + "var line = " + fields.joined(separator: " + \",\" + ") + ";\nwriteAmqp(1, line);"
+        let calls = try ScriptTestSupport.run(csv)
+        #expect(calls.map(\.payload) == [.string((0..<100).map(String.init).joined(separator: ","))])
+        // The longest chain the limit allows also evaluates: the interpreter's recursion over it fits the stack.
+        let longest = "var a = 1" + String(repeating: " + 1", count: RuleScriptLimits().maximumChainTerms - 1)
+            + "; writeAmqp(1, a);"
+        #expect(try ScriptTestSupport.run(longest).map(\.payload) == [.int(RuleScriptLimits().maximumChainTerms)])
+        let tooLong = "var a = 1" + String(repeating: " + 1", count: RuleScriptLimits().maximumChainTerms) + ";"
+        let diagnostic = ScriptTestSupport.diagnostic(tooLong)
+        #expect(diagnostic?.code == .limit)
+        #expect(diagnostic?.message.contains("terms") == true)
+        // Real nesting still counts: parentheses one past the limit are refused.
+        let limit = RuleScriptLimits().maximumNesting
+        let nested = "var a = " + String(repeating: "(", count: limit) + "1" + String(repeating: ")", count: limit) + ";"
+        #expect(ScriptTestSupport.diagnostic(nested)?.code == .limit)
+    }
+
     @Test(
         "values composed from others stay within the value limits, so nothing too large to forward is built",
         arguments: [

@@ -81,6 +81,7 @@ struct CorpusTests {
             ("{nope", "not a JSON object"),
             ("{\"topic\":\"/a/b\",\"payload\":{}}", "missing \"expect\""),
             ("{\"topic\":\"/a/b\",\"payloadBase64\":\"!!\",\"expect\":{\"r\":null}}", "not base64"),
+            ("{\"topic\":\"/a/b\",\"payload\":{},\"payloadText\":\"x\",\"expect\":{\"r\":null}}", "conflicting fields"),
         ]
     )
     func malformedSamples(line: String, fragment: String) {
@@ -89,6 +90,17 @@ struct CorpusTests {
         } throws: { error in
             let message = (error as? RulesError)?.message ?? ""
             return message.hasPrefix("s.jsonl:2:") && message.contains(fragment)
+        }
+    }
+
+    @Test("a samples file without samples is an error, not a suite that passes while testing nothing")
+    func emptySamples() {
+        for text in ["", "\n\n", "// only a comment\n"] {
+            #expect {
+                _ = try RuleSample.parse(text, file: "empty.jsonl")
+            } throws: { error in
+                ((error as? RulesError)?.message ?? "").hasPrefix("empty.jsonl: no samples")
+            }
         }
     }
 }

@@ -110,7 +110,8 @@ final class ClientConnectionDriver: ConnectionDriver {
             remote: self.remoteCondition,
             label: self.principal,
             endpoint: self.configuration.endpoint.hostAndPort,
-            isPlatform: self.configuration.platformRules
+            isPlatform: self.configuration.platformRules,
+            mechanism: { if case .anonymous = self.configuration.authentication { "ANONYMOUS" } else { "PLAIN" } }()
         )
         self.remoteCondition = nil
         self.transportCondition = nil

@@ -23,11 +23,12 @@ enum ProtonErrors {
         remote: AMQPCondition?,
         label: String,
         endpoint: String,
-        isPlatform: Bool
+        isPlatform: Bool,
+        mechanism: String = "PLAIN"
     ) -> AMQPError? {
         if let remote {
             if remote.name == AMQPCondition.unauthorizedAccess {
-                return self.authenticationError(remote, label: label, endpoint: endpoint, isPlatform: isPlatform)
+                return self.authenticationError(remote, label: label, endpoint: endpoint, isPlatform: isPlatform, mechanism: mechanism)
             }
             return AMQPError(
                 .remoteClose,
@@ -39,7 +40,7 @@ enum ProtonErrors {
         guard let condition else { return nil }
         let text = (condition.name + " " + condition.description).lowercased()
         if condition.name == AMQPCondition.unauthorizedAccess || text.contains("authentication failed") {
-            return self.authenticationError(condition, label: label, endpoint: endpoint, isPlatform: isPlatform)
+            return self.authenticationError(condition, label: label, endpoint: endpoint, isPlatform: isPlatform, mechanism: mechanism)
         }
         if text.contains("connection refused") {
             return AMQPError(
@@ -89,10 +90,28 @@ enum ProtonErrors {
         return AMQPError(.transport, "connection to \(endpoint) failed: \(condition.description.isEmpty ? condition.name : condition.description)", condition: condition)
     }
 
-    private static func authenticationError(_ condition: AMQPCondition, label: String, endpoint: String, isPlatform: Bool) -> AMQPError {
+    private static func authenticationError(
+        _ condition: AMQPCondition,
+        label: String,
+        endpoint: String,
+        isPlatform: Bool,
+        mechanism: String
+    ) -> AMQPError {
         // A server that says why in its Close (our listener does: TLS required, no login) is quoted; Proton's own
         // text for a failed SASL outcome ("Authentication failed [mech=PLAIN]") adds nothing to the hint.
         let reason = condition.description
+        // "[mech=none]": the client allows exactly one mechanism and the server did not offer it, so no password
+        // was ever checked; saying "check the password" would send the user the wrong way.
+        if reason.contains("[mech=none]") {
+            let hint =
+                mechanism == "ANONYMOUS"
+                ? "the peer does not offer ANONYMOUS: it requires a login — pass --user and --password-env "
+                    + "(or amqp://USER@HOST)"
+                : "the peer does not offer SASL PLAIN, so no user and password can be used: it offers only other "
+                    + "mechanisms, such as ANONYMOUS (`iotbridge amqp broker` without --user offers only ANONYMOUS) — "
+                    + "connect without a user, or start the broker with --user and --password-env"
+            return AMQPError(.authentication, "authentication failed for \(label) at \(endpoint): \(hint)", condition: condition)
+        }
         if !reason.isEmpty && !reason.lowercased().hasPrefix("authentication failed") {
             return AMQPError(.authentication, "\(endpoint) refused the login of \(label): \(reason)", condition: condition)
         }

@@ -6,31 +6,58 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import Rules
+import Logging
 
 /// An instance held in an export file: planning works offline, and tests need no cloud.
 ///
-/// Writes go straight back to the file (atomically), so a `migrate run` against a file target survives a kill
-/// exactly as one against the API does.
+/// The file is read once. Each write goes back to the file at once (atomically, via rename) unless a batch is
+/// open (``beginBatch()``, used by `migrate run`/`clean`): then writes are held in memory and ``commit()``
+/// rewrites the file once per batch, still via rename, so a kill leaves the file as of the last commit — valid,
+/// and the runner's journal agrees with it. Rewriting a file drops its comments; the first rewrite says so once.
 public actor FileBackend: InstanceBackend {
     /// Which instance the file stands for.
     public nonisolated let identity: InstanceIdentity
     /// The export file.
     public nonisolated let path: String
+    /// An export file holds writes until ``commit()`` while a batch is open.
+    public nonisolated var holdsWrites: Bool { true }
     /// The instance's current content.
     private var snapshot: InstanceSnapshot
+    /// Whether writes wait for ``commit()``.
+    private var batching = false
+    /// Whether the snapshot has changes the file does not have yet.
+    private var dirty = false
+    /// Whether the file had comments of its own that the next rewrite drops (warned about once).
+    private var hasComments: Bool
+    private let logger: Logger
     /// The file's `assessment:` section (facts for `migrate assess`), kept so that writes do not drop it.
     let assessment: InstanceFacts?
 
     /// Opens an export file; a missing file is an empty instance when `createIfMissing` is set.
-    public init(path: String, identity: InstanceIdentity? = nil, createIfMissing: Bool = false) throws {
+    public init(
+        path: String,
+        identity: InstanceIdentity? = nil,
+        createIfMissing: Bool = false,
+        logger: Logger = Logger(label: "iotbridge.migration")
+    ) throws {
         self.path = path
+        self.logger = logger
         let loaded: InstanceSnapshot
         if !FileManager.default.fileExists(atPath: path), createIfMissing {
             loaded = InstanceSnapshot(identity: identity ?? InstanceIdentity(kind: "file"))
+            self.hasComments = false
             self.assessment = nil
         } else {
-            loaded = try YAMLFile.load(InstanceSnapshot.self, path: path)
-            self.assessment = try YAMLFile.load(ExportAssessmentSection.self, path: path).assessment
+            let text: String
+            do {
+                text = try TextFile.read(path, what: "the export file")
+            } catch {
+                throw MigrationError(.config, error.description, location: path)
+            }
+            loaded = try YAMLFile.decode(InstanceSnapshot.self, from: text, file: path)
+            self.assessment = try YAMLFile.decode(ExportAssessmentSection.self, from: text, file: path).assessment
+            self.hasComments = Self.hasOwnComments(text)
         }
         self.snapshot = loaded
         // What migration.yaml says wins; what it leaves out (a `kind: file` side rarely names its instance) comes
@@ -41,17 +68,49 @@ public actor FileBackend: InstanceBackend {
         self.identity = merged
     }
 
+    /// Whether a comment line other than the header ``write(_:to:)`` puts there is in the text.
+    static func hasOwnComments(_ text: String) -> Bool {
+        text.split(separator: "\n").contains { line in
+            let trimmed = line.drop { $0 == " " || $0 == "\t" }
+            return trimmed.hasPrefix("#") && !line.hasPrefix(Self.header.dropLast())
+        }
+    }
+
+    /// The first line of every export file.
+    static let header = "# iotbridge instance export: consumer groups, subscriptions and forwarding rules.\n"
+
     /// Writes a snapshot as an export file, with the facts for `migrate assess` when given.
     public static func write(_ snapshot: InstanceSnapshot, assessment: InstanceFacts? = nil, to path: String) throws {
-        try YAMLFile.write(
-            ExportFile(snapshot: snapshot, assessment: assessment),
-            to: path,
-            header: "# iotbridge instance export: consumer groups, subscriptions and forwarding rules.\n"
-        )
+        try YAMLFile.write(ExportFile(snapshot: snapshot, assessment: assessment), to: path, header: Self.header)
+    }
+
+    /// Holds writes until ``commit()``.
+    public func beginBatch() async {
+        self.batching = true
+    }
+
+    /// Rewrites the file once with every held write (atomically, via rename); nothing to do when unchanged.
+    public func commit() async throws {
+        guard self.dirty else { return }
+        try self.rewrite()
     }
 
     private func save() throws {
+        self.dirty = true
+        guard !self.batching else { return }
+        try self.rewrite()
+    }
+
+    private func rewrite() throws {
+        if self.hasComments {
+            self.logger.warning(
+                "rewriting the export file drops its comments (it is written back as an export)",
+                metadata: ["file": "\(self.path)"]
+            )
+            self.hasComments = false
+        }
         try Self.write(self.snapshot, assessment: self.assessment, to: self.path)
+        self.dirty = false
     }
 
     private func newId(_ prefix: String) -> String {

@@ -12,6 +12,14 @@
 public protocol InstanceBackend: Sendable {
     /// Which instance this is; never carries credentials.
     var identity: InstanceIdentity { get }
+    /// Whether the backend can hold writes until ``commit()`` (an export file: one rewrite per batch instead of
+    /// one per call). The runner then journals a step `done` only after the commit that made it durable.
+    var holdsWrites: Bool { get }
+
+    /// From now on, hold writes in memory until ``commit()``. A backend that writes through ignores it.
+    func beginBatch() async
+    /// Makes every held write durable at once. A backend that writes through has nothing to do.
+    func commit() async throws
 
     /// Reads everything forwarding depends on, restricted to some products when the list is not empty.
     func exportSnapshot(products: [String]) async throws -> InstanceSnapshot
@@ -91,6 +99,15 @@ public protocol InstanceBackend: Sendable {
 }
 
 extension InstanceBackend {
+    /// Writes go through at once (the OpenAPI): nothing is held.
+    public var holdsWrites: Bool { false }
+
+    /// Nothing to hold.
+    public func beginBatch() async {}
+
+    /// Nothing held, nothing to commit.
+    public func commit() async throws {}
+
     /// Builds the index from ``listRules()``; keeps the first rule of each name.
     public func ruleIndex() async throws -> [String: String] {
         var index: [String: String] = [:]

@@ -6,12 +6,14 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import RuleSQL
+import Rules
 
 /// `migration.yaml`: where to migrate from and to, and how.
 ///
 /// ```yaml
 /// source:
-///   kind: aliyun                 # aliyun | file | sim
+///   kind: aliyun                 # aliyun | file | sim (README: "migration.yaml" for every key)
 ///   regionId: cn-shanghai
 ///   iotInstanceId: ""            # empty: legacy public instance
 ///   accessKeyId: LTAI5t…
@@ -56,18 +58,32 @@ public struct MigrationConfig: Codable, Sendable, Hashable {
         self.state = try c.decodeIfPresent(String.self, forKey: .state)
     }
 
-    /// Loads and checks `migration.yaml`; relative `file:` paths are resolved against the config's folder.
+    /// Loads and checks `migration.yaml` strictly (see ``MigrationConfigReader``); relative `file:` paths are
+    /// resolved against the config's folder.
+    ///
+    /// - Throws: ``MigrationError`` `.config` carrying every problem as a `file:line:col` diagnostic.
     public static func load(path: String) throws -> MigrationConfig {
-        var config = try YAMLFile.load(MigrationConfig.self, path: path)
-        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        config.source.resolvePaths(relativeTo: folder)
-        config.target.resolvePaths(relativeTo: folder)
-        if let state = config.state, !state.hasPrefix("/") {
-            config.state = URL(fileURLWithPath: folder).appendingPathComponent(state).path
+        let text: String
+        do {
+            text = try TextFile.read(path, what: "migration.yaml")
+        } catch {
+            throw MigrationError(.config, error.description)
         }
-        try config.source.validate(side: "source", file: path)
-        try config.target.validate(side: "target", file: path)
-        try config.options.validate(file: path)
+        return try Self.parse(text: text, file: path)
+    }
+
+    /// Checks `text` as if it were the file `file` (relative paths resolve against its folder).
+    public static func parse(text: String, file: String) throws -> MigrationConfig {
+        let (config, diagnostics) = MigrationConfigReader.read(text: text, file: file)
+        guard let config else {
+            let errors = diagnostics.filter { $0.severity == .error }
+            throw MigrationError(
+                .config,
+                errors.map(\.message).joined(separator: "; "),
+                location: errors.first.map { "\($0.file):\($0.location.line):\($0.location.column)" },
+                diagnostics: diagnostics
+            )
+        }
         return config
     }
 }
@@ -75,7 +91,7 @@ public struct MigrationConfig: Codable, Sendable, Hashable {
 /// One side of a migration.
 public struct InstanceConfig: Codable, Sendable, Hashable {
     /// What stands behind the side. Default: `aliyun`.
-    public enum Kind: String, Codable, Sendable, Hashable {
+    public enum Kind: String, Codable, Sendable, Hashable, CaseIterable {
         /// The Alibaba Cloud OpenAPI over HTTPS.
         case aliyun
         /// An export file (see `iotbridge instance export`).
@@ -98,6 +114,9 @@ public struct InstanceConfig: Codable, Sendable, Hashable {
     public var accessKeySecret: SecretReference?
     /// The export file of a `file` side. Default: `nil` (required for file).
     public var file: String?
+    /// Whether a `file` side whose file does not exist starts as an empty instance (written on the first
+    /// change). Default: `false`: a missing file is an error, never silently an empty instance.
+    public var create: Bool = false
 
     /// Creates a side.
     public init(
@@ -107,7 +126,8 @@ public struct InstanceConfig: Codable, Sendable, Hashable {
         endpoint: String? = nil,
         accessKeyId: String? = nil,
         accessKeySecret: SecretReference? = nil,
-        file: String? = nil
+        file: String? = nil,
+        create: Bool = false
     ) {
         self.kind = kind
         self.regionId = regionId
@@ -116,10 +136,11 @@ public struct InstanceConfig: Codable, Sendable, Hashable {
         self.accessKeyId = accessKeyId
         self.accessKeySecret = accessKeySecret
         self.file = file
+        self.create = create
     }
 
     private enum CodingKeys: String, CodingKey {
-        case kind, regionId, iotInstanceId, endpoint, accessKeyId, accessKeySecret, file
+        case kind, regionId, iotInstanceId, endpoint, accessKeyId, accessKeySecret, file, create
     }
 
     /// Decodes a side; `kind` defaults to aliyun.
@@ -132,6 +153,7 @@ public struct InstanceConfig: Codable, Sendable, Hashable {
         self.accessKeyId = try c.decodeIfPresent(String.self, forKey: .accessKeyId)
         self.accessKeySecret = try c.decodeIfPresent(SecretReference.self, forKey: .accessKeySecret)
         self.file = try c.decodeIfPresent(String.self, forKey: .file)
+        self.create = try c.decodeIfPresent(Bool.self, forKey: .create) ?? false
     }
 
     /// The identity recorded in plans and exports: no credentials.
@@ -144,39 +166,6 @@ public struct InstanceConfig: Codable, Sendable, Hashable {
         if let endpoint = self.endpoint, !endpoint.isEmpty { return endpoint }
         guard self.kind == .aliyun, let region = self.regionId else { return nil }
         return "https://iot.\(region).aliyuncs.com"
-    }
-
-    mutating func resolvePaths(relativeTo folder: String) {
-        if let file = self.file, !file.hasPrefix("/") {
-            self.file = URL(fileURLWithPath: folder).appendingPathComponent(file).path
-        }
-    }
-
-    func validate(side: String, file: String) throws {
-        switch self.kind {
-        case .file:
-            guard self.file != nil else {
-                throw MigrationError(.config, "\(side).file is required when \(side).kind is file", location: file)
-            }
-        case .aliyun, .sim:
-            if self.kind == .aliyun, self.regionId == nil {
-                throw MigrationError(.config, "\(side).regionId is required for kind aliyun", location: file)
-            }
-            guard self.resolvedEndpoint != nil else {
-                throw MigrationError(.config, "\(side).endpoint is required for kind sim", location: file)
-            }
-            if self.kind == .aliyun, self.resolvedEndpoint?.hasPrefix("https://") != true {
-                throw MigrationError(.config, "\(side).endpoint must be https:// for kind aliyun", location: file)
-            }
-            guard self.accessKeyId != nil, self.accessKeySecret != nil else {
-                throw MigrationError(
-                    .config,
-                    "\(side).accessKeyId and \(side).accessKeySecret (as ${ENV}) are required for kind "
-                        + self.kind.rawValue,
-                    location: file
-                )
-            }
-        }
     }
 }
 
@@ -232,19 +221,6 @@ public struct MigrationOptions: Codable, Sendable, Hashable {
         self.requestTimeoutMilliseconds =
             try c.decodeIfPresent(Int.self, forKey: .requestTimeoutMilliseconds)
             ?? d.requestTimeoutMilliseconds
-    }
-
-    func validate(file: String) throws {
-        guard self.consumerGroupNaming.contains("{name}") else {
-            throw MigrationError(
-                .config,
-                "options.consumerGroupNaming must contain {name}, e.g. \"{name}_ent\"",
-                location: file
-            )
-        }
-        guard self.retry.maxAttempts >= 1 else {
-            throw MigrationError(.config, "options.retry.maxAttempts must be at least 1", location: file)
-        }
     }
 }
 

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import Rules
 
 /// Reads, checks and writes plan files.
 public enum PlanFile {
@@ -27,10 +28,13 @@ public enum PlanFile {
     ///
     /// - Throws: ``MigrationError`` `.yaml` or `.invalidPlan`, naming the file, line and step.
     public static func load(path: String) throws -> MigrationPlan {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw MigrationError(.config, "cannot read plan \(path) — make one with `iotbridge migrate plan`")
+        let text: String
+        do {
+            text = try TextFile.read(path, what: "the plan")
+        } catch {
+            let hint = error.reason == .missing ? "; make one with `iotbridge migrate plan`" : ""
+            throw MigrationError(.config, error.description + hint)
         }
-        let text = String(decoding: data, as: UTF8.self)
         let plan = try YAMLFile.decode(MigrationPlan.self, from: text, file: path)
         try Self.validate(plan, text: text, file: path)
         return plan

@@ -135,7 +135,8 @@ public enum RuleFileRewriter {
                 throw MigrationError(.config, "no rule file or folder at \(path)")
             }
             if isFolder.boolValue {
-                let found = FileManager.default.enumerator(atPath: path)?.compactMap { $0 as? String } ?? []
+                let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+                let found = FileManager.default.enumerator(atPath: resolved)?.compactMap { $0 as? String } ?? []
                 files += found.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
                     .map { URL(fileURLWithPath: path).appendingPathComponent($0).path }
             } else {

@@ -55,7 +55,7 @@ public struct MigrationRunner: Sendable {
         )
     }
 
-    private func save(
+    func save(
         _ journal: StepJournal,
         action: StepAction,
         stepId: String,
@@ -159,6 +159,7 @@ public struct MigrationRunner: Sendable {
         }
         var ids = self.knownIds(entries)
         let executor = StepExecutor(target: self.target, source: self.source)
+        var held = await self.beginBatch()
         var summary = RunSummary()
         let clock = ContinuousClock()
         let begin = clock.now
@@ -213,13 +214,16 @@ public struct MigrationRunner: Sendable {
                     if created { summary.created += 1 }
                     // The step's migration-status event commits with the journal entry that marks it done.
                     let event = StepEvents.draft(for: step, plan: self.plan, targetId: result.targetId)
-                    try await self.save(
-                        journal,
-                        action: step.action,
-                        stepId: step.id,
-                        name: step.resourceName,
-                        ordinal: ordinal,
-                        events: event.map { [$0] } ?? []
+                    try await self.record(
+                        JournalWrite(
+                            journal,
+                            action: step.action,
+                            stepId: step.id,
+                            name: step.resourceName,
+                            ordinal: ordinal,
+                            events: event.map { [$0] } ?? []
+                        ),
+                        held: &held
                     )
                     if let id = result.targetId { ids[step.id] = id }
                     finished += 1
@@ -235,6 +239,9 @@ public struct MigrationRunner: Sendable {
                     )
                 } catch {
                     let failure = (error as? MigrationError ?? MigrationError(.api, "\(error)")).at(step: step.id)
+                    // What the earlier steps of the batch did is kept; if even that fails, their entries stay
+                    // `requested` and the next run looks their resources up by name.
+                    try? await self.settle(&held)
                     journal.failed(failure.message)
                     try? await self.save(
                         journal,
@@ -256,6 +263,7 @@ public struct MigrationRunner: Sendable {
                 }
             }
         }
+        try await self.settle(&held)
         return summary
     }
 
@@ -400,6 +408,7 @@ public struct MigrationRunner: Sendable {
         let executor = StepExecutor(target: self.target, source: self.source)
         let planned = Dictionary(self.plan.steps.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         var deleted: [String] = []
+        var held = await self.beginBatch()
         for entry in entries.values.sorted(by: { $0.ordinal > $1.ordinal }) {
             guard let action = StepAction(rawValue: entry.action), action.createsOnTarget else { continue }
             var journal = try self.journal(entry)
@@ -409,12 +418,17 @@ public struct MigrationRunner: Sendable {
             do {
                 try await executor.delete(action: action, name: entry.name)
             } catch {
+                try? await self.settle(&held)
                 throw (error as? MigrationError ?? MigrationError(.api, "\(error)")).at(step: entry.stepId)
             }
             journal.cleaned()
-            try await self.save(journal, action: action, stepId: entry.stepId, name: entry.name, ordinal: entry.ordinal)
+            try await self.record(
+                JournalWrite(journal, action: action, stepId: entry.stepId, name: entry.name, ordinal: entry.ordinal),
+                held: &held
+            )
             deleted.append(entry.stepId)
         }
+        try await self.settle(&held)
         return deleted
     }
 
@@ -426,6 +440,7 @@ public struct MigrationRunner: Sendable {
         let entries = try await self.entries()
         let executor = StepExecutor(target: self.target, source: self.source)
         var restarted: [String] = []
+        var held = await self.beginBatch()
         for entry in entries.values.sorted(by: { $0.ordinal > $1.ordinal }) {
             guard let action = StepAction(rawValue: entry.action), !action.createsOnTarget,
                 let sourceId = entry.targetId
@@ -437,12 +452,17 @@ public struct MigrationRunner: Sendable {
             do {
                 try await executor.restart((action, sourceId))
             } catch {
+                try? await self.settle(&held)
                 throw (error as? MigrationError ?? MigrationError(.api, "\(error)")).at(step: entry.stepId)
             }
             journal.restored()
-            try await self.save(journal, action: action, stepId: entry.stepId, name: entry.name, ordinal: entry.ordinal)
+            try await self.record(
+                JournalWrite(journal, action: action, stepId: entry.stepId, name: entry.name, ordinal: entry.ordinal),
+                held: &held
+            )
             restarted.append(entry.stepId)
         }
+        try await self.settle(&held)
         return (deleted, restarted)
     }
 

@@ -99,8 +99,14 @@ struct AMQPBrokerCommand: AsyncParsableCommand {
         if (self.tlsCertificate == nil) != (self.tlsKey == nil) {
             throw ValidationError("--tls-certificate and --tls-key go together")
         }
+        if !(0...65_535).contains(self.port) {
+            throw ValidationError("--port must be between 0 and 65535 (0 picks a free port), not \(self.port)")
+        }
         if self.user != nil && self.passwordEnv == nil {
             throw ValidationError("--user needs --password-env (the password is not taken on the command line)")
+        }
+        if self.user == nil && self.passwordEnv != nil {
+            throw ValidationError("--password-env needs --user: without a user the broker accepts anyone (ANONYMOUS)")
         }
         if self.handshakeTimeout <= 0 || self.failedLoginDelay < 0 {
             throw ValidationError("--handshake-timeout must be positive and --failed-login-delay not negative")

@@ -16,8 +16,10 @@ struct AMQPCommand: AsyncParsableCommand {
             Use these to check that a broker, the IoT platform or the bridge's own listener is reachable and \
             that the credentials work, before wiring a bridge to it.
 
-              iotbridge amqp receive --url amqp://127.0.0.1:5672//queue/demo --count 10
-              iotbridge amqp send --url amqp://guest:guest@127.0.0.1:5672//queue/demo --count 10 --body hello
+              iotbridge amqp send --url amqp://guest:guest@127.0.0.1:5672//queue/demo \\
+                  --count 10 --body hello
+              iotbridge amqp receive --url amqp://guest:guest@127.0.0.1:5672//queue/demo \\
+                  --count 10
 
             The address is everything after the first slash following host:port, so RabbitMQ's /queue/NAME \
             needs two slashes in a URL.

@@ -27,10 +27,15 @@ struct AMQPReceiveCommand: AsyncParsableCommand {
             Exit status: 0 when --count messages arrived; 1 on timeout; 2 on a connection, login or usage error.
 
             Examples:
-              iotbridge amqp receive --url amqp://127.0.0.1:5672//queue/demo --user guest --password-env PW --count 5
-              ALIYUN_SECRET=... iotbridge amqp receive --url amqps://iot-06z00abc.amqp.iothub.aliyuncs.com \\
-                  --aksign --access-key-id LTAI... --access-key-secret-env ALIYUN_SECRET \\
-                  --consumer-group DEFAULT_GROUP --instance-id iot-06z00abc --count 1 --timeout 60
+              iotbridge amqp receive --url amqp://127.0.0.1:5672//queue/demo \\
+                  --user guest --password-env PW --count 5
+              export ALIYUN_SECRET=...
+              iotbridge amqp receive \\
+                  --url amqps://iot-06z00abc.amqp.iothub.aliyuncs.com \\
+                  --aksign --access-key-id LTAI... \\
+                  --access-key-secret-env ALIYUN_SECRET \\
+                  --consumer-group DEFAULT_GROUP --instance-id iot-06z00abc \\
+                  --count 1 --timeout 60
             """
     )
 

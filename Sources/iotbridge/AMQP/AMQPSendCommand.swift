@@ -8,6 +8,7 @@
 import AMQP
 import ArgumentParser
 import Foundation
+import Rules
 import Synchronization
 
 /// `iotbridge amqp send`: send N messages and report the peer's outcomes.
@@ -20,14 +21,17 @@ struct AMQPSendCommand: AsyncParsableCommand {
             generateTime (now, epoch ms) and any --property you add, and the body as a data section. \
             Messages stay in flight up to --window at a time; an outcome counts only once the peer's \
             disposition arrived. A message in flight when the connection drops is counted "unsettled", \
-            never "accepted".
+            never "accepted"; "sent" counts only messages handed to an open connection (0 when the \
+            connection or login failed), "requested" is --count.
 
             The summary is one JSON object on standard output. Exit status: 0 when every message was \
             accepted; 1 when some were not; 2 on a connection, login or usage error.
 
             Examples:
-              iotbridge amqp send --url amqp://guest:guest@127.0.0.1:5672//queue/demo --count 1000 --body hello
-              iotbridge amqp send --url amqp://127.0.0.1:5672//queue/demo --count 1 --body-file reading.json \\
+              iotbridge amqp send --url amqp://guest:guest@127.0.0.1:5672//queue/demo \\
+                  --count 1000 --body hello
+              iotbridge amqp send --url amqp://127.0.0.1:5672//queue/demo \\
+                  --count 1 --body-file reading.json \\
                   --property topic=/a1B2c3/dev1/user/update --property qos:int=1
             """
     )
@@ -71,10 +75,11 @@ struct AMQPSendCommand: AsyncParsableCommand {
         let properties = try Self.parseProperties(self.property)
         let payload: [UInt8]
         if let file = self.bodyFile {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                throw ValidationError("--body-file: cannot read '\(file)'")
+            do {
+                payload = Array(try TextFile.bytes(file, what: "--body-file"))
+            } catch {
+                throw CLIError(error.description)
             }
-            payload = Array(data)
         } else {
             payload = Array((self.body ?? "").utf8)
         }
@@ -98,6 +103,7 @@ struct AMQPSendCommand: AsyncParsableCommand {
                     messageID: .string(id)
                 )
                 try await sender.enqueue(message) { tally.record($0) }
+                tally.recordSent()
             }
             await tally.waitForAll()
         } catch let error as AMQPError {
@@ -161,6 +167,7 @@ final class OutcomeTally: Sendable {
         var unsettled = 0
         var failed = 0
         var firstFailure: String?
+        var sent = 0
         var waiter: CheckedContinuation<Void, Never>?
         var total: Int { self.accepted + self.rejected + self.released + self.modified + self.unsettled + self.failed }
     }
@@ -193,6 +200,11 @@ final class OutcomeTally: Sendable {
         waiter?.resume()
     }
 
+    /// Counts a message handed to the connection; only those are reported as sent.
+    func recordSent() {
+        self.counts.withLock { $0.sent += 1 }
+    }
+
     func waitForAll() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let done = self.counts.withLock { counts -> Bool in
@@ -209,7 +221,7 @@ final class OutcomeTally: Sendable {
     func summaryJSON(seconds: Double) -> String {
         self.counts.withLock { c in
             let rate = seconds > 0 ? Double(c.accepted) / seconds : 0
-            var text = "{\"sent\":\(self.expected),\"accepted\":\(c.accepted),\"rejected\":\(c.rejected),"
+            var text = "{\"requested\":\(self.expected),\"sent\":\(c.sent),\"accepted\":\(c.accepted),\"rejected\":\(c.rejected),"
                 + "\"released\":\(c.released),\"modified\":\(c.modified),\"unsettled\":\(c.unsettled),"
                 + "\"failed\":\(c.failed),\"seconds\":\(String(format: "%.3f", seconds)),"
                 + "\"acceptedPerSecond\":\(Int(rate))"

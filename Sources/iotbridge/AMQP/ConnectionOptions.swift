@@ -75,6 +75,15 @@ struct ConnectionOptions: ParsableArguments {
             throw ValidationError("--url: \(error.message)")
         }
         var configuration = AMQPConnectionConfiguration(endpoint: endpoint)
+        if !self.aksign, self.user == nil, endpoint.user == nil {
+            if self.passwordEnv != nil || self.password != nil {
+                let option = self.passwordEnv != nil ? "--password-env" : "--password"
+                throw ValidationError("\(option) needs --user (or a user in the URL, amqp://USER@HOST): without one no login is attempted")
+            }
+        }
+        if !self.aksign, self.accessKeyId != nil || self.accessKeySecretEnv != nil || self.consumerGroup != nil {
+            throw ValidationError("--access-key-id, --access-key-secret-env and --consumer-group need --aksign")
+        }
         if self.aksign {
             guard let accessKeyId = self.accessKeyId, let secretVariable = self.accessKeySecretEnv,
                 let consumerGroup = self.consumerGroup

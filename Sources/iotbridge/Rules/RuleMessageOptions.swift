@@ -8,6 +8,7 @@
 import ArgumentParser
 import Foundation
 import RuleSQL
+import Rules
 
 /// The message a rule is run over: `--topic`, `--payload` and the optional identity and clock flags, shared
 /// by `rules eval` and `rules run-script`.
@@ -59,14 +60,18 @@ struct RuleMessageOptions: ParsableArguments {
     )
     var tags: [String] = []
 
-    /// The payload bytes: the text itself, or the file's bytes for `@FILE`.
+    /// The payload bytes: the argument's own bytes, or the file's bytes for `@FILE` — the same bytes either way,
+    /// so a payload that is not UTF-8 behaves alike from the command line and from a file.
     func payloadBytes() throws -> [UInt8] {
-        guard self.payload.hasPrefix("@") else { return Array(self.payload.utf8) }
-        let path = String(self.payload.dropFirst())
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ValidationError("--payload @\(path): cannot read the file")
+        guard self.payload.hasPrefix("@") else {
+            return RawArguments.bytes(of: self.payload) ?? Array(self.payload.utf8)
         }
-        return Array(data)
+        let path = String(self.payload.dropFirst())
+        do {
+            return Array(try TextFile.bytes(path, what: "--payload @file"))
+        } catch {
+            throw CLIError(error.description)
+        }
     }
 
     /// The message context the options describe.
@@ -109,4 +114,22 @@ enum RulesOutput {
     static let noMatch = ExitCode(1)
     /// Exit code 2: an error.
     static let failure = ExitCode(2)
+}
+
+/// The process's arguments as the bytes the shell passed: Swift's `CommandLine.arguments` replaces bytes that are
+/// not UTF-8 with U+FFFD, which would silently change a binary payload.
+enum RawArguments {
+    /// The raw bytes of the argument (or of the value of a `--name=value` argument) whose decoding is `value`.
+    static func bytes(of value: String) -> [UInt8]? {
+        for index in 1..<Int(CommandLine.argc) {
+            guard let pointer = CommandLine.unsafeArgv[index] else { continue }
+            let raw = Array(UnsafeBufferPointer(start: UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self), count: strlen(pointer)))
+            if String(decoding: raw, as: UTF8.self) == value { return raw }
+            if let equals = raw.firstIndex(of: UInt8(ascii: "=")), raw.first == UInt8(ascii: "-") {
+                let tail = Array(raw[(equals + 1)...])
+                if String(decoding: tail, as: UTF8.self) == value { return tail }
+            }
+        }
+        return nil
+    }
 }
