@@ -75,7 +75,11 @@ extension IntegrationSuites {
             #expect(try await peer.waitForExit() == 0, "\(peer.outputTail)")
             let outcomes = peer.events("outcome")
             #expect(outcomes.map { $0["outcome"]?.string } == Array(repeating: "accepted", count: count))
-            #expect(outcomes.map { $0["messageId"]?.string } == (1...count).map { "srv-\($0)" })
+            // Each message once. Not in order: several accepts settled in one proactor cycle go out as one
+            // disposition range, and Python's Proton reports the deliveries of a range in its own order.
+            let settledIDs = outcomes.compactMap { $0["messageId"]?.string }
+            #expect(settledIDs.count == count)
+            #expect(Set(settledIDs) == Set((1...count).map { "srv-\($0)" }))
             let link = peer.events("link-opened").first
             #expect(link?["role"]?.string == "sender")
             #expect(link?["address"]?.string == "examples")
