@@ -60,7 +60,8 @@ struct FileTargetRunTests {
         }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
-        try await Task.sleep(for: .milliseconds(50))
+        try await stdout.waitForEnd()
+        try await stderr.waitForEnd()
         return (process.terminationStatus, stdout.text, stderr.text)
     }
 

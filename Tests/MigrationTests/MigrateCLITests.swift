@@ -90,8 +90,9 @@ struct MigrateCLITests {
             }
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
-            // Let the readers drain what is left in the pipes.
-            try await Task.sleep(for: .milliseconds(50))
+            // Read the pipes to their end: what the child wrote last may still be in them.
+            try await stdout.waitForEnd()
+            try await stderr.waitForEnd()
             return (process.terminationStatus, stdout.text, stderr.text)
         }
 
@@ -354,7 +355,7 @@ struct MigrateCLITests {
         let command = "'\(Support.binary!)' migrate run --plan plan.yaml"
         let (process, stdout, _) = try workspace.start(["-qec", command, "/dev/null"], executable: "/usr/bin/script")
         while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
-        try await Task.sleep(for: .milliseconds(50))
+        try await stdout.waitForEnd()
         #expect(process.terminationStatus == 0)
         let screen = stdout.text
         #expect(screen.contains("\r\u{1B}[2K["))

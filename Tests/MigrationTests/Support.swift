@@ -106,12 +106,12 @@ enum Support {
     }
 }
 
-/// Collects a child process's output lines, thread-safely.
+/// Collects a child process's output, thread-safely.
 final class OutputCollector: Sendable {
-    private let buffer = Mutex("")
+    private let state = Mutex((bytes: [UInt8](), ended: false))
 
-    /// Everything read so far.
-    var text: String { self.buffer.withLock { $0 } }
+    /// Everything read so far (bytes are kept whole, so a character split between two reads stays intact).
+    var text: String { self.state.withLock { String(decoding: $0.bytes, as: UTF8.self) } }
 
     /// Starts reading a pipe in the background.
     func attach(_ pipe: Pipe) {
@@ -119,10 +119,19 @@ final class OutputCollector: Sendable {
             let data = handle.availableData
             guard !data.isEmpty else {
                 handle.readabilityHandler = nil
+                self.state.withLock { $0.ended = true }
                 return
             }
-            let text = String(decoding: data, as: UTF8.self)
-            self.buffer.withLock { $0 += text }
+            self.state.withLock { $0.bytes += data }
+        }
+    }
+
+    /// Waits until the pipe reached its end (the child and everything holding its write end are gone), so that
+    /// `text` is complete; a fixed pause after the child's exit lost output on a loaded CI machine.
+    func waitForEnd(timeout: Duration = .seconds(30)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !self.state.withLock({ $0.ended }), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
         }
     }
 
