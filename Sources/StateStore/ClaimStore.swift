@@ -156,3 +156,23 @@ public struct ClaimExpiry: Hashable, Sendable {
         self.evictedEarly = evictedEarly
     }
 }
+
+/// The contract's rules for the values a caller passes, shared by every store so that each refuses the same
+/// requests with the same words. Each returns what is wrong, or nil.
+public enum ClaimContract {
+    /// Keys are 16-byte digests.
+    public static func problem(with key: ClaimKey) -> String? {
+        key.key.count == 16 ? nil : "claim key \(key) has \(key.key.count) bytes; keys are 16-byte digests"
+    }
+
+    /// Owners are never empty (the empty owner marks an abandoned claim).
+    public static func problem(withOwner owner: String) -> String? {
+        owner.isEmpty ? "the claim owner is empty; the empty owner marks abandoned claims" : nil
+    }
+
+    /// Target ids are never empty and never contain a comma (recorded targets are a comma-separated list).
+    public static func problem(withTarget target: String) -> String? {
+        guard target.isEmpty || target.contains(",") else { return nil }
+        return "target id \"\(target)\" is empty or contains a comma; recorded targets are a comma-separated list"
+    }
+}

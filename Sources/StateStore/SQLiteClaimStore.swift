@@ -298,23 +298,15 @@ extension SQLiteStateStore: ClaimStore {
     }
 
     private func validate(_ key: ClaimKey) throws {
-        guard key.key.count == 16 else {
-            throw self.invalid("claim key \(key) has \(key.key.count) bytes; keys are 16-byte digests")
-        }
+        if let problem = ClaimContract.problem(with: key) { throw self.invalid(problem) }
     }
 
     private func validate(owner: String) throws {
-        guard !owner.isEmpty else {
-            throw self.invalid("the claim owner is empty; the empty owner marks abandoned claims")
-        }
+        if let problem = ClaimContract.problem(withOwner: owner) { throw self.invalid(problem) }
     }
 
     private func validate(target: String) throws {
-        guard !target.isEmpty, !target.contains(",") else {
-            throw self.invalid(
-                "target id \"\(target)\" is empty or contains a comma; recorded targets are a comma-separated list"
-            )
-        }
+        if let problem = ClaimContract.problem(withTarget: target) { throw self.invalid(problem) }
     }
 
     /// A request the store refuses: a bug of the caller, not of the file.
