@@ -67,13 +67,14 @@ struct FileTargetRunTests {
 
     @Test(.enabled(if: Support.binary != nil))
     func killMidRunLeavesAValidFileThatResumeCompletes() async throws {
-        let folder = try Self.workspace(divisor: 5)
+        let folder = try Self.workspace(divisor: 2)
         var (rc, out, err) = try await Self.run(["migrate", "plan", "--config", "migration.yaml", "--out", "plan.yaml"], in: folder)
         #expect(rc == 0, "\(err)")
         let total = Int(out.firstMatch(of: /(\d+) steps/)?.output.1 ?? "") ?? 0
-        #expect(total > 500, "\(out)")
+        #expect(total > 1_200, "\(out)")
 
-        // Kill it once the first batch (250 steps) is surely committed, and before the end.
+        // Kill it once the first batch (250 steps) is surely committed, and long before the end: a loaded machine
+        // keeps running between the progress line and the SIGKILL, so the kill comes with most of the steps left.
         let (process, _, stderr) = try Self.start(["migrate", "run", "--plan", "plan.yaml"], in: folder)
         #expect(try await stderr.wait(for: "[320/"))
         kill(process.processIdentifier, SIGKILL)
