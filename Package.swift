@@ -190,6 +190,24 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: Simulated instances for rehearsals and tests: AMQP endpoint, OpenAPI, devices, migration batches
+        .target(
+            name: "Simulator",
+            dependencies: [
+                "AMQP",
+                "IoTPlatform",
+                "Migration",
+                "Events",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: The command-line tool (no logic of its own)
         .executableTarget(
             name: "iotbridge",
@@ -203,6 +221,7 @@ let package = Package(
                 "StateStore",
                 "HTTPServer",
                 "RuleSQL",
+                "Simulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -235,6 +254,11 @@ let package = Package(
         .testTarget(
             name: "BridgeTests",
             dependencies: ["Bridge", "AMQP", "StateStore", "PostgresStateStore"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SimulatorTests",
+            dependencies: ["Simulator", "AMQP", "IoTPlatform", "Migration"],
             swiftSettings: strictSettings
         ),
         .testTarget(
