@@ -269,7 +269,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["AMQP", "IoTPlatform"],
+            dependencies: ["AMQP", "IoTPlatform", "Simulator", "Migration"],
             exclude: ["peers", "README.md"],
             swiftSettings: strictSettings
         ),
