@@ -79,6 +79,7 @@ APT_PACKAGES=(
     openssl   # the TLS integration tests make their own CA and certificates with it
     python3-jsonschema   # the event tests validate migration-status events against docs/schemas/
     postgresql   # the PostgreSQL state store's contract tests and the bridge replica tests
+    chromium     # the dashboard test renders the bridge's live web page headless (DashboardTests)
 )
 
 # shellcheck source=scripts/lib/common.sh
