@@ -220,6 +220,7 @@ let package = Package(
                 "Events",
                 "StateStore",
                 "HTTPServer",
+                "HTTPClient",
                 "RuleSQL",
                 "Simulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -253,7 +254,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BridgeTests",
-            dependencies: ["Bridge", "AMQP", "StateStore", "PostgresStateStore"],
+            dependencies: ["Bridge", "AMQP", "StateStore", "PostgresStateStore", "HTTPServer"],
             swiftSettings: strictSettings
         ),
         .testTarget(
