@@ -18,8 +18,11 @@ extension Bridge {
     /// sink's state, the sink holding the stream back (if one is), and the registry and outbox totals.
     public func statusJSON() -> [UInt8] {
         let uptime = self.started.duration(to: .now)
+        var statistics = self.currentStatistics
+        // Messages in flight now, not as the maintenance loop last sampled them: the sinks' backlogs beside it are live.
+        statistics.inFlight = self.table.withLock { $0.count }
         return Self.renderStatus(
-            statistics: self.currentStatistics,
+            statistics: statistics,
             configuration: self.configuration,
             sinks: self.sinkStates,
             run: self.runID,
