@@ -128,7 +128,7 @@ public enum DashboardPage {
             </table>
           </section>
         </main>
-        <footer>Polls <code>/status</code> every second; rates are differences of its counters over the last 3 answers, on the bridge's own clock.</footer>
+        <footer>Polls <code>/status</code> every second; rates are differences of its counters over the last 2 s or more, on the bridge's own clock.</footer>
         <script nonce="\#(nonce)">
         "use strict";
         (function () {
@@ -136,8 +136,9 @@ public enum DashboardPage {
           const TIMEOUT_MS = 2500;   // a request slower than this counts as no answer
           const STALE_MS = 3000;     // no good answer for this long: the page says the figures are not live
           const HISTORY = 120;
-          const RATE_POLLS = 3;      // rates span the last 3 answers (about 3 s): steadier than from one poll to the next
-          let recent = [];           // the last good snapshots of this run, oldest first (rates are differences from the first)
+          const RATE_SECONDS = 2;    // rates span at least 2 s of the bridge's clock: steadier than poll to poll
+          const KEEP_SECONDS = 10;   // how far back answers are kept to find that base
+          let recent = [];           // the last good answers of this run, oldest first
           let lastRun = null;
           let lastGoodAt = 0;        // the browser's clock at the last good answer
           let live = false;
@@ -176,7 +177,11 @@ public enum DashboardPage {
 
           function render(s) {
             if (recent.length && recent[recent.length - 1].run !== s.run) recent = [];
-            const before = recent.length ? recent[0] : null;
+            // The base of the rates: the newest earlier answer at least RATE_SECONDS older, else the oldest one kept.
+            let before = recent.length ? recent[0] : null;
+            for (const earlier of recent) {
+              if (s.uptimeSeconds - earlier.uptimeSeconds >= RATE_SECONDS) before = earlier;
+            }
             const seconds = before ? s.uptimeSeconds - before.uptimeSeconds : 0;
             const rate = (pick, old) => (old ? delta(seconds, pick(s), pick(old)) : null);
             const rateOf = (item, old, pick) => (old ? delta(seconds, pick(item), pick(old)) : null);
@@ -251,7 +256,7 @@ public enum DashboardPage {
             notice.hidden = notes.length === 0;
             notice.textContent = notes.join(" ");
             recent.push(s);
-            if (recent.length > RATE_POLLS) recent.shift();
+            while (recent.length > 1 && s.uptimeSeconds - recent[0].uptimeSeconds > KEEP_SECONDS) recent.shift();
             lastRun = s.run;
           }
 

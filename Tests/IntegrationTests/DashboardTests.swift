@@ -52,6 +52,19 @@ extension IntegrationSuites {
                 harness,
                 [(harness.source, Self.migrationTopic, "mig-1", "{\"status\":\"GRAY_EXECUTING\",\"targetInstance\":\"target\",\"productKey\":\"a1PK\",\"successDevices\":[\(devices)]}")]
             )
+            // The browser reaches the bridge through a relay that spaces its polls 250 ms apart in real time (see
+            // peers/dashboard_proxy.py): under --virtual-time-budget they would otherwise follow each other within
+            // milliseconds, too close for the counters to move. Later the relay shows when the page has polled.
+            let relay = try ManagedProcess(
+                try #require(TestEnvironment.python),
+                [try #require(TestEnvironment.peers) + "/dashboard_proxy.py", "\(port)", "--delay", "0.25"],
+                name: "relay",
+                environment: ["PYTHONPATH": try #require(TestEnvironment.peers)],
+                outputDirectory: harness.directory
+            )
+            defer { relay.stop() }
+            let relayPort = try #require(JSON(parsing: try await relay.waitForLine { $0.contains("listening") })?["port"]?.int)
+            let relayed = "http://127.0.0.1:\(relayPort)/dashboard"
             // 6,000 messageIds over both queues at 1,000/s, 20 % on both, 1 % published twice: flowing for ~6 s.
             let count = 6000
             let publisher = try await harness.publish(count, rate: 1000)
@@ -61,7 +74,7 @@ extension IntegrationSuites {
 
             // While flowing: every figure of the page lies between /status just before and just after it.
             let before = try await Self.status(harness, port: port)
-            let flowing = try await Self.dumpDOM(harness, url: "http://127.0.0.1:\(port)/dashboard", budget: 4000)
+            let flowing = try await Self.dumpDOM(harness, url: relayed, budget: 4000)
             let after = try await Self.status(harness, port: port)
             #expect(flowing.contains("<body data-live=\"true\""), "\(flowing.prefix(2000))")
             for (figure, pick) in Self.totals {
@@ -81,7 +94,7 @@ extension IntegrationSuites {
             let mergedRate = try #require(Self.rate(Self.text(flowing, id: "merged-rate")), "merged rate")
             #expect(mergedRate > 0)
             let screenshot = harness.directory.file("dashboard.png")
-            try await Self.screenshot(harness, url: "http://127.0.0.1:\(port)/dashboard", to: screenshot)
+            try await Self.screenshot(harness, url: relayed, to: screenshot)
             let png = try Data(contentsOf: URL(fileURLWithPath: screenshot))
             #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]) && png.count > 20_000, "\(screenshot): \(png.count) bytes")
             print("dashboard screenshot: \(screenshot)")
@@ -110,22 +123,11 @@ extension IntegrationSuites {
             #expect(Self.number(Self.cell(still, row: "data-sink=\"merged\"", key: "delivered")) == count + 1)
 
             // The bridge stops while the page polls it: the page says it is not live and blanks every rate.
-            let relay = try ManagedProcess(
-                try #require(TestEnvironment.python),
-                [try #require(TestEnvironment.peers) + "/dashboard_proxy.py", "\(port)"],
-                name: "relay",
-                environment: ["PYTHONPATH": try #require(TestEnvironment.peers)],
-                outputDirectory: harness.directory
-            )
-            defer { relay.stop() }
-            let relayPort = try #require(JSON(parsing: try await relay.waitForLine { $0.contains("listening") })?["port"]?.int)
-            let browser = try Self.startChromium(
-                harness,
-                ["--virtual-time-budget=60000", "--dump-dom", "http://127.0.0.1:\(relayPort)/dashboard"]
-            )
+            let polledBefore = Self.statusPolls(relay)
+            let browser = try Self.startChromium(harness, ["--virtual-time-budget=30000", "--dump-dom", relayed])
             defer { browser.stop() }
             try await waitUntil("the page polled /status twice", timeout: .seconds(30)) {
-                relay.events("relayed").filter { $0["path"]?.string == "/status" }.count >= 2
+                Self.statusPolls(relay) >= polledBefore + 2
             }
             let bridge = try #require(harness.bridge)
             bridge.send(SIGTERM)
@@ -180,6 +182,32 @@ extension IntegrationSuites {
             #expect(merged.first?.contains("— msg/s") == true)
             #expect(merged.last?.hasPrefix("merged      0.0 msg/s") == true, "\(merged)")
 
+            // The page is self-contained: a strict CSP whose nonce is the one its inline script and style carry,
+            // nothing loaded from elsewhere; / redirects to it.
+            let page = harness.directory.file("dashboard.html")
+            let served = try await ManagedProcess.run(
+                "/usr/bin/curl",
+                ["-sS", "-D", "-", "-o", page, base + "/dashboard"],
+                outputDirectory: harness.directory
+            )
+            let csp = try #require(
+                served.stdout.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-security-policy:") },
+                "\(served.stdout)"
+            )
+            #expect(csp.contains("default-src 'none'") && !csp.contains("unsafe-inline") && csp.contains("connect-src 'self'"))
+            let nonce = try #require(Self.firstMatch(in: String(csp), #"script-src 'nonce-([^']+)'"#))
+            let html = try String(contentsOfFile: page, encoding: .utf8)
+            #expect(html.contains("<script nonce=\"\(nonce)\">") && html.contains("<style nonce=\"\(nonce)\">"))
+            #expect(!html.contains("src=") && !html.contains("href="), "no external assets")
+            let again = try await ManagedProcess.run("/usr/bin/curl", ["-sS", "-D", "-", "-o", "/dev/null", base + "/dashboard"], outputDirectory: harness.directory)
+            #expect(!again.stdout.contains(nonce), "a fresh nonce per response")
+            let root = try await ManagedProcess.run(
+                "/usr/bin/curl",
+                ["-sS", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", base + "/"],
+                outputDirectory: harness.directory
+            )
+            #expect(root.stdout == "303 \(base)/dashboard", "\(root.stdout)")
+
             let bridge = try #require(harness.bridge)
             bridge.send(SIGTERM)
             _ = try await bridge.waitForExit(timeout: .seconds(15))
@@ -207,6 +235,11 @@ extension IntegrationSuites {
                 }
             ),
             ]
+        }
+
+        /// How many /status requests the relay passed on.
+        static func statusPolls(_ relay: ManagedProcess) -> Int {
+            relay.events("relayed").filter { $0["path"]?.string == "/status" }.count
         }
 
         static func httpPort(_ harness: BridgeHarness) throws -> Int {

@@ -1,22 +1,31 @@
 #!/usr/bin/env python3
 """A loopback HTTP relay in front of the bridge's HTTP port, for the dashboard test.
 
-    dashboard_proxy.py TARGET_PORT
+    dashboard_proxy.py TARGET_PORT [--delay SECONDS]
 
 Listens on a free loopback port (prints {"event":"listening","port":N}) and relays every GET to
-127.0.0.1:TARGET_PORT unchanged (status, headers, body). It changes nothing; it only reports each relayed
+127.0.0.1:TARGET_PORT unchanged (status, headers, body). It changes nothing; it reports each relayed
 request ({"event":"relayed","path":P,"status":S}), so the test knows the page in headless Chromium has polled
 /status before it stops the bridge. Once the bridge does not answer, the relay closes the browser's connection
 without a response ({"event":"refused","path":P}), which is what the browser sees from a stopped bridge.
+
+--delay holds each request for SECONDS of real time before relaying it. Headless Chromium's --virtual-time-budget skips the page's
+one-second waits between polls but not a pending request, so the delay spaces the polls out in real time and
+the bridge's counters move between them, as they do between a real browser's polls.
 """
 
+import argparse
 import http.client
 import http.server
-import sys
+import time
 
 from peerlib import emit
 
-TARGET_PORT = int(sys.argv[1])
+parser = argparse.ArgumentParser()
+parser.add_argument("target_port", type=int)
+parser.add_argument("--delay", type=float, default=0.0)
+ARGS = parser.parse_args()
+TARGET_PORT = ARGS.target_port
 
 
 class Relay(http.server.BaseHTTPRequestHandler):
@@ -26,6 +35,9 @@ class Relay(http.server.BaseHTTPRequestHandler):
         pass
 
     def do_GET(self):
+        # Before asking the bridge, so the answer is as fresh as the bridge's.
+        if ARGS.delay > 0:
+            time.sleep(ARGS.delay)
         try:
             upstream = http.client.HTTPConnection("127.0.0.1", TARGET_PORT, timeout=10)
             upstream.request("GET", self.path)
