@@ -38,14 +38,17 @@ public struct StatusBoard: Sendable, Hashable {
         if let forwarded = s.merged?.forwarded { merged += " · forwarded \(Self.count(forwarded))" }
         merged += " · received \(Self.count(s.received)) (\(Self.rate(self.rates.receivedTotal)) msg/s)"
         lines.append(merged)
-        lines.append("duplicates  \(Self.count(s.duplicatesDropped)) dropped (\(Self.rate(self.rates.duplicatesDropped))/s)")
+        let duplicatesRate = Self.rate(self.rates.duplicatesDropped)
+        lines.append("duplicates  \(Self.count(s.duplicatesDropped)) dropped (\(duplicatesRate)/s)")
         if let devices = s.devices {
-            lines.append("devices     \(Self.count(devices.migrated)) migrated of \(Self.count(devices.known)) in the registry")
+            let known = Self.count(devices.known)
+            lines.append("devices     \(Self.count(devices.migrated)) migrated of \(known) in the registry")
         } else {
             lines.append("devices     — (no registry in this bridge's state store)")
         }
         if let events = s.events {
-            lines.append("events      \(Self.count(events.emitted)) emitted, \(Self.count(events.pending)) not yet delivered")
+            let pending = Self.count(events.pending)
+            lines.append("events      \(Self.count(events.emitted)) emitted, \(pending) not yet delivered")
         } else {
             lines.append("events      — (no outbox in this bridge's state store)")
         }

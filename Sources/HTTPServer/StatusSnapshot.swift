@@ -128,5 +128,7 @@ public struct StatusSnapshot: Sendable, Hashable, Decodable {
     public var received: Int { self.upstreams.reduce(0) { $0 + $1.received } }
 
     /// Duplicates dropped over all upstreams (the merged total when the bridge sends it).
-    public var duplicatesDropped: Int { self.merged?.duplicatesDropped ?? self.upstreams.reduce(0) { $0 + $1.duplicates } }
+    public var duplicatesDropped: Int {
+        self.merged?.duplicatesDropped ?? self.upstreams.reduce(0) { $0 + $1.duplicates }
+    }
 }

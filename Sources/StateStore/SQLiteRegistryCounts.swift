@@ -63,7 +63,7 @@ extension SQLiteStateStore {
                     registry.devices += devices
                     registry.migrated += migrated
                 }
-                // AUTOINCREMENT: a position is never handed out twice, so the highest one counts every event ever written.
+                // AUTOINCREMENT: a position is never handed out twice, so the highest counts every event ever written.
                 let written = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(position), 0) FROM outbox") ?? 0
                 let undelivered = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE NOT delivered") ?? 0
                 return (registry, OutboxCounts(written: written, undelivered: undelivered))

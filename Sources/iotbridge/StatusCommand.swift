@@ -81,16 +81,16 @@ struct StatusCommand: AsyncParsableCommand {
                 if self.json {
                     Self.write(body)
                 } else {
-                    let lines = StatusBoard(current: snapshot, previous: previous).lines
+                    let board = StatusBoard(current: snapshot, previous: previous).lines.joined(separator: "\n")
                     // A terminal gets the board redrawn in place; a pipe or file one block a second.
-                    Self.write(terminal ? Self.clearScreen + lines.joined(separator: "\n") + "\n" : lines.joined(separator: "\n") + "\n\n")
+                    Self.write(terminal ? Self.clearScreen + board + "\n" : board + "\n\n")
                 }
                 previous = snapshot
             } catch let error as CLIError {
                 lastFailure = error
                 // After a gap, rates start again from the next answer rather than spanning the gap.
                 previous = nil
-                let age = lastAnswer.map { " (last answer \(Int($0.duration(to: .now).components.seconds)) s ago)" } ?? ""
+                let age = lastAnswer.map { " (last answer \($0.duration(to: .now).components.seconds) s ago)" } ?? ""
                 let line = "not live: \(error.message)\(age); retrying every second"
                 if self.json {
                     FileHandle.standardError.write(Data((line + "\n").utf8))
@@ -121,17 +121,23 @@ struct StatusCommand: AsyncParsableCommand {
         do {
             response = try await client.execute(HTTPRequest(url: url))
         } catch let error as HTTPClientError {
-            throw CLIError("cannot reach the bridge at \(url): \(error.detail) — is `iotbridge run` running with http.listen there?")
+            throw CLIError(
+                "cannot reach the bridge at \(url): \(error.detail) — is `iotbridge run` running with http.listen there?"
+            )
         } catch {
             throw CLIError("cannot reach the bridge at \(url): \(error)")
         }
         guard response.status == 200 else {
-            throw CLIError("\(url) answered HTTP \(response.status), not the bridge's /status — check --url (the bridge's http.listen)")
+            throw CLIError(
+                "\(url) answered HTTP \(response.status), not the bridge's /status — check --url (the bridge's http.listen)"
+            )
         }
         do {
             return (response.body, try StatusSnapshot(json: response.body))
         } catch {
-            throw CLIError("\(url) did not answer a bridge's /status JSON (\(Self.reason(error))) — check --url (the bridge's http.listen)")
+            throw CLIError(
+                "\(url) did not answer a bridge's /status JSON (\(Self.reason(error))) — check --url (the bridge's http.listen)"
+            )
         }
     }
 

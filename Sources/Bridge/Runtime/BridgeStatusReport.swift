@@ -19,7 +19,7 @@ extension Bridge {
     public func statusJSON() -> [UInt8] {
         let uptime = self.started.duration(to: .now)
         var statistics = self.currentStatistics
-        // Messages in flight now, not as the maintenance loop last sampled them: the sinks' backlogs beside it are live.
+        // In flight now, not as the maintenance loop last sampled it: the sinks' backlogs beside it are live too.
         statistics.inFlight = self.table.withLock { $0.count }
         return Self.renderStatus(
             statistics: statistics,
