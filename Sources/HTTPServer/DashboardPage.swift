@@ -140,6 +140,7 @@ public enum DashboardPage {
           const KEEP_SECONDS = 10;   // how far back answers are kept to find that base
           let recent = [];           // the last good answers of this run, oldest first
           let lastRun = null;
+          let restartNoticeUntil = 0; // the browser's clock until which the page says the bridge restarted
           let lastGoodAt = 0;        // the browser's clock at the last good answer
           let live = false;
           let staleReason = "";
@@ -185,7 +186,7 @@ public enum DashboardPage {
             const seconds = before ? s.uptimeSeconds - before.uptimeSeconds : 0;
             const rate = (pick, old) => (old ? delta(seconds, pick(s), pick(old)) : null);
             const rateOf = (item, old, pick) => (old ? delta(seconds, pick(item), pick(old)) : null);
-            const restarted = lastRun !== null && lastRun !== s.run;
+            if (lastRun !== null && lastRun !== s.run) restartNoticeUntil = Date.now() + 10000;
             const state = byId("state");
             state.textContent = s.state;
             state.className = "state " + s.state;
@@ -250,7 +251,7 @@ public enum DashboardPage {
             }
             const notice = byId("notice");
             const notes = [];
-            if (restarted) notes.push("The bridge restarted (new run): its counters began again at zero.");
+            if (Date.now() < restartNoticeUntil) notes.push("The bridge restarted (new run): its counters began again at zero.");
             if (s.state !== "flowing") notes.push("The bridge reports state \u201c" + s.state + "\u201d.");
             if (s.dedup && s.dedup.storeError) notes.push("State store: " + s.dedup.storeError);
             notice.hidden = notes.length === 0;
