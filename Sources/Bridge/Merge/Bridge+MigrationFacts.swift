@@ -73,4 +73,10 @@ extension Bridge {
 
     /// The outbox of the bridge's state store, for ``OutboxDelivery``; nil on PostgreSQL (not there yet).
     public var outbox: (any EventOutbox)? { self.eventStore }
+
+    /// The `migration-events` addresses of the listener sinks that serve events (`migrationEvents: true`), for
+    /// ``OutboxDelivery`` to deliver to beside `events.sinks`.
+    public var eventLinks: [any Sink] {
+        self.sinkOrder.compactMap { (self.sinks[$0] as? ListenerSink)?.eventsLink }
+    }
 }
