@@ -207,25 +207,6 @@ struct ConfigReader {
             stallAfter = self.duration(fields, "stallAfter") ?? stallAfter
         }
         let events = self.events(root["events"])
-        if postgres != nil {
-            // The outbox and registry are on SQLite only so far: refuse what would otherwise silently never deliver.
-            if !events.sinks.isEmpty {
-                self.decoder.error(
-                    "'events.sinks' needs a SQLite 'state' for now: the outbox of migration-status events is not on "
-                        + "PostgreSQL yet; run one bridge with a SQLite state for events",
-                    at: root["events"]
-                )
-            }
-            for sink in sinks {
-                if case .listener(let settings) = sink.kind, settings.migrationEvents {
-                    self.decoder.error(
-                        "sink \(sink.name): 'migrationEvents: true' needs a SQLite 'state' for now: the outbox of "
-                            + "migration-status events is not on PostgreSQL yet",
-                        at: root["sinks"]
-                    )
-                }
-            }
-        }
         var configuration = BridgeConfiguration(
             file: file,
             state: state,
