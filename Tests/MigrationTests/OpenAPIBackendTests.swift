@@ -214,6 +214,29 @@ import Testing
         #expect(state.parsers.map(\.id) == [parser])
         #expect(state.parsers.first?.destinationIds == [destination])
         #expect(state.subscriptions.count == 1)
+
+        // A repeated delete is refused (NotExist): after a lost answer the deletion is looked up, not repeated.
+        try await lose("DeleteSubscribeRelation")
+        try await backend.deleteSubscribeRelation(productKey: "a1Prod00001", type: .amqp)
+        try await lose("DeleteParser")
+        try await backend.deleteParser(id: parser)
+        try await lose("DeleteDestination")
+        try await backend.deleteDestination(id: destination)
+        try await lose("DeleteParserDataSource")
+        try await backend.deleteDataSource(id: source)
+        try await lose("DeleteRule")
+        try await backend.deleteRule(id: rule)
+        try await lose("DeleteConsumerGroup")
+        try await backend.deleteConsumerGroup(id: group)
+        let (empty, after) = try await server.state(instance: Self.enterprise)
+        for action in [
+            "DeleteSubscribeRelation", "DeleteParser", "DeleteDestination", "DeleteParserDataSource", "DeleteRule",
+            "DeleteConsumerGroup",
+        ] {
+            #expect(server.output.text.contains("LOST \(action) #1"))
+            #expect(after[action] == 1, "\(action) was sent again after its answer was lost")
+        }
+        #expect(Support.normalized(empty) == "")
     }
 
     @Test func listsArePaginated() async throws {

@@ -75,7 +75,10 @@ public struct OpenAPIBackend: InstanceBackend {
 
     /// Deletes a consumer group.
     public func deleteConsumerGroup(id: String) async throws {
-        _ = try await self.client.call("DeleteConsumerGroup", ["GroupId": id])
+        // A repeated delete of a deleted resource is refused (NotExist): after a lost answer, look first.
+        _ = try await self.client.call("DeleteConsumerGroup", ["GroupId": id]) {
+            try await self.listConsumerGroups().contains { $0.id == id } ? nil : [:]
+        }
     }
 
     /// The relation of one product and type, or `nil` when there is none.
@@ -133,7 +136,9 @@ public struct OpenAPIBackend: InstanceBackend {
 
     /// Deletes a subscribe relation.
     public func deleteSubscribeRelation(productKey: String, type: SubscriptionType) async throws {
-        _ = try await self.client.call("DeleteSubscribeRelation", ["ProductKey": productKey, "Type": type.rawValue])
+        _ = try await self.client.call("DeleteSubscribeRelation", ["ProductKey": productKey, "Type": type.rawValue]) {
+            try await self.querySubscribeRelation(productKey: productKey, type: type) == nil ? [:] : nil
+        }
     }
 
     /// All old-version rules, with their actions.
@@ -255,7 +260,11 @@ public struct OpenAPIBackend: InstanceBackend {
     public func stopRule(id: String) async throws { _ = try await self.client.call("StopRule", ["RuleId": id]) }
 
     /// Deletes a rule (stop it first: running rules cannot be deleted).
-    public func deleteRule(id: String) async throws { _ = try await self.client.call("DeleteRule", ["RuleId": id]) }
+    public func deleteRule(id: String) async throws {
+        _ = try await self.client.call("DeleteRule", ["RuleId": id]) {
+            try await self.ruleIndex().values.contains(id) ? nil : [:]
+        }
+    }
 
     /// All data sources, with their items.
     public func listDataSources() async throws -> [DataSource] {
@@ -328,7 +337,9 @@ public struct OpenAPIBackend: InstanceBackend {
 
     /// Deletes a data source.
     public func deleteDataSource(id: String) async throws {
-        _ = try await self.client.call("DeleteParserDataSource", ["DataSourceId": id])
+        _ = try await self.client.call("DeleteParserDataSource", ["DataSourceId": id]) {
+            try await self.dataSourceSummaries().contains { JSON.string($0["DataSourceId"]) == id } ? nil : [:]
+        }
     }
 
     /// All destinations.
@@ -367,7 +378,9 @@ public struct OpenAPIBackend: InstanceBackend {
 
     /// Deletes a destination.
     public func deleteDestination(id: String) async throws {
-        _ = try await self.client.call("DeleteDestination", ["DestinationId": id])
+        _ = try await self.client.call("DeleteDestination", ["DestinationId": id]) {
+            try await self.listDestinations().contains { $0.id == id } ? nil : [:]
+        }
     }
 
     /// Rule name → ID, cheaper than ``listRules()`` where the backend can list without actions.
@@ -511,6 +524,8 @@ public struct OpenAPIBackend: InstanceBackend {
 
     /// Deletes a parser.
     public func deleteParser(id: String) async throws {
-        _ = try await self.client.call("DeleteParser", ["ParserId": id])
+        _ = try await self.client.call("DeleteParser", ["ParserId": id]) {
+            try await self.parserIndex().values.contains(id) ? nil : [:]
+        }
     }
 }

@@ -92,8 +92,8 @@ struct OpenAPIClient: Sendable, CustomStringConvertible, CustomReflectable {
 
     /// Calls an action and returns the response's JSON object.
     ///
-    /// - Parameter lookUp: for a call that is not idempotent (it creates something): finds what the call creates
-    ///   and returns it shaped like the action's response, or `nil` when it is not there. After a failure whose
+    /// - Parameter lookUp: for a call that is not idempotent (it creates something, or a repeat is refused): finds
+    ///   what the call does and returns it shaped like the action's response, or `nil` when it is not there. After a failure whose
     ///   outcome is unknown, the client runs it before sending the call again and returns its answer when it
     ///   found something. `nil` (the default) marks an idempotent call, repeated as it is.
     /// - Throws: ``MigrationError`` with `.unreachable`, `.authentication`, `.throttled` or `.api`.
@@ -108,7 +108,15 @@ struct OpenAPIClient: Sendable, CustomStringConvertible, CustomReflectable {
             attempt += 1
             if outcomeUnknown, let lookUp {
                 // The last attempt may have been applied: adopt its result instead of creating a second one.
-                if let adopted = try await lookUp() {
+                let adopted: [String: Any]?
+                do {
+                    adopted = try await lookUp()
+                } catch var error as MigrationError {
+                    error.message +=
+                        " (while looking for what a lost \(action) call may have done; running the command again looks again)"
+                    throw error
+                }
+                if let adopted {
                     self.logger.notice(
                         "adopted the result of a call whose answer was lost",
                         metadata: ["openapi.action": "\(action)", "openapi.attempt": "\(attempt - 1)"]
@@ -152,7 +160,7 @@ struct OpenAPIClient: Sendable, CustomStringConvertible, CustomReflectable {
                     final.message += " — gave up after \(attempt) attempts"
                     if outcomeUnknown, lookUp != nil {
                         final.message +=
-                            "; an attempt may have been applied: the next `migrate run` looks the resource up first"
+                            "; an attempt may have been applied: running the command again looks the resource up first"
                     }
                     throw final
                 }
