@@ -72,9 +72,15 @@ struct LostAnswerTests {
             process.waitUntilExit()
             try await workspace.server.faults("{}")
             (rc, _, err) = try await workspace.run(["migrate", "run", "--plan", "plan.yaml"])
+            if action == "CreateRuleAction" {
+                // The resume read the journalled call and found the action it created among the new ones.
+                #expect(err.contains("resuming a rule action call whose answer was lost"), "\(err)")
+                #expect(!err.contains("adopted=[]"), "\(err)")
+            }
         } else {
             (rc, _, err) = try await workspace.run(["migrate", "run", "--plan", "plan.yaml"])
             #expect(workspace.server.output.text.contains("LOST \(action) #1"))
+            #expect(err.contains("adopted the result of a call whose answer was lost"), "\(err)")
         }
         #expect(rc == 0, "\(err)")
 
