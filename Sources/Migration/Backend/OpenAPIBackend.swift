@@ -176,7 +176,8 @@ public struct OpenAPIBackend: InstanceBackend {
             productKey: JSON.string(item["ProductKey"]).flatMap { $0.isEmpty ? nil : $0 },
             shortTopic: JSON.string(item["ShortTopic"]).flatMap { $0.isEmpty ? nil : $0 },
             topic: JSON.string(item["Topic"]).flatMap { $0.isEmpty ? nil : $0 },
-            topicType: JSON.int(item["TopicType"]),
+            // GetRule answers -1 for a rule without SQL: no topic type, not one CreateRule would accept.
+            topicType: JSON.int(item["TopicType"]).flatMap { $0 < 0 ? nil : $0 },
             select: JSON.string(item["Select"]) ?? "*",
             where: JSON.string(item["Where"]).flatMap { $0.isEmpty ? nil : $0 },
             dataType: JSON.string(item["DataType"]) ?? "JSON",
