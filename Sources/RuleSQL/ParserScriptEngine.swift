@@ -72,7 +72,8 @@ public struct ForwardingCall: Sendable, Hashable {
     /// Where in the script the call was made.
     public var location: SourceLocation?
     /// Every argument after the destination ID, in order, for a call whose parameters have no documented
-    /// names (a cloud-only `write…` called with more than a payload and a tag); `nil` otherwise.
+    /// names (a cloud-only `write…` called with more than a payload and a tag); `nil` otherwise. When it is
+    /// set, ``payload`` is `null`: which argument is the data is not documented.
     public var arguments: [JSONValue]?
 
     /// Creates a call record.
@@ -96,15 +97,18 @@ public struct ForwardingCall: Sendable, Hashable {
         self.arguments = arguments
     }
 
-    /// The call as `rules run-script` prints it: `{destinationId, kind, payload, tag|topic, arguments}`.
+    /// The call as `rules run-script` prints it: `{destinationId, kind, payload|arguments, tag|topic}`.
     public var jsonObject: JSONObject {
         var object = JSONObject()
         object["destinationId"] = .int(self.destinationId)
         object["kind"] = .string(self.kind.rawValue)
-        object["payload"] = self.payload
+        if let arguments = self.arguments {
+            object["arguments"] = .array(arguments)
+        } else {
+            object["payload"] = self.payload
+        }
         if let tag = self.tag { object["tag"] = .string(tag) }
         if let topic = self.topic { object["topic"] = .string(topic) }
-        if let arguments = self.arguments { object["arguments"] = .array(arguments) }
         return object
     }
 }

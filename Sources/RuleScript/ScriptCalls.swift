@@ -192,12 +192,14 @@ extension ScriptInterpreter {
             if call.arguments.count == 3 {
                 record.tag = try self.tag(call, argument: 2)
             } else if call.arguments.count > 3 {
-                // Parameters we cannot name: every argument after the destination ID, in order.
+                // Parameters we cannot name: every argument after the destination ID, in order, and no
+                // payload, since which of them is the data is not documented.
                 var arguments = [record.payload]
                 for argument in call.arguments.dropFirst(2) {
                     arguments.append(try self.evaluate(argument))
                 }
                 record.arguments = arguments
+                record.payload = .null
             }
         }
         let forwarded = record.arguments.map(JSONValue.array) ?? record.payload

@@ -294,10 +294,15 @@ struct DocumentedFunctionsTests {
         #expect(lindorm.kind == .lindorm)
         #expect(lindorm.arguments == [1_543_373_798_943, ["device_id": "N5KURkKdibnZvSls3Yfx"], ["t": 1]])
         #expect(lindorm.tag == nil)
-        #expect(lindorm.jsonObject["arguments"] == .array(lindorm.arguments ?? []))
+        #expect(lindorm.payload == nil)
+        #expect(
+            lindorm.jsonObject.jsonString()
+                == #"{"destinationId":1005,"kind":"lindorm","arguments":[1543373798943,"#
+                + #"{"device_id":"N5KURkKdibnZvSls3Yfx"},{"t":1}]}"#
+        )
         // Two arguments after the ID keep their meaning of before: a payload and a tag.
         #expect(calls[1].payload == ["a": 1] && calls[1].tag == "x" && calls[1].arguments == nil)
-        #expect(calls[1].jsonObject["arguments"] == nil)
+        #expect(calls[1].jsonObject["arguments"] == nil && calls[1].jsonObject["payload"] == ["a": 1])
     }
 
     // MARK: - Publish checks
