@@ -377,19 +377,22 @@ enum ScriptMethod: String, Sendable, CaseIterable {
 
 extension ScriptInterpreter {
     mutating func method(_ call: ScriptMethodCall) throws(Diagnostic) -> JSONValue {
-        let keys: [ScriptPathKey]
-        let receiver: JSONValue
+        // A changing method reads its receiver after its arguments, so `a.add(a.remove(0))` sees the removal,
+        // as the same Java list would.
+        var keys: [ScriptPathKey] = []
+        var receiver: JSONValue = .null
         if let target = call.target {
             keys = try self.keys(of: target)
-            receiver = try self.read(target, keys: keys)
         } else {
-            keys = []
             receiver = try self.evaluate(call.receiver)
         }
         var arguments: [JSONValue] = []
         arguments.reserveCapacity(call.arguments.count)
         for argument in call.arguments {
             arguments.append(try self.evaluate(argument))
+        }
+        if let target = call.target {
+            receiver = try self.read(target, keys: keys)
         }
         let outcome: ScriptMethod.Outcome
         do {

@@ -154,6 +154,10 @@ struct DocumentedFunctionsTests {
             prelude: "var out = {rows: []}; for (var i = 0; i < 3; i++) { out.rows.add(i * 10); }"
         )
         #expect(built == [0, 10, 20])
+        // The arguments run before the change, as on one Java list: a rotation.
+        #expect(try ScriptTestSupport.value("a", prelude: "var a = [1, 2, 3]; a.add(a.remove(0));") == [2, 3, 1])
+        // A changing method on a value that is not a variable changes a copy and returns its result.
+        #expect(try ScriptTestSupport.value("[data.list.size(), [9].add(1)]", prelude: "") == [3, true])
     }
 
     // MARK: - Basic data types: strings
@@ -228,7 +232,7 @@ struct DocumentedFunctionsTests {
     static let getParserPayload = #"""
         {"deviceType":"CustomCategory","iotId":"JCp9***","requestId":"1626948228247","checkFailedData":{},\#
         "productKey":"a1o***","gmtCreate":1626948134445,"deviceName":"Device1","items":{"Temperature":\#
-        {"value":38,"time":1626948134319},"Humidity":{"value":25,"time":1626948134319}}}
+        {"value":38,"time":1626948134319},"Humidity":{"value":25,"time":1626948134319},"2Co":{"value":10}}}
         """#
 
     /// The `Script` of GetParser's documented response, verbatim.
@@ -265,6 +269,29 @@ struct DocumentedFunctionsTests {
         )
         // And it publishes: it calls a forwarding function.
         #expect(RuleScript.publishDiagnostics(SourceText(Self.getParserScript, file: "p.js")).isEmpty)
+    }
+
+    @Test("the script-syntax page's example: path reads and getOrNull give the documented values")
+    func scriptSyntaxExample() throws {
+        let value = try ScriptTestSupport.value(
+            #"[getOrNull(data, "items", "Humidity", "value"), data.items.Temperature.value, data.iotId, "#
+                + #"getOrNull(data, "items", "2Co", "value"), getOrNull(data, "items", "Missing", "value")]"#,
+            payload: Self.getParserPayload
+        )
+        #expect(value == [25, 38, "JCp9***", 10, nil])
+        // A key starting with a digit cannot be read as a path.
+        let digit = try #require(
+            ScriptTestSupport.diagnostic("var data = payload('json');\nvar c = data.items.2Co.value;")
+        )
+        #expect(digit.code == .syntax && digit.location.line == 2)
+        // A path through a missing field stops the script (the page's "null pointer").
+        let missing = try #require(
+            ScriptTestSupport.diagnostic(
+                "var data = payload('json');\nvar c = data.items.Missing.value;\nwriteAmqp(1, c);",
+                payload: Self.getParserPayload
+            )
+        )
+        #expect(missing.location.line == 2, "\(missing)")
     }
 
     @Test("writeTsdb with other than its five documented arguments is refused at file:line:col")
