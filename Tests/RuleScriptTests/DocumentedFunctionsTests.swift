@@ -348,6 +348,15 @@ struct DocumentedFunctionsTests {
         #expect(RuleScriptEngine().publishDiagnostics(source).map(\.message) == found.map(\.message))
     }
 
+    @Test("SaveScript's example draft saves (it compiles) but is refused at publish")
+    func saveScriptExampleDraft() throws {
+        // The ScriptDraft of SaveScript's documented request, verbatim.
+        let draft = SourceText(#"var data = payload("json")"#, file: "draft.js")
+        #expect(RuleScript.diagnose(draft).isEmpty)
+        #expect(try RuleScript(source: draft).run(ScriptTestSupport.message()).isEmpty)
+        #expect(RuleScript.publishDiagnostics(draft).map(\.code) == [RuleScript.publishCode])
+    }
+
     @Test(
         "any forwarding call in the text satisfies the publish check, even one that never runs",
         arguments: [
