@@ -238,6 +238,7 @@ enum ScriptMethod: String, Sendable, CaseIterable {
 
     // MARK: - Helpers
 
+    /// The failure for a method called on a type that lacks it, or with an argument count that type refuses.
     private func notOf(_ type: String, _ count: Int) -> ScriptValues.Failure {
         let owners = [("a map", Self.mapMethods), ("an array", Self.arrayMethods), ("a string", Self.stringMethods)]
             .filter { $0.1.contains(self) }
@@ -251,13 +252,16 @@ enum ScriptMethod: String, Sendable, CaseIterable {
         return ScriptValues.Failure(message: ".\(self.rawValue)() of \(type) does not take \(count) argument(s)")
     }
 
+    /// The methods of maps (Java's `Map`).
     static let mapMethods: Set<ScriptMethod> = [
         .size, .isEmpty, .get, .contains, .containsKey, .containsValue, .keySet, .values, .put, .putAll, .remove,
         .clear, .equals,
     ]
+    /// The methods of arrays (Java's `List`).
     static let arrayMethods: Set<ScriptMethod> = [
         .size, .isEmpty, .get, .contains, .indexOf, .lastIndexOf, .add, .set, .remove, .clear, .equals,
     ]
+    /// The methods of strings (Java's `String`).
     static let stringMethods: Set<ScriptMethod> = [
         .length, .isEmpty, .substring, .charAt, .indexOf, .lastIndexOf, .contains, .startsWith, .endsWith,
         .toUpperCase, .toLowerCase, .trim, .replace, .split, .concat, .equals,
@@ -376,6 +380,7 @@ enum ScriptMethod: String, Sendable, CaseIterable {
 // Calls of methods. The name and the argument count were checked at compile time.
 
 extension ScriptInterpreter {
+    /// Runs a method call; a changing method stores the changed receiver back where it was read.
     mutating func method(_ call: ScriptMethodCall) throws(Diagnostic) -> JSONValue {
         // A changing method reads its receiver after its arguments, so `a.add(a.remove(0))` sees the removal,
         // as the same Java list would.

@@ -739,7 +739,7 @@ struct ScriptParser {
                 code: .arity
             )
         }
-        // A changing method stores its result back into the variable, field or element it was called on.
+        // A changing method stores the changed receiver back into the variable, field or element it was called on.
         var target: ScriptLValue?
         if method.mutates {
             target = try? self.lvalue(receiver, range: range, allowingConstant: true)
