@@ -219,6 +219,7 @@ let package = Package(
                 "Bridge",
                 "Events",
                 "StateStore",
+                "PostgresStateStore",
                 "HTTPServer",
                 "HTTPClient",
                 "RuleSQL",

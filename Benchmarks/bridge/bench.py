@@ -157,7 +157,18 @@ def parse_raw(data):
 
 def server_of(url):
     parts = urlsplit(url)
+    if parts.username is None:
+        # No login in the URL: SASL ANONYMOUS (Proton's C example broker offers nothing else).
+        return "amqp://%s:%d" % (parts.hostname, parts.port or 5672), None, None
     return "amqp://%s:%d" % (parts.hostname, parts.port or 5672), parts.username or "guest", parts.password or "guest"
+
+
+def connect(container, url):
+    """Connects with the URL's login over SASL PLAIN, or ANONYMOUS when it has none."""
+    server, user, password = server_of(url)
+    if user is None:
+        return container.connect(server, allowed_mechs="ANONYMOUS")
+    return container.connect(server, user=user, password=password, allowed_mechs="PLAIN")
 
 
 # ---------------------------------------------------------------------------------------------------------- AMQP 1.0
@@ -188,8 +199,7 @@ def proton_publisher(args, rate=0.0, seconds=0.0):
             self.template = Template(args.prefix, args.body_size, stamped=bool(rate))
 
         def on_start(self, event):
-            server, user, password = server_of(args.url)
-            conn = event.container.connect(server, user=user, password=password, allowed_mechs="PLAIN")
+            conn = connect(event.container, args.url)
             self.senders = [event.container.create_sender(conn, address) if args.only in (None, which) else None
                             for which, address in enumerate([args.a, args.b])]
             self.start = time.time()
@@ -319,8 +329,7 @@ def cmd_consume(args):
             self.last = self.start
 
         def on_start(self, event):
-            server, user, password = server_of(args.url)
-            conn = event.container.connect(server, user=user, password=password, allowed_mechs="PLAIN")
+            conn = connect(event.container, args.url)
             for address in args.addresses:
                 event.container.create_receiver(conn, address)
             event.container.schedule(0.25, self)

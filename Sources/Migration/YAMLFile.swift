@@ -48,6 +48,8 @@ enum YAMLFile {
         let encoder = Yams.YAMLEncoder()
         encoder.options.width = -1
         encoder.options.sortKeys = false
+        // Chinese names, descriptions and scripts stay readable (UTF-8), not `\u` escapes.
+        encoder.options.allowUnicode = true
         return try encoder.encode(value)
     }
 

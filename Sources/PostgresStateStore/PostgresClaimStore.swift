@@ -48,6 +48,8 @@ public final class PostgresClaimStore: ClaimStore, Service, Sendable {
     private let schemaReady = Atomic<Bool>(false)
     /// Whether ``run()`` started the pool: operations wait for it rather than queue on a pool not yet running.
     private let running = Atomic<Bool>(false)
+    /// Who this store is when it holds the outbox's delivery lease: one id per process start.
+    let deliveryOwner = "store-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
 
     /// Rows removed per expiry statement: small enough that a claim waiting behind one waits milliseconds.
     static let expiryChunk = 2_000

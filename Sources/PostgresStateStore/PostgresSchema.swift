@@ -56,7 +56,12 @@ enum PostgresSchema {
                 "CREATE INDEX iotbridge_claim_in_flight ON iotbridge_claim (owner) WHERE NOT done",
                 PostgresQuery(unsafeSQL: Self.claimBatchFunction),
             ]
-        )
+        ),
+        Migration(
+            version: 2,
+            summary: "registry, event outbox, migration sequences, sightings, delivery lease",
+            statements: PostgresClaimStore.registrySchema
+        ),
     ]
 
     /// Claims a batch in one call (one round trip), with SQLite's sequential semantics.

@@ -71,6 +71,10 @@ public struct ForwardingCall: Sendable, Hashable {
     public var topic: String?
     /// Where in the script the call was made.
     public var location: SourceLocation?
+    /// Every argument after the destination ID, in order, for a call whose parameters have no documented
+    /// names (a cloud-only `write…` called with more than a payload and a tag); `nil` otherwise. When it is
+    /// set, ``payload`` is `null`: which argument is the data is not documented.
+    public var arguments: [JSONValue]?
 
     /// Creates a call record.
     public init(
@@ -80,7 +84,8 @@ public struct ForwardingCall: Sendable, Hashable {
         payload: JSONValue,
         tag: String? = nil,
         topic: String? = nil,
-        location: SourceLocation? = nil
+        location: SourceLocation? = nil,
+        arguments: [JSONValue]? = nil
     ) {
         self.destinationId = destinationId
         self.function = function
@@ -89,14 +94,19 @@ public struct ForwardingCall: Sendable, Hashable {
         self.tag = tag
         self.topic = topic
         self.location = location
+        self.arguments = arguments
     }
 
-    /// The call as `rules run-script` prints it: `{destinationId, kind, payload, tag|topic}`.
+    /// The call as `rules run-script` prints it: `{destinationId, kind, payload|arguments, tag|topic}`.
     public var jsonObject: JSONObject {
         var object = JSONObject()
         object["destinationId"] = .int(self.destinationId)
         object["kind"] = .string(self.kind.rawValue)
-        object["payload"] = self.payload
+        if let arguments = self.arguments {
+            object["arguments"] = .array(arguments)
+        } else {
+            object["payload"] = self.payload
+        }
         if let tag = self.tag { object["tag"] = .string(tag) }
         if let topic = self.topic { object["topic"] = .string(topic) }
         return object
@@ -120,9 +130,17 @@ public protocol ParserScriptEngine: Sendable {
     func compile(_ source: SourceText) throws(Diagnostic) -> any CompiledParserScript
     /// Every compile-time error of a script, for linting; empty when it compiles.
     func diagnose(_ source: SourceText) -> [Diagnostic]
+    /// What the platform refuses when a script that compiles is published (PublishScript), for linting;
+    /// empty when it would publish.
+    func publishDiagnostics(_ source: SourceText) -> [Diagnostic]
 }
 
 extension ParserScriptEngine {
+    /// No publish-time checks, for engines that do not know the platform's.
+    public func publishDiagnostics(_ source: SourceText) -> [Diagnostic] {
+        []
+    }
+
     /// The first error only, for engines that cannot go on after one.
     public func diagnose(_ source: SourceText) -> [Diagnostic] {
         do {

@@ -99,10 +99,15 @@ enum ScriptBuiltin: Sendable, Hashable {
 struct ScriptForwarding: Sendable, Hashable {
     /// How the arguments after the destination ID are laid out.
     enum Shape: Sendable, Hashable {
-        /// `(destinationId, payload, tag?)`.
+        /// `(destinationId, payload, tag?)`: `writeAmqp`, as documented.
         case payloadAndTag
-        /// `(destinationId, topic, payload)`.
+        /// `(destinationId, topic, payload)`: `writeIotTopic`, as community scripts call it.
         case topicAndPayload
+        /// `(destinationId, timestamp, metric, value, tags)`: `writeTsdb`, as the GetParser API example calls it.
+        case timeSeries
+        /// A function whose parameters no documentation we could read gives: `(destinationId, payload)` or
+        /// `(destinationId, payload, tag)` as before, and more arguments recorded as they are.
+        case undocumented
     }
 
     /// The function name, e.g. `writeAmqp`.
@@ -112,28 +117,34 @@ struct ScriptForwarding: Sendable, Hashable {
     /// Its parameters.
     var shape: Shape
 
-    /// The forwarding functions. Only `writeAmqp` (documented) and `writeIotTopic` (community scripts) are
-    /// confirmed; the cloud-only ones are accepted with the `(destinationId, payload, tag?)` shape, since the
-    /// documentation of their signatures was cut off (reference §5.1 and §9 question 7).
+    /// The forwarding functions (docs/parser-script-reference.md). `writeAmqp` and `writeTsdb` have documented
+    /// argument lists, `writeIotTopic` a community-confirmed one; the others are named by the platform's
+    /// destination pages but their argument lists were not in any copy we could read, so they accept a
+    /// destination ID and one or more arguments (README, open questions).
     static let all: [ScriptForwarding] = [
         ScriptForwarding(name: "writeAmqp", kind: .amqp, shape: .payloadAndTag),
         ScriptForwarding(name: "writeIotTopic", kind: .republish, shape: .topicAndPayload),
-        ScriptForwarding(name: "writeMq", kind: .ons, shape: .payloadAndTag),
-        ScriptForwarding(name: "writeMns", kind: .mns, shape: .payloadAndTag),
-        ScriptForwarding(name: "writeFc", kind: .fc, shape: .payloadAndTag),
-        ScriptForwarding(name: "writeTableStore", kind: .ots, shape: .payloadAndTag),
-        ScriptForwarding(name: "writeDatahub", kind: .datahub, shape: .payloadAndTag),
-        ScriptForwarding(name: "writeRds", kind: .rds, shape: .payloadAndTag),
-        ScriptForwarding(name: "writePolarDB", kind: .rds, shape: .payloadAndTag),
-        ScriptForwarding(name: "writeTsdb", kind: .tsdb, shape: .payloadAndTag),
-        ScriptForwarding(name: "writeLindorm", kind: .lindorm, shape: .payloadAndTag),
+        ScriptForwarding(name: "writeTsdb", kind: .tsdb, shape: .timeSeries),
+        ScriptForwarding(name: "writeMq", kind: .ons, shape: .undocumented),
+        ScriptForwarding(name: "writeMns", kind: .mns, shape: .undocumented),
+        ScriptForwarding(name: "writeFc", kind: .fc, shape: .undocumented),
+        ScriptForwarding(name: "writeTableStore", kind: .ots, shape: .undocumented),
+        ScriptForwarding(name: "writeDatahub", kind: .datahub, shape: .undocumented),
+        ScriptForwarding(name: "writeRds", kind: .rds, shape: .undocumented),
+        ScriptForwarding(name: "writePolarDB", kind: .rds, shape: .undocumented),
+        ScriptForwarding(name: "writeLindorm", kind: .lindorm, shape: .undocumented),
     ]
+
+    /// The most arguments an undocumented forwarding function accepts: enough for any data-point shape.
+    static let maximumUndocumentedArguments = 8
 
     /// How many arguments the function takes.
     var arity: ClosedRange<Int> {
         switch self.shape {
         case .payloadAndTag: 2...3
         case .topicAndPayload: 3...3
+        case .timeSeries: 5...5
+        case .undocumented: 2...Self.maximumUndocumentedArguments
         }
     }
 
@@ -142,6 +153,8 @@ struct ScriptForwarding: Sendable, Hashable {
         switch self.shape {
         case .payloadAndTag: "\(self.name)(destinationId, payload, tag)"
         case .topicAndPayload: "\(self.name)(destinationId, topic, payload)"
+        case .timeSeries: "\(self.name)(destinationId, timestamp, metric, value, tags)"
+        case .undocumented: "\(self.name)(destinationId, payload, …)"
         }
     }
 }

@@ -117,6 +117,23 @@ extension ScriptInterpreter {
         }
     }
 
+    /// The tag argument of `writeAmqp` (and of an undocumented `write…` called with three arguments): a string,
+    /// a number or boolean spelled as text, or `null` for none.
+    private mutating func tag(_ call: ScriptCall, argument: Int) throws(Diagnostic) -> String? {
+        let tag = try self.evaluate(call.arguments[argument])
+        switch tag {
+        case .null: return nil
+        case .string(let text): return text
+        case .int, .double, .bool: return ScriptValues.text(tag)
+        default:
+            throw self.error(
+                .type,
+                "the tag of \(call.name)() must be a string, got \(tag.typeName)",
+                at: call.argumentRanges[argument]
+            )
+        }
+    }
+
     /// Records a forwarding call; nothing is sent from here.
     private mutating func forward(_ forwarding: ScriptForwarding, _ call: ScriptCall) throws(Diagnostic) {
         guard self.calls.count < self.limits.maximumForwardingCalls else {
@@ -142,22 +159,12 @@ extension ScriptInterpreter {
             payload: .null,
             location: call.range.start
         )
+        var payloadArgument = 1
         switch forwarding.shape {
         case .payloadAndTag:
             record.payload = try self.evaluate(call.arguments[1])
             if call.arguments.count > 2 {
-                let tag = try self.evaluate(call.arguments[2])
-                switch tag {
-                case .null: break
-                case .string(let text): record.tag = text
-                case .int, .double, .bool: record.tag = ScriptValues.text(tag)
-                default:
-                    throw self.error(
-                        .type,
-                        "the tag of \(call.name)() must be a string, got \(tag.typeName)",
-                        at: call.argumentRanges[2]
-                    )
-                }
+                record.tag = try self.tag(call, argument: 2)
             }
         case .topicAndPayload:
             let topic = try self.evaluate(call.arguments[1])
@@ -171,12 +178,36 @@ extension ScriptInterpreter {
             }
             record.topic = text
             record.payload = try self.evaluate(call.arguments[2])
+            payloadArgument = 2
+        case .timeSeries:
+            // One data point, named as TSDB's write API names its fields.
+            var point = JSONObject(minimumCapacity: 4)
+            point["timestamp"] = try self.evaluate(call.arguments[1])
+            point["metric"] = try self.evaluate(call.arguments[2])
+            point["value"] = try self.evaluate(call.arguments[3])
+            point["tags"] = try self.evaluate(call.arguments[4])
+            record.payload = .object(point)
+        case .undocumented:
+            record.payload = try self.evaluate(call.arguments[1])
+            if call.arguments.count == 3 {
+                record.tag = try self.tag(call, argument: 2)
+            } else if call.arguments.count > 3 {
+                // Parameters we cannot name: every argument after the destination ID, in order, and no
+                // payload, since which of them is the data is not documented.
+                var arguments = [record.payload]
+                for argument in call.arguments.dropFirst(2) {
+                    arguments.append(try self.evaluate(argument))
+                }
+                record.arguments = arguments
+                record.payload = .null
+            }
         }
-        guard ScriptValues.isWithin(record.payload, bytes: self.limits.maximumValueBytes) else {
+        let forwarded = record.arguments.map(JSONValue.array) ?? record.payload
+        guard ScriptValues.isWithin(forwarded, bytes: self.limits.maximumValueBytes) else {
             throw self.error(
                 .limit,
                 "the payload of \(call.name)() is larger than \(self.limits.maximumValueBytes) bytes",
-                at: call.argumentRanges[forwarding.shape == .payloadAndTag ? 1 : 2]
+                at: forwarding.shape == .timeSeries ? call.range : call.argumentRanges[payloadArgument]
             )
         }
         self.calls.append(record)

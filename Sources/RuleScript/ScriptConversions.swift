@@ -10,8 +10,10 @@ import RuleSQL
 /// The type-conversion built-ins (`toBoolean`, `toNumber`, `toString`, `toMap`, `toArray`, `toBinary`) and
 /// `getOrNull`'s key lookup.
 ///
-/// Each conversion maps `null` to its type's empty value (false, 0, "", {}, [], empty binary), as the
-/// platform documents, and fails with a type error when the value cannot mean the type.
+/// Each conversion gives the documented result for the documented argument types (docs/parser-script-reference.md):
+/// `null` maps to its type's empty value (false, 0, "", {}, [], empty binary), a string is parsed (as a number,
+/// as JSON) or, for `toBoolean`, compared with "true". For the types the documentation leaves out, a value that
+/// cannot mean the type is a type error (README, open questions).
 enum ScriptConversions {
     /// A failed conversion.
     typealias Failure = ScriptValues.Failure
@@ -35,11 +37,9 @@ enum ScriptConversions {
         case .int(let number): return number != 0
         case .double(let number): return number != 0 && !number.isNaN
         case .string(let text):
-            switch text.trimmingSpaces().lowercased() {
-            case "true", "1": return true
-            case "false", "0", "": return false
-            default: throw Failure(message: "cannot convert the string \(ScriptValues.preview(value)) to a boolean")
-            }
+            // Documented: "true" gives true, any other string false. The case is not documented; like the JVM's
+            // Boolean.parseBoolean, which the platform's parser runs on, "TRUE" is true too (README).
+            return text.lowercased() == "true"
         case .binary(let bytes): return !bytes.isEmpty
         case .array(let elements): return !elements.isEmpty
         case .object(let object): return !object.isEmpty

@@ -276,6 +276,8 @@ struct ScriptInterpreter {
             return isPrefix ? new : number
         case .call(let call):
             return try self.call(call)
+        case .method(let call):
+            return try self.method(call)
         }
     }
 
@@ -434,7 +436,7 @@ struct ScriptInterpreter {
     // MARK: - Assignment
 
     /// The evaluated path of an assignment target.
-    private mutating func keys(of target: ScriptLValue) throws(Diagnostic) -> [ScriptPathKey] {
+    mutating func keys(of target: ScriptLValue) throws(Diagnostic) -> [ScriptPathKey] {
         if let keys = target.staticPath { return keys }
         var keys: [ScriptPathKey] = []
         keys.reserveCapacity(target.path.count)
@@ -458,7 +460,7 @@ struct ScriptInterpreter {
         return keys
     }
 
-    private func read(_ target: ScriptLValue, keys: [ScriptPathKey]) throws(Diagnostic) -> JSONValue {
+    func read(_ target: ScriptLValue, keys: [ScriptPathKey]) throws(Diagnostic) -> JSONValue {
         var value = self.slots[target.slot]
         for (position, key) in keys.enumerated() {
             switch (value, key) {
@@ -481,7 +483,7 @@ struct ScriptInterpreter {
         return value
     }
 
-    private mutating func write(_ target: ScriptLValue, keys: [ScriptPathKey], value: JSONValue) throws(Diagnostic) {
+    mutating func write(_ target: ScriptLValue, keys: [ScriptPathKey], value: JSONValue) throws(Diagnostic) {
         if keys.isEmpty {
             self.slots[target.slot] = value
             return

@@ -399,14 +399,18 @@ struct ScriptParser {
     }
 
     /// Turns a parsed expression into an assignment target, or says why it cannot be one.
-    private func lvalue(_ expression: ScriptExpression, range: SourceRange) throws(Diagnostic) -> ScriptLValue {
+    private func lvalue(
+        _ expression: ScriptExpression,
+        range: SourceRange,
+        allowingConstant: Bool = false
+    ) throws(Diagnostic) -> ScriptLValue {
         var path: [ScriptPathStep] = []
         var current = expression
         while true {
             switch current {
             case .variable(let slot):
                 let name = self.scopes.slotNames[slot]
-                if path.isEmpty, self.scopes.slotKinds[slot] == .const {
+                if path.isEmpty, !allowingConstant, self.scopes.slotKinds[slot] == .const {
                     throw self.error(
                         "cannot assign to '\(name)': it is a constant (declared with const); declare it with let",
                         at: range,
@@ -561,14 +565,10 @@ struct ScriptParser {
                 let keyRange = self.token.range
                 try self.advance()
                 if self.isPunctuator(.leftParen) {
-                    throw self.error(
-                        "method calls such as '.\(key)()' are not supported; call a built-in function instead "
-                            + "(toString(x), toNumber(x), getOrNull(obj, keys…), …)",
-                        at: keyRange,
-                        code: .unknownFunction
-                    )
+                    expression = try self.methodCall(key, on: expression, range: keyRange)
+                } else {
+                    expression = .member(expression, key: key, range: keyRange)
                 }
-                expression = .member(expression, key: key, range: keyRange)
             case .punctuator(.leftBracket):
                 try self.advance()
                 let indexStart = self.token.range.start
@@ -657,20 +657,7 @@ struct ScriptParser {
                 code: .unknownFunction
             )
         }
-        try self.advance()
-        var arguments: [ScriptExpression] = []
-        var argumentRanges: [SourceRange] = []
-        while !self.isPunctuator(.rightParen) {
-            let start = self.token.range.start
-            arguments.append(try self.assignment())
-            argumentRanges.append(SourceRange(start: start, end: self.previousEnd))
-            if self.isPunctuator(.comma) {
-                try self.advance()
-            } else if !self.isPunctuator(.rightParen) {
-                throw self.error("expected ',' or ')' in the arguments of \(name)(), found \(self.token.kind.spelling)")
-            }
-        }
-        try self.advance()
+        let (arguments, argumentRanges) = try self.arguments(of: name)
         let callRange = SourceRange(start: range.start, end: range.end)
         guard builtin.arity.contains(arguments.count) else {
             let arity = builtin.arity
@@ -702,6 +689,69 @@ struct ScriptParser {
                 arguments: arguments,
                 argumentRanges: argumentRanges,
                 range: callRange
+            )
+        )
+    }
+
+    /// The arguments of a call, from its `(` to its `)`, with their ranges.
+    private mutating func arguments(of name: String) throws(Diagnostic) -> ([ScriptExpression], [SourceRange]) {
+        try self.advance()
+        var arguments: [ScriptExpression] = []
+        var argumentRanges: [SourceRange] = []
+        while !self.isPunctuator(.rightParen) {
+            let start = self.token.range.start
+            arguments.append(try self.assignment())
+            argumentRanges.append(SourceRange(start: start, end: self.previousEnd))
+            if self.isPunctuator(.comma) {
+                try self.advance()
+            } else if !self.isPunctuator(.rightParen) {
+                throw self.error("expected ',' or ')' in the arguments of \(name)(), found \(self.token.kind.spelling)")
+            }
+        }
+        try self.advance()
+        return (arguments, argumentRanges)
+    }
+
+    /// `receiver.name(arguments…)`: a method of a basic data type (map, array, string).
+    private mutating func methodCall(
+        _ name: String,
+        on receiver: ScriptExpression,
+        range: SourceRange
+    ) throws(Diagnostic) -> ScriptExpression {
+        guard let method = ScriptMethod(rawValue: name) else {
+            throw self.error(
+                "unknown method '.\(name)()'" + Suggestion.didYouMean(name, among: ScriptMethod.names)
+                    + " (maps, arrays and strings have: \(ScriptMethod.names.joined(separator: ", ")))",
+                at: range,
+                code: .unknownFunction
+            )
+        }
+        let (arguments, argumentRanges) = try self.arguments(of: "." + name)
+        guard method.arity.contains(arguments.count) else {
+            let arity = method.arity
+            let expected =
+                arity.lowerBound == arity.upperBound
+                ? "\(arity.lowerBound) argument\(arity.lowerBound == 1 ? "" : "s")"
+                : "\(arity.lowerBound) to \(arity.upperBound) arguments"
+            throw self.error(
+                ".\(name)() takes \(expected), got \(arguments.count)",
+                at: range,
+                code: .arity
+            )
+        }
+        // A changing method stores the changed receiver back into the variable, field or element it was called on.
+        var target: ScriptLValue?
+        if method.mutates {
+            target = try? self.lvalue(receiver, range: range, allowingConstant: true)
+        }
+        return .method(
+            ScriptMethodCall(
+                method: method,
+                receiver: receiver,
+                target: target,
+                arguments: arguments,
+                argumentRanges: argumentRanges,
+                range: range
             )
         )
     }

@@ -74,6 +74,8 @@ indirect enum ScriptExpression: Sendable {
     case update(ScriptLValue, delta: Int, isPrefix: Bool, range: SourceRange)
     /// A call of a built-in function.
     case call(ScriptCall)
+    /// A method of a basic data type, `receiver.name(arguments…)`.
+    case method(ScriptMethodCall)
 }
 
 /// One `key: value` of an object literal.
@@ -130,6 +132,23 @@ struct ScriptCall: Sendable {
     /// The range of each argument.
     var argumentRanges: [SourceRange]
     /// The range of the function name.
+    var range: SourceRange
+}
+
+/// A method call on a map, an array or a string, with the ranges diagnostics point at.
+struct ScriptMethodCall: Sendable {
+    /// The method.
+    var method: ScriptMethod
+    /// The value the method is called on.
+    var receiver: ScriptExpression
+    /// Where a changing method (`add`, `put`, `remove`, …) stores the changed receiver: `nil` when the receiver
+    /// is not a variable, a field or an element (the change then applies to a temporary copy, as in Java).
+    var target: ScriptLValue?
+    /// The arguments.
+    var arguments: [ScriptExpression]
+    /// The range of each argument.
+    var argumentRanges: [SourceRange]
+    /// The range of the method name.
     var range: SourceRange
 }
 

@@ -51,7 +51,8 @@ public struct RulesError: Error, Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Checks rule files: YAML, keys, destinations, limits, the SQL, the script, the destination numbers the
-/// script names, and the fields a rule reads from the platform's own payloads (property posts, status, …).
+/// script names, what the platform refuses when a script is published (a script that forwards nothing), and
+/// the fields a rule reads from the platform's own payloads (property posts, status, …).
 public struct RuleLinter: Sendable {
     /// The compiler, with the script engine to check scripts with.
     public var compiler: RuleCompiler
@@ -109,6 +110,10 @@ public struct RuleLinter: Sendable {
                 diagnostics.append(contentsOf: sql.platformFieldWarnings().map(definition.sql.relocate))
             case (_, .parser(let definition)):
                 diagnostics.append(contentsOf: Self.destinationReferenceDiagnostics(definition))
+                diagnostics.append(
+                    contentsOf: self.compiler.scriptEngine.publishDiagnostics(definition.script.source)
+                        .map(definition.script.relocate)
+                )
             default:
                 break
             }

@@ -70,6 +70,7 @@ struct EventsCommand: AsyncParsableCommand {
                 var storeOptions = self.store
                 var delivery: OutboxDelivery?
                 var engine: AMQPEngine?
+                var postgres: (any InstanceRegistryStore & EventOutbox)?
                 if let config = self.config {
                     let result = BridgeConfigurationLoader().load(path: config)
                     for diagnostic in result.diagnostics where diagnostic.severity == .error {
@@ -80,16 +81,19 @@ struct EventsCommand: AsyncParsableCommand {
                         throw CommandFailure("\(config) has no events.sinks to replay to")
                     }
                     storeOptions.state = configuration.state
+                    if let location = configuration.postgres {
+                        postgres = try RegistryCommand.StoreOptions.open(postgres: location)
+                    }
                     let amqp = AMQPEngine(logger: Logger(label: "iotbridge.events"))
                     engine = amqp
                     delivery = OutboxDelivery(
                         settings: configuration.events,
-                        outbox: try storeOptions.open(),
+                        outbox: try postgres ?? storeOptions.open(),
                         engine: amqp,
                         logger: Logger(label: "iotbridge.events")
                     )
                 }
-                let store = try storeOptions.open()
+                let store = try postgres ?? storeOptions.open()
                 let writer = delivery == nil ? try EventLineWriter(path: self.output) : nil
                 /// Closes the sinks and the AMQP engine, on every way out.
                 func finish() async {

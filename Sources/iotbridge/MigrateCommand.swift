@@ -105,7 +105,9 @@ struct MigrateCommand: AsyncParsableCommand {
             discussion: """
                 Each step is journalled `requested` before its first call and `done` with the target's ID after \
                 its last. Run it again after a kill: done steps are skipped, an interrupted step looks its \
-                resource up by name and completes it, nothing is created twice. A plan whose source changed \
+                resource up by name and completes it, nothing is created twice. A create whose answer was \
+                lost (HTTP 5xx, timeout, reset) is looked up before it is sent again, and adopted if the \
+                platform applied it. A plan whose source changed \
                 since planning is refused unless --force. Progress goes to stderr: a bar on a terminal, one \
                 line per step otherwise.
 

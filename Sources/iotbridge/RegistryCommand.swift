@@ -8,6 +8,8 @@
 import ArgumentParser
 import Events
 import Foundation
+import Logging
+import PostgresStateStore
 import StateStore
 
 /// `iotbridge registry`: which instance each device lives on (device → `IotInstanceId`).
@@ -32,11 +34,24 @@ struct RegistryCommand: AsyncParsableCommand {
 
     /// The state store option every subcommand shares.
     struct StoreOptions: ParsableArguments {
-        @Option(help: "The state store (SQLite file) that holds the registry.")
+        @Option(
+            help: ArgumentHelp(
+                "The state store that holds the registry: a SQLite file, or the replicas' PostgreSQL.",
+                discussion: """
+                    PostgreSQL as in bridge.yaml, with the password as an environment reference in single quotes \
+                    (so that the shell leaves it alone), e.g. 'postgres://bridge:${PGPASSWORD}@db:5432/iotbridge'.
+                    """,
+                valueName: "file-or-url"
+            )
+        )
         var state: String = "bridge.sqlite"
 
-        /// Opens the store; an absent file is an error unless `create`.
-        func open(create: Bool = false) throws -> SQLiteStateStore {
+        /// Opens the store; an absent file is an error unless `create`. A PostgreSQL store's pool runs until the
+        /// command ends.
+        func open(create: Bool = false) throws -> any InstanceRegistryStore & EventOutbox {
+            if PostgresLocation.isURL(self.state) {
+                return try Self.open(postgres: try Self.location(self.state))
+            }
             guard create || FileManager.default.fileExists(atPath: self.state) else {
                 throw CommandFailure(
                     "state store \(self.state) does not exist (pass --state FILE, the bridge's state:)"
@@ -46,6 +61,42 @@ struct RegistryCommand: AsyncParsableCommand {
                 return try SQLiteStateStore(path: self.state)
             } catch {
                 throw CommandFailure("\(error)")
+            }
+        }
+
+        /// The PostgreSQL store at `location`, its pool running for the rest of the command.
+        static func open(postgres location: PostgresLocation) throws -> PostgresClaimStore {
+            let store: PostgresClaimStore
+            do {
+                store = try PostgresClaimStore(location: location, logger: Logger(label: "iotbridge.registry"))
+            } catch {
+                throw CommandFailure("state \(location): \(error)")
+            }
+            Task { await store.run() }
+            return store
+        }
+
+        /// `postgres://USER:${VAR}@HOST/DB`: the password from the environment variable, never from the text.
+        static func location(_ text: String) throws -> PostgresLocation {
+            let (url, reference) = PostgresLocation.separatingPassword(text)
+            var password: String?
+            if let reference {
+                guard reference.hasPrefix("${"), reference.hasSuffix("}"), reference.count > 3 else {
+                    throw CommandFailure(
+                        "the password in --state must be an environment reference, as in "
+                            + "'postgres://USER:${PGPASSWORD}@HOST:5432/DB' (single quotes), never the password itself"
+                    )
+                }
+                let variable = String(reference.dropFirst(2).dropLast())
+                guard let value = ProcessInfo.processInfo.environment[variable] else {
+                    throw CommandFailure("the environment variable \(variable) (the password in --state) is not set")
+                }
+                password = value
+            }
+            do {
+                return try PostgresLocation(url: url, password: password)
+            } catch {
+                throw CommandFailure("--state: \(error)")
             }
         }
     }

@@ -24,8 +24,12 @@ struct RulesRunScriptCommand: AsyncParsableCommand {
             Each forwarding call is printed as one JSON line on stdout, in the order the script made them:
               {"destinationId":1001,"kind":"amqp","payload":{…},"tag":"hot"}
               {"destinationId":1003,"kind":"republish","payload":{…},"topic":"/pk/dn/get"}
+              {"destinationId":1000,"kind":"tsdb","payload":{"timestamp":…,"metric":"t",…}}
             Cloud-only destinations (writeMq, writeRds, writeTableStore, writeFc, writeMns, writeDatahub, \
-            writeTsdb, writeLindorm) are printed with their kind (ons, rds, ots, …) but exist only in the cloud.
+            writeTsdb, writeLindorm) are printed with their kind (ons, rds, ots, …) but exist only in the cloud. \
+            writeTsdb takes the documented (destinationId, timestamp, metric, value, tags); an undocumented \
+            write… called with more than a payload and a tag prints every argument under "arguments" \
+            instead of a payload.
 
             Exit codes follow grep: 0 when the script made at least one call, 1 when it made none, 2 on an \
             error. An error (syntax, unknown name, type, a runaway loop, more than 100 calls) is printed on \
@@ -52,7 +56,8 @@ struct RulesRunScriptCommand: AsyncParsableCommand {
             "The parser script file.",
             discussion: """
                 The language is a JavaScript subset: var/let/const, if/else, for, for…in, while, objects, \
-                arrays, and the platform's functions.
+                arrays, the platform's functions, and the methods of maps, arrays and strings \
+                (m.size(), a.add(x), s.substring(0, 3), …).
                 """,
             valueName: "file"
         )

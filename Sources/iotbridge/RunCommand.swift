@@ -114,8 +114,15 @@ struct RunCommand: AsyncParsableCommand {
             }
             services.append(.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
         }
-        if !configuration.events.sinks.isEmpty, let outbox = bridge.outbox {
-            let delivery = OutboxDelivery(settings: configuration.events, outbox: outbox, engine: engine, logger: logger)
+        let eventLinks = bridge.eventLinks
+        if !configuration.events.sinks.isEmpty || !eventLinks.isEmpty, let outbox = bridge.outbox {
+            let delivery = OutboxDelivery(
+                settings: configuration.events,
+                outbox: outbox,
+                engine: engine,
+                logger: logger,
+                links: eventLinks
+            )
             services.append(.init(service: delivery, successTerminationBehavior: .ignore, failureTerminationBehavior: .gracefullyShutdownGroup))
         }
         // Last in the list: shut down first, while the HTTP server still answers /status.

@@ -78,6 +78,74 @@ extension IntegrationSuites {
             print("bridge replicas kill -9 x2: \(duplicates) duplicates (bound \(bound))")
         }
 
+        @Test("migration facts on PostgreSQL: both replicas answer from one registry; one replica delivers the events, once, in order")
+        func migrationFactsAreShared() async throws {
+            let replicas = try await Replicas(
+                "replicas-events",
+                extra: "events: { sinks: [ { name: evfile, kind: jsonl, path: EVENTS } ] }"
+            )
+            defer { replicas.stop() }
+            let events = replicas.harness.directory.file("events.jsonl")
+            var yaml = try String(contentsOfFile: replicas.config, encoding: .utf8)
+            yaml = yaml.replacingOccurrences(of: "path: EVENTS", with: "path: \(events)")
+            try yaml.write(toFile: replicas.config, atomically: true, encoding: .utf8)
+            for index in 0..<2 { try await replicas.start(index) }
+            // The platform's migration message for three devices, in the source instance's stream.
+            let list = ["d1", "d2", "d3"].map { "{\"productKey\":\"a1PK\",\"deviceName\":\"\($0)\"}" }.joined(separator: ",")
+            let payload = "{\"status\":\"GRAY_EXECUTING\",\"targetInstance\":\"iot-target\",\"successDevices\":[\(list)]}"
+            let line = try JSONSerialization.data(withJSONObject: [
+                "address": replicas.harness.source, "topic": "/sys/a1PK/platform/migration/status", "messageId": "mig-1",
+                "payload": payload,
+            ])
+            let file = replicas.harness.directory.file("migration.jsonl")
+            try (String(decoding: line, as: UTF8.self) + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+            let publisher = try ManagedProcess(
+                try #require(TestEnvironment.python),
+                [try #require(TestEnvironment.peers) + "/events_publish.py", replicas.harness.endpoint, file],
+                name: "publish",
+                environment: ["PYTHONPATH": try #require(TestEnvironment.peers)],
+                outputDirectory: replicas.harness.directory
+            )
+            #expect(try await publisher.waitForExit(timeout: .seconds(60)) == 0, "\(publisher.outputTail)")
+            func delivered() -> [JSON] {
+                let text = (try? String(contentsOfFile: events, encoding: .utf8)) ?? ""
+                return text.split(separator: "\n").compactMap { JSON(parsing: String($0)) }
+                    .filter { $0["type"]?.string == "com.iotbridge.migration.device.migrated" }
+            }
+            try await waitUntil("three device.migrated events delivered", timeout: .seconds(30)) { delivered().count >= 3 }
+            try await Task.sleep(for: .seconds(1))
+            let moved = delivered()
+            #expect(moved.count == 3, "one replica delivers, once: \(moved.count)")
+            #expect(Set(moved.compactMap { $0["subject"]?.string }) == ["a1PK/d1", "a1PK/d2", "a1PK/d3"])
+            // Either replica answers from the one registry.
+            for index in 0..<2 {
+                let port = try await replicas.httpPort(index)
+                let answer = try await ManagedProcess.run(
+                    "/usr/bin/curl",
+                    ["-s", "-m", "5", "http://127.0.0.1:\(port)/instances/a1PK/d2"],
+                    outputDirectory: replicas.harness.directory
+                )
+                let record = try #require(JSON(parsing: answer.stdout), "\(answer)")
+                #expect(record["iotInstanceId"]?.string == "iot-target", "replica \(index): \(answer.stdout)")
+            }
+            // So does the CLI, given the same state URL (password from the environment).
+            let lookup = try await ManagedProcess.run(
+                try #require(TestEnvironment.binary),
+                ["registry", "lookup", "a1PK/d3", "--state", replicas.database.stateURL],
+                environment: replicas.database.environment,
+                outputDirectory: replicas.harness.directory
+            )
+            #expect(lookup.status == 0 && lookup.stdout == "iot-target\n", "\(lookup)")
+            let unknown = try await ManagedProcess.run(
+                try #require(TestEnvironment.binary),
+                ["registry", "lookup", "a1PK/nobody", "--state", replicas.database.stateURL],
+                environment: replicas.database.environment,
+                outputDirectory: replicas.harness.directory
+            )
+            #expect(unknown.status == 1, "\(unknown)")
+            #expect(!unknown.stderr.contains(replicas.database.password), "no password in the error")
+        }
+
         @Test("PostgreSQL stopped and started mid-flow: /healthz says why, nothing lost, the flow resumes by itself")
         func postgresRestart() async throws {
             let count = 6_000
@@ -138,7 +206,7 @@ final class Replicas: @unchecked Sendable {
     var processes: [ManagedProcess?] = [nil, nil, nil]
     var runs = 0
 
-    init(_ name: String) async throws {
+    init(_ name: String, extra: String = "") async throws {
         self.harness = try BridgeHarness(name)
         self.database = try await PostgresTestDatabase(name, directory: self.harness.directory)
         let host = try AMQPEndpoint(url: self.harness.url).hostAndPort
@@ -156,6 +224,7 @@ final class Replicas: @unchecked Sendable {
             deadLetter: { kind: jsonl, path: \(self.harness.deadLetterPath) }
             http: { listen: 127.0.0.1:0 }
             shutdown: { deadline: 5s }
+            \(extra)
             """
         self.config = self.harness.directory.file("replicas.yaml")
         try yaml.write(toFile: self.config, atomically: true, encoding: .utf8)
@@ -178,6 +247,17 @@ final class Replicas: @unchecked Sendable {
             if !process.isRunning { throw IntegrationTestError("replica \(index) exited: \(process.outputTail)") }
             return process.stderr.contains("bridge started")
         }
+    }
+
+    /// The HTTP port replica `index` logged.
+    func httpPort(_ index: Int) async throws -> String {
+        let process = try #require(self.processes[index])
+        var port = ""
+        try await waitUntil("replica \(index) logs its HTTP port", timeout: .seconds(10)) {
+            port = process.stderr.firstMatch(of: /http\.port=(\d+)/).map { String($0.1) } ?? ""
+            return !port.isEmpty
+        }
+        return port
     }
 
     /// Kills replica `index` with SIGKILL and waits for it to be gone.

@@ -38,7 +38,8 @@ extension IntegrationSuites {
             _ name: String,
             ackTimeout: String = "30s",
             maxConsumersPerGroup: Int = 128,
-            envelope: String = "platform"
+            envelope: String = "platform",
+            migrationEvents: Bool = false
         ) async throws -> Setup {
             let harness = try BridgeHarness(name)
             let certificates = try await TestCertificates.make(openssl: try #require(TestEnvironment.openSSL), in: harness.directory)
@@ -53,6 +54,7 @@ extension IntegrationSuites {
                     ackTimeout: \(ackTimeout)
                     maxConsumersPerGroup: \(maxConsumersPerGroup)
                     envelope: \(envelope)
+                    migrationEvents: \(migrationEvents)
                     consumerGroups:
                       - id: cg-backend
                         accessKeys: [ { accessKeyId: LTAItest, accessKeySecret: "${BACKEND_SECRET}" } ]
@@ -395,6 +397,62 @@ extension IntegrationSuites {
                 }
                 return true
             }
+        }
+
+        @Test("migration-events: a backend's receiver at the reserved address gets each migration event, in sequence")
+        func migrationEventsLink() async throws {
+            let setup = try await self.setUp("listener-events", migrationEvents: true)
+            defer { setup.harness.stop() }
+            try await self.startBridge(setup)
+            // The platform's migration message for three devices, in the source instance's stream.
+            let devices = ["d1", "d2", "d3"]
+            let list = devices.map { "{\"productKey\":\"a1PK\",\"deviceName\":\"\($0)\"}" }.joined(separator: ",")
+            let payload = "{\"status\":\"GRAY_EXECUTING\",\"targetInstance\":\"iot-target\",\"successDevices\":[\(list)]}"
+            let line = try JSONSerialization.data(withJSONObject: [
+                "address": setup.harness.source, "topic": "/sys/a1PK/platform/migration/status", "messageId": "mig-1",
+                "payload": payload,
+            ])
+            let file = setup.harness.directory.file("migration.jsonl")
+            try (String(decoding: line, as: UTF8.self) + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+            let publisher = try ManagedProcess(
+                try #require(TestEnvironment.python),
+                [try #require(TestEnvironment.peers) + "/events_publish.py", setup.harness.endpoint, file],
+                name: "publish",
+                environment: ["PYTHONPATH": try #require(TestEnvironment.peers)],
+                outputDirectory: setup.harness.directory
+            )
+            #expect(try await publisher.waitForExit(timeout: .seconds(60)) == 0, "\(publisher.outputTail)")
+            // The stream's consumer gets the migration message itself; the events receiver, attached after the
+            // events were committed, gets them from the outbox.
+            let backend = try self.consumer(setup, clientId: "stream")
+            defer { backend.stop() }
+            try await waitUntil("the stream consumer got the migration message", timeout: .seconds(30)) {
+                Self.received(backend)["mig-1"] != nil
+            }
+            let watcher = try self.consumer(setup, clientId: "events", extra: ["--address", "migration-events"])
+            defer { watcher.stop() }
+            try await waitUntil("three device.migrated events", timeout: .seconds(30)) {
+                watcher.events("message").filter { ($0["topic"]?.string ?? "").hasSuffix(".device.migrated") }.count >= 3
+            }
+            var sequences: [Int] = []
+            var subjects: Set<String> = []
+            for message in watcher.events("message") {
+                let event = try #require(JSON(parsing: message["body"]?.string ?? ""), "\(message)")
+                #expect(event["specversion"]?.string == "1.0")
+                #expect(event["id"]?.string == message["messageId"]?.string, "the AMQP messageId is the event's id")
+                if event["type"]?.string == "com.iotbridge.migration.device.migrated" {
+                    #expect(event["data"]?["toInstanceId"]?.string == "iot-target")
+                    subjects.insert(event["subject"]?.string ?? "")
+                }
+                sequences.append(try #require(event["data"]?["sequence"]?.int))
+            }
+            #expect(subjects == Set(devices.map { "a1PK/\($0)" }))
+            #expect(sequences == sequences.sorted() && Set(sequences).count == sequences.count, "\(sequences)")
+            // No message of the stream went to the events receiver, and no event to the stream's consumer.
+            #expect(Self.received(watcher)["mig-1"] == nil)
+            #expect(Set(Self.received(backend).keys) == ["mig-1"])
+            let notes = Self.firstSink(try await self.status(setup))?["notes"]
+            #expect("\(String(describing: notes))".contains("migration-events: 1 consumers"), "\(String(describing: notes))")
         }
 
         @Test("envelope: mns — an MNS consumer's parsing code gets the MNS queue message through the listener")

@@ -100,6 +100,9 @@ final class CrashingBackend: InstanceBackend, @unchecked Sendable {
     func saveAndPublishScript(parserId: String, script: String) async throws {
         try await self.mutate { try await self.inner.saveAndPublishScript(parserId: parserId, script: script) }
     }
+    func saveScriptDraft(parserId: String, script: String) async throws {
+        try await self.mutate { try await self.inner.saveScriptDraft(parserId: parserId, script: script) }
+    }
     func attachDataSource(parserId: String, dataSourceId: String) async throws {
         try await self.mutate { try await self.inner.attachDataSource(parserId: parserId, dataSourceId: dataSourceId) }
     }

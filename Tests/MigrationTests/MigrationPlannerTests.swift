@@ -34,6 +34,24 @@ import Testing
         try PlanFile.validate(plan)
     }
 
+    /// A draft equal to the published script is what publishing leaves behind: not a draft of its own. A parser
+    /// that was only saved keeps its script as a draft, never as a script to publish.
+    @Test func onlyUnpublishedDraftsArePlannedAsDrafts() async throws {
+        var source = try await loadFixture("source-legacy.yaml")
+        let target = try await loadFixture("target-enterprise.yaml")
+        let hot = try #require(source.parsers.firstIndex { $0.name == "parser_hot" })
+        source.parsers[hot].scriptDraft = source.parsers[hot].script
+        source.parsers.append(Parser(id: "8002", name: "saved_only", scriptDraft: "writeAmqp(1002, payload(\"json\"));"))
+        let plan = MigrationPlanner(options: MigrationOptions()).plan(source: source, target: target)
+        let published = try #require(try self.step(plan, "parser:parser_hot").parser)
+        #expect(published.script != nil && published.scriptDraft == nil)
+        let saved = try #require(try self.step(plan, "parser:saved_only").parser)
+        #expect(saved.script == nil)
+        #expect(saved.scriptDraft == "writeAmqp(${dest:dest_republish}, payload(\"json\"));")
+        #expect(plan.findings.map(\.resource).filter { $0.hasPrefix("parser:") } == ["parser:saved_only"])
+        try PlanFile.validate(plan)
+    }
+
     @Test func consumerGroupsAreMappedAndExistingOnesSkipped() async throws {
         let plan = try await self.makePlan()
         #expect(try self.step(plan, "cg:DEFAULT_GROUP").existing == "DEFAULT_GROUP_ENT")

@@ -118,7 +118,6 @@ struct BuiltinTests {
             ("writeDatahub(1001, {a: 1})", "writeDatahub", .datahub, nil, nil),
             ("writeRds(1001, {a: 1})", "writeRds", .rds, nil, nil),
             ("writePolarDB(1001, {a: 1})", "writePolarDB", .rds, nil, nil),
-            ("writeTsdb(1001, {a: 1})", "writeTsdb", .tsdb, nil, nil),
             ("writeLindorm(1001, {a: 1})", "writeLindorm", .lindorm, nil, nil),
         ] as [(String, String, ForwardingKind, String?, String?)]
     )

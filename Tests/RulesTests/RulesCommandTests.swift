@@ -137,6 +137,56 @@ struct RulesCommandTests {
         #expect(broken.stderr.contains("2 errors"))
     }
 
+    @Test("run-script: the GetParser API example prints both writeTsdb calls with every argument")
+    func runScriptGetParserExample() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("getparser-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let script = directory.appendingPathComponent("p.js").path
+        // The `Script` of GetParser's documented response, verbatim.
+        let text = #"var data = payload("json"); var h = data.items.Humidity.value; "#
+            + #"var t = data.items.Temperature.value; "#
+            + #"writeTsdb(1000,timestamp(),"temperature", t , {"deviceName":deviceName()}); "#
+            + #"writeTsdb(1000,timestamp(),"humidity", h , {"deviceName":deviceName()});"#
+        _ = FileManager.default.createFile(atPath: script, contents: Data(text.utf8))
+        let run = try Self.run([
+            "run-script", "--script", script, "--topic", "/sys/a1o/Device1/thing/event/property/post",
+            "--payload", #"{"items":{"Temperature":{"value":38},"Humidity":{"value":25}}}"#,
+            "--timestamp", "1626948134319",
+        ])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(
+            run.stdout
+                == #"{"destinationId":1000,"kind":"tsdb","payload":{"timestamp":1626948134319,"metric":"temperature","#
+                + #""value":38,"tags":{"deviceName":"Device1"}}}"# + "\n"
+                + #"{"destinationId":1000,"kind":"tsdb","payload":{"timestamp":1626948134319,"metric":"humidity","#
+                + #""value":25,"tags":{"deviceName":"Device1"}}}"# + "\n"
+        )
+
+        // A refused method call: file:line:col, the line and a caret, exit 2.
+        let bad = directory.appendingPathComponent("bad.js").path
+        _ = FileManager.default.createFile(
+            atPath: bad,
+            contents: Data("var data = payload('json');\nwriteAmqp(1, data.items.substring(1));\n".utf8)
+        )
+        let refused = try Self.run([
+            "run-script", "--script", bad, "--topic", "/pk/d/user/u", "--payload", #"{"items":{}}"#,
+        ])
+        #expect(refused.status == 2)
+        #expect(
+            refused.stderr.contains("\(bad):2:25: error: .substring() is not a method of a map"),
+            "\(refused.stderr)"
+        )
+
+        // lint: a script that forwards nothing is refused as the platform refuses it at publish.
+        let rule = directory.appendingPathComponent("quiet.yaml").path
+        let yaml = "name: quiet\ndataSource:\n  topics: [/pk/+/user/u]\nscript: |\n  var n = payload('json').size();\n"
+        _ = FileManager.default.createFile(atPath: rule, contents: Data(yaml.utf8))
+        let lint = try Self.run(["lint", rule])
+        #expect(lint.status == 2)
+        #expect(lint.stdout.contains("\(rule):5:3: error: the script calls no forwarding function"), "\(lint.stdout)")
+    }
+
     @Test("test: 0 when the corpus passes, 1 with a diff when an output differs, 2 for an unknown rule")
     func test() throws {
         let pass = try Self.run(["test", "rules/corpus/rules", "--samples", "rules/corpus/samples.jsonl"])

@@ -65,7 +65,8 @@ import Testing
                 #expect(count == 0)
             }
         }
-        #expect(try await Self.query(location, "SELECT count(*) FROM iotbridge_schema") == 1)
+        // One row per schema version (1: claims, 2: registry and outbox), each written once.
+        #expect(try await Self.query(location, "SELECT count(*) FROM iotbridge_schema") == 2)
         withExtendedLifetime(runners) {}
     }
 

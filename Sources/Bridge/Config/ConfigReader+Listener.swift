@@ -26,7 +26,7 @@ extension ConfigReader {
     /// The keys only a listener sink has.
     static let listenerKeys = [
         "listen", "allowInsecure", "consumerGroups", "ackTimeout", "maxMessageSize", "maxConsumersPerGroup",
-        "maxLinksPerSession", "window",
+        "maxLinksPerSession", "window", "migrationEvents",
     ]
 
     mutating func listenerSink(_ fields: Fields) -> ListenerSinkSettings? {
@@ -52,6 +52,7 @@ extension ConfigReader {
         let maxConsumers = self.positiveInteger(fields, "maxConsumersPerGroup", maximum: 100_000) ?? 128
         let maxLinks = self.positiveInteger(fields, "maxLinksPerSession", maximum: 65_536) ?? 16
         let window = self.positiveInteger(fields, "window", maximum: 100_000) ?? 1000
+        let migrationEvents = self.bool(fields, "migrationEvents") ?? false
         var groups: [PlatformLoginVerifier.ConsumerGroup] = []
         if let list = self.list(fields, "consumerGroups", required: true) {
             if list.isEmpty { self.decoder.error("'consumerGroups' needs at least one group", at: fields["consumerGroups"]) }
@@ -68,7 +69,7 @@ extension ConfigReader {
             return nil
         }
         guard let (host, port) = address, !groups.isEmpty else { return nil }
-        return ListenerSinkSettings(
+        var settings = ListenerSinkSettings(
             host: host,
             port: port,
             tls: tls,
@@ -80,16 +81,20 @@ extension ConfigReader {
             maxLinksPerSession: maxLinks,
             window: window
         )
+        settings.migrationEvents = migrationEvents
+        return settings
     }
 
-    /// What a stream sink may be and an event sink may not: a listener (events will be served on the stream
-    /// listener's reserved `migration-events` address), or a legacy envelope (an event's body is the CloudEvent).
+    /// What a stream sink may be and an event sink may not: a listener (events are served on the stream listener's
+    /// reserved `migration-events` address, with `migrationEvents: true`), or a legacy envelope (an event's body is
+    /// the CloudEvent).
     mutating func checkEventSink(_ sink: SinkConfiguration, at node: Node) {
         switch sink.kind {
         case .listener:
             self.decoder.error(
-                "an event sink cannot be a listener: backends will get events on the stream listener's "
-                    + "'\(ListenerReservedAddress.migrationEvents)' address (not served yet); use an amqp, webhook or jsonl event sink",
+                "an event sink cannot be a listener: backends get events on a stream listener's "
+                    + "'\(ListenerReservedAddress.migrationEvents)' address when that sink has 'migrationEvents: true'; "
+                    + "use an amqp, webhook or jsonl event sink here",
                 at: node
             )
         case .amqp(let settings) where settings.envelope != .platform:

@@ -26,12 +26,14 @@ public final class OutboxDelivery: Service, Sendable {
     let batchSize: Int
     let idleInterval: Duration
 
-    /// Builds the sinks of `settings` (nothing connects before `run`).
+    /// Builds the sinks of `settings` (nothing connects before `run`); `links` are sinks that already exist, such
+    /// as a listener's `migration-events` address (``Bridge/eventLinks``), delivered to after those of `settings`.
     public init(
         settings: EventsSettings,
         outbox: any EventOutbox,
         engine: AMQPEngine,
         logger: Logger,
+        links: [any Sink] = [],
         batchSize: Int = 500,
         idleInterval: Duration = .milliseconds(200)
     ) {
@@ -54,7 +56,7 @@ public final class OutboxDelivery: Service, Sendable {
                 )
             }
             return Bridge.makeSink(configuration, engine: engine, logger: logger, deadLetter: false)
-        }
+        } + links
         self.outbox = outbox
         self.logger = logger
         self.batchSize = batchSize

@@ -15,7 +15,7 @@ import StateStore
 extension Bridge {
     static func makeMigrationObserver(
         _ settings: EventsSettings,
-        store: SQLiteStateStore,
+        store: any InstanceRegistryStore,
         logger: Logger
     ) -> MigrationStreamObserver? {
         guard settings.recognize else { return nil }
@@ -68,9 +68,16 @@ extension Bridge {
         ])
     }
 
-    /// The registry of the bridge's state store, for `GET /instances/{pk}/{dn}`; nil on PostgreSQL (not there yet).
+    /// The registry of the bridge's state store, for `GET /instances/{pk}/{dn}`.
     public var registry: (any InstanceRegistryStore)? { self.eventStore }
 
-    /// The outbox of the bridge's state store, for ``OutboxDelivery``; nil on PostgreSQL (not there yet).
+    /// The outbox of the bridge's state store, for ``OutboxDelivery`` (on PostgreSQL, the replica holding the
+    /// delivery lease delivers).
     public var outbox: (any EventOutbox)? { self.eventStore }
+
+    /// The `migration-events` addresses of the listener sinks that serve events (`migrationEvents: true`), for
+    /// ``OutboxDelivery`` to deliver to beside `events.sinks`.
+    public var eventLinks: [any Sink] {
+        self.sinkOrder.compactMap { (self.sinks[$0] as? ListenerSink)?.eventsLink }
+    }
 }

@@ -37,8 +37,8 @@ public final class Bridge: Service, Sendable {
     /// The PostgreSQL store when replicas share one (its pool runs with the bridge); nil: the SQLite file, which
     /// only this process uses.
     let sharedStore: PostgresClaimStore?
-    /// The SQLite store again, as the registry and outbox of migration facts; nil with a PostgreSQL state.
-    let eventStore: SQLiteStateStore?
+    /// The same store again, as the registry and outbox of migration facts.
+    let eventStore: any InstanceRegistryStore & EventOutbox
     let sinks: [String: any Sink]
     let sinkOrder: [String]
     let deadLetter: any Sink
@@ -72,13 +72,13 @@ public final class Bridge: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         self.engine = engine
-        let file: SQLiteStateStore?
+        let facts: any InstanceRegistryStore & EventOutbox
         do {
             if let location = configuration.postgres {
                 let shared = try PostgresClaimStore(location: location, logger: logger)
                 self.sharedStore = shared
                 self.store = shared
-                file = nil
+                facts = shared
             } else {
                 let sqlite = try SQLiteStateStore(
                     path: configuration.state,
@@ -87,27 +87,15 @@ public final class Bridge: Service, Sendable {
                 )
                 self.sharedStore = nil
                 self.store = sqlite
-                file = sqlite
+                facts = sqlite
             }
         } catch {
             throw BridgeError(.stateStore, "\(error)")
         }
-        // Migration facts go to the registry and the outbox, which live in the SQLite store only so far: replicas
-        // on PostgreSQL relay and de-duplicate, but do not recognise migration facts yet (they say so at start).
-        self.eventStore = file
-        if let file {
-            self.migrationObserver = Self.makeMigrationObserver(configuration.events, store: file, logger: logger)
-        } else {
-            self.migrationObserver = nil
-            if configuration.events.recognize {
-                logger.warning(
-                    """
-                    events: migration facts are not recognised with a PostgreSQL state yet (registry and outbox are \
-                    on SQLite only); messages are relayed and de-duplicated as usual
-                    """
-                )
-            }
-        }
+        // Migration facts go to the registry and the outbox of the same store as the claims (on PostgreSQL, shared
+        // by the replicas).
+        self.eventStore = facts
+        self.migrationObserver = Self.makeMigrationObserver(configuration.events, store: facts, logger: logger)
         var sinks: [String: any Sink] = [:]
         for sink in configuration.sinks {
             sinks[sink.name] = Self.makeSink(sink, engine: engine, logger: logger, deadLetter: false)

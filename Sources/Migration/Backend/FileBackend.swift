@@ -312,6 +312,12 @@ public actor FileBackend: InstanceBackend {
         try self.save()
     }
 
+    /// Saves the script draft without publishing it.
+    public func saveScriptDraft(parserId: String, script: String) async throws {
+        self.snapshot.parsers[try self.parserIndex(parserId)].scriptDraft = script
+        try self.save()
+    }
+
     /// Binds the parser to its data source.
     public func attachDataSource(parserId: String, dataSourceId: String) async throws {
         self.snapshot.parsers[try self.parserIndex(parserId)].dataSourceId = dataSourceId

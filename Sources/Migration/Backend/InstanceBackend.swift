@@ -53,6 +53,14 @@ public protocol InstanceBackend: Sendable {
     func listRuleActions(ruleId: String) async throws -> [(action: RuleAction, isErrorAction: Bool)]
     /// Adds an action to a rule and returns its ID.
     func createRuleAction(ruleId: String, action: RuleAction, isErrorAction: Bool) async throws -> String
+    /// Adds an action to a rule and returns its ID. `knownActionIds` are the rule's actions before the call: when
+    /// the answer is lost, only a matching action outside them can be the call's result, and is adopted.
+    func createRuleAction(
+        ruleId: String,
+        action: RuleAction,
+        isErrorAction: Bool,
+        knownActionIds: Set<String>
+    ) async throws -> String
     /// Starts a rule.
     func startRule(id: String) async throws
     /// Stops a rule.
@@ -86,6 +94,8 @@ public protocol InstanceBackend: Sendable {
     func createParser(name: String, description: String?) async throws -> String
     /// Saves the script draft and publishes it.
     func saveAndPublishScript(parserId: String, script: String) async throws
+    /// Saves the script draft without publishing it.
+    func saveScriptDraft(parserId: String, script: String) async throws
     /// Binds the parser to its data source.
     func attachDataSource(parserId: String, dataSourceId: String) async throws
     /// Binds a destination to the parser.
@@ -107,6 +117,16 @@ extension InstanceBackend {
 
     /// Nothing held, nothing to commit.
     public func commit() async throws {}
+
+    /// A backend whose calls cannot lose their answer (a file) needs no known IDs.
+    public func createRuleAction(
+        ruleId: String,
+        action: RuleAction,
+        isErrorAction: Bool,
+        knownActionIds: Set<String>
+    ) async throws -> String {
+        try await self.createRuleAction(ruleId: ruleId, action: action, isErrorAction: isErrorAction)
+    }
 
     /// Builds the index from ``listRules()``; keeps the first rule of each name.
     public func ruleIndex() async throws -> [String: String] {

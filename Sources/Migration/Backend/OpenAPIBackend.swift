@@ -63,7 +63,10 @@ public struct OpenAPIBackend: InstanceBackend {
 
     /// Creates a consumer group and returns the ID the instance assigned.
     public func createConsumerGroup(name: String, description: String?) async throws -> String {
-        let response = try await self.client.call("CreateConsumerGroup", ["GroupName": name])
+        let response = try await self.client.call("CreateConsumerGroup", ["GroupName": name]) {
+            // Group names are unique in an instance: the name finds what a lost call created.
+            try await self.listConsumerGroups().first { $0.name == name }.map { ["GroupId": $0.id] }
+        }
         guard let id = JSON.string(response["GroupId"]) else {
             throw MigrationError(.api, "CreateConsumerGroup returned no GroupId for \(name)")
         }
@@ -72,7 +75,10 @@ public struct OpenAPIBackend: InstanceBackend {
 
     /// Deletes a consumer group.
     public func deleteConsumerGroup(id: String) async throws {
-        _ = try await self.client.call("DeleteConsumerGroup", ["GroupId": id])
+        // A repeated delete of a deleted resource is refused (NotExist): after a lost answer, look first.
+        _ = try await self.client.call("DeleteConsumerGroup", ["GroupId": id]) {
+            try await self.listConsumerGroups().contains { $0.id == id } ? nil : [:]
+        }
     }
 
     /// The relation of one product and type, or `nil` when there is none.
@@ -116,7 +122,11 @@ public struct OpenAPIBackend: InstanceBackend {
 
     /// Creates a subscribe relation.
     public func createSubscribeRelation(_ relation: SubscribeRelation) async throws {
-        _ = try await self.client.call("CreateSubscribeRelation", self.relationParameters(relation))
+        _ = try await self.client.call("CreateSubscribeRelation", self.relationParameters(relation)) {
+            // One relation per product and type: if it is there, the lost call made it.
+            try await self.querySubscribeRelation(productKey: relation.productKey, type: relation.type) == nil
+                ? nil : [:]
+        }
     }
 
     /// Replaces the flags and consumer groups of an existing relation.
@@ -126,16 +136,20 @@ public struct OpenAPIBackend: InstanceBackend {
 
     /// Deletes a subscribe relation.
     public func deleteSubscribeRelation(productKey: String, type: SubscriptionType) async throws {
-        _ = try await self.client.call("DeleteSubscribeRelation", ["ProductKey": productKey, "Type": type.rawValue])
+        _ = try await self.client.call("DeleteSubscribeRelation", ["ProductKey": productKey, "Type": type.rawValue]) {
+            try await self.querySubscribeRelation(productKey: productKey, type: type) == nil ? [:] : nil
+        }
     }
 
     /// All old-version rules, with their actions.
     public func listRules() async throws -> [OldRule] {
         let items = try await self.client.paginate("ListRule", pageSize: 100) { JSON.objects($0, "Data", "RuleInfo") }
-        // ListRule may leave out the SQL; then GetRule, which has every field (reference §6.3), fills it in.
+        // ListRule's items carry no TopicType (the SDK's ListRuleResponseBodyDataRuleInfo has none) and may leave
+        // out the SQL; GetRule has every field (reference §6.3), so it fills in whatever the item lacks.
         let seeds: [(id: String, rule: OldRule?)] = items.compactMap { item in
             guard let id = JSON.string(item["Id"]) else { return nil }
-            return (id, item["Select"] == nil ? nil : Self.rule(from: item, id: id))
+            let complete = item["Select"] != nil && item["TopicType"] != nil
+            return (id, complete ? Self.rule(from: item, id: id) : nil)
         }
         return try await concurrentMap(seeds, limit: Self.readConcurrency) { seed in
             var rule: OldRule
@@ -162,7 +176,8 @@ public struct OpenAPIBackend: InstanceBackend {
             productKey: JSON.string(item["ProductKey"]).flatMap { $0.isEmpty ? nil : $0 },
             shortTopic: JSON.string(item["ShortTopic"]).flatMap { $0.isEmpty ? nil : $0 },
             topic: JSON.string(item["Topic"]).flatMap { $0.isEmpty ? nil : $0 },
-            topicType: JSON.int(item["TopicType"]),
+            // GetRule answers -1 for a rule without SQL: no topic type, not one CreateRule would accept.
+            topicType: JSON.int(item["TopicType"]).flatMap { $0 < 0 ? nil : $0 },
             select: JSON.string(item["Select"]) ?? "*",
             where: JSON.string(item["Where"]).flatMap { $0.isEmpty ? nil : $0 },
             dataType: JSON.string(item["DataType"]) ?? "JSON",
@@ -180,7 +195,9 @@ public struct OpenAPIBackend: InstanceBackend {
         parameters["TopicType"] = rule.topicType.map(String.init)
         parameters["Where"] = rule.where
         parameters["RuleDesc"] = rule.description
-        let response = try await self.client.call("CreateRule", parameters)
+        let response = try await self.client.call("CreateRule", parameters) {
+            try await self.ruleIndex()[rule.name].map { ["RuleId": $0] }
+        }
         guard let id = JSON.string(response["RuleId"]) else {
             throw MigrationError(.api, "CreateRule returned no RuleId for \(rule.name)")
         }
@@ -204,13 +221,36 @@ public struct OpenAPIBackend: InstanceBackend {
 
     /// Adds an action to a rule and returns its ID.
     public func createRuleAction(ruleId: String, action: RuleAction, isErrorAction: Bool) async throws -> String {
+        let known = Set(try await self.listRuleActions(ruleId: ruleId).compactMap(\.action.id))
+        return try await self.createRuleAction(
+            ruleId: ruleId,
+            action: action,
+            isErrorAction: isErrorAction,
+            knownActionIds: known
+        )
+    }
+
+    /// Adds an action to a rule; after a lost answer, adopts an action that matches and is not in `knownActionIds`.
+    public func createRuleAction(
+        ruleId: String,
+        action: RuleAction,
+        isErrorAction: Bool,
+        knownActionIds: Set<String>
+    ) async throws -> String {
         let response = try await self.client.call(
             "CreateRuleAction",
             [
                 "RuleId": ruleId, "Type": action.type, "Configuration": action.configuration,
                 "ErrorActionFlag": isErrorAction ? "true" : "false",
             ]
-        )
+        ) {
+            // Actions have no name: only an action that was not there before the call can be its result.
+            let wanted = RuleActionKey(action, isErrorAction: isErrorAction)
+            return try await self.listRuleActions(ruleId: ruleId).first { found in
+                guard let id = found.action.id, !knownActionIds.contains(id) else { return false }
+                return RuleActionKey(found.action, isErrorAction: found.isErrorAction) == wanted
+            }.map { ["ActionId": $0.action.id ?? ""] }
+        }
         return JSON.string(response["ActionId"]) ?? ""
     }
 
@@ -221,13 +261,15 @@ public struct OpenAPIBackend: InstanceBackend {
     public func stopRule(id: String) async throws { _ = try await self.client.call("StopRule", ["RuleId": id]) }
 
     /// Deletes a rule (stop it first: running rules cannot be deleted).
-    public func deleteRule(id: String) async throws { _ = try await self.client.call("DeleteRule", ["RuleId": id]) }
+    public func deleteRule(id: String) async throws {
+        _ = try await self.client.call("DeleteRule", ["RuleId": id]) {
+            try await self.ruleIndex().values.contains(id) ? nil : [:]
+        }
+    }
 
     /// All data sources, with their items.
     public func listDataSources() async throws -> [DataSource] {
-        let items = try await self.client.paginate("ListParserDataSource", pageKey: "Page", pageSize: 100) {
-            JSON.objects($0, "Data", "DataSource")
-        }
+        let items = try await self.dataSourceSummaries()
         let seeds: [DataSource] = items.compactMap { item in
             guard let id = JSON.string(item["DataSourceId"]) else { return nil }
             return DataSource(
@@ -237,12 +279,7 @@ public struct OpenAPIBackend: InstanceBackend {
             )
         }
         return try await concurrentMap(seeds, limit: Self.readConcurrency) { seed in
-            let entries = try await self.client.paginate(
-                "ListDataSourceItem",
-                ["DataSourceId": seed.id],
-                pageKey: "Page",
-                pageSize: 100
-            ) { JSON.objects($0, "DataSourceItems", "dataSourceItem") }
+            let entries = try await self.dataSourceItems(dataSourceId: seed.id)
             var source = seed
             source.items = entries.map { entry in
                 DataSourceItem(
@@ -257,11 +294,29 @@ public struct OpenAPIBackend: InstanceBackend {
         }
     }
 
+    private func dataSourceSummaries() async throws -> [[String: Any]] {
+        try await self.client.paginate("ListParserDataSource", pageKey: "Page", pageSize: 100) {
+            JSON.objects($0, "Data", "DataSource")
+        }
+    }
+
+    private func dataSourceItems(dataSourceId: String) async throws -> [[String: Any]] {
+        try await self.client.paginate(
+            "ListDataSourceItem",
+            ["DataSourceId": dataSourceId],
+            pageKey: "Page",
+            pageSize: 100
+        ) { JSON.objects($0, "DataSourceItems", "dataSourceItem") }
+    }
+
     /// Creates a data source and returns its ID.
     public func createDataSource(name: String, description: String?) async throws -> String {
         var parameters = ["Name": name]
         parameters["Description"] = description
-        let response = try await self.client.call("CreateParserDataSource", parameters)
+        let response = try await self.client.call("CreateParserDataSource", parameters) {
+            let found = try await self.dataSourceSummaries().first { JSON.string($0["Name"]) == name }
+            return found.flatMap { JSON.string($0["DataSourceId"]) }.map { ["DataSource": ["DataSourceId": $0]] }
+        }
         guard let id = JSON.string(JSON.path(response, "DataSource", "DataSourceId")) else {
             throw MigrationError(.api, "CreateParserDataSource returned no DataSourceId for \(name)")
         }
@@ -274,12 +329,18 @@ public struct OpenAPIBackend: InstanceBackend {
         parameters["ScopeType"] = item.scopeType
         parameters["ProductKey"] = item.productKey
         parameters["DeviceName"] = item.deviceName
-        _ = try await self.client.call("CreateDataSourceItem", parameters)
+        _ = try await self.client.call("CreateDataSourceItem", parameters) {
+            // A topic is in a data source at most once.
+            let items = try await self.dataSourceItems(dataSourceId: dataSourceId)
+            return items.contains { JSON.string($0["Topic"]) == item.topic } ? [:] : nil
+        }
     }
 
     /// Deletes a data source.
     public func deleteDataSource(id: String) async throws {
-        _ = try await self.client.call("DeleteParserDataSource", ["DataSourceId": id])
+        _ = try await self.client.call("DeleteParserDataSource", ["DataSourceId": id]) {
+            try await self.dataSourceSummaries().contains { JSON.string($0["DataSourceId"]) == id } ? nil : [:]
+        }
     }
 
     /// All destinations.
@@ -305,7 +366,11 @@ public struct OpenAPIBackend: InstanceBackend {
             "Name": destination.name, "Type": destination.type, "Configuration": destination.configuration,
         ]
         parameters["Description"] = destination.description
-        let response = try await self.client.call("CreateDestination", parameters)
+        let response = try await self.client.call("CreateDestination", parameters) {
+            try await self.listDestinations().first { $0.name == destination.name }.map {
+                ["Destination": ["DestinationId": $0.id]]
+            }
+        }
         guard let id = JSON.string(JSON.path(response, "Destination", "DestinationId")) else {
             throw MigrationError(.api, "CreateDestination returned no DestinationId for \(destination.name)")
         }
@@ -314,7 +379,9 @@ public struct OpenAPIBackend: InstanceBackend {
 
     /// Deletes a destination.
     public func deleteDestination(id: String) async throws {
-        _ = try await self.client.call("DeleteDestination", ["DestinationId": id])
+        _ = try await self.client.call("DeleteDestination", ["DestinationId": id]) {
+            try await self.listDestinations().contains { $0.id == id } ? nil : [:]
+        }
     }
 
     /// Rule name → ID, cheaper than ``listRules()`` where the backend can list without actions.
@@ -406,7 +473,9 @@ public struct OpenAPIBackend: InstanceBackend {
     public func createParser(name: String, description: String?) async throws -> String {
         var parameters = ["Name": name]
         parameters["Description"] = description
-        let response = try await self.client.call("CreateParser", parameters)
+        let response = try await self.client.call("CreateParser", parameters) {
+            try await self.parserIndex()[name].map { ["ParserId": $0] }
+        }
         guard let id = JSON.string(response["ParserId"]) ?? JSON.string(JSON.path(response, "Data", "ParserId")) else {
             throw MigrationError(.api, "CreateParser returned no ParserId for \(name)")
         }
@@ -422,6 +491,11 @@ public struct OpenAPIBackend: InstanceBackend {
         }
     }
 
+    /// Saves the script draft without publishing it.
+    public func saveScriptDraft(parserId: String, script: String) async throws {
+        _ = try await self.client.call("SaveScript", ["ParserId": parserId, "ScriptDraft": script])
+    }
+
     /// Binds the parser to its data source.
     public func attachDataSource(parserId: String, dataSourceId: String) async throws {
         _ = try await self.client.call("AttachParserDataSource", ["ParserId": parserId, "DataSourceId": dataSourceId])
@@ -432,7 +506,15 @@ public struct OpenAPIBackend: InstanceBackend {
         _ = try await self.client.call(
             "AttachDestination",
             ["ParserId": parserId, "DestinationId": destinationId, "IsFailover": isFailover ? "true" : "false"]
-        )
+        ) {
+            // Attaching twice is refused (the destination is attached already): look first.
+            let response = try await self.client.call(
+                "ListParserDestination",
+                ["ParserId": parserId, "IsFailover": isFailover ? "true" : "false"]
+            )
+            let attached = JSON.objects(response, "Data", "destinations").compactMap { JSON.string($0["DestinationId"]) }
+            return attached.contains(destinationId) ? [:] : nil
+        }
     }
 
     /// Starts a parser.
@@ -443,6 +525,8 @@ public struct OpenAPIBackend: InstanceBackend {
 
     /// Deletes a parser.
     public func deleteParser(id: String) async throws {
-        _ = try await self.client.call("DeleteParser", ["ParserId": id])
+        _ = try await self.client.call("DeleteParser", ["ParserId": id]) {
+            try await self.parserIndex().values.contains(id) ? nil : [:]
+        }
     }
 }

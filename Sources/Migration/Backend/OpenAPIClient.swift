@@ -16,6 +16,11 @@ import Logging
 /// the parameter, as the API reference asks ("if no ID is generated for your instance, you do not need to configure
 /// this parameter"), rather than sending it empty. Throttling, 5xx and transport failures
 /// are retried with backoff; an authentication failure is not, because retrying cannot fix a wrong key.
+///
+/// A failure can leave the outcome unknown: an HTTP 5xx, a timeout or a connection reset after the request went
+/// out may follow a call the platform applied. Idempotent calls are simply sent again. A call that creates
+/// something is not: the caller passes a look-up (``call(_:_:ifOutcomeUnknown:)``) that finds what the lost call
+/// would have created, and the client runs it before every repeat, adopting the resource when it is there.
 struct OpenAPIClient: Sendable, CustomStringConvertible, CustomReflectable {
     /// The API version every action here belongs to.
     static let version = "2018-01-20"
@@ -87,11 +92,38 @@ struct OpenAPIClient: Sendable, CustomStringConvertible, CustomReflectable {
 
     /// Calls an action and returns the response's JSON object.
     ///
+    /// - Parameter lookUp: for a call that is not idempotent (it creates something, or a repeat is refused): finds
+    ///   what the call does and returns it shaped like the action's response, or `nil` when it is not there. After a failure whose
+    ///   outcome is unknown, the client runs it before sending the call again and returns its answer when it
+    ///   found something. `nil` (the default) marks an idempotent call, repeated as it is.
     /// - Throws: ``MigrationError`` with `.unreachable`, `.authentication`, `.throttled` or `.api`.
-    func call(_ action: String, _ parameters: [String: String] = [:]) async throws -> [String: Any] {
+    func call(
+        _ action: String,
+        _ parameters: [String: String] = [:],
+        ifOutcomeUnknown lookUp: (() async throws -> [String: Any]?)? = nil
+    ) async throws -> [String: Any] {
         var attempt = 0
+        var outcomeUnknown = false
         while true {
             attempt += 1
+            if outcomeUnknown, let lookUp {
+                // The last attempt may have been applied: adopt its result instead of creating a second one.
+                let adopted: [String: Any]?
+                do {
+                    adopted = try await lookUp()
+                } catch var error as MigrationError {
+                    error.message +=
+                        " (while looking for what a lost \(action) call may have done; running the command again looks again)"
+                    throw error
+                }
+                if let adopted {
+                    self.logger.notice(
+                        "adopted the result of a call whose answer was lost",
+                        metadata: ["openapi.action": "\(action)", "openapi.attempt": "\(attempt - 1)"]
+                    )
+                    return adopted
+                }
+            }
             // A fresh nonce and timestamp per attempt: the server refuses a replayed nonce.
             let body = self.signedBody(action: action, parameters: parameters)
             let request = HTTPRequest(
@@ -110,19 +142,26 @@ struct OpenAPIClient: Sendable, CustomStringConvertible, CustomReflectable {
                 let response = try await self.http.execute(request)
                 outcome = self.classify(action: action, response: response)
             } catch let error as HTTPClientError {
-                outcome = .retryable(
-                    MigrationError(.unreachable, "\(action): \(error.description) (endpoint in migration.yaml)")
+                let failure = MigrationError(
+                    .unreachable,
+                    "\(action): \(error.description) (endpoint in migration.yaml)"
                 )
+                outcome = Self.requestMayHaveArrived(error) ? .outcomeUnknown(failure) : .retryable(failure)
             }
             switch outcome {
             case .success(let object):
                 return object
             case .failure(let error):
                 throw error
-            case .retryable(let error):
+            case .retryable(let error), .outcomeUnknown(let error):
+                if case .outcomeUnknown = outcome { outcomeUnknown = true }
                 guard attempt < self.retry.maxAttempts else {
                     var final = error
                     final.message += " — gave up after \(attempt) attempts"
+                    if outcomeUnknown, lookUp != nil {
+                        final.message +=
+                            "; an attempt may have been applied: running the command again looks the resource up first"
+                    }
                     throw final
                 }
                 let wait = self.retry.backoff(afterAttempt: attempt)
@@ -140,7 +179,19 @@ struct OpenAPIClient: Sendable, CustomStringConvertible, CustomReflectable {
     private enum Outcome {
         case success([String: Any])
         case failure(MigrationError)
+        /// Refused before anything happened (throttling, no connection): safe to send again.
         case retryable(MigrationError)
+        /// Failed after the request may have reached the platform (5xx, timeout, reset): it may have been applied.
+        case outcomeUnknown(MigrationError)
+    }
+
+    /// Whether a transport failure can follow a request the platform received: a refused connection, a name
+    /// that does not resolve or a failed TLS handshake cannot; a timeout or a reset mid-exchange can.
+    static func requestMayHaveArrived(_ error: HTTPClientError) -> Bool {
+        switch error.code {
+        case .nameResolution, .connectionRefused, .tls, .invalidURL: return false
+        default: return true
+        }
     }
 
     private func classify(action: String, response: HTTPResponse) -> Outcome {
@@ -159,7 +210,8 @@ struct OpenAPIClient: Sendable, CustomStringConvertible, CustomReflectable {
                 )
             )
         }
-        if code.hasPrefix("Throttling") || response.status == 429 || code == "ServiceUnavailable" {
+        // Throttling refuses a call before it runs; a 5xx (ServiceUnavailable included) may follow one that ran.
+        if code.hasPrefix("Throttling") || response.status == 429 {
             return .retryable(
                 MigrationError(
                     .throttled,
@@ -167,8 +219,10 @@ struct OpenAPIClient: Sendable, CustomStringConvertible, CustomReflectable {
                 )
             )
         }
-        if response.status >= 500 {
-            return .retryable(
+        // Every attempt has a fresh nonce, so a used one means this very request arrived before: libcurl sends a
+        // request again by itself when a reused connection dies before any answer. The first copy may have run.
+        if response.status >= 500 || code == "ServiceUnavailable" || code == "SignatureNonceUsed" {
+            return .outcomeUnknown(
                 MigrationError(.api, "\(action) failed with HTTP \(response.status) \(code) \(message)")
             )
         }

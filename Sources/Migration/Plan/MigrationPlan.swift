@@ -92,8 +92,11 @@ public struct ParserSpec: Codable, Sendable, Hashable {
     public var description: String?
     /// The data source, as `${ds:name}`.
     public var dataSource: String?
-    /// The script to save and publish.
+    /// The script to save and publish (the source's published script).
     public var script: String?
+    /// A saved, unpublished draft to save on the target without publishing it: the source's draft when it differs
+    /// from the published script (or there is none). `run` saves it after publishing `script`, so both survive.
+    public var scriptDraft: String? = nil
     /// Destinations, as `${dest:name}`.
     public var destinations: [String]
     /// The failover destination, as `${dest:name}`.

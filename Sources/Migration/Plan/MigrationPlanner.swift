@@ -304,29 +304,46 @@ struct PlanningState {
                 )
                 continue
             }
-            var script = parser.script ?? parser.scriptDraft
-            if let text = script {
-                let (rewritten, dangling) = ReferenceRewriter.rewriteDestinations(
+            // A draft that differs from the published script was saved but never published: it stays a draft.
+            let draft = parser.scriptDraft.flatMap { $0 == parser.script ? nil : $0 }
+            var rewritten: [String?] = []
+            for (text, label) in [(parser.script, "script"), (draft, "draft")] {
+                guard let text else {
+                    rewritten.append(nil)
+                    continue
+                }
+                let (result, dangling) = ReferenceRewriter.rewriteDestinations(
                     inScript: text,
                     symbols: self.destinationSymbols
                 )
-                script = rewritten
+                rewritten.append(result)
                 for id in Set(dangling).sorted() {
                     self.findings.append(
                         PlanFinding(
                             resource: symbol,
-                            issue: "the script writes to destination \(id), which does not exist on the source",
-                            replacement: "the ID is kept as it is; edit the script in the plan"
+                            issue: "the \(label) writes to destination \(id), which does not exist on the source",
+                            replacement: "the ID is kept as it is; edit the \(label) in the plan"
                         )
                     )
                 }
+            }
+            if draft != nil {
+                self.findings.append(
+                    PlanFinding(
+                        resource: symbol,
+                        issue: parser.script == nil
+                            ? "the script is an unpublished draft" : "the script has an unpublished draft",
+                        replacement: "saved on the target as a draft (scriptDraft), not published"
+                    )
+                )
             }
             var step = PlanStep(id: symbol, action: .createParser)
             step.parser = ParserSpec(
                 name: parser.name,
                 description: parser.description,
                 dataSource: parser.dataSourceId.flatMap { self.dataSourceSymbols[$0] }.map { "${\($0)}" },
-                script: script,
+                script: rewritten[0],
+                scriptDraft: rewritten[1],
                 destinations: parser.destinationIds.compactMap { self.destinationSymbols[$0] }.map { "${\($0)}" },
                 errorDestination: parser.errorDestinationId.flatMap { self.destinationSymbols[$0] }.map { "${\($0)}" },
                 start: parser.status == .running && self.options.startMigratedRules

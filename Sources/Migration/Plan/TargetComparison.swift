@@ -124,6 +124,12 @@ public struct TargetComparison: Sendable {
             }
             if (found.script ?? found.scriptDraft) != resolved { return .different(id: id, reason: "script differs") }
         }
+        if let draft = spec.scriptDraft {
+            guard let resolved = self.resolve(draft) else {
+                return .different(id: id, reason: "draft references a destination not yet created")
+            }
+            if found.scriptDraft != resolved { return .different(id: id, reason: "draft differs") }
+        }
         if let dataSource = spec.dataSource, found.dataSourceId != self.resolve(dataSource) {
             return .different(id: id, reason: "data source \(found.dataSourceId ?? "none"), planned \(dataSource)")
         }

@@ -158,7 +158,12 @@ public struct MigrationRunner: Sendable {
             }
         }
         var ids = self.knownIds(entries)
-        let executor = StepExecutor(target: self.target, source: self.source)
+        let executor = StepExecutor(
+            target: self.target,
+            source: self.source,
+            calls: CallJournal(store: self.store, migrationId: self.plan.migrationId),
+            logger: self.logger
+        )
         var held = await self.beginBatch()
         var summary = RunSummary()
         let clock = ContinuousClock()
@@ -298,6 +303,7 @@ public struct MigrationRunner: Sendable {
             let spec = step.parser!
             var calls = ["CreateParser Name=\(spec.name)"]
             if spec.script != nil { calls += ["SaveScript", "PublishScript"] }
+            if spec.scriptDraft != nil { calls.append("SaveScript (the draft, not published)") }
             if let ds = spec.dataSource { calls.append("AttachParserDataSource DataSourceId=\(ds)") }
             calls += spec.destinations.map { "AttachDestination DestinationId=\($0)" }
             if let failover = spec.errorDestination {

@@ -5,6 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+import Logging
+
 /// Name → ID look-ups on the target, loaded once per command and kept current as steps create and delete.
 ///
 /// Not `Sendable`: one command's task owns it.
@@ -76,15 +78,27 @@ final class TargetIndex {
 
 /// Performs plan steps against the target (and, for source stops, the source). Every step is idempotent: it
 /// looks the resource up by name before creating it, and completes what a killed attempt left half done.
+///
+/// Within a call, a lost answer is handled by the backend (it looks up before sending a create again); across a
+/// kill, by the look-ups here and, for rule actions, by the ``CallJournal`` record written before each call.
 struct StepExecutor {
     let target: any InstanceBackend
     let source: any InstanceBackend
     let index: TargetIndex
+    let calls: CallJournal?
+    let logger: Logger
 
-    init(target: any InstanceBackend, source: any InstanceBackend) {
+    init(
+        target: any InstanceBackend,
+        source: any InstanceBackend,
+        calls: CallJournal? = nil,
+        logger: Logger = Logger(label: "iotbridge.migration")
+    ) {
         self.target = target
         self.source = source
         self.index = TargetIndex(backend: target)
+        self.calls = calls
+        self.logger = logger
     }
 
     /// The target ID of the step's resource when the target has one of that name (or product), without changing
@@ -151,7 +165,7 @@ struct StepExecutor {
             try await self.target.createSubscribeRelation(relation)
             return (spec.productKey, true)
         case .createRule:
-            return try await self.applyRule(step.rule!, ids: ids)
+            return try await self.applyRule(step.rule!, stepId: step.id, ids: ids)
         case .stopSourceRule:
             try await self.source.stopRule(id: step.sourceResource!.sourceId)
             return (step.sourceResource!.sourceId, false)
@@ -201,6 +215,14 @@ struct StepExecutor {
             let resolved = try ReferenceRewriter.resolve(script, ids: ids)
             if current?.script != resolved {
                 try await self.target.saveAndPublishScript(parserId: id, script: resolved)
+                current?.scriptDraft = resolved
+            }
+        }
+        // After publishing: publishing overwrites the draft, saving a draft leaves the published script alone.
+        if let draft = spec.scriptDraft {
+            let resolved = try ReferenceRewriter.resolve(draft, ids: ids)
+            if current?.scriptDraft != resolved {
+                try await self.target.saveScriptDraft(parserId: id, script: resolved)
             }
         }
         if let dataSource = spec.dataSource {
@@ -227,15 +249,37 @@ struct StepExecutor {
         return (id, created)
     }
 
-    private func applyRule(_ spec: RuleSpec, ids: [String: String]) async throws -> (targetId: String?, created: Bool) {
+    private func applyRule(
+        _ spec: RuleSpec,
+        stepId: String,
+        ids: [String: String]
+    ) async throws -> (targetId: String?, created: Bool) {
         var created = false
-        var remaining: [String] = []
+        // The rule's actions on the target: a multiset, so a rule that wants two equal actions gets two.
+        var remaining: [RuleActionKey] = []
+        var known = Set<String>()
         let id: String
         if let found = try await self.index.rule(named: spec.name) {
             id = found
-            // Resuming: keep what a killed attempt already added, as a multiset of "type config".
-            remaining = try await self.target.listRuleActions(ruleId: id).map { action, isError in
-                "\(isError) \(action.type) \(ReferenceRewriter.canonicalJSON(action.configuration))"
+            // Resuming: keep what a killed attempt already added.
+            let actions = try await self.target.listRuleActions(ruleId: id)
+            remaining = actions.map { RuleActionKey($0.action, isErrorAction: $0.isErrorAction) }
+            known = Set(actions.compactMap(\.action.id))
+            if let attempt = try await self.calls?.pending(stepId: stepId), attempt.ruleId == id {
+                // The call a kill cut off: only an action that was not there before it can be its result.
+                let before = Set(attempt.knownActionIds)
+                let adopted = actions.filter { found in
+                    guard let actionId = found.action.id, !before.contains(actionId) else { return false }
+                    return RuleActionKey(found.action, isErrorAction: found.isErrorAction).description
+                        == attempt.action
+                }
+                self.logger.notice(
+                    "resuming a rule action call whose answer was lost",
+                    metadata: [
+                        "migration.step": "\(stepId)", "rule.id": "\(id)",
+                        "adopted": "\(adopted.compactMap(\.action.id))",
+                    ]
+                )
             }
         } else {
             let rule = OldRule(
@@ -255,19 +299,32 @@ struct StepExecutor {
             created = true
         }
         let wanted = spec.actions.map { ($0, false) } + (spec.errorAction.map { [($0, true)] } ?? [])
+        var recorded = false
         for (action, isError) in wanted {
-            let configuration = try ReferenceRewriter.resolve(action.configuration, ids: ids)
-            let key = "\(isError) \(action.type) \(ReferenceRewriter.canonicalJSON(configuration))"
+            let resolved = RuleAction(
+                type: action.type,
+                configuration: try ReferenceRewriter.resolve(action.configuration, ids: ids)
+            )
+            let key = RuleActionKey(resolved, isErrorAction: isError)
             if let at = remaining.firstIndex(of: key) {
                 remaining.remove(at: at)
                 continue
             }
-            _ = try await self.target.createRuleAction(
-                ruleId: id,
-                action: RuleAction(type: action.type, configuration: configuration),
-                isErrorAction: isError
+            // Journal the call before it goes out: a resume after a kill needs what was there before it.
+            try await self.calls?.record(
+                RuleActionAttempt(ruleId: id, knownActionIds: known.sorted(), action: key.description),
+                stepId: stepId
             )
+            recorded = true
+            let actionId = try await self.target.createRuleAction(
+                ruleId: id,
+                action: resolved,
+                isErrorAction: isError,
+                knownActionIds: known
+            )
+            if !actionId.isEmpty { known.insert(actionId) }
         }
+        if recorded { try await self.calls?.clear(stepId: stepId) }
         if spec.start {
             try await self.target.startRule(id: id)
         }

@@ -17,7 +17,9 @@ struct RulesLintCommand: ParsableCommand {
         discussion: """
             Checks the YAML, the keys (with suggestions for misspelt ones), the destinations and the platform's \
             limits (50 SELECT fields, 10 actions, 10 destinations, 120 KB scripts), compiles each rule's SQL or \
-            script, and checks that every writeXxx(N, …) call of a script names a destination the file defines.
+            script, checks that every writeXxx(N, …) call of a script names a destination the file defines, \
+            and refuses what the platform refuses when a script is published: a script that calls no \
+            forwarding function.
 
             Prints each diagnostic (file:line:col, message, source line, caret) on stdout and a summary on \
             stderr. Exits 2 if there is any error, 0 otherwise (warnings alone exit 0).

@@ -24,10 +24,16 @@ It prints `PORT <n>` on stdout once listening. Test-only control endpoints (no s
                                makes those actions answer InvalidAction.NotFound, as on an instance that lacks them.
     GET  /__state?instance=ID  the instance as an iotbridge export (JSON), plus "calls" per action
     POST /__faults             body: {"stall": {"action": A, "after": N, "mode": "after"|"before"},
+                                      "lose": {"action": A, "after": N, "mode": "503"|"drop", "freeze": B},
                                       "throttle": {A: N}, "fail500": {A: N}}
                                stall: the N-th call of A (1-based) hangs for 120 s — after applying it
-                               ("after", the client never learns the result) or before; throttle / fail500:
-                               the next N calls of A answer Throttling.User / HTTP 500.
+                               ("after", the client never learns the result) or before; lose: the N-th call of
+                               A is applied, then answered 503 ServiceUnavailable or its connection is closed
+                               without an answer ("drop"); it prints `LOST A #N`. With "freeze": true every later
+                               API call (printing `FROZEN A`) waits, unapplied, until the next /__faults, and is
+                               then answered 503: a test can kill the client between the lost answer and its retry.
+                               throttle / fail500: the next N calls of A answer Throttling.User / HTTP 500 (not
+                               applied).
 """
 
 import argparse
@@ -37,6 +43,7 @@ import hmac
 import json
 import random
 import re
+import socket
 import sys
 import threading
 import time
@@ -179,6 +186,7 @@ class State:
         self.nonces = set()
         self.calls = {}
         self.faults = {}
+        self.frozen = False
         self.next_id = 100000
 
     def new_id(self):
@@ -317,7 +325,8 @@ def handle(state, inst, action, p):
         del inst.subs[key]
         return {}
     if action == "ListRule":
-        rules = [dict({k: v for k, v in r.items() if k != "actions"}, Id=rid)
+        # As on the platform, list items carry no TopicType: only GetRule has it.
+        rules = [dict({k: v for k, v in r.items() if k not in ("actions", "TopicType")}, Id=rid)
                  for rid, r in sorted(inst.rules.items(), reverse=True)]
         items, total, page, size = paged(rules, p, "CurrentPage")
         return {"Data": {"RuleInfo": items}, "Total": total, "Page": page, "PageSize": size}
@@ -533,8 +542,24 @@ def make_handler(state):
             if url.path == "/__faults":
                 with state.lock:
                     state.faults = json.loads(raw or "{}")
+                    state.frozen = False
                 return self.reply(200, {"ok": True})
             self.api(dict(urllib.parse.parse_qsl(raw, keep_blank_values=True)))
+
+        def frozen_out(self, action):
+            """While frozen, holds the call unapplied until the test changes the faults; True if it was held."""
+            with state.lock:
+                if not state.frozen:
+                    return False
+            sys.stdout.write(f"FROZEN {action}\n")
+            sys.stdout.flush()
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                with state.lock:
+                    if not state.frozen:
+                        break
+                time.sleep(0.05)
+            return True
 
         def api(self, params):
             request_id = str(uuid.uuid4()).upper()
@@ -554,7 +579,10 @@ def make_handler(state):
                 return self.reply(400, {"Code": "InvalidParameter", "RequestId": request_id,
                                         "Message": "IotInstanceId is empty: omit it for the legacy public instance."})
             params.setdefault("IotInstanceId", "")
+            if self.frozen_out(action):
+                return self.reply(503, {"Code": "ServiceUnavailable", "RequestId": request_id})
             stall = None
+            lose = None
             with state.lock:
                 if params["SignatureNonce"] in state.nonces:
                     return self.reply(400, {"Code": "SignatureNonceUsed", "RequestId": request_id,
@@ -572,6 +600,10 @@ def make_handler(state):
                 spec = state.faults.get("stall") or {}
                 if spec.get("action") == action and spec.get("after") == count:
                     stall = spec.get("mode", "after")
+                spec = state.faults.get("lose") or {}
+                if spec.get("action") == action and spec.get("after") == count:
+                    lose = spec.get("mode", "503")
+                    state.frozen = bool(spec.get("freeze"))
                 if stall == "before":
                     result = None
                 else:
@@ -581,6 +613,16 @@ def make_handler(state):
                     except ApiError as error:
                         result = (error.status, {"RequestId": request_id, "Success": False, "Code": error.code,
                                                  "ErrorMessage": error.message})
+            if lose:
+                sys.stdout.write(f"LOST {action} #{count}\n")
+                sys.stdout.flush()
+                if lose == "drop":
+                    # Applied, then the connection closes with no answer: the client sees an empty reply.
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                return self.reply(503, {"Code": "ServiceUnavailable", "RequestId": request_id,
+                                        "Message": "The request has failed due to a temporary failure of the server."})
             if stall:
                 sys.stdout.write(f"STALL {action} #{count}\n")
                 sys.stdout.flush()

@@ -18,11 +18,29 @@ import Synchronization
 /// (settled upstream) once each group's consumer that got it accepted it. Within a group the rules of
 /// `ConsumerGroupDispatch` apply (competing consumers, credit, redelivery, drain). A group with no consumer holds
 /// its messages, which stay unsettled upstream; /status says so (`notes`).
+///
+/// With `migrationEvents`, receivers that attach with the source address `migration-events` share one more
+/// dispatch, fed by the outbox (``eventsLink``) instead of the merged stream.
 final class ListenerSink: Sink {
+    /// Which dispatch a consumer link reads from.
+    private enum Route: Hashable, CustomStringConvertible {
+        /// A consumer group's share of the merged stream.
+        case group(String)
+        /// The migration-status events.
+        case events
+
+        var description: String {
+            switch self {
+            case .group(let id): "consumer group \(id)"
+            case .events: ListenerReservedAddress.migrationEvents
+            }
+        }
+    }
+
     /// One consumer link.
     private struct Consumer {
         var sender: AMQPSender
-        var group: String
+        var route: Route
         var peer: AMQPPeer
     }
 
@@ -32,22 +50,46 @@ final class ListenerSink: Sink {
         var remaining: Int
         var refusals: [String] = []
         var abandoned = false
+        /// An event from the outbox: it does not count against the message window or the sink's figures.
+        var isEvent = false
     }
 
     private struct State {
         var groups: [String: ConsumerGroupDispatch<[UInt8]>] = [:]
+        /// The `migration-events` dispatch, when the sink serves events.
+        var events: ConsumerGroupDispatch<[UInt8]>?
         var pending: [UInt64: Pending] = [:]
         var consumers: [UInt64: Consumer] = [:]
-        /// Consumer links per group, counted from admission (so the limit holds under a burst of attaches).
-        var admitted: [String: Int] = [:]
+        /// Consumer links per route, counted from admission (so the limit holds under a burst of attaches).
+        var admitted: [Route: Int] = [:]
         var nextMessage: UInt64 = 1
         var nextConsumer: UInt64 = 1
         var sinkState = SinkState(phase: "starting")
         var stopped = false
+
+        /// Runs `body` on the route's dispatch; nil when there is none.
+        mutating func dispatch<Result>(
+            _ route: Route,
+            _ body: (inout ConsumerGroupDispatch<[UInt8]>) -> Result
+        ) -> Result? {
+            switch route {
+            case .group(let id):
+                guard self.groups[id] != nil else { return nil }
+                return body(&self.groups[id]!)
+            case .events:
+                guard self.events != nil else { return nil }
+                return body(&self.events!)
+            }
+        }
+
+        /// Every route, groups in name order, then events.
+        var routes: [Route] {
+            self.groups.keys.sorted().map(Route.group) + (self.events == nil ? [] : [.events])
+        }
     }
 
-    /// Actions of one group, to perform in order.
-    private typealias Batch = (group: String, actions: [ConsumerGroupDispatch<[UInt8]>.Action])
+    /// Actions of one route, to perform in order.
+    private typealias Batch = (route: Route, actions: [ConsumerGroupDispatch<[UInt8]>.Action])
 
     let name: String
     let settings: ListenerSinkSettings
@@ -73,7 +115,15 @@ final class ListenerSink: Sink {
             for group in settings.logins.consumerGroups.keys {
                 state.groups[group] = ConsumerGroupDispatch(ackTimeout: settings.ackTimeout, maxOutstanding: settings.window)
             }
+            if settings.migrationEvents {
+                state.events = ConsumerGroupDispatch(ackTimeout: settings.ackTimeout, maxOutstanding: settings.window)
+            }
         }
+    }
+
+    /// The sink the outbox delivers migration-status events to, when this listener serves them.
+    var eventsLink: (any Sink)? {
+        self.settings.migrationEvents ? ListenerEventsLink(listener: self) : nil
     }
 
     /// The bound port (for a configuration with port 0).
@@ -144,15 +194,15 @@ final class ListenerSink: Sink {
                 description: "the bridge only sends, as the platform does: attach a receiver, not a sender"
             )
         }
-        if address == ListenerReservedAddress.migrationEvents {
-            // The seam for migration-status events (issue 10): serve the events stream here once it exists.
+        if address == ListenerReservedAddress.migrationEvents, !self.settings.migrationEvents {
             return AMQPCondition(
                 name: "amqp:not-found",
                 description: "'\(ListenerReservedAddress.migrationEvents)' is reserved for migration-status events, "
-                    + "which this bridge does not serve yet; attach with any other address (or none) for the messages"
+                    + "which this listener does not serve (its sink needs 'migrationEvents: true'); attach with any "
+                    + "other address (or none) for the messages"
             )
         }
-        guard let user = peer.user, let group = self.verifier.consumerGroup(ofVerifiedUsername: user) else {
+        guard let route = self.route(address: address, user: peer.user) else {
             return AMQPCondition(name: "amqp:unauthorized-access", description: "log in with a platform login or a configured user")
         }
         let limit = self.settings.maxConsumersPerGroup
@@ -160,16 +210,24 @@ final class ListenerSink: Sink {
             if state.stopped {
                 return AMQPCondition(name: "amqp:resource-limit-exceeded", description: "the bridge is shutting down")
             }
-            let count = state.admitted[group, default: 0]
+            let count = state.admitted[route, default: 0]
             guard count < limit else {
                 return AMQPCondition(
                     name: "amqp:resource-limit-exceeded",
-                    description: "consumer group '\(group)' already has \(count) consumers, the most allowed (maxConsumersPerGroup)"
+                    description: "\(route) already has \(count) consumers, the most allowed (maxConsumersPerGroup)"
                 )
             }
-            state.admitted[group] = count + 1
+            state.admitted[route] = count + 1
             return nil
         }
+    }
+
+    /// The dispatch a verified login's link reads from: the events for the reserved address (on a listener that
+    /// serves them), the login's consumer group for any other; nil for a login this listener does not know.
+    private func route(address: String?, user: String?) -> Route? {
+        guard let user, let group = self.verifier.consumerGroup(ofVerifiedUsername: user) else { return nil }
+        if address == ListenerReservedAddress.migrationEvents, self.settings.migrationEvents { return .events }
+        return .group(group)
     }
 
     private func acceptLinks(_ listener: AMQPListener) async {
@@ -178,49 +236,49 @@ final class ListenerSink: Sink {
                 // Refused at admission; a publishing link never gets here.
                 continue
             }
-            guard let user = peer.user, let group = self.verifier.consumerGroup(ofVerifiedUsername: user) else {
+            guard let route = self.route(address: sender.address, user: peer.user) else {
                 sender.close()
                 continue
             }
             let id = self.locked.withLock { state -> UInt64 in
                 let id = state.nextConsumer
                 state.nextConsumer += 1
-                state.consumers[id] = Consumer(sender: sender, group: group, peer: peer)
-                state.groups[group]?.consumerAttached(id)
+                state.consumers[id] = Consumer(sender: sender, route: route, peer: peer)
+                _ = state.dispatch(route) { $0.consumerAttached(id) }
                 return id
             }
             self.logger.info(
                 "listener consumer attached",
                 metadata: [
-                    "sink": "\(self.name)", "group": "\(group)", "consumer": "\(id)", "peer": "\(peer.remoteAddress)",
+                    "sink": "\(self.name)", "group": "\(route)", "consumer": "\(id)", "peer": "\(peer.remoteAddress)",
                     "address": "\(sender.address ?? "<none>")",
                 ]
             )
             self.updatePhase()
             sender.observeCredit { [weak self] credit in
-                self?.creditChanged(consumer: id, group: group, credit)
+                self?.creditChanged(consumer: id, route: route, credit)
             }
             Task {
                 await sender.waitClosed()
-                self.detached(consumer: id, group: group)
+                self.detached(consumer: id, route: route)
             }
         }
     }
 
-    private func creditChanged(consumer: UInt64, group: String, _ credit: AMQPSenderCredit) {
-        let actions = self.locked.withLock { $0.groups[group]?.creditChanged(consumer, credit, now: .now) ?? [] }
-        self.submit(group, actions)
+    private func creditChanged(consumer: UInt64, route: Route, _ credit: AMQPSenderCredit) {
+        let actions = self.locked.withLock { $0.dispatch(route) { $0.creditChanged(consumer, credit, now: .now) } ?? [] }
+        self.submit(route, actions)
     }
 
-    private func detached(consumer: UInt64, group: String) {
+    private func detached(consumer: UInt64, route: Route) {
         let actions = self.locked.withLock { state in
             state.consumers.removeValue(forKey: consumer)
-            state.admitted[group, default: 1] -= 1
-            return state.groups[group]?.consumerDetached(consumer, now: .now) ?? []
+            state.admitted[route, default: 1] -= 1
+            return state.dispatch(route) { $0.consumerDetached(consumer, now: .now) } ?? []
         }
-        self.logger.info("listener consumer detached", metadata: ["sink": "\(self.name)", "group": "\(group)", "consumer": "\(consumer)"])
+        self.logger.info("listener consumer detached", metadata: ["sink": "\(self.name)", "group": "\(route)", "consumer": "\(consumer)"])
         self.updatePhase()
-        self.submit(group, actions)
+        self.submit(route, actions)
     }
 
     // MARK: - Messages
@@ -234,9 +292,27 @@ final class ListenerSink: Sink {
             state.sinkState.inFlight += 1
             state.pending[id] = Pending(completion: completion, remaining: state.groups.count)
             let now = ContinuousClock.now
-            return state.groups.keys.sorted().map { name in (name, state.groups[name]!.offer(bytes, id: id, now: now)) }
+            return state.groups.keys.sorted().map { name in (.group(name), state.groups[name]!.offer(bytes, id: id, now: now)) }
         }
-        for batch in batches { self.submit(batch.group, batch.actions) }
+        for batch in batches { self.submit(batch.route, batch.actions) }
+    }
+
+    /// Offers one migration-status event to the `migration-events` receivers; `completion` gets `.confirmed` once
+    /// one of them accepted it. Events are bounded by the outbox's batch, not by the message window.
+    func sendEvent(_ message: SinkMessage, completion: @escaping @Sendable (SinkOutcome) -> Void) {
+        let bytes = message.message.forwardedEncoding
+        let actions = self.locked.withLock { state -> [ConsumerGroupDispatch<[UInt8]>.Action]? in
+            guard !state.stopped, state.events != nil else { return nil }
+            let id = state.nextMessage
+            state.nextMessage += 1
+            state.pending[id] = Pending(completion: completion, remaining: 1, isEvent: true)
+            return state.events!.offer(bytes, id: id, now: .now)
+        }
+        guard let actions else {
+            completion(.abandoned)
+            return
+        }
+        self.submit(.events, actions)
     }
 
     /// What a consumer receives: the message as the platform sends it (the received encoding, `topic`,
@@ -256,9 +332,9 @@ final class ListenerSink: Sink {
         return item.message.forwardedEncoding
     }
 
-    private func submit(_ group: String, _ actions: [ConsumerGroupDispatch<[UInt8]>.Action]) {
+    private func submit(_ route: Route, _ actions: [ConsumerGroupDispatch<[UInt8]>.Action]) {
         guard !actions.isEmpty else { return }
-        self.batchContinuation.yield((group, actions))
+        self.batchContinuation.yield((route, actions))
     }
 
     /// Performs actions in the order the groups produced them, on one task: a send is handed to its link before
@@ -268,9 +344,9 @@ final class ListenerSink: Sink {
             for action in batch.actions {
                 switch action {
                 case .send(let consumer, let id, let bytes, let deliveryCount, let attempt):
-                    await self.transmit(group: batch.group, consumer: consumer, id: id, bytes: bytes, deliveryCount: deliveryCount, attempt: attempt)
+                    await self.transmit(route: batch.route, consumer: consumer, id: id, bytes: bytes, deliveryCount: deliveryCount, attempt: attempt)
                 case .settle(let id, let outcome):
-                    self.settle(id, outcome, group: batch.group)
+                    self.settle(id, outcome, route: batch.route)
                 case .drained(let consumer):
                     self.locked.withLock { $0.consumers[consumer]?.sender }?.drained()
                 }
@@ -278,11 +354,11 @@ final class ListenerSink: Sink {
         }
     }
 
-    private func transmit(group: String, consumer: UInt64, id: UInt64, bytes: [UInt8], deliveryCount: UInt32, attempt: UInt64) async {
+    private func transmit(route: Route, consumer: UInt64, id: UInt64, bytes: [UInt8], deliveryCount: UInt32, attempt: UInt64) async {
         let report: @Sendable (ConsumerGroupDispatch<[UInt8]>.SendOutcome) -> Void = { [weak self] outcome in
             guard let self else { return }
-            let actions = self.locked.withLock { $0.groups[group]?.outcome(of: id, attempt: attempt, outcome, now: .now) ?? [] }
-            self.submit(group, actions)
+            let actions = self.locked.withLock { $0.dispatch(route) { $0.outcome(of: id, attempt: attempt, outcome, now: .now) } ?? [] }
+            self.submit(route, actions)
         }
         guard let sender = self.locked.withLock({ $0.consumers[consumer]?.sender }) else {
             report(.notSent)
@@ -304,13 +380,13 @@ final class ListenerSink: Sink {
         }
     }
 
-    /// One group is done with a message; the message is done once every group is.
-    private func settle(_ id: UInt64, _ outcome: SinkOutcome, group: String) {
+    /// One route is done with a message; the message is done once every group is (an event: its one route).
+    private func settle(_ id: UInt64, _ outcome: SinkOutcome, route: Route) {
         let finished = self.locked.withLock { state -> (Pending, SinkOutcome)? in
             guard var pending = state.pending[id] else { return nil }
             switch outcome {
             case .confirmed: break
-            case .refused(let reason): pending.refusals.append("consumer group \(group): \(reason)")
+            case .refused(let reason): pending.refusals.append("\(route): \(reason)")
             case .abandoned: pending.abandoned = true
             }
             pending.remaining -= 1
@@ -319,6 +395,11 @@ final class ListenerSink: Sink {
                 return nil
             }
             state.pending.removeValue(forKey: id)
+            if pending.isEvent {
+                let result: SinkOutcome = pending.abandoned ? .abandoned : pending.refusals.isEmpty ? .confirmed
+                    : .refused("sink \(self.name): \(pending.refusals.joined(separator: "; "))")
+                return (pending, result)
+            }
             state.sinkState.inFlight -= 1
             let result: SinkOutcome
             if pending.abandoned {
@@ -333,7 +414,7 @@ final class ListenerSink: Sink {
             return (pending, result)
         }
         guard let (pending, result) = finished else { return }
-        self.window.release()
+        if !pending.isEvent { self.window.release() }
         pending.completion(result)
     }
 
@@ -343,9 +424,9 @@ final class ListenerSink: Sink {
             try? await Task.sleep(for: period)
             let batches = self.locked.withLock { state -> [Batch] in
                 let now = ContinuousClock.now
-                return state.groups.keys.sorted().map { name in (name, state.groups[name]!.tick(now: now)) }
+                return state.routes.map { route in (route, state.dispatch(route) { $0.tick(now: now) } ?? []) }
             }
-            for batch in batches { self.submit(batch.group, batch.actions) }
+            for batch in batches { self.submit(batch.route, batch.actions) }
             self.updatePhase()
         }
     }
@@ -368,6 +449,12 @@ final class ListenerSink: Sink {
                     )
                 }
             }
+            if let events = state.events {
+                notes.append(
+                    "\(ListenerReservedAddress.migrationEvents): \(events.consumerCount) consumers, "
+                        + "\(events.inFlightCount) unsettled, \(events.waitingCount) events waiting"
+                )
+            }
             state.sinkState.notes = notes
             state.sinkState.phase = state.groups.values.contains { $0.consumerCount == 0 } ? "holding" : "flowing"
         }
@@ -382,16 +469,16 @@ final class ListenerSink: Sink {
         let batches = self.locked.withLock { state -> [Batch] in
             state.stopped = true
             state.sinkState.phase = "stopping"
-            return state.groups.keys.sorted().map { name in (name, state.groups[name]!.stop()) }
+            return state.routes.map { route in (route, state.dispatch(route) { $0.stop() } ?? []) }
         }
-        for batch in batches { self.submit(batch.group, batch.actions) }
+        for batch in batches { self.submit(batch.route, batch.actions) }
         while self.locked.withLock({ !$0.pending.isEmpty }), clock.now < end {
             try? await Task.sleep(for: .milliseconds(20))
         }
         let abandoned = self.locked.withLock { state -> [Batch] in
-            state.groups.keys.sorted().map { name in (name, state.groups[name]!.abandonInFlight()) }
+            state.routes.map { route in (route, state.dispatch(route) { $0.abandonInFlight() } ?? []) }
         }
-        for batch in abandoned { self.submit(batch.group, batch.actions) }
+        for batch in abandoned { self.submit(batch.route, batch.actions) }
         // Let the performer settle what was just abandoned, then close the links and the listener.
         while self.locked.withLock({ !$0.pending.isEmpty }), clock.now < end.advanced(by: .seconds(1)) {
             try? await Task.sleep(for: .milliseconds(10))
@@ -407,4 +494,26 @@ final class ListenerSink: Sink {
     }
 
     var state: SinkState { self.locked.withLock { $0.sinkState } }
+}
+
+/// The outbox's view of a listener's `migration-events` address: a sink whose sends go to the receivers attached
+/// there. The listener's lifecycle belongs to the bridge, so starting and stopping this view does nothing.
+final class ListenerEventsLink: Sink {
+    let listener: ListenerSink
+
+    init(listener: ListenerSink) {
+        self.listener = listener
+    }
+
+    var name: String { "\(self.listener.name)/\(ListenerReservedAddress.migrationEvents)" }
+
+    func start() async throws {}
+
+    func send(_ message: SinkMessage, completion: @escaping @Sendable (SinkOutcome) -> Void) async throws {
+        self.listener.sendEvent(message, completion: completion)
+    }
+
+    func shutdown(deadline: Duration) async {}
+
+    var state: SinkState { SinkState(phase: "events") }
 }

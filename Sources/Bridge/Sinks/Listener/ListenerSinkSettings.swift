@@ -37,6 +37,10 @@ public struct ListenerSinkSettings: Sendable {
     public var window: Int
     /// The body's form: the platform's or a legacy channel's (mns, http2). Default: platform.
     public var envelope: LegacyEnvelope = .platform
+    /// Serve migration-status events to receivers that attach with the source address `migration-events` (any
+    /// login of this listener may). Off by default: once on, the outbox waits for such a receiver to accept each
+    /// event before it marks the event delivered, so turn it on only when a backend subscribes. Default: false.
+    public var migrationEvents = false
 
     /// Creates settings; see each property for its default.
     public init(
@@ -67,7 +71,7 @@ public struct ListenerSinkSettings: Sendable {
 /// Source addresses with a meaning of their own on the listener; every other address (none, `default`,
 /// `/queue-name`, `null`…) attaches to the login's consumer group, as on the platform.
 public enum ListenerReservedAddress {
-    /// Migration-status events (issue 10). Until they are served here, an attach to it is refused with a clear
-    /// condition instead of silently getting the message stream. The seam: `ListenerSink.admit(_:_:_:)`.
+    /// Migration-status events, as CloudEvents (structured mode), on a listener with `migrationEvents: true`; on
+    /// any other listener an attach to it is refused with a clear condition instead of getting the message stream.
     public static let migrationEvents = "migration-events"
 }

@@ -5,10 +5,13 @@
 //
 //===----------------------------------------------------------------------===//
 
+import AMQP
 import Logging
 
 /// A minimal in-memory AMQP broker on top of `AMQPListener`: one FIFO queue per address, each message to one
-/// consumer, at-least-once. For demos, local development and tests; it keeps nothing on disk.
+/// consumer, at-least-once. It serves `iotbridge amqp broker` and `amqp demo` (demos, local development, tests)
+/// and keeps nothing on disk; it lives in the CLI, not in the AMQP library, because it is demo code with none of
+/// the platform's consumer-group rules (the instance simulator and the listener sink have those).
 ///
 /// A publisher's delivery is accepted only once the message is in the queue; a queue that is full holds the
 /// delivery unsettled, so the publisher's credit runs out (back-pressure, not loss). A message a consumer does
@@ -16,7 +19,7 @@ import Logging
 /// the delivery annotations, which are for one hop, are dropped), so every section passes through unchanged.
 /// A queue with no messages and no link is forgotten, so clients attaching to ever new addresses leave nothing
 /// behind.
-public actor AMQPMemoryBroker {
+actor AMQPMemoryBroker {
     private var queues: [String: MemoryQueue] = [:]
     /// Links attached per address; a queue is forgotten once it has none and is empty.
     private var linkCounts: [String: Int] = [:]
@@ -24,14 +27,14 @@ public actor AMQPMemoryBroker {
     private let logger: Logger
 
     /// Creates a broker whose queues hold at most `queueCapacity` messages each.
-    public init(queueCapacity: Int = 100_000, logger: Logger) {
+    init(queueCapacity: Int = 100_000, logger: Logger) {
         self.capacity = queueCapacity
         self.logger = logger
     }
 
     /// Serves every link of `listener` until its link stream ends (the listener is closed) or the task is
     /// cancelled; then stops every publisher and consumer task it started.
-    public func serve(_ listener: AMQPListener) async {
+    func serve(_ listener: AMQPListener) async {
         await withDiscardingTaskGroup { group in
             defer { group.cancelAll() }
             for await link in listener.links {
@@ -60,12 +63,12 @@ public actor AMQPMemoryBroker {
     }
 
     /// How many messages wait in the queue for `address`.
-    public func depth(of address: String) async -> Int {
+    func depth(of address: String) async -> Int {
         await self.queues[address]?.count ?? 0
     }
 
     /// How many queues exist (addresses with messages or links).
-    public var queueCount: Int { self.queues.count }
+    var queueCount: Int { self.queues.count }
 
     private func attach(_ address: String) -> MemoryQueue {
         self.linkCounts[address, default: 0] += 1

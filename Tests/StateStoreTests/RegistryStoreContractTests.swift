@@ -1,0 +1,174 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the iotbridge open source project
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import PostgresStateStore
+import StateStore
+import Testing
+
+/// The registry and outbox contract, run against every store: SQLite always, PostgreSQL when scripts/test.sh
+/// started one. On PostgreSQL, two stores on one database stand for two bridge replicas.
+@Suite struct RegistryStoreContractTests {
+    typealias FactStore = any InstanceRegistryStore & EventOutbox
+
+    /// A fresh store of `kind`, and what keeps it alive.
+    static func open(_ kind: StoreKind) async throws -> (FactStore, any Sendable) {
+        switch kind {
+        case .sqlite:
+            let folder = try StateFolder()
+            return (try folder.open(), folder)
+        case .postgres:
+            let store = try await TestPostgres.freshStore()
+            return (store, TestPostgres.Runner(store))
+        }
+    }
+
+    static func device(_ n: Int, product: String = "a1PK") -> DeviceKey {
+        DeviceKey(productKey: product, deviceName: "dev-\(n)")
+    }
+
+    /// A draft that moves `device` to `instance` (what a `device.migrated` event carries).
+    static func moved(_ device: DeviceKey, to instance: String, migration: String, time: Int64) -> OutboxDraft {
+        OutboxDraft(
+            id: UUID().uuidString,
+            type: "com.iotbridge.migration.device.migrated",
+            source: "test",
+            subject: device.description,
+            time: time,
+            migrationId: migration,
+            data: "{\"toInstanceId\":\"\(instance)\"}",
+            registryUpdate: RegistryUpdate(device: device, iotInstanceId: instance, sourceInstanceId: "")
+        )
+    }
+
+    @Test(arguments: StoreKind.available)
+    func seedsLookupsAndPages(_ kind: StoreKind) async throws {
+        let (store, resources) = try await Self.open(kind)
+        defer { _ = resources }
+        let seeds = [3, 1, 2].map { RegistrySeed(device: Self.device($0), iotInstanceId: "") }
+            + [RegistrySeed(device: Self.device(9, product: "b2PK"), iotInstanceId: "")]
+        #expect(try await store.seed(seeds, at: 5) == 4)
+        #expect(try await store.seed(seeds, at: 6) == 0, "a known device keeps its row")
+        let record = try #require(try await store.lookup(Self.device(1)))
+        #expect(record.iotInstanceId == "" && record.updatedAt == 5 && !record.isMigrated)
+        #expect(try await store.lookup(Self.device(7)) == nil)
+        let page = try await store.records(product: "a1PK", after: nil, limit: 2)
+        #expect(page.map(\.device) == [Self.device(1), Self.device(2)])
+        let next = try await store.records(product: "a1PK", after: page.last?.device, limit: 10)
+        #expect(next.map(\.device) == [Self.device(3)])
+        #expect(try await store.records(product: nil, after: nil, limit: 10).count == 4)
+    }
+
+    @Test(arguments: StoreKind.available)
+    func commitsNumberEachMigrationWithoutGapsAndMoveTheRegistry(_ kind: StoreKind) async throws {
+        let (store, resources) = try await Self.open(kind)
+        defer { _ = resources }
+        let first = try await store.commit([
+            Self.moved(Self.device(1), to: "iot-b", migration: "m1", time: 10),
+            Self.moved(Self.device(2), to: "iot-b", migration: "m2", time: 10),
+            Self.moved(Self.device(3), to: "iot-b", migration: "m1", time: 11),
+        ])
+        let second = try await store.commit([Self.moved(Self.device(4), to: "iot-b", migration: "m1", time: 12)])
+        #expect(first.map(\.sequence) == [1, 1, 2] && second.map(\.sequence) == [3])
+        let positions = (first + second).map(\.position)
+        #expect(positions == positions.sorted() && Set(positions).count == 4)
+        #expect(first.allSatisfy { $0.draft.registryUpdate == nil }, "the stored event has no registry update")
+        let moved = try #require(try await store.lookup(Self.device(3)))
+        #expect(moved.iotInstanceId == "iot-b" && moved.migrationId == "m1" && moved.sequence == 2 && moved.updatedAt == 11)
+        // An older sequence of the same migration never overwrites a newer one; apply says what changed.
+        let stale = RegistryRecord(
+            device: Self.device(3), iotInstanceId: "", sourceInstanceId: "", updatedAt: 99, migrationId: "m1", sequence: 1
+        )
+        let newer = RegistryRecord(
+            device: Self.device(3), iotInstanceId: "", sourceInstanceId: "", updatedAt: 99, migrationId: "m1", sequence: 5
+        )
+        #expect(try await store.apply([stale]) == 0)
+        #expect(try await store.lookup(Self.device(3))?.iotInstanceId == "iot-b")
+        #expect(try await store.apply([newer]) == 1)
+        #expect(try await store.lookup(Self.device(3))?.iotInstanceId == "")
+    }
+
+    @Test(arguments: StoreKind.available)
+    func theOutboxHandsOutUndeliveredEventsInOrderUntilMarked(_ kind: StoreKind) async throws {
+        let (store, resources) = try await Self.open(kind)
+        defer { _ = resources }
+        let events = try await store.commit((1...5).map { Self.moved(Self.device($0), to: "iot-b", migration: "m", time: Int64($0)) })
+        let undelivered = try await store.undeliveredEvents(limit: 3)
+        #expect(undelivered.map(\.position) == Array(events.prefix(3).map(\.position)))
+        #expect(undelivered.map(\.draft.id) == Array(events.prefix(3).map(\.draft.id)))
+        try await store.markDelivered(positions: undelivered.map(\.position))
+        #expect(try await store.undeliveredEvents(limit: 10).map(\.sequence) == [4, 5])
+        let all = try await store.outboxEvents(fromPosition: events[1].position, limit: 10)
+        #expect(all.map(\.sequence) == [2, 3, 4, 5])
+        #expect(all.map(\.delivered) == [true, true, false, false])
+    }
+
+    @Test(arguments: StoreKind.available)
+    func sightingsKeepTheLatestTimePerInstance(_ kind: StoreKind) async throws {
+        let (store, resources) = try await Self.open(kind)
+        defer { _ = resources }
+        _ = try await store.seed([RegistrySeed(device: Self.device(1), iotInstanceId: "")], at: 1)
+        try await store.recordSightings([
+            DeviceSighting(device: Self.device(1), iotInstanceId: "", at: 50),
+            DeviceSighting(device: Self.device(1), iotInstanceId: "iot-b", at: 70),
+            DeviceSighting(device: Self.device(1), iotInstanceId: "", at: 40),
+        ])
+        try await store.recordSightings([DeviceSighting(device: Self.device(1), iotInstanceId: "iot-b", at: 60)])
+        let activity = try await store.activity(product: nil, after: nil, limit: 10)
+        #expect(activity.count == 1)
+        #expect(activity.first?.lastSeen == ["": 50, "iot-b": 70])
+    }
+
+    // MARK: - PostgreSQL replicas
+
+    @Test(.enabled(if: TestPostgres.location != nil))
+    func twoReplicasCommittingOneMigrationGetEverySequenceOnce() async throws {
+        let location = try await TestPostgres.freshDatabase()
+        let a = try PostgresClaimStore(location: location, logger: testLogger)
+        let b = try PostgresClaimStore(location: location, logger: testLogger)
+        let runners = (TestPostgres.Runner(a), TestPostgres.Runner(b))
+        defer { _ = runners }
+        let sequences = try await withThrowingTaskGroup(of: [Int64].self) { group in
+            for (index, store) in [a, b].enumerated() {
+                group.addTask {
+                    var mine: [Int64] = []
+                    for round in 0..<20 {
+                        let drafts = (0..<5).map { n in
+                            Self.moved(Self.device(index * 1_000 + round * 10 + n), to: "iot-b", migration: "m", time: 1)
+                        }
+                        mine += try await store.commit(drafts).map(\.sequence)
+                    }
+                    return mine
+                }
+            }
+            var all: [Int64] = []
+            for try await part in group { all += part }
+            return all
+        }
+        #expect(sequences.sorted() == Array(1...200), "no gap, no repeat")
+        // Positions follow sequences: a later transaction of the migration has later positions.
+        let outbox = try await a.outboxEvents(fromPosition: 0, limit: 1_000)
+        #expect(outbox.map(\.sequence) == Array(1...200))
+    }
+
+    @Test(.enabled(if: TestPostgres.location != nil))
+    func onlyTheHolderOfTheDeliveryLeaseIsHandedEvents() async throws {
+        let location = try await TestPostgres.freshDatabase()
+        let a = try PostgresClaimStore(location: location, logger: testLogger)
+        let b = try PostgresClaimStore(location: location, logger: testLogger)
+        let runners = (TestPostgres.Runner(a), TestPostgres.Runner(b))
+        defer { _ = runners }
+        _ = try await a.commit([Self.moved(Self.device(1), to: "iot-b", migration: "m", time: 1)])
+        #expect(try await a.undeliveredEvents(limit: 10).count == 1)
+        #expect(try await b.undeliveredEvents(limit: 10).isEmpty, "the other replica holds the lease")
+        #expect(try await a.undeliveredEvents(limit: 10).count == 1, "the holder renews it")
+        // The holder is gone: once the lease ran out, the other replica takes over.
+        _ = try await PostgresClaimStoreTests.query(location, "UPDATE iotbridge_outbox_lease SET until = 0")
+        #expect(try await b.undeliveredEvents(limit: 10).count == 1)
+        #expect(try await a.undeliveredEvents(limit: 10).isEmpty)
+    }
+}
