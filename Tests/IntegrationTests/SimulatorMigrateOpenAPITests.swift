@@ -32,7 +32,7 @@ extension IntegrationSuites {
             ("CreateParser", { $0.parsers.count }),
         ]
 
-        @Test("the target ends with 0 mismatched, nothing created twice, also when CreateRule is throttled")
+        @Test("0 mismatched, nothing created twice (also when CreateRule is throttled), and clean undoes it")
         func planRunVerify() async throws {
             let directory = try TemporaryDirectory("sim-migrate")
             defer { directory.remove() }
@@ -114,6 +114,18 @@ extension IntegrationSuites {
             #expect(await target.snapshot() == targetAfter)
             // The source was only read.
             #expect(await source.snapshot() == sourceBefore)
+
+            // Clean deletes exactly what run created, in an order the platform's checks accept (stopped before
+            // deleted, relations before groups, parsers before their data sources and destinations).
+            result = try await iotbridge(["migrate", "clean", "--plan", directory.file("plan.yaml")])
+            #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+            let cleaned = await target.snapshot()
+            #expect(cleaned.consumerGroups == targetBefore.consumerGroups)
+            #expect(cleaned.rules.map(\.id) == targetBefore.rules.map(\.id))
+            #expect(cleaned.parsers.map(\.id) == targetBefore.parsers.map(\.id))
+            #expect(cleaned.destinations.map(\.id) == targetBefore.destinations.map(\.id))
+            #expect(cleaned.dataSources.map(\.id) == targetBefore.dataSources.map(\.id))
+            #expect(cleaned.subscriptions == targetBefore.subscriptions)
             await harness.stop()
         }
     }

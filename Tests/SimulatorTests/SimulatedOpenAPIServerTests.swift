@@ -154,6 +154,22 @@ import Testing
         #expect(codes.contains("Throttling.User"))
     }
 
+    @Test func withoutALegacyInstanceAnOmittedIotInstanceIdIsRefused() async throws {
+        let enterprise = try SimulatedControlPlane(
+            snapshot: InstanceSnapshot(identity: InstanceIdentity(kind: "sim")),
+            iotInstanceId: Self.enterpriseId
+        )
+        let server = try SimulatedOpenAPIServer(
+            configuration: SimulatedOpenAPIConfiguration(accessKeys: ["testid": "testsecret"]),
+            controlPlanes: [enterprise],
+            logger: Logger(label: "test")
+        )
+        let omitted = await Self.call(server, "QueryConsumerGroupList")
+        #expect(omitted.status == 400)
+        #expect((omitted.body["Message"] as? String)?.contains(Self.enterpriseId) == true)
+        #expect(await Self.call(server, "QueryConsumerGroupList", ["IotInstanceId": Self.enterpriseId]).status == 200)
+    }
+
     @Test func twoInstancesWithOneIdAreRefused() throws {
         let a = try SimulatedControlPlane(snapshot: SimulatedControlPlaneTests.seed())
         let b = try SimulatedControlPlane(snapshot: SimulatedControlPlaneTests.seed())
