@@ -24,6 +24,7 @@ let package = Package(
         .executable(name: "iotbridge", targets: ["iotbridge"]),
         .library(name: "AMQP", targets: ["AMQP"]),
         .library(name: "RuleSQL", targets: ["RuleSQL"]),
+        .library(name: "RuleScript", targets: ["RuleScript"]),
         // For Benchmarks/RegistryBench (a package of its own, so that a release build compiles only what it needs).
         .library(name: "Events", targets: ["Events"]),
         .library(name: "StateStore", targets: ["StateStore"]),
