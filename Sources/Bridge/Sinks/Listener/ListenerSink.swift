@@ -305,7 +305,7 @@ final class ListenerSink: Sink {
     }
 
     /// One group is done with a message; the message is done once every group is.
-    private func settle(_ id: UInt64, _ outcome: SinkOutcome, group: String) {
+    private func settle(_ id: UInt64, _ outcome: ConsumerGroupDispatch<[UInt8]>.Settlement, group: String) {
         let finished = self.locked.withLock { state -> (Pending, SinkOutcome)? in
             guard var pending = state.pending[id] else { return nil }
             switch outcome {
