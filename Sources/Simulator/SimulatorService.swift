@@ -13,8 +13,8 @@ import ServiceLifecycle
 import Synchronization
 
 /// `iotbridge sim` as a swift-service-lifecycle `Service`: starts every instance's endpoint, keeps each endpoint's
-/// consumer groups in step with its directory (once a second, so a group the OpenAPI creates can be logged in to),
-/// runs the device traffic, and on graceful shutdown stops the traffic and closes the endpoints.
+/// consumer groups in step with its control plane (on every change, so a group the OpenAPI creates can be logged
+/// in to at once), runs the device traffic, and on graceful shutdown stops the traffic and closes the endpoints.
 public final class SimulatorService: Service, Sendable {
     /// The simulated world.
     public let simulation: Simulation
@@ -22,26 +22,41 @@ public final class SimulatorService: Service, Sendable {
     public let traffic: DeviceTraffic
     /// The migration of the configuration, if it has one.
     public let migration: SimulatedMigration?
+    /// Each instance's control plane (consumer groups, subscriptions, rules), by instance name.
+    public let controlPlanes: [String: SimulatedControlPlane]
     private let engine: AMQPEngine
     private let logger: Logger
     private let certificateDirectory: String
     private let started = AsyncGate()
 
-    /// Builds the simulation of a configuration; `ledger` decides whether messageIds are tracked.
+    /// Builds the simulation of a configuration: one control plane per instance, seeded with its consumer groups
+    /// and subscriptions; `ledger` decides whether messageIds are tracked.
     public init(
         configuration: SimulatorConfiguration,
-        directories: [String: any SubscriptionDirectory] = [:],
         ledger: PublicationLedger = PublicationLedger(tracksMessageIds: false),
         engine: AMQPEngine,
         logger: Logger,
         certificateDirectory: String
     ) throws(SimulatorError) {
+        var controlPlanes: [String: SimulatedControlPlane] = [:]
+        for instance in configuration.instances {
+            do {
+                controlPlanes[instance.name] = try SimulatedControlPlane(
+                    snapshot: instance.snapshot,
+                    iotInstanceId: instance.identity.iotInstanceId ?? "",
+                    regionId: instance.identity.regionId
+                )
+            } catch {
+                throw SimulatorError(.invalidConfiguration, "instance \(instance.name): \(error)")
+            }
+        }
+        self.controlPlanes = controlPlanes
         let instances = configuration.instances.map { instance in
             SimulatedInstance(
                 name: instance.name,
                 iotInstanceId: instance.identity.iotInstanceId,
                 amqp: instance.amqp,
-                directory: directories[instance.name] ?? FixedSubscriptions(instance.snapshot),
+                directory: controlPlanes[instance.name]!,
                 ledger: ledger,
                 engine: engine,
                 logger: logger
@@ -77,10 +92,15 @@ public final class SimulatorService: Service, Sendable {
         self.started.open()
         let simulation = self.simulation
         let traffic = self.traffic
+        let controlPlanes = self.controlPlanes
         let refresh = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(1))
-                for instance in simulation.instances { await instance.refreshConsumerGroups() }
+            await withTaskGroup(of: Void.self) { group in
+                for instance in simulation.instances {
+                    guard let controlPlane = controlPlanes[instance.name] else { continue }
+                    group.addTask {
+                        for await _ in await controlPlane.changes() { await instance.refreshConsumerGroups() }
+                    }
+                }
             }
         }
         let devices = Task { await traffic.run(simulation) }

@@ -8,6 +8,7 @@
 import AMQP
 import Foundation
 import Logging
+import Migration
 import Simulator
 import Testing
 
@@ -234,6 +235,27 @@ extension IntegrationSuites {
             #expect(deliveries.first?["deliveryCount"]?.int == 0)
             #expect((deliveries.dropFirst().first?["deliveryCount"]?.int ?? 0) >= 1)
             #expect((try setup.instance("source").endpoint.counters(of: "cg-source")?.redelivered ?? 0) >= 1)
+        }
+
+        @Test func aGroupCreatedThroughTheControlPlaneCanBeLoggedInToAndGetsWhatItsSubscriptionRoutes() async throws {
+            let setup = try await Setup("control-plane")
+            defer { Task { await setup.stop() } }
+            let controlPlane = try #require(setup.service.controlPlanes["source"])
+            let group = try await controlPlane.createConsumerGroup(name: "late_backend")
+            var relation = try await controlPlane.subscribeRelation(productKey: "a1Sim", type: .amqp)
+            relation.consumerGroupIds.append(group.id)
+            try await controlPlane.updateSubscribeRelation(relation)
+            let consumer = try self.consumer(setup, clientId: "late", group: group.id)
+            defer { consumer.stop() }
+            try await waitUntil("the new group's consumer attached", timeout: .seconds(20)) {
+                !consumer.events("opened").isEmpty || !consumer.events("error").isEmpty
+            }
+            #expect(consumer.events("error").isEmpty, "\(consumer.outputTail)")
+            let sent = await setup.service.simulation.send(.custom, from: setup.service.simulation.fleet.devices[0])
+            let id = try #require(sent.first?.messageId)
+            try await waitUntil("the new group got the message", timeout: .seconds(15)) { Self.messageIds(consumer).contains(id) }
+            // The group existing before still gets its own copy.
+            #expect(try setup.instance("source").endpoint.counters(of: "cg-source")?.enqueued == 1)
         }
 
         @Test func aGrayscaleBatchAnnouncesItselfOnTheSourceAndTheDeviceThenPublishesOnTheTarget() async throws {
