@@ -24,6 +24,9 @@ public final class SimulatorService: Service, Sendable {
     public let migration: SimulatedMigration?
     /// Each instance's control plane (consumer groups, subscriptions, rules), by instance name.
     public let controlPlanes: [String: SimulatedControlPlane]
+    /// The OpenAPI endpoint over every instance's control plane, nil when the configuration has `openapi: off`.
+    /// It is a `Service` of its own: run it next to this one (`iotbridge sim` puts both in its `ServiceGroup`).
+    public let openAPI: SimulatedOpenAPIServer?
     private let engine: AMQPEngine
     private let logger: Logger
     private let certificateDirectory: String
@@ -51,6 +54,19 @@ public final class SimulatorService: Service, Sendable {
             }
         }
         self.controlPlanes = controlPlanes
+        if let openAPI = configuration.openAPI {
+            do {
+                self.openAPI = try SimulatedOpenAPIServer(
+                    configuration: openAPI,
+                    controlPlanes: configuration.instances.compactMap { controlPlanes[$0.name] },
+                    logger: logger
+                )
+            } catch {
+                throw SimulatorError(.invalidConfiguration, "the OpenAPI endpoint: \(error)")
+            }
+        } else {
+            self.openAPI = nil
+        }
         let instances = configuration.instances.map { instance in
             SimulatedInstance(
                 name: instance.name,

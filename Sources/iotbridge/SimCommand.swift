@@ -28,8 +28,12 @@ struct SimCommand: AsyncParsableCommand {
             redelivery after 30 s without an accept. Devices publish custom-topic JSON, TSL property posts and \
             status notices at the configured rate into the groups their product's subscriptions name.
 
+            An OpenAPI endpoint (HTTP, signature v1, the migration's subset of actions) serves every \
+            instance's consumer groups, subscriptions and rules, selected by IotInstanceId (omitted for the \
+            legacy instance); a consumer group created there can log in over AMQP at once.
+
             It prints each instance's endpoint, the certificate to trust and a login to paste (the secret \
-            stays in your environment). SIGTERM or SIGINT stops it.
+            stays in your environment), and the OpenAPI address. SIGTERM or SIGINT stops it.
 
             A sim.yaml to start from (docs/examples/sim.yaml):
 
@@ -89,9 +93,15 @@ struct SimCommand: AsyncParsableCommand {
             await engine.shutdown()
             throw CLIError(error.message)
         }
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)
+        ]
+        if let openAPI = service.openAPI {
+            services.append(.init(service: openAPI, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
+        }
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
@@ -99,7 +109,9 @@ struct SimCommand: AsyncParsableCommand {
         let banner = Task {
             await service.waitStarted()
             guard service.simulation.instances.allSatisfy({ $0.endpoint.port != nil }) else { return }
-            FileHandle.standardOutput.write(Data(Self.banner(configuration, service.simulation).utf8))
+            var openAPIPort: Int?
+            if let openAPI = service.openAPI { openAPIPort = try? await openAPI.listeningPort() }
+            FileHandle.standardOutput.write(Data(Self.banner(configuration, service.simulation, openAPIPort: openAPIPort).utf8))
         }
         do {
             try await group.run()
@@ -113,7 +125,7 @@ struct SimCommand: AsyncParsableCommand {
     }
 
     /// What a person needs to connect: endpoints, the certificate, a login to paste (no secret).
-    static func banner(_ configuration: SimulatorConfiguration, _ simulation: Simulation) -> String {
+    static func banner(_ configuration: SimulatorConfiguration, _ simulation: Simulation, openAPIPort: Int?) -> String {
         var text = ""
         let keyId = configuration.instances.first?.amqp.accessKeys.first?.accessKeyId ?? "<accessKeyId>"
         for (settings, instance) in zip(configuration.instances, simulation.instances) {
@@ -128,6 +140,11 @@ struct SimCommand: AsyncParsableCommand {
             }
         }
         text += "  password: base64(HMAC-SHA1(<the secret of \(keyId)>, \"authId=\(keyId)&timestamp=<ms>\"))\n"
+        if let port = openAPIPort, let openAPI = configuration.openAPI {
+            let host = openAPI.host == "0.0.0.0" ? "127.0.0.1" : openAPI.host
+            text += "openapi: http://\(host):\(port)/ (signature v1 with the same AccessKeys; IotInstanceId selects the "
+                + "instance, omitted for the legacy one)\n"
+        }
         text += "devices: \(simulation.fleet.devices.count) sending \(configuration.devices.traffic.rate) msg/s from \(configuration.devices.home)\n"
         return text
     }

@@ -52,4 +52,6 @@ public struct SimulatorConfiguration: Sendable {
     public var devices: Devices
     /// The migration, nil when the file has none.
     public var migration: MigrationPair?
+    /// The OpenAPI endpoint serving every instance (by `IotInstanceId`), nil when `openapi: off`.
+    public var openAPI: SimulatedOpenAPIConfiguration?
 }

@@ -195,10 +195,11 @@ private struct Walk {
     // MARK: The file
 
     mutating func configuration(_ root: Node) -> SimulatorConfiguration? {
-        guard let top = self.fields(root, "the configuration", known: ["listen", "accessKeys", "instances", "devices", "migration"], required: ["accessKeys", "instances", "devices"])
+        guard let top = self.fields(root, "the configuration", known: ["listen", "accessKeys", "instances", "devices", "migration", "openapi"], required: ["accessKeys", "instances", "devices"])
         else { return nil }
         let host = self.string(top["listen"], "listen") ?? "127.0.0.1"
         var keys: [PlatformLoginVerifier.AccessKey] = []
+        var secrets: [String: String] = [:]
         if let list = self.list(top["accessKeys"], "accessKeys") {
             if list.isEmpty { self.error("accessKeys must list at least one AccessKey pair", at: top["accessKeys"]) }
             for item in list {
@@ -208,6 +209,7 @@ private struct Walk {
                 else { continue }
                 if secret.isEmpty { self.error("accessKeySecret is empty", at: key["accessKeySecret"]) }
                 keys.append(PlatformLoginVerifier.AccessKey(accessKeyId: id, accessKeySecret: secret))
+                if secrets.updateValue(secret, forKey: id) != nil { self.error("accessKeyId '\(id)' is listed twice", at: key["accessKeyId"]) }
             }
         }
         var instances: [SimulatorConfiguration.Instance] = []
@@ -225,8 +227,40 @@ private struct Walk {
         let names = instances.map(\.name)
         let devices = self.devices(top["devices"], instances: names)
         let migration = self.migration(top["migration"], instances: names)
+        let openAPI = self.openAPI(top["openapi"], host: host, secrets: secrets, instances: instances, instancesNode: top["instances"])
         guard let devices else { return nil }
-        return SimulatorConfiguration(file: self.file, instances: instances, devices: devices, migration: migration)
+        return SimulatorConfiguration(file: self.file, instances: instances, devices: devices, migration: migration, openAPI: openAPI)
+    }
+
+    /// `openapi: { port: 0, platformQPS: false }` (the default), or `openapi: off`.
+    mutating func openAPI(
+        _ node: Node?,
+        host: String,
+        secrets: [String: String],
+        instances: [SimulatorConfiguration.Instance],
+        instancesNode: Node?
+    ) -> SimulatedOpenAPIConfiguration? {
+        var configuration = SimulatedOpenAPIConfiguration(host: host, port: 0, accessKeys: secrets)
+        if let node, case .scalar(let scalar) = node {
+            guard scalar.string == "off" else {
+                self.error("openapi must be off or { port: PORT, platformQPS: true|false }, not '\(scalar.string)'", at: node)
+                return nil
+            }
+            return nil
+        }
+        if let fields = self.fields(node, "openapi", known: ["port", "platformQPS"]) {
+            configuration.port = self.integer(fields["port"], "port", range: 0...65_535) ?? 0
+            switch self.string(fields["platformQPS"], "platformQPS") {
+            case "true": configuration.throttling.actionQPS = SimulatedOpenAPIConfiguration.Throttling.platformQPS
+            case "false", nil: break
+            case let other?: self.error("platformQPS must be true or false, not '\(other)'", at: fields["platformQPS"])
+            }
+        }
+        // One endpoint tells instances apart by IotInstanceId: at most one legacy instance, IDs unique.
+        if instances.filter({ $0.identity.iotInstanceId == nil }).count > 1 {
+            self.error("the OpenAPI endpoint serves at most one legacy instance (it has no IotInstanceId); set openapi: off or make one enterprise", at: node ?? instancesNode)
+        }
+        return configuration
     }
 
     mutating func instance(_ node: Node, host: String, keys: [PlatformLoginVerifier.AccessKey]) -> SimulatorConfiguration.Instance? {
