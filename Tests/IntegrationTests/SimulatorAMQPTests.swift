@@ -189,6 +189,19 @@ extension IntegrationSuites {
             #expect(peer.events("opened").contains { $0["link"]?.string == "receiver-1" })
         }
 
+        @Test func aSenderLinkIsRefusedTheEndpointOnlyPushes() async throws {
+            let setup = try await Setup("sender")
+            defer { Task { await setup.stop() } }
+            let peer = try self.loginPeer(setup, clientId: "publisher", extra: ["--sender", "--timeout", "6"])
+            defer { peer.stop() }
+            try await waitUntil("the sender link was refused", timeout: .seconds(20)) {
+                peer.events("error").contains { $0["where"]?.string == "link" }
+            }
+            let refusal = try #require(peer.events("error").first { $0["where"]?.string == "link" })
+            #expect(refusal["name"]?.string == "amqp:not-allowed")
+            #expect(refusal["description"]?.string?.contains("attach a receiver link") == true)
+        }
+
         @Test func aConnectionWithoutALinkIsClosedAfterTheAttachDeadline() async throws {
             let setup = try await Setup("no-attach")
             defer { Task { await setup.stop() } }
