@@ -37,7 +37,7 @@ struct IOTBridge: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             AMQPCommand.self, RunCommand.self, DeadLetterCommand.self, RulesCommand.self, InstanceCommand.self,
-            MigrateCommand.self, RegistryCommand.self, EventsCommand.self,
+            MigrateCommand.self, RegistryCommand.self, EventsCommand.self, SimCommand.self,
         ]
     )
 
