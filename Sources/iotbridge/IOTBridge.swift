@@ -39,7 +39,8 @@ struct IOTBridge: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             AMQPCommand.self, RunCommand.self, DeadLetterCommand.self, RulesCommand.self, InstanceCommand.self,
-            MigrateCommand.self, RegistryCommand.self, EventsCommand.self, StatusCommand.self,
+            MigrateCommand.self, RegistryCommand.self, EventsCommand.self, SimCommand.self,
+            StatusCommand.self,
         ]
     )
 

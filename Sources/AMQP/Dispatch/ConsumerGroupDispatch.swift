@@ -5,8 +5,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-import AMQP
-
 /// One consumer group's share of the merged stream, as the platform serves a group (reference §1.7): competing
 /// consumers, each sent only as many messages as the credit it granted; a message settles upstream when the
 /// consumer that got it accepted it; everything else comes back and goes out again.
@@ -14,30 +12,43 @@ import AMQP
 /// A value type with no I/O: every event returns the actions to perform (send to a consumer, settle a message,
 /// tell a draining consumer there is no more), so the rules are tested as transcripts.
 ///
+/// It serves every endpoint that stands in for the platform: the bridge's `listener` sink and the instance
+/// simulator's consumer groups (so both redeliver by the same rules).
+///
 /// Redelivery and `delivery-count` (AMQP 1.0 §3.4 and §3.2.1): a message comes back after the ack timeout, when its
 /// consumer detaches or disconnects with it unsettled, or on `released` / `modified`. The count goes up after an ack
 /// timeout, a lost link or `modified{delivery-failed}`, not after `released` (nor for a message that never left
 /// us). `modified{undeliverable-here}` keeps the message from that consumer for good; after an ack timeout the
 /// message prefers the other consumers but may return to the same one when it is alone. `rejected` refuses the
 /// message with the consumer's reason (→ the dead letter).
-struct ConsumerGroupDispatch<Message: Sendable>: Sendable {
+public struct ConsumerGroupDispatch<Message: Sendable>: Sendable {
     /// Identifies a message within the group (assigned by the caller, unique).
-    typealias MessageID = UInt64
+    public typealias MessageID = UInt64
     /// Identifies a consumer link (assigned by the caller, unique).
-    typealias ConsumerID = UInt64
+    public typealias ConsumerID = UInt64
 
     /// What the caller must do.
-    enum Action: Sendable {
+    public enum Action: Sendable {
         /// Send `message` to `consumer`; report its outcome with `outcome(of:attempt:_:)` and this `attempt`.
         case send(consumer: ConsumerID, id: MessageID, message: Message, deliveryCount: UInt32, attempt: UInt64)
         /// The group is done with the message: settle it upstream as `outcome` says.
-        case settle(id: MessageID, SinkOutcome)
+        case settle(id: MessageID, Settlement)
         /// The consumer asked to drain and there is nothing to send: use up its credit.
         case drained(consumer: ConsumerID)
     }
 
+    /// How the group is done with a message.
+    public enum Settlement: Sendable, Hashable {
+        /// A consumer accepted it.
+        case confirmed
+        /// A consumer rejected it, for the reason given (the caller dead-letters or drops it).
+        case refused(String)
+        /// The group stopped before a consumer accepted it: it stays unsettled where it came from.
+        case abandoned
+    }
+
     /// What became of one send.
-    enum SendOutcome: Sendable, Equatable {
+    public enum SendOutcome: Sendable, Equatable {
         /// The consumer's disposition.
         case disposition(AMQPOutcome)
         /// The message never left (its link closed first): it comes back without counting as a delivery.
@@ -48,6 +59,8 @@ struct ConsumerGroupDispatch<Message: Sendable>: Sendable {
         var id: MessageID
         var message: Message
         var deliveryCount: UInt32
+        /// When it was offered (retention counts from here).
+        var offeredAt: ContinuousClock.Instant
         /// Consumers it must never go to again (`undeliverable-here`).
         var never: Set<ConsumerID> = []
         /// Consumers it timed out on: tried last.
@@ -76,9 +89,9 @@ struct ConsumerGroupDispatch<Message: Sendable>: Sendable {
     }
 
     /// How long a consumer has to settle a message before it goes to another.
-    let ackTimeout: Duration
+    public let ackTimeout: Duration
     /// The most sends one consumer may have without an outcome, whatever credit it grants.
-    let maxOutstanding: Int
+    public let maxOutstanding: Int
     /// The consumer of each send whose outcome has not arrived, by attempt.
     private var attempts: [UInt64: ConsumerID] = [:]
     /// Messages waiting for a consumer, oldest first (bounded by the sink's window, so plain array operations do).
@@ -88,39 +101,40 @@ struct ConsumerGroupDispatch<Message: Sendable>: Sendable {
     private var order: [ConsumerID] = []
     private var consumers: [ConsumerID: Consumer] = [:]
     private var nextAttempt: UInt64 = 1
-    private(set) var isStopped = false
+    /// Whether `stop()` was called.
+    public private(set) var isStopped = false
 
     /// Creates an empty group.
-    init(ackTimeout: Duration, maxOutstanding: Int = 1000) {
+    public init(ackTimeout: Duration, maxOutstanding: Int = 1000) {
         self.ackTimeout = ackTimeout
         self.maxOutstanding = max(1, maxOutstanding)
     }
 
     /// Messages waiting for a consumer with credit.
-    var waitingCount: Int { self.waiting.count }
+    public var waitingCount: Int { self.waiting.count }
     /// Messages sent and not settled yet.
-    var inFlightCount: Int { self.inFlight.count }
+    public var inFlightCount: Int { self.inFlight.count }
     /// Consumers attached.
-    var consumerCount: Int { self.consumers.count }
+    public var consumerCount: Int { self.consumers.count }
 
     // MARK: - Events
 
     /// A message of the merged stream for this group.
-    mutating func offer(_ message: Message, id: MessageID, now: ContinuousClock.Instant) -> [Action] {
+    public mutating func offer(_ message: Message, id: MessageID, now: ContinuousClock.Instant) -> [Action] {
         if self.isStopped { return [.settle(id: id, .abandoned)] }
-        self.waiting.append(Entry(id: id, message: message, deliveryCount: 0))
+        self.waiting.append(Entry(id: id, message: message, deliveryCount: 0, offeredAt: now))
         return self.dispatch(now: now)
     }
 
     /// A consumer attached (it has no credit until it reports some).
-    mutating func consumerAttached(_ consumer: ConsumerID) {
+    public mutating func consumerAttached(_ consumer: ConsumerID) {
         guard self.consumers[consumer] == nil else { return }
         self.consumers[consumer] = Consumer()
         self.order.append(consumer)
     }
 
     /// The consumer's link reported its credit.
-    mutating func creditChanged(_ consumer: ConsumerID, _ credit: AMQPSenderCredit, now: ContinuousClock.Instant) -> [Action] {
+    public mutating func creditChanged(_ consumer: ConsumerID, _ credit: AMQPSenderCredit, now: ContinuousClock.Instant) -> [Action] {
         guard self.consumers[consumer] != nil else { return [] }
         self.consumers[consumer]!.credit = credit
         var actions = self.dispatch(now: now)
@@ -133,14 +147,14 @@ struct ConsumerGroupDispatch<Message: Sendable>: Sendable {
 
     /// The consumer detached or its connection closed. Its unsettled messages come back through their outcomes
     /// (the link reports each `.unsettled`); from now on it gets nothing.
-    mutating func consumerDetached(_ consumer: ConsumerID, now: ContinuousClock.Instant) -> [Action] {
+    public mutating func consumerDetached(_ consumer: ConsumerID, now: ContinuousClock.Instant) -> [Action] {
         self.consumers.removeValue(forKey: consumer)
         self.order.removeAll { $0 == consumer }
         return self.dispatch(now: now)
     }
 
     /// The outcome of a send.
-    mutating func outcome(of id: MessageID, attempt: UInt64, _ outcome: SendOutcome, now: ContinuousClock.Instant) -> [Action] {
+    public mutating func outcome(of id: MessageID, attempt: UInt64, _ outcome: SendOutcome, now: ContinuousClock.Instant) -> [Action] {
         if let consumer = self.attempts.removeValue(forKey: attempt) {
             self.consumers[consumer]?.outstanding -= 1
         }
@@ -167,7 +181,7 @@ struct ConsumerGroupDispatch<Message: Sendable>: Sendable {
     }
 
     /// The clock moved: messages past their ack timeout go to another consumer.
-    mutating func tick(now: ContinuousClock.Instant) -> [Action] {
+    public mutating func tick(now: ContinuousClock.Instant) -> [Action] {
         let expired = self.inFlight.values.filter { $0.deadline <= now }.sorted { $0.entry.id < $1.entry.id }
         guard !expired.isEmpty else { return [] }
         let entries = expired.map { delivery in
@@ -183,7 +197,7 @@ struct ConsumerGroupDispatch<Message: Sendable>: Sendable {
 
     /// Stops dispatching: waiting messages are abandoned (they stay unsettled upstream); messages in flight still
     /// settle when their outcomes arrive.
-    mutating func stop() -> [Action] {
+    public mutating func stop() -> [Action] {
         self.isStopped = true
         let abandoned = self.waiting.map { Action.settle(id: $0.id, .abandoned) }
         self.waiting.removeAll()
@@ -191,11 +205,32 @@ struct ConsumerGroupDispatch<Message: Sendable>: Sendable {
     }
 
     /// The stop deadline passed: everything still in flight is abandoned.
-    mutating func abandonInFlight() -> [Action] {
+    public mutating func abandonInFlight() -> [Action] {
         let ids = self.inFlight.keys.sorted()
         self.inFlight.removeAll()
         self.attempts.removeAll()
         return ids.map { .settle(id: $0, .abandoned) }
+    }
+
+    /// Bounds what the group retains, as the platform bounds a consumer group's backlog: waiting messages offered
+    /// before `cutoff` (if given) are dropped, then the oldest waiting ones until at most `maxCount` are held
+    /// (waiting and in flight). Messages in flight are never dropped: their consumer may still accept them.
+    ///
+    /// - Returns: the dropped messages' IDs, oldest first.
+    public mutating func expireWaiting(offeredBefore cutoff: ContinuousClock.Instant?, keepingAtMost maxCount: Int) -> [MessageID] {
+        var dropped: [Entry] = []
+        if let cutoff {
+            dropped = self.waiting.filter { $0.offeredAt < cutoff }
+            if !dropped.isEmpty { self.waiting.removeAll { $0.offeredAt < cutoff } }
+        }
+        let excess = self.waiting.count + self.inFlight.count - max(0, maxCount)
+        if excess > 0 {
+            let oldest = self.waiting.sorted { ($0.offeredAt, $0.id) < ($1.offeredAt, $1.id) }.prefix(excess)
+            let ids = Set(oldest.map(\.id))
+            dropped += oldest
+            self.waiting.removeAll { ids.contains($0.id) }
+        }
+        return dropped.sorted { ($0.offeredAt, $0.id) < ($1.offeredAt, $1.id) }.map(\.id)
     }
 
     // MARK: - Dispatch

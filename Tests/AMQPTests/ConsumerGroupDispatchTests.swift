@@ -5,10 +5,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-import AMQP
 import Testing
 
-@testable import Bridge
+@testable import AMQP
 
 /// Transcripts of one consumer group: dispatch only against credit, settle on the accepting consumer's accept,
 /// redelivery with delivery-count per AMQP 1.0 §3.4, drain, stop.
@@ -209,5 +208,29 @@ import Testing
         _ = other.stop()
         #expect(self.render(other.outcome(of: 1, attempt: 1, .disposition(.released), now: self.start)) == ["settle m1 abandoned"])
         #expect(self.render(other.abandonInFlight()) == ["settle m2 abandoned"])
+    }
+}
+
+/// The retention bound the instance simulator puts on a group's backlog.
+@Suite struct ConsumerGroupDispatchRetentionTests {
+    let start = ContinuousClock.now
+
+    @Test func oldAndExcessWaitingMessagesAreDroppedButNeverThoseInFlight() {
+        var group = ConsumerGroupDispatch<String>(ackTimeout: .seconds(30))
+        group.consumerAttached(1)
+        _ = group.creditChanged(1, AMQPSenderCredit(available: 1, taken: 0, drain: false), now: self.start)
+        _ = group.offer("in flight", id: 1, now: self.start)
+        _ = group.offer("old", id: 2, now: self.start)
+        _ = group.offer("newer", id: 3, now: self.start.advanced(by: .seconds(10)))
+        _ = group.offer("newest", id: 4, now: self.start.advanced(by: .seconds(20)))
+        // Age: waiting messages offered before +5 s go (m2); m1 is in flight and stays.
+        #expect(group.expireWaiting(offeredBefore: self.start.advanced(by: .seconds(5)), keepingAtMost: 10) == [2])
+        #expect(group.inFlightCount == 1)
+        // Count: three held, two allowed: the oldest waiting one goes.
+        #expect(group.expireWaiting(offeredBefore: self.start, keepingAtMost: 2) == [3])
+        #expect(group.waitingCount == 1)
+        // The consumer still settles its message.
+        let settled = group.outcome(of: 1, attempt: 1, .disposition(.accepted), now: self.start)
+        #expect(settled.contains { if case .settle(1, .confirmed) = $0 { true } else { false } })
     }
 }
