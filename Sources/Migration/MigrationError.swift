@@ -15,7 +15,7 @@ public struct MigrationError: Error, Sendable, Hashable, CustomStringConvertible
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Sendable, Hashable {
             case config, yaml, invalidPlan, stalePlan, unreachable, authentication, throttled, api, notFound
-            case conflict, journal, verifyMismatch, assessmentBlocked
+            case conflict, journal, verifyMismatch, assessmentBlocked, runInProgress
         }
 
         private let base: Base
@@ -46,6 +46,8 @@ public struct MigrationError: Error, Sendable, Hashable, CustomStringConvertible
         public static let verifyMismatch = Code(base: .verifyMismatch)
         /// The pre-migration assessment found a product that cannot migrate, and `--allow-blocked` does not name it.
         public static let assessmentBlocked = Code(base: .assessmentBlocked)
+        /// Another run of the same migration holds the run lock of the shared journal.
+        public static let runInProgress = Code(base: .runInProgress)
 
         /// The code's stable name.
         public var description: String { self.base.rawValue }
