@@ -128,8 +128,10 @@ import Testing
     @Test(.enabled(if: TestPostgres.location != nil))
     func twoReplicasCommittingOneMigrationGetEverySequenceOnce() async throws {
         let location = try await TestPostgres.freshDatabase()
-        let a = try PostgresClaimStore(location: location, logger: testLogger)
-        let b = try PostgresClaimStore(location: location, logger: testLogger)
+        // The point is the numbering, not the latency: a generous timeout for a loaded CI machine running many
+        // PostgreSQL tests at once.
+        let a = try PostgresClaimStore(location: location, operationTimeout: .seconds(60), logger: testLogger)
+        let b = try PostgresClaimStore(location: location, operationTimeout: .seconds(60), logger: testLogger)
         let runners = (TestPostgres.Runner(a), TestPostgres.Runner(b))
         defer { _ = runners }
         let sequences = try await withThrowingTaskGroup(of: [Int64].self) { group in
