@@ -16,6 +16,7 @@ import ServiceLifecycle
 import Simulator
 import StateStore
 import Synchronization
+import UnixSignals
 
 /// One run of `iotbridge demo`, in the order the README tells it: simulator → migration → bridge → traffic and
 /// moves → stop publishing → drain → compare. Each phase uses the real component (the simulator's services, the
@@ -173,22 +174,39 @@ struct DemoRun {
         }
         let clock = ContinuousClock()
         let start = clock.now
-        for (offset, step) in timeline.steps {
-            try? await clock.sleep(until: start.advanced(by: offset))
-            switch step {
-            case .batch(let number, let count):
-                do {
-                    let moved = try await migration.startBatch(number, of: count)
-                    display.say("grayscale batch \(number): \(moved.devices.count) devices move to the target")
-                } catch {
-                    display.say("grayscale batch \(number): \(error)")
+        let schedule = Task {
+            for (offset, step) in timeline.steps {
+                try? await clock.sleep(until: start.advanced(by: offset))
+                if Task.isCancelled { return }
+                switch step {
+                case .batch(let number, let count):
+                    do {
+                        let moved = try await migration.startBatch(number, of: count)
+                        display.say("grayscale batch \(number): \(moved.devices.count) devices move to the target")
+                    } catch {
+                        display.say("grayscale batch \(number): \(error)")
+                    }
+                case .full:
+                    let moved = await migration.migrateAll()
+                    display.say("full migration: the remaining \(moved.devices.count) devices move to the target")
                 }
-            case .full:
-                let moved = await migration.migrateAll()
-                display.say("full migration: the remaining \(moved.devices.count) devices move to the target")
+            }
+            try? await clock.sleep(until: start.advanced(by: timeline.end))
+        }
+        // Ctrl-C (or SIGTERM) ends the moves early: publishing stops, the bridge drains, and the report says what
+        // it saw. A second one exits at once.
+        let interrupted = DemoPortBox()
+        let signals = Task {
+            var count = 0
+            for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) {
+                count += 1
+                if count > 1 { Foundation.exit(130) }
+                interrupted.set(1)
+                schedule.cancel()
+                display.say("interrupted: publishing stops now; draining, then the report (again to quit at once)")
             }
         }
-        try? await clock.sleep(until: start.advanced(by: timeline.end))
+        await schedule.value
 
         // 5. Stop publishing, then let the bridge drain.
         traffic.cancel()
@@ -219,9 +237,10 @@ struct DemoRun {
         await bridgeGroup.triggerGracefulShutdown()
         _ = try? await bridgeTask.value
         await stopSimulator()
+        signals.cancel()
         backend.poll()
         display.finish()
-        return DemoReport(
+        var report = DemoReport(
             published: published,
             deliveries: backend.deliveries,
             duplicatesDropped: dropped,
@@ -231,6 +250,8 @@ struct DemoRun {
             drainSeconds: Self.seconds(drainTime),
             drained: drained
         )
+        report.interrupted = interrupted.value != nil
+        return report
     }
 
     /// Writes migration.yaml, plans, writes plan.yaml, runs the plan; returns the target's consumer groups.
@@ -288,7 +309,8 @@ struct DemoRun {
     }
 }
 
-/// The port the bridge's HTTP server reports once it listens (set from its `onListening`).
+/// A value set once from another task: the port the bridge's HTTP server reports once it listens (from its
+/// `onListening`), or that an interrupt came.
 final class DemoPortBox: Sendable {
     private let port = Mutex<Int?>(nil)
 

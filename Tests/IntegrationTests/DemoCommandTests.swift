@@ -23,10 +23,10 @@ extension IntegrationSuites {
         @Test("iotbridge demo --duration 20 --json: published > 0, 0 lost, 0 duplicates, registry right, an event per device, exit 0")
         func shortDemo() async throws {
             let folder = try TemporaryDirectory("demo")
-            let devices = 40
+            let devices = 200  // the default
             let result = try await ManagedProcess.run(
                 try #require(TestEnvironment.binary),
-                ["demo", "--duration", "20", "--devices", "\(devices)", "--rate", "200", "--json"],
+                ["demo", "--duration", "20", "--json"],
                 environment: ["TMPDIR": folder.path],
                 timeout: .seconds(120),
                 outputDirectory: folder

@@ -40,6 +40,8 @@ public struct DemoReport: Sendable, Hashable, Codable {
     public var drained: Bool
     /// Up to five lost messageIds, to look for in the logs.
     public var lostSample: [String]
+    /// Whether Ctrl-C ended the moves early (the figures are still what was observed).
+    public var interrupted = false
 
     /// Computes the report from observations.
     ///
@@ -108,6 +110,7 @@ public struct DemoReport: Sendable, Hashable, Codable {
             "drain              \(String(format: "%.1f", self.drainSeconds)) s\(self.drained ? "" : " (time ran out before everything arrived)")",
         ]
         if self.unexpected > 0 { lines.append("unexpected         \(self.unexpected) messageIds nobody published") }
+        if self.interrupted { lines.append("interrupted        the moves stopped early (Ctrl-C); the figures are what was observed until then") }
         lines.append("result             \(verdict)")
         return lines.joined(separator: "\n")
     }
