@@ -35,19 +35,28 @@ struct SimCommand: AsyncParsableCommand {
             It prints each instance's endpoint, the certificate to trust and a login to paste (the secret \
             stays in your environment), and the OpenAPI address. SIGTERM or SIGINT stops it.
 
-            A sim.yaml to start from (docs/examples/sim.yaml):
+            A sim.yaml to start from (the full one: docs/examples/sim.yaml):
 
-              accessKeys: [ { accessKeyId: LTAIsimulator, accessKeySecret: "${SIM_ACCESS_KEY_SECRET}" } ]
+              accessKeys:
+                - accessKeyId: LTAIsimulator
+                  accessKeySecret: ${SIM_ACCESS_KEY_SECRET}
               instances:
                 - name: source
                   kind: legacy
                   consumerGroups: [ { id: cg-source } ]
-                  subscriptions: [ { productKey: a1SimProduct, flags: [DeviceDataFlag], consumerGroups: [cg-source] } ]
-              devices: { products: [ { productKey: a1SimProduct, count: 20 } ], home: source, rate: 20 }
+                  subscriptions:
+                    - productKey: a1SimProduct
+                      flags: [DeviceDataFlag, DeviceStatusChangeFlag]
+                      consumerGroups: [cg-source]
+              devices:
+                products: [ { productKey: a1SimProduct, count: 20 } ]
+                home: source
+                rate: 20
 
             Examples:
-              SIM_ACCESS_KEY_SECRET=sim-secret iotbridge sim --config docs/examples/sim.yaml
-              SIM_ACCESS_KEY_SECRET=sim-secret iotbridge sim --config docs/examples/sim.yaml --check
+              export SIM_ACCESS_KEY_SECRET=sim-secret
+              iotbridge sim --config docs/examples/sim.yaml --check
+              iotbridge sim --config docs/examples/sim.yaml
             """
     )
 

@@ -189,6 +189,19 @@ extension IntegrationSuites {
             #expect(peer.events("opened").contains { $0["link"]?.string == "receiver-1" })
         }
 
+        @Test func aSenderLinkIsRefusedTheEndpointOnlyPushes() async throws {
+            let setup = try await Setup("sender")
+            defer { Task { await setup.stop() } }
+            let peer = try self.loginPeer(setup, clientId: "publisher", extra: ["--sender", "--timeout", "6"])
+            defer { peer.stop() }
+            try await waitUntil("the sender link was refused", timeout: .seconds(20)) {
+                peer.events("error").contains { $0["where"]?.string == "link" }
+            }
+            let refusal = try #require(peer.events("error").first { $0["where"]?.string == "link" })
+            #expect(refusal["name"]?.string == "amqp:not-allowed")
+            #expect(refusal["description"]?.string?.contains("attach a receiver link") == true)
+        }
+
         @Test func aConnectionWithoutALinkIsClosedAfterTheAttachDeadline() async throws {
             let setup = try await Setup("no-attach")
             defer { Task { await setup.stop() } }
@@ -256,6 +269,43 @@ extension IntegrationSuites {
             try await waitUntil("the new group got the message", timeout: .seconds(15)) { Self.messageIds(consumer).contains(id) }
             // The group existing before still gets its own copy.
             #expect(try setup.instance("source").endpoint.counters(of: "cg-source")?.enqueued == 1)
+        }
+
+        @Test func aGroupCreatedThroughTheOpenAPIByTheMigrationClientCanLogInOverAMQP() async throws {
+            let setup = try await Setup("openapi")
+            defer { Task { await setup.stop() } }
+            let server = try #require(setup.service.openAPI)
+            let serving = Task { try await server.run() }
+            defer {
+                Task {
+                    await server.triggerGracefulShutdown()
+                    _ = try? await serving.value
+                }
+            }
+            let port = try await server.listeningPort()
+            let backend = try OpenAPIBackend(
+                config: InstanceConfig(
+                    kind: .sim,
+                    regionId: "cn-shanghai",
+                    iotInstanceId: "iot-06z00simtarget",
+                    endpoint: "http://127.0.0.1:\(port)",
+                    accessKeyId: "LTAIsim",
+                    accessKeySecret: try SecretReference(parsing: "${SIM_SECRET}", field: "accessKeySecret")
+                ),
+                options: MigrationOptions(),
+                environment: ["SIM_SECRET": Self.secret]
+            )
+            let id = try await backend.createConsumerGroup(name: "migrated_backend", description: nil)
+            // The new group is the target's, not the source's: a login there is refused.
+            let wrongInstance = try self.consumer(setup, instance: "source", clientId: "wrong-instance", group: id)
+            let consumer = try self.consumer(setup, instance: "target", clientId: "migrated", group: id)
+            defer {
+                consumer.stop()
+                wrongInstance.stop()
+            }
+            try await waitUntil("the target's new group accepted the login", timeout: .seconds(20)) { !consumer.events("opened").isEmpty }
+            try await waitUntil("the source refused it", timeout: .seconds(20)) { !wrongInstance.events("error").isEmpty }
+            #expect(wrongInstance.events("error").first?["name"]?.string == "amqp:unauthorized-access")
         }
 
         @Test func aGrayscaleBatchAnnouncesItselfOnTheSourceAndTheDeviceThenPublishesOnTheTarget() async throws {

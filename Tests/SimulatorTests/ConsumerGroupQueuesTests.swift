@@ -102,3 +102,38 @@ import Testing
         #expect(queues.creditChanged(group: "cg", 1, self.credit(10), now: self.start.advanced(by: .seconds(64))).isEmpty)
     }
 }
+
+/// A backlog far larger than the dispatch window: retention drops the oldest, a consumer that comes gets the rest
+/// oldest first.
+@Suite struct ConsumerGroupQueuesBacklogTests {
+    @Test func aLargeBacklogKeepsTheNewestAndDeliversOldestFirst() {
+        let start = ContinuousClock.now
+        var queues = ConsumerGroupQueues(retention: .init(maxAge: .seconds(3600), maxCount: 3000))
+        for index in 1...5000 {
+            let message = SimulatedMessage(topic: "/t", messageId: "m\(index)", generateTime: 0, payload: [])
+            #expect(queues.publish(message, to: ["cg"], now: start).isEmpty)
+        }
+        #expect(queues.counters(of: "cg")?.waiting == 3000)
+        #expect(queues.counters(of: "cg")?.expired == 2000)
+        queues.consumerAttached(group: "cg", 1)
+        let sends = queues.creditChanged(group: "cg", 1, AMQPSenderCredit(available: 3, taken: 0, drain: false), now: start)
+        let ids = sends.compactMap { action -> String? in
+            if case .send(_, _, _, let message, _, _) = action { return message.messageId }
+            return nil
+        }
+        #expect(ids == ["m2001", "m2002", "m2003"])
+    }
+
+    @Test func theBacklogExpiresByAgeFromItsFront() {
+        let start = ContinuousClock.now
+        var queues = ConsumerGroupQueues(retention: .init(maxAge: .seconds(60), maxCount: 100_000))
+        for index in 1...2500 {
+            let message = SimulatedMessage(topic: "/t", messageId: "m\(index)", generateTime: 0, payload: [])
+            _ = queues.publish(message, to: ["cg"], now: start.advanced(by: .milliseconds(index * 10)))
+        }
+        // At +70 s everything published before +10 s is over a minute old: m1…m999.
+        _ = queues.tick(now: start.advanced(by: .seconds(70)))
+        #expect(queues.counters(of: "cg")?.expired == 999)
+        #expect(queues.counters(of: "cg")?.waiting == 1501)
+    }
+}

@@ -122,6 +122,27 @@ import Testing
         )
     }
 
+    @Test func anExportsAssessmentSectionBecomesTheInstancesFacts() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("simapi-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let facts = InstanceFacts(
+            products: [ProductFacts(productKey: "a1pk0000001", name: "Meters", deviceCount: 42)],
+            consumerGroups: [ConsumerGroupFacts(id: "gOrders0000000000000000100", connectedClients: ["c1"])]
+        )
+        let withFacts = folder.appendingPathComponent("with.yaml").path
+        try FileBackend.write(Self.seed(), assessment: facts, to: withFacts)
+        let plane = try await SimulatedControlPlane(exportFile: withFacts, iotInstanceId: "iot-06z00ab1cd2ef3")
+        #expect(await plane.assessmentFacts() == facts)
+        #expect(plane.identity.iotInstanceId == "iot-06z00ab1cd2ef3")
+        #expect(plane.identity.regionId == "cn-hangzhou")
+
+        let without = folder.appendingPathComponent("without.yaml").path
+        try FileBackend.write(Self.seed(), to: without)
+        let plain = try await SimulatedControlPlane(exportFile: without)
+        #expect(await plain.assessmentFacts() == nil)
+    }
+
     @Test func aBrokenExportFileIsAnErrorNamingTheFile() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("simapi-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -154,6 +154,22 @@ import Testing
         #expect(codes.contains("Throttling.User"))
     }
 
+    @Test func withoutALegacyInstanceAnOmittedIotInstanceIdIsRefused() async throws {
+        let enterprise = try SimulatedControlPlane(
+            snapshot: InstanceSnapshot(identity: InstanceIdentity(kind: "sim")),
+            iotInstanceId: Self.enterpriseId
+        )
+        let server = try SimulatedOpenAPIServer(
+            configuration: SimulatedOpenAPIConfiguration(accessKeys: ["testid": "testsecret"]),
+            controlPlanes: [enterprise],
+            logger: Logger(label: "test")
+        )
+        let omitted = await Self.call(server, "QueryConsumerGroupList")
+        #expect(omitted.status == 400)
+        #expect((omitted.body["Message"] as? String)?.contains(Self.enterpriseId) == true)
+        #expect(await Self.call(server, "QueryConsumerGroupList", ["IotInstanceId": Self.enterpriseId]).status == 200)
+    }
+
     @Test func twoInstancesWithOneIdAreRefused() throws {
         let a = try SimulatedControlPlane(snapshot: SimulatedControlPlaneTests.seed())
         let b = try SimulatedControlPlane(snapshot: SimulatedControlPlaneTests.seed())
@@ -217,5 +233,70 @@ import Testing
         }
         // Stopped: a caller waiting for the port learns it will not come.
         await #expect(throws: SimulatedAPIError.self) { try await server.listeningPort() }
+    }
+
+    static let job = OTAJobFacts(jobId: "job1", firmwareId: "fw1", status: "IN_PROGRESS", type: "UPGRADE_FIRMWARE")
+
+    @Test func theAssessmentReadsTheSeededFactsAndTooLargeBodiesAreRefused() async throws {
+        let facts = InstanceFacts(
+            products: [
+                ProductFacts(
+                    productKey: "a1pk0000001",
+                    name: "Meters",
+                    deviceCount: 1200,
+                    onlineCount: 1100,
+                    owner: true,
+                    authType: "secret",
+                    id2: false,
+                    nodeType: 0,
+                    otaJobs: [Self.job]
+                )
+            ],
+            consumerGroups: [ConsumerGroupFacts(id: "gOrders0000000000000000100", connectedClients: ["client-a"])]
+        )
+        let legacy = try SimulatedControlPlane(snapshot: SimulatedControlPlaneTests.seed(), facts: facts)
+        let server = try SimulatedOpenAPIServer(
+            configuration: SimulatedOpenAPIConfiguration(accessKeys: ["testid": "testsecret"], maxBodyBytes: 4096),
+            controlPlanes: [legacy],
+            logger: Logger(label: "test")
+        )
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            let port = try await server.listeningPort()
+            var options = MigrationOptions()
+            options.retry = RetryPolicy(maxAttempts: 1, initialBackoffMilliseconds: 10, maxBackoffMilliseconds: 10)
+            let backend = try OpenAPIBackend(
+                config: InstanceConfig(
+                    kind: .sim,
+                    endpoint: "http://127.0.0.1:\(port)",
+                    accessKeyId: "testid",
+                    accessKeySecret: try SecretReference(parsing: "${SIM_SECRET}", field: "accessKeySecret")
+                ),
+                options: options,
+                environment: ["SIM_SECRET": "testsecret"]
+            )
+            let read = try await backend.assessmentFacts(
+                products: ["a1pk0000001", "a1pk0000002"],
+                consumerGroupIds: ["gOrders0000000000000000100", "gTelemetry00000000000000100"]
+            )
+            let meters = try #require(read.product("a1pk0000001"))
+            #expect(meters.name == "Meters" && meters.deviceCount == 1200 && meters.onlineCount == 1100)
+            #expect(meters.owner == true)
+            #expect(meters.otaJobs == [Self.job])
+            #expect(read.product("a1pk0000002")?.deviceCount == 0)
+            #expect(read.consumerGroup("gOrders0000000000000000100")?.connectedClients == ["client-a"])
+            #expect(read.consumerGroup("gTelemetry00000000000000100")?.connectedClients == [])
+
+            // A script larger than the body limit: refused with 413, never half-read.
+            let parser = try await backend.createParser(name: "big", description: nil)
+            await #expect {
+                try await backend.saveAndPublishScript(parserId: parser, script: String(repeating: "x", count: 8192))
+            } throws: { error in
+                "\(error)".contains("RequestTooLarge") || "\(error)".contains("413")
+            }
+            #expect(try await legacy.parser(id: parser).scriptDraft == nil)
+            await server.triggerGracefulShutdown()
+            try await group.waitForAll()
+        }
     }
 }

@@ -213,13 +213,16 @@ public struct ConsumerGroupDispatch<Message: Sendable>: Sendable {
     }
 
     /// Bounds what the group retains, as the platform bounds a consumer group's backlog: waiting messages offered
-    /// before `cutoff` are dropped, then the oldest waiting ones until at most `maxCount` are held (waiting and in
-    /// flight). Messages in flight are never dropped: their consumer may still accept them.
+    /// before `cutoff` (if given) are dropped, then the oldest waiting ones until at most `maxCount` are held
+    /// (waiting and in flight). Messages in flight are never dropped: their consumer may still accept them.
     ///
     /// - Returns: the dropped messages' IDs, oldest first.
-    public mutating func expireWaiting(offeredBefore cutoff: ContinuousClock.Instant, keepingAtMost maxCount: Int) -> [MessageID] {
-        var dropped = self.waiting.filter { $0.offeredAt < cutoff }
-        self.waiting.removeAll { $0.offeredAt < cutoff }
+    public mutating func expireWaiting(offeredBefore cutoff: ContinuousClock.Instant?, keepingAtMost maxCount: Int) -> [MessageID] {
+        var dropped: [Entry] = []
+        if let cutoff {
+            dropped = self.waiting.filter { $0.offeredAt < cutoff }
+            if !dropped.isEmpty { self.waiting.removeAll { $0.offeredAt < cutoff } }
+        }
         let excess = self.waiting.count + self.inFlight.count - max(0, maxCount)
         if excess > 0 {
             let oldest = self.waiting.sorted { ($0.offeredAt, $0.id) < ($1.offeredAt, $1.id) }.prefix(excess)

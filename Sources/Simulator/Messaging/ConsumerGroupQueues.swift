@@ -14,6 +14,11 @@ import AMQP
 /// messages older than `Retention.maxAge`, or beyond `Retention.maxCount`, are dropped, as the platform drops
 /// messages after its retention.
 ///
+/// A group's backlog can be large (a group nobody consumes yet, for hours), while the dispatch keeps its messages
+/// in plain arrays sized for a window. So at most `window` messages of a group are in its dispatch (waiting for
+/// credit or unsettled); the rest wait here, in arrival order, where retention drops from the front at O(1) per
+/// message, and move into the dispatch as it makes room.
+///
 /// A value type with no I/O: every event returns the actions to perform, so the rules are tested as transcripts.
 public struct ConsumerGroupQueues: Sendable {
     /// How much one group keeps for consumers that are away or slow.
@@ -59,12 +64,35 @@ public struct ConsumerGroupQueues: Sendable {
         public var consumers = 0
     }
 
+    private struct Queued: Sendable {
+        var id: UInt64
+        var message: SimulatedMessage
+        var offeredAt: ContinuousClock.Instant
+    }
+
     private struct Group: Sendable {
         var dispatch: ConsumerGroupDispatch<SimulatedMessage>
         var counters = GroupCounters()
         /// Messages sent at least once and not finished: a further send is a redelivery.
         var sentOnce: Set<UInt64> = []
+        /// Messages not yet in the dispatch, oldest first, from `head` on (the prefix is consumed).
+        var backlog: [Queued] = []
+        var head = 0
+
+        var backlogCount: Int { self.backlog.count - self.head }
+        var held: Int { self.backlogCount + self.dispatch.waitingCount + self.dispatch.inFlightCount }
+
+        /// Drops the consumed prefix once it is most of the array (amortised O(1) per message).
+        mutating func compact() {
+            if self.head > 1024, self.head * 2 > self.backlog.count {
+                self.backlog.removeFirst(self.head)
+                self.head = 0
+            }
+        }
     }
+
+    /// The most messages of one group in its dispatch at once (waiting for credit or unsettled).
+    public static let window = 1000
 
     /// How long a consumer has to accept a message before it is redelivered.
     public let ackTimeout: Duration
@@ -86,7 +114,7 @@ public struct ConsumerGroupQueues: Sendable {
     public func counters(of group: String) -> GroupCounters? {
         guard let entry = self.groups[group] else { return nil }
         var counters = entry.counters
-        counters.waiting = entry.dispatch.waitingCount
+        counters.waiting = entry.dispatch.waitingCount + entry.backlogCount
         counters.unsettled = entry.dispatch.inFlightCount
         counters.consumers = entry.dispatch.consumerCount
         return counters
@@ -108,15 +136,35 @@ public struct ConsumerGroupQueues: Sendable {
             let id = self.nextID
             self.nextID += 1
             self.groups[name]!.counters.enqueued += 1
-            let dispatched = self.groups[name]!.dispatch.offer(message, id: id, now: now)
-            actions += self.translate(name, dispatched)
-            // The count bound holds at every publish, not only at the next tick.
-            let dropped = self.groups[name]!.dispatch.expireWaiting(
-                offeredBefore: now.advanced(by: .zero - self.retention.maxAge),
-                keepingAtMost: self.retention.maxCount
-            )
-            self.groups[name]!.counters.expired += dropped.count
+            self.groups[name]!.backlog.append(Queued(id: id, message: message, offeredAt: now))
+            // The count bound holds at every publish: the oldest waiting messages go, first those in the dispatch
+            // (they came before the backlog), then the backlog's front.
+            if self.groups[name]!.held > self.retention.maxCount {
+                let room = self.retention.maxCount - self.groups[name]!.backlogCount
+                let dropped = self.groups[name]!.dispatch.expireWaiting(offeredBefore: nil, keepingAtMost: max(0, room))
+                self.groups[name]!.counters.expired += dropped.count
+                for id in dropped { self.groups[name]!.sentOnce.remove(id) }
+                while self.groups[name]!.held > self.retention.maxCount, self.groups[name]!.backlogCount > 0 {
+                    self.groups[name]!.head += 1
+                    self.groups[name]!.counters.expired += 1
+                }
+            }
+            actions += self.feed(name, now: now)
         }
+        return actions
+    }
+
+    /// Moves backlog into the dispatch while it has room, oldest first.
+    private mutating func feed(_ name: String, now: ContinuousClock.Instant) -> [Action] {
+        var actions: [Action] = []
+        while self.groups[name]!.backlogCount > 0,
+            self.groups[name]!.dispatch.waitingCount + self.groups[name]!.dispatch.inFlightCount < Self.window
+        {
+            let next = self.groups[name]!.backlog[self.groups[name]!.head]
+            self.groups[name]!.head += 1
+            actions += self.translate(name, self.groups[name]!.dispatch.offer(next.message, id: next.id, now: now))
+        }
+        self.groups[name]!.compact()
         return actions
     }
 
@@ -129,7 +177,7 @@ public struct ConsumerGroupQueues: Sendable {
     /// A consumer's link reported its credit.
     public mutating func creditChanged(group: String, _ consumer: UInt64, _ credit: AMQPSenderCredit, now: ContinuousClock.Instant) -> [Action] {
         guard self.groups[group] != nil else { return [] }
-        return self.translate(group, self.groups[group]!.dispatch.creditChanged(consumer, credit, now: now))
+        return self.translate(group, self.groups[group]!.dispatch.creditChanged(consumer, credit, now: now)) + self.feed(group, now: now)
     }
 
     /// A consumer detached or its connection closed.
@@ -148,19 +196,25 @@ public struct ConsumerGroupQueues: Sendable {
     ) -> [Action] {
         guard self.groups[group] != nil else { return [] }
         return self.translate(group, self.groups[group]!.dispatch.outcome(of: id, attempt: attempt, outcome, now: now))
+            + self.feed(group, now: now)
     }
 
-    /// The clock moved: unaccepted messages past the ack timeout go out again; the retention drops old ones.
+    /// The clock moved: unaccepted messages past the ack timeout go out again; the retention drops old ones (in the
+    /// backlog by when they were published; in the dispatch window, where they spend at most `window` sends, by
+    /// when they entered it).
     public mutating func tick(now: ContinuousClock.Instant) -> [Action] {
         var actions: [Action] = []
+        let cutoff = now.advanced(by: .zero - self.retention.maxAge)
         for name in self.groups.keys.sorted() {
-            let dropped = self.groups[name]!.dispatch.expireWaiting(
-                offeredBefore: now.advanced(by: .zero - self.retention.maxAge),
-                keepingAtMost: self.retention.maxCount
-            )
+            while self.groups[name]!.backlogCount > 0, self.groups[name]!.backlog[self.groups[name]!.head].offeredAt < cutoff {
+                self.groups[name]!.head += 1
+                self.groups[name]!.counters.expired += 1
+            }
+            let dropped = self.groups[name]!.dispatch.expireWaiting(offeredBefore: cutoff, keepingAtMost: Self.window)
             self.groups[name]!.counters.expired += dropped.count
             for id in dropped { self.groups[name]!.sentOnce.remove(id) }
             actions += self.translate(name, self.groups[name]!.dispatch.tick(now: now))
+            actions += self.feed(name, now: now)
         }
         return actions
     }

@@ -2,12 +2,13 @@
 """A platform-style AMQP client for the simulator's connection rules (reference §1.1, §1.8).
 
     sim_login_peer.py HOST PORT CLIENT_ID ACCESS_KEY ACCESS_SECRET CONSUMER_GROUP --ca FILE
-        [--receivers N] [--heartbeat SECONDS] [--timeout SECONDS]
+        [--receivers N] [--sender] [--heartbeat SECONDS] [--timeout SECONDS]
 
 Logs in exactly as the official Python sample does (aksign username, HMAC-SHA1 password; see
 platform_sample_consumer.py), then attaches ``--receivers`` receiver links on the one connection (0: none, to
 test the attach deadline; 2: to test the one-link rule) with the sample's heartbeat unless ``--heartbeat``
-says otherwise (0 announces no idle-time-out). Prints JSON lines: ``{"event":"opened","link":…}`` per link the
+says otherwise (0 announces no idle-time-out); ``--sender`` attaches a sender link instead (the platform only
+pushes). Prints JSON lines: ``{"event":"opened","link":…}`` per link the
 server attached, ``{"event":"error","where":"link"|"connection"|"transport","name":…,"description":…,
 "elapsed":…}`` when the server refuses or closes something; stops after a connection error or the timeout.
 """
@@ -49,7 +50,9 @@ class Peer(MessagingHandler):
         conn = event.container.connect("amqps://" + a.host + ":" + a.port, user=user, password=password,
                                        heartbeat=a.heartbeat if a.heartbeat > 0 else None,
                                        allowed_mechs="PLAIN", reconnect=False)
-        for index in range(a.receivers):
+        if a.sender:
+            event.container.create_sender(conn, "devices", name="sender-1")
+        for index in range(0 if a.sender else a.receivers):
             event.container.create_receiver(conn, name="receiver-%d" % (index + 1))
         event.container.schedule(a.timeout, self)
 
@@ -84,6 +87,7 @@ def main():
         p.add_argument(name)
     p.add_argument("--ca", required=True)
     p.add_argument("--receivers", type=int, default=1)
+    p.add_argument("--sender", action="store_true")
     p.add_argument("--heartbeat", type=float, default=60)
     p.add_argument("--timeout", type=float, default=30)
     Container(Peer(p.parse_args())).run()
