@@ -135,7 +135,7 @@ struct DemoRun {
             }
             bridge = try Bridge(configuration: configuration, engine: engine, logger: logger)
             let httpPort = DemoPortBox()
-            let server = OperationsServer(
+            var server = OperationsServer(
                 host: "127.0.0.1",
                 port: 0,
                 registry: metrics,
@@ -144,6 +144,11 @@ struct DemoRun {
                 healthy: { bridge.currentStatistics.state != "stopped" },
                 status: { bridge.statusJSON() }
             )
+            if let instances = bridge.registry {
+                server.instanceLookup = { productKey, deviceName in
+                    await InstanceLookupResponse.answer(instances, productKey: productKey, deviceName: deviceName)
+                }
+            }
             bridgeGroup = ServiceGroup(
                 configuration: .init(
                     services: [
@@ -156,7 +161,10 @@ struct DemoRun {
             bridgeTask = Task { try await bridgeGroup.run() }
             try await Self.waitConnected(bridge, upstreams: upstreams.map(\.name), httpPort: httpPort)
             if let port = httpPort.value {
-                display.say("bridge: \(upstreams.count) upstreams connected; http://127.0.0.1:\(port)/status and /metrics")
+                display.say(
+                    "bridge: \(upstreams.count) upstreams connected; http://127.0.0.1:\(port)/status, /metrics, "
+                        + "/instances/{productKey}/{deviceName}"
+                )
             }
         } catch {
             await stopSimulator()
