@@ -32,6 +32,8 @@ struct DemoCommand: AsyncParsableCommand {
               6. publishing stops, the bridge drains (up to 30 s), and the report compares what was \
             published (the simulator's ledger) with what the backend received.
 
+            Ctrl-C stops publishing early and still drains and reports; a second Ctrl-C quits at once.
+
             Exit status: 0 when nothing was lost, nothing duplicated and the registry names the right \
             instance for every device; 1 otherwise (the report says what it saw); 2 on an error.
 

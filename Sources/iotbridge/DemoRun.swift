@@ -21,6 +21,8 @@ import UnixSignals
 /// One run of `iotbridge demo`, in the order the README tells it: simulator → migration → bridge → traffic and
 /// moves → stop publishing → drain → compare. Each phase uses the real component (the simulator's services, the
 /// Migration library's planner and runner over the OpenAPI, `Bridge` loaded from a written `bridge.yaml`).
+/// It lives in the CLI because it wires four targets together (Simulator, Migration, Bridge, HTTPServer) that only
+/// the executable depends on; what can be tested alone (scenario, timeline, report) is in Sources/Simulator/Demo.
 struct DemoRun {
     let duration: Duration
     let devices: Int
