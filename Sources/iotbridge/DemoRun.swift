@@ -136,7 +136,7 @@ struct DemoRun {
                 throw CLIError("\(bridgeFile): " + loaded.diagnostics.map(\.description).joined(separator: "; "))
             }
             bridge = try Bridge(configuration: configuration, engine: engine, logger: logger)
-            let httpPort = DemoPortBox()
+            let httpPort = DemoSetOnce()
             var server = OperationsServer(
                 host: "127.0.0.1",
                 port: 0,
@@ -205,7 +205,7 @@ struct DemoRun {
         }
         // Ctrl-C (or SIGTERM) ends the moves early: publishing stops, the bridge drains, and the report says what
         // it saw. A second one exits at once.
-        let interrupted = DemoPortBox()
+        let interrupted = DemoSetOnce()
         let signals = Task {
             var count = 0
             for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) {
@@ -285,7 +285,7 @@ struct DemoRun {
     }
 
     /// Waits until every upstream has a connection open (at most 30 s), so that the display starts with a live bridge.
-    static func waitConnected(_ bridge: Bridge, upstreams: [String], httpPort: DemoPortBox) async throws {
+    static func waitConnected(_ bridge: Bridge, upstreams: [String], httpPort: DemoSetOnce) async throws {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: .seconds(30))
         while clock.now < deadline {
@@ -321,7 +321,7 @@ struct DemoRun {
 
 /// A value set once from another task: the port the bridge's HTTP server reports once it listens (from its
 /// `onListening`), or that an interrupt came.
-final class DemoPortBox: Sendable {
+final class DemoSetOnce: Sendable {
     private let port = Mutex<Int?>(nil)
 
     func set(_ value: Int) { self.port.withLock { $0 = value } }
