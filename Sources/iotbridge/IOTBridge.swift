@@ -17,6 +17,8 @@ struct IOTBridge: AsyncParsableCommand {
         discussion: """
             Where to start, by what you do (the commands are listed below in this order):
 
+              newcomer            demo: a whole migration rehearsed on this machine (simulated
+                                  instances, migrate, bridge) ending with 0 lost, 0 duplicates
               AMQP operator       amqp: check that a broker or the platform is reachable
                                   and that the login works
               backend             run: both instances' AMQP streams in, one de-duplicated
@@ -38,7 +40,7 @@ struct IOTBridge: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            AMQPCommand.self, RunCommand.self, DeadLetterCommand.self, RulesCommand.self, InstanceCommand.self,
+            DemoCommand.self, AMQPCommand.self, RunCommand.self, DeadLetterCommand.self, RulesCommand.self, InstanceCommand.self,
             MigrateCommand.self, RegistryCommand.self, EventsCommand.self, SimCommand.self,
             StatusCommand.self,
         ]
