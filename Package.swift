@@ -24,6 +24,7 @@ let package = Package(
         .executable(name: "iotbridge", targets: ["iotbridge"]),
         .library(name: "AMQP", targets: ["AMQP"]),
         .library(name: "RuleSQL", targets: ["RuleSQL"]),
+        .library(name: "JSON", targets: ["JSON"]),
         // For Benchmarks/RegistryBench (a package of its own, so that a release build compiles only what it needs).
         .library(name: "Events", targets: ["Events"]),
         .library(name: "StateStore", targets: ["StateStore"]),
@@ -83,22 +84,27 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: JSON values as the rules see them: value model, parser (with projections), serializer
+        .target(name: "JSON", swiftSettings: strictSettings),
+
         // MARK: Forwarding rules
         .target(
             name: "RuleSQL",
             dependencies: [
+                "JSON",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
         ),
         .target(
             name: "RuleScript",
-            dependencies: ["RuleSQL"],
+            dependencies: ["JSON", "RuleSQL"],
             swiftSettings: strictSettings
         ),
         .target(
             name: "Rules",
             dependencies: [
+                "JSON",
                 "RuleSQL",
                 "RuleScript",
                 .product(name: "Yams", package: "Yams"),
@@ -146,6 +152,7 @@ let package = Package(
         .target(
             name: "Events",
             dependencies: [
+                "JSON",
                 "RuleSQL",
                 "StateStore",
                 .product(name: "Logging", package: "swift-log"),
@@ -161,6 +168,7 @@ let package = Package(
                 "IoTPlatform",
                 "HTTPClient",
                 "Rules",
+                "JSON",
                 "RuleSQL",
                 "RuleScript",
                 "StateStore",
@@ -221,6 +229,7 @@ let package = Package(
                 "StateStore",
                 "PostgresStateStore",
                 "HTTPServer",
+                "JSON",
                 "RuleSQL",
                 "Simulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -234,6 +243,7 @@ let package = Package(
         // MARK: Tests
         .testTarget(name: "AMQPTests", dependencies: ["AMQP"], swiftSettings: strictSettings),
         .testTarget(name: "IoTPlatformTests", dependencies: ["IoTPlatform"], swiftSettings: strictSettings),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strictSettings),
         .testTarget(name: "RuleSQLTests", dependencies: ["RuleSQL"], swiftSettings: strictSettings),
         .testTarget(name: "RuleScriptTests", dependencies: ["RuleScript"], swiftSettings: strictSettings),
         .testTarget(name: "RulesTests", dependencies: ["Rules", "RuleScript"], swiftSettings: strictSettings),
