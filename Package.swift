@@ -24,7 +24,6 @@ let package = Package(
         .executable(name: "iotbridge", targets: ["iotbridge"]),
         .library(name: "AMQP", targets: ["AMQP"]),
         .library(name: "RuleSQL", targets: ["RuleSQL"]),
-        .library(name: "JSON", targets: ["JSON"]),
         // For Benchmarks/RegistryBench (a package of its own, so that a release build compiles only what it needs).
         .library(name: "Events", targets: ["Events"]),
         .library(name: "StateStore", targets: ["StateStore"]),
@@ -168,7 +167,6 @@ let package = Package(
                 "IoTPlatform",
                 "HTTPClient",
                 "Rules",
-                "JSON",
                 "RuleSQL",
                 "RuleScript",
                 "StateStore",
