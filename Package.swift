@@ -24,6 +24,7 @@ let package = Package(
         .executable(name: "iotbridge", targets: ["iotbridge"]),
         .library(name: "AMQP", targets: ["AMQP"]),
         .library(name: "RuleSQL", targets: ["RuleSQL"]),
+        .library(name: "RuleScript", targets: ["RuleScript"]),
         // For Benchmarks/RegistryBench (a package of its own, so that a release build compiles only what it needs).
         .library(name: "Events", targets: ["Events"]),
         .library(name: "StateStore", targets: ["StateStore"]),
@@ -227,6 +228,7 @@ let package = Package(
                 "StateStore",
                 "PostgresStateStore",
                 "HTTPServer",
+                "HTTPClient",
                 "JSON",
                 "RuleSQL",
                 "Simulator",
@@ -262,7 +264,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BridgeTests",
-            dependencies: ["Bridge", "AMQP", "StateStore", "PostgresStateStore"],
+            dependencies: ["Bridge", "AMQP", "StateStore", "PostgresStateStore", "HTTPServer"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -5,7 +5,8 @@
 #
 # Steps, each idempotent:
 #   1. apt: installs the Debian packages the build and the tests need, only when
-#      dpkg reports some missing (needs root or sudo then; --no-install skips it).
+#      dpkg reports some missing (needs root or sudo then; --no-install skips it);
+#      then pip: PIP_PACKAGES for /usr/bin/python3, only those that do not import.
 #   2. swift build --build-tests, once (default scratch path .build; warnings are
 #      errors through Package.swift).
 #   3. gcc: Qpid Proton's C example broker (and send/receive) into scripts/.work/bin.
@@ -30,7 +31,7 @@
 #
 # Options:
 #   --unit-only    no Proton broker, no RabbitMQ; skips the IntegrationTests target
-#   --no-install   never calls apt-get (fails later if something is missing)
+#   --no-install   never calls apt-get or pip (fails later if something is missing)
 #   --filter X     one `swift test --filter X` run instead of the two above
 #   --keep-state   keeps RabbitMQ's and PostgreSQL's data and logs (scripts/.work/rabbitmq-PID,
 #                  scripts/.work/postgres-PID) afterwards
@@ -79,6 +80,15 @@ APT_PACKAGES=(
     openssl   # the TLS integration tests make their own CA and certificates with it
     python3-jsonschema   # the event tests validate migration-status events against docs/schemas/
     postgresql   # the PostgreSQL state store's contract tests and the bridge replica tests
+    chromium     # the dashboard test renders the bridge's live web page headless (DashboardTests)
+    python3-pip   # installs PIP_PACKAGES below for /usr/bin/python3
+)
+
+# PyPI packages for /usr/bin/python3, as MODULE:PACKAGE (installed when MODULE does not import): the official
+# Alibaba Cloud Python SDK, which SimulatorSDKOpenAPITests points at the simulator's OpenAPI endpoint.
+PIP_PACKAGES=(
+    aliyunsdkcore:aliyun-python-sdk-core
+    aliyunsdkiot:aliyun-python-sdk-iot
 )
 
 # shellcheck source=scripts/lib/common.sh
@@ -140,6 +150,32 @@ install_packages() {
         local missing
         missing="$(missing_apt_packages "${APT_PACKAGES[@]}" | tr '\n' ' ')"
         [[ -z "$missing" ]] || log "apt: --no-install, but missing: $missing"
+    fi
+    section_end
+    install_pip_packages
+}
+
+# Prints the PyPI packages of PIP_PACKAGES whose module /usr/bin/python3 cannot import.
+missing_pip_packages() {
+    local entry
+    for entry in "${PIP_PACKAGES[@]}"; do
+        "$SYSTEM_PYTHON" -c "import ${entry%%:*}" 2> /dev/null || printf '%s\n' "${entry#*:}"
+    done
+}
+
+# pip for /usr/bin/python3 (Debian marks it externally managed, hence --break-system-packages), only for what is
+# missing: a second run does no pip work at all. --no-install only reports.
+install_pip_packages() {
+    section_begin "pip packages"
+    local missing
+    mapfile -t missing < <(missing_pip_packages)
+    if (( ${#missing[@]} == 0 )); then
+        log "pip: all ${#PIP_PACKAGES[@]} packages already importable"
+    elif (( INSTALL == 1 )); then
+        log "pip: installing ${missing[*]}"
+        "$SYSTEM_PYTHON" -m pip install --quiet --disable-pip-version-check --break-system-packages "${missing[@]}"
+    else
+        log "pip: --no-install, but missing: ${missing[*]} (the simulator's SDK test will fail saying so)"
     fi
     section_end
 }

@@ -76,6 +76,17 @@ public struct AMQPListenerConfiguration: Sendable {
         public var failedLoginDelay: Duration
         /// The longest wait before a failed login is answered. Default: 5 s.
         public var maxFailedLoginDelay: Duration
+        /// The most links attached at once on one connection, over all its sessions; one more is detached with
+        /// `amqp:resource-limit-exceeded`. The platform allows exactly one receiver link per connection (reference
+        /// §1.1). nil: only `maxLinksPerSession` applies. Default: nil.
+        public var maxLinksPerConnection: Int?
+        /// How long a client has, from our Open, to attach its first link; a connection that has not is closed
+        /// with `amqp:resource-limit-exceeded`. The platform allows 15 s (reference §1.1). nil: no deadline.
+        /// Default: nil.
+        public var attachTimeout: Duration?
+        /// The idle-time-out a client's Open must announce; any other (or none) is refused at Open with
+        /// `amqp:invalid-field`. The platform's range is 30–300 s (reference §1.8). nil: any. Default: nil.
+        public var idleTimeoutRange: ClosedRange<Duration>?
 
         /// Creates limits; see each property for its default.
         public init(
@@ -87,8 +98,14 @@ public struct AMQPListenerConfiguration: Sendable {
             maxLinksPerSession: Int = 64,
             handshakeTimeout: Duration = .seconds(10),
             failedLoginDelay: Duration = .seconds(1),
-            maxFailedLoginDelay: Duration = .seconds(5)
+            maxFailedLoginDelay: Duration = .seconds(5),
+            maxLinksPerConnection: Int? = nil,
+            attachTimeout: Duration? = nil,
+            idleTimeoutRange: ClosedRange<Duration>? = nil
         ) {
+            self.maxLinksPerConnection = maxLinksPerConnection
+            self.attachTimeout = attachTimeout
+            self.idleTimeoutRange = idleTimeoutRange
             self.maxFrameSize = maxFrameSize
             self.maxMessageSize = maxMessageSize
             self.maxConnections = maxConnections
@@ -119,6 +136,12 @@ public struct AMQPListenerConfiguration: Sendable {
             try require(self.maxLinksPerSession >= 1, "max links per session must be at least 1")
             try require(self.handshakeTimeout > .zero, "the handshake timeout must be positive")
             try require(self.failedLoginDelay >= .zero, "the failed-login delay cannot be negative")
+            try require((self.maxLinksPerConnection ?? 1) >= 1, "max links per connection must be at least 1")
+            try require((self.attachTimeout ?? .seconds(1)) > .zero, "the attach timeout must be positive")
+            try require(
+                (self.idleTimeoutRange?.lowerBound ?? .zero) >= .zero,
+                "the idle timeout range cannot start below zero"
+            )
             try require(
                 self.maxFailedLoginDelay >= self.failedLoginDelay,
                 "the longest failed-login delay must be at least the failed-login delay"

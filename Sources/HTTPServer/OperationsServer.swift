@@ -13,7 +13,8 @@ public import Prometheus
 public import ServiceLifecycle
 
 /// The HTTP side of `iotbridge run` (Hummingbird): `/metrics` in Prometheus text format (everything the process
-/// records through swift-metrics), `/healthz`, `/status` (JSON the caller renders), and `/instances/{pk}/{dn}` (the instance registry).
+/// records through swift-metrics), `/healthz`, `/status` (JSON the caller renders), `/dashboard` (a live page of
+/// `/status`, ``DashboardPage``; `/` redirects there), and `/instances/{pk}/{dn}` (the instance registry).
 public struct OperationsServer: Service {
     /// Where to listen.
     public var host: String
@@ -57,6 +58,23 @@ public struct OperationsServer: Service {
         return registry
     }
 
+    /// The dashboard page with a fresh nonce and the headers that keep it self-contained: a strict CSP (which also
+    /// forbids framing), no MIME sniffing, no caching (each response has its own nonce).
+    static func dashboardResponse() -> Response {
+        let nonce = DashboardPage.makeNonce()
+        let headers: HTTPFields = [
+            .contentType: "text/html; charset=utf-8",
+            .cacheControl: "no-store",
+            .contentSecurityPolicy: DashboardPage.contentSecurityPolicy(nonce: nonce),
+            .xContentTypeOptions: "nosniff",
+        ]
+        return Response(
+            status: .ok,
+            headers: headers,
+            body: .init(byteBuffer: ByteBuffer(string: DashboardPage.html(nonce: nonce)))
+        )
+    }
+
     /// Serves until graceful shutdown.
     public func run() async throws {
         let router = Router()
@@ -85,9 +103,16 @@ public struct OperationsServer: Service {
         router.get("/status") { _, _ -> Response in
             Response(
                 status: .ok,
-                headers: [.contentType: "application/json"],
+                // A poll must always see the bridge's answer of now, never a cached one.
+                headers: [.contentType: "application/json", .cacheControl: "no-store"],
                 body: .init(byteBuffer: ByteBuffer(bytes: await status()))
             )
+        }
+        router.get("/dashboard") { _, _ -> Response in
+            Self.dashboardResponse()
+        }
+        router.get("/") { _, _ -> Response in
+            Response(status: .seeOther, headers: [.location: "/dashboard"])
         }
         let instanceLookup = self.instanceLookup
         router.get("/instances/:productKey/:deviceName") { _, context -> Response in

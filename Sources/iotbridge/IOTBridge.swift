@@ -21,7 +21,9 @@ struct IOTBridge: AsyncParsableCommand {
                                   and that the login works
               backend             run: both instances' AMQP streams in, one de-duplicated
                                   stream out (broker queue, webhook or JSON lines);
-                                  deadletter: resend what a sink refused
+                                  deadletter: resend what a sink refused;
+                                  status: a running bridge's figures (also live
+                                  in a browser at http://HOST:PORT/dashboard)
               rule author         rules: lint, evaluate and test rule SQL and parser
                                   scripts locally
               migration operator  instance: export an instance to a file;
@@ -37,7 +39,8 @@ struct IOTBridge: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             AMQPCommand.self, RunCommand.self, DeadLetterCommand.self, RulesCommand.self, InstanceCommand.self,
-            MigrateCommand.self, RegistryCommand.self, EventsCommand.self,
+            MigrateCommand.self, RegistryCommand.self, EventsCommand.self, SimCommand.self,
+            StatusCommand.self,
         ]
     )
 

@@ -131,3 +131,91 @@ import Testing
         #expect(machine.handshakeTimerFired() == .none)
     }
 }
+
+/// Transcripts of the platform's connection rules a listener can enforce (the instance simulator's): one link per
+/// connection, an idle-time-out range at Open, a link within the attach deadline.
+@Suite struct ServerConnectionPlatformRulesTests {
+    private let platform = ServerConnectionStateMachine.Policy(
+        requiresLogin: true,
+        maxSessions: 4,
+        maxLinksPerSession: 4,
+        maxLinksPerConnection: 1,
+        idleTimeoutRange: 30_000...300_000,
+        requiresTimelyAttach: true
+    )
+
+    private func opened(idleTimeout: Int = 60_000) -> ServerConnectionStateMachine {
+        var machine = ServerConnectionStateMachine(policy: self.platform)
+        machine.loggedIn(user: "client|…|", mechanism: "PLAIN")
+        #expect(machine.remoteOpened(idleTimeout: idleTimeout) == .open(user: "client|…|"))
+        return machine
+    }
+
+    @Test func aSecondLinkIsRefusedOnAnySessionUntilTheFirstDetaches() {
+        var machine = self.opened()
+        #expect(machine.sessionBegan(1) == .accept)
+        #expect(machine.sessionBegan(2) == .accept)
+        #expect(machine.linkAttached(on: 1) == .accept)
+        guard case .refuse(let sameSession) = machine.linkAttached(on: 1), case .refuse(let otherSession) = machine.linkAttached(on: 2)
+        else {
+            Issue.record("a second link must be refused")
+            return
+        }
+        #expect(sameSession.name == AMQPCondition.resourceLimitExceeded)
+        #expect(otherSession.description.contains("one receiver link per connection"))
+        machine.linkDetached(on: 1)
+        #expect(machine.linkAttached(on: 2) == .accept)
+    }
+
+    @Test func theIdleTimeoutMustBeInRange() {
+        for (announced, accepted) in [(0, false), (29_999, false), (30_000, true), (60_000, true), (300_000, true), (300_001, false)] {
+            var machine = ServerConnectionStateMachine(policy: self.platform)
+            machine.loggedIn(user: "u", mechanism: "PLAIN")
+            let action = machine.remoteOpened(idleTimeout: announced)
+            if accepted {
+                #expect(action == .open(user: "u"), "idle-time-out \(announced)")
+            } else {
+                guard case .refuse(let condition) = action else {
+                    Issue.record("idle-time-out \(announced) must be refused")
+                    continue
+                }
+                #expect(condition.name == "amqp:invalid-field")
+                #expect(condition.description.contains("between 30000 and 300000 ms"))
+                #expect(machine.sessionBegan(1) == .ignore)
+            }
+        }
+    }
+
+    @Test func aLoginFailureIsReportedBeforeTheIdleTimeout() {
+        var machine = ServerConnectionStateMachine(policy: self.platform)
+        #expect(machine.remoteOpened(idleTimeout: 0) == .refuse(ServerConnectionStateMachine.loginRequired))
+    }
+
+    @Test func noLinkBeforeTheAttachDeadlineClosesTheConnection() {
+        var machine = self.opened()
+        #expect(machine.sessionBegan(1) == .accept)
+        guard case .close(let condition) = machine.attachTimerFired(after: .seconds(15)) else {
+            Issue.record("expected a close")
+            return
+        }
+        #expect(condition.description.contains("no link was attached within 15"))
+        #expect(machine.state == .refusing)
+        #expect(machine.linkAttached(on: 1) == .ignore)
+    }
+
+    @Test func aServedLinkMeetsTheAttachDeadlineEvenAfterItDetaches() {
+        var machine = self.opened()
+        #expect(machine.sessionBegan(1) == .accept)
+        #expect(machine.linkAttached(on: 1) == .accept)
+        machine.linkServed()
+        machine.linkDetached(on: 1)
+        #expect(machine.attachTimerFired(after: .seconds(15)) == .none)
+        #expect(machine.state == .open)
+    }
+
+    @Test func withoutTheRuleTheDeadlineDoesNothing() {
+        var machine = ServerConnectionStateMachine(policy: .init(requiresLogin: false, maxSessions: 1, maxLinksPerSession: 1))
+        #expect(machine.remoteOpened() == .open(user: nil))
+        #expect(machine.attachTimerFired(after: .seconds(1)) == .none)
+    }
+}

@@ -222,11 +222,13 @@ struct MigrateAssessTests {
 
             """
         try export.write(toFile: workspace.path("source.yaml"), atomically: true, encoding: .utf8)
+        // The report goes to a file (--out): this test is about the offline facts, and a pipe read under load
+        // once came back short here (the stdout path is covered by the tests above).
         var (rc, out, err) = try await workspace.run([
-            "migrate", "assess", "--config", "migration.yaml", "--json",
+            "migrate", "assess", "--config", "migration.yaml", "--json", "--out", "report.json",
         ])
         #expect(rc == 1, "\(err)")
-        try Data(out.utf8).write(to: URL(fileURLWithPath: workspace.path("report.json")))
+        #expect(out.contains("wrote report.json"), "\(out)")
         #expect(try Self.schemaViolation(workspace.path("report.json")) == nil)
         let items = try Self.items(workspace.path("report.json"))
         #expect(Self.find(items, "product.authentication", "a1Prod00003")?["category"] as? String == "blocked")

@@ -9,7 +9,7 @@ import RuleSQL
 import RuleScript
 import Testing
 
-/// The benchmark's workload (Benchmarks/ScriptBench), checked here so the benchmark measures a script that
+/// The benchmark's workload (Benchmarks/RuleBenchmarks, `parserScript`), checked here so the benchmark measures a script that
 /// does what it says.
 @Suite("The benchmark's 20-line script")
 struct BenchmarkScriptTests {

@@ -44,8 +44,17 @@ final class ListenerPolicy {
         self.connectionPolicy = ServerConnectionStateMachine.Policy(
             requiresLogin: configuration.authenticator != nil,
             maxSessions: limits.maxSessionsPerConnection,
-            maxLinksPerSession: limits.maxLinksPerSession
+            maxLinksPerSession: limits.maxLinksPerSession,
+            maxLinksPerConnection: limits.maxLinksPerConnection,
+            idleTimeoutRange: limits.idleTimeoutRange.map { range in
+                Self.milliseconds(range.lowerBound)...Self.milliseconds(range.upperBound)
+            },
+            requiresTimelyAttach: limits.attachTimeout != nil
         )
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int {
+        Int(duration.components.seconds) * 1000 + Int(duration.components.attoseconds / 1_000_000_000_000_000)
     }
 }
 

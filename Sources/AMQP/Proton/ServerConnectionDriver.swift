@@ -31,6 +31,7 @@ final class ServerConnectionDriver: ConnectionDriver {
     var handshakeTimer: UInt64?
     var verdictTimer: UInt64?
     var closeTimer: UInt64?
+    var attachTimer: UInt64?
     /// The session each link we accepted is on (for the per-session link count).
     var sessionOfLink: [OpaquePointer: Int] = [:]
     var isTransportClosed = false
@@ -206,11 +207,13 @@ final class ServerConnectionDriver: ConnectionDriver {
     override func remoteOpened() {
         guard let connection = self.connection else { return }
         self.peer.containerID = pn_connection_remote_container(connection).map { String(cString: $0) } ?? ""
-        switch self.machine.remoteOpened() {
+        let idleTimeout = pn_connection_transport(connection).map { Int(pn_transport_get_remote_idle_timeout($0)) } ?? 0
+        switch self.machine.remoteOpened(idleTimeout: idleTimeout) {
         case .open(let user):
             self.state.timers.cancel(self.handshakeTimer)
             self.handshakeTimer = nil
             pn_connection_open(connection)
+            self.armAttachDeadline()
             self.peer.user = user
             self.logger.debug(
                 "amqp client connected",
@@ -230,6 +233,23 @@ final class ServerConnectionDriver: ConnectionDriver {
             self.armCloseGrace()
         case .none:
             break
+        }
+    }
+
+    /// Closes the connection if the client attaches no link within the attach timeout (when one is configured).
+    private func armAttachDeadline() {
+        guard let timeout = self.limits.attachTimeout else { return }
+        self.attachTimer = self.state.timers.schedule(after: timeout) { [weak self] in
+            guard let self else { return }
+            self.attachTimer = nil
+            guard case .close(let condition) = self.machine.attachTimerFired(after: timeout) else { return }
+            self.logger.info("amqp client attached no link in time; closing", metadata: ["amqp.reason": "\(condition.description)"])
+            self.inOwnBatch { driver in
+                guard let connection = driver.connection else { return }
+                _ = cqp_condition_set_text(pn_connection_condition(connection), condition.name, condition.description)
+                pn_connection_close(connection)
+                driver.armCloseGrace()
+            }
         }
     }
 
@@ -306,6 +326,7 @@ final class ServerConnectionDriver: ConnectionDriver {
         switch decision {
         case .accept:
             self.sessionOfLink[link] = Self.key(session)
+            self.machine.linkServed()
             self.adopt(link)
         case .refuse(let condition):
             // An attach is refused by attaching with null termini and detaching at once with the reason.
@@ -386,7 +407,8 @@ final class ServerConnectionDriver: ConnectionDriver {
         super.transportClosed(condition: condition)
         self.isTransportClosed = true
         self.machine.transportClosed()
-        for timer in [self.handshakeTimer, self.verdictTimer, self.closeTimer] { self.state.timers.cancel(timer) }
+        for timer in [self.handshakeTimer, self.verdictTimer, self.closeTimer, self.attachTimer] { self.state.timers.cancel(timer) }
+        self.attachTimer = nil
         self.handshakeTimer = nil
         self.verdictTimer = nil
         self.closeTimer = nil

@@ -21,6 +21,14 @@ struct ServerConnectionStateMachine {
         var maxSessions: Int
         /// The most links attached at once on one session.
         var maxLinksPerSession: Int
+        /// The most links attached at once on the whole connection (the platform serves exactly one); nil: only
+        /// the per-session limit applies.
+        var maxLinksPerConnection: Int? = nil
+        /// The idle-time-out, in milliseconds, a client's Open must announce (the platform's 30,000–300,000); nil:
+        /// any, or none.
+        var idleTimeoutRange: ClosedRange<Int>? = nil
+        /// Whether the connection must attach a link before the attach deadline (the platform's 15 s).
+        var requiresTimelyAttach = false
     }
 
     /// What SASL concluded about the client.
@@ -68,6 +76,14 @@ struct ServerConnectionStateMachine {
         case ignore
     }
 
+    /// What to do when the attach deadline passes.
+    enum AttachTimerAction: Equatable {
+        /// Nothing: a link was attached in time (or the connection is over).
+        case none
+        /// Close the connection with `condition`.
+        case close(AMQPCondition)
+    }
+
     /// What to do when the handshake deadline passes.
     enum TimerAction: Equatable {
         /// Nothing: the client opened (or the connection is over).
@@ -83,6 +99,8 @@ struct ServerConnectionStateMachine {
     private let admissionRefusal: AMQPCondition?
     /// Sessions we accepted and that have not ended, each with its number of attached links we accepted.
     private var linksBySession: [Int: Int] = [:]
+    /// Whether the application was handed a link on this connection (the attach deadline is then met).
+    private(set) var servedALink = false
 
     /// Creates a machine for a connection just accepted; `admissionRefusal` is the condition to close it with at
     /// Open when a connection limit was reached, nil when it was admitted.
@@ -112,8 +130,8 @@ struct ServerConnectionStateMachine {
         self.login = .failed
     }
 
-    /// The client's Open arrived.
-    mutating func remoteOpened() -> OpenAction {
+    /// The client's Open arrived, announcing `idleTimeout` milliseconds (0: none).
+    mutating func remoteOpened(idleTimeout: Int = 0) -> OpenAction {
         guard self.state == .handshaking else { return .none }
         // Who the client is comes first: an unauthenticated client learns nothing about the listener's load.
         switch self.login {
@@ -134,6 +152,17 @@ struct ServerConnectionStateMachine {
         if let refusal = self.admissionRefusal {
             self.state = .refusing
             return .refuse(refusal)
+        }
+        if let range = self.policy.idleTimeoutRange, !range.contains(idleTimeout) {
+            self.state = .refusing
+            return .refuse(
+                AMQPCondition(
+                    name: "amqp:invalid-field",
+                    description: "the Open frame must announce an idle-time-out between \(range.lowerBound) and "
+                        + "\(range.upperBound) ms (it announced \(idleTimeout == 0 ? "none" : "\(idleTimeout) ms")); set the "
+                        + "client's idle timeout or heartbeat, e.g. 60 s"
+                )
+            )
         }
         self.state = .open
         if case .succeeded(let user, _) = self.login { return .open(user: user) }
@@ -178,8 +207,35 @@ struct ServerConnectionStateMachine {
                 )
             )
         }
+        if let limit = self.policy.maxLinksPerConnection, self.linksBySession.values.reduce(0, +) >= limit {
+            return .refuse(
+                AMQPCondition(
+                    name: AMQPCondition.resourceLimitExceeded,
+                    description: "this connection already has \(limit) link\(limit == 1 ? "" : "s"), the listener's limit "
+                        + "(one receiver link per connection, as the platform allows); open another connection"
+                )
+            )
+        }
         self.linksBySession[session] = links + 1
         return .accept
+    }
+
+    /// A link was attached and handed to the application: the attach deadline is met.
+    mutating func linkServed() {
+        self.servedALink = true
+    }
+
+    /// The deadline for the first link passed.
+    mutating func attachTimerFired(after timeout: Duration) -> AttachTimerAction {
+        guard self.policy.requiresTimelyAttach, self.state == .open, !self.servedALink else { return .none }
+        self.state = .refusing
+        return .close(
+            AMQPCondition(
+                name: AMQPCondition.resourceLimitExceeded,
+                description: "no link was attached within \(timeout) of the connection opening; attach the receiver link "
+                    + "right after connecting"
+            )
+        )
     }
 
     /// A link we accepted on `session` detached (either side).

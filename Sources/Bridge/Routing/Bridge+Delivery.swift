@@ -26,10 +26,11 @@ extension Bridge {
                 routes = [Route(target: "deadLetter", sink: nil, deadLetterReason: error.message)]
             }
         }
-        if routes.isEmpty {
-            self.statistics.withLock { $0.filtered += 1 }
-            self.metrics.filtered.increment()
+        self.statistics.withLock { statistics in
+            statistics.forwarded += 1
+            if routes.isEmpty { statistics.filtered += 1 }
         }
+        if routes.isEmpty { self.metrics.filtered.increment() }
         let remaining = routes.filter { !alreadyFinished.contains($0.target) }
         let (id, settleNow) = self.table.withLock { table in
             table.begin(key: key, targets: Set(remaining.map(\.target)), delivery: inbound)

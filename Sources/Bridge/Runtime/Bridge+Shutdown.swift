@@ -17,9 +17,15 @@ extension Bridge {
     /// Bounds the de-duplication window, refreshes gauges and detects stalled upstreams.
     func maintenanceLoop() async {
         var tick = 0
+        // Registry and outbox totals for /status: every second, or every 10 s once counting takes long (a registry
+        // of hundreds of thousands of devices), so the count never competes with claims for the store.
+        var totalsEvery = 1
         while !self.isDraining {
             try? await Task.sleep(for: .seconds(1))
             tick += 1
+            if tick % totalsEvery == 0 {
+                totalsEvery = await self.refreshStoreTotals() > .milliseconds(50) ? 10 : 1
+            }
             let inFlight = self.table.withLock { $0.count }
             self.metrics.inFlight.record(inFlight)
             self.statistics.withLock { $0.inFlight = inFlight }

@@ -35,8 +35,29 @@ public struct BridgeStatistics: Sendable, Hashable {
         public var lastError: String?
     }
 
+    /// The registry's and the outbox's totals (SQLite state only), refreshed by the maintenance loop.
+    public struct StoreTotals: Sendable, Hashable {
+        /// Devices the registry knows.
+        public var devices = 0
+        /// Devices on an instance other than their source (a rollback lowers it: a count, not a counter).
+        public var devicesMigrated = 0
+        /// Devices by the instance they are on now.
+        public var devicesByInstance: [String: Int] = [:]
+        /// Events ever written to the outbox (only grows).
+        public var eventsEmitted = 0
+        /// Events written and not yet delivered to every event sink.
+        public var eventsPending = 0
+        /// When these were read (seconds since the bridge started).
+        public var readAt: Double = 0
+    }
+
     /// Per upstream, by name.
     public var upstreams: [String: Upstream] = [:]
+    /// Messages the merge passed on to routing: new messageIds, messages without one, and messages whose earlier
+    /// delivery never completed (after a crash). Duplicates are not among them.
+    public var forwarded = 0
+    /// The registry and outbox totals; nil until first read, and always with a PostgreSQL state.
+    public var storeTotals: StoreTotals?
     /// Messages settled after all their targets finished.
     public var settled = 0
     /// Messages no rule matched (settled, not forwarded).

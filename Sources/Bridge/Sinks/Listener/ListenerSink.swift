@@ -381,7 +381,7 @@ final class ListenerSink: Sink {
     }
 
     /// One route is done with a message; the message is done once every group is (an event: its one route).
-    private func settle(_ id: UInt64, _ outcome: SinkOutcome, route: Route) {
+    private func settle(_ id: UInt64, _ outcome: ConsumerGroupDispatch<[UInt8]>.Settlement, route: Route) {
         let finished = self.locked.withLock { state -> (Pending, SinkOutcome)? in
             guard var pending = state.pending[id] else { return nil }
             switch outcome {
