@@ -140,6 +140,7 @@ let package = Package(
                 "Rules",
                 "RuleSQL",
                 "StateStore",
+                "PostgresStateStore",
                 "Events",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -274,7 +275,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MigrationTests",
-            dependencies: ["Migration", "HTTPClient", "StateStore"],
+            dependencies: ["Migration", "HTTPClient", "StateStore", "PostgresStateStore"],
             exclude: ["Fixtures", "Support"],
             swiftSettings: strictSettings
         ),

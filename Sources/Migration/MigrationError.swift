@@ -27,6 +27,7 @@ public struct MigrationError: Error, Sendable, Hashable, CustomStringConvertible
             case journal
             case verifyMismatch = "verify-mismatch"
             case assessmentBlocked = "assessment-blocked"
+            case runInProgress = "run-in-progress"
         }
 
         private let base: Base
@@ -58,6 +59,8 @@ public struct MigrationError: Error, Sendable, Hashable, CustomStringConvertible
         public static let verifyMismatch = Code(base: .verifyMismatch)
         /// The pre-migration assessment found a product that cannot migrate, and `--allow-blocked` does not name it.
         public static let assessmentBlocked = Code(base: .assessmentBlocked)
+        /// Another run of the same migration holds the run lock of the shared journal.
+        public static let runInProgress = Code(base: .runInProgress)
 
         /// The code as a short, stable string (for logs and exit messages), e.g. `stale-plan`.
         public var description: String { self.base.rawValue }

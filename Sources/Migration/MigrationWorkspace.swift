@@ -101,23 +101,28 @@ public struct MigrationWorkspace: Sendable {
         )
     }
 
-    /// Opens a plan's journal: `<plan>.journal.sqlite` unless a path is given.
+    /// Opens a plan's journal: `<plan>.journal.sqlite` unless a path (or a `postgres://` URL) is given.
     public static func store(planPath: String, storePath: String?) throws -> any StateStore {
-        do {
-            return try SQLiteStateStore(path: storePath ?? Self.defaultStorePath(planPath: planPath))
-        } catch {
-            throw MigrationError(.journal, "\(error)")
-        }
+        guard let storePath else { return try JournalLocation.sqlite(path: Self.defaultStorePath(planPath: planPath)).open() }
+        return try JournalLocation(option: storePath).open()
+    }
+
+    /// Where a plan's journal is: `storePath` (the `--state` option), else the config's `state:`, else
+    /// `<plan>.journal.sqlite`.
+    static func journal(planPath: String, storePath: String?, config: MigrationConfig?) throws -> JournalLocation {
+        if let storePath { return try JournalLocation(option: storePath) }
+        if let postgres = config?.postgres { return .postgres(postgres) }
+        return .sqlite(path: config?.state ?? Self.defaultStorePath(planPath: planPath))
     }
 
     /// Opens a plan's journal where `run` keeps it: `storePath`, else the `state:` of the config the plan names,
     /// else `<plan>.journal.sqlite`.
     public static func store(plan: MigrationPlan, planPath: String, storePath: String?) throws -> any StateStore {
-        var path = storePath
-        if path == nil, let config = plan.config, FileManager.default.fileExists(atPath: config) {
-            path = try MigrationConfig.load(path: config).state
+        var config: MigrationConfig?
+        if storePath == nil, let path = plan.config, FileManager.default.fileExists(atPath: path) {
+            config = try MigrationConfig.load(path: path)
         }
-        return try Self.store(planPath: planPath, storePath: path)
+        return try Self.journal(planPath: planPath, storePath: storePath, config: config).open()
     }
 
     /// Opens a plan with the workspace its `config:` names (or `configPath`), and its journal.
@@ -146,7 +151,7 @@ public struct MigrationWorkspace: Sendable {
                 location: planPath
             )
         }
-        let store = try Self.store(planPath: planPath, storePath: storePath ?? workspace.config.state)
+        let store = try Self.journal(planPath: planPath, storePath: storePath, config: workspace.config).open()
         let runner = MigrationRunner(
             plan: plan,
             source: try workspace.backend(workspace.config.source),

@@ -159,3 +159,47 @@ public struct PostgresLocationError: Error, Sendable, Hashable, CustomStringConv
     /// The message.
     public var description: String { self.message }
 }
+
+extension PostgresLocation {
+    /// Parses a configured `state:` URL the way `bridge.yaml` does: the password, if any, only as a `${ENV}`
+    /// reference (read from `environment`), `${VAR}` elsewhere in the URL replaced too.
+    ///
+    /// - Parameter key: the configuration key, for the messages (`state`).
+    /// - Throws: ``PostgresLocationError`` naming the problem; it never repeats a password.
+    public init(configured text: String, key: String = "state", environment: [String: String]) throws {
+        let (url, reference) = Self.separatingPassword(text)
+        var password: String?
+        if let reference {
+            guard reference.hasPrefix("${"), reference.hasSuffix("}"), reference.count > 3 else {
+                throw PostgresLocationError(
+                    "the password in '\(key)' must be an environment reference, as in "
+                        + "postgres://USER:${PGPASSWORD}@HOST:5432/DB, never the password itself"
+                )
+            }
+            let variable = String(reference.dropFirst(2).dropLast())
+            guard let value = environment[variable] else {
+                throw PostgresLocationError("the environment variable \(variable) (the password in '\(key)') is not set")
+            }
+            password = value
+        }
+        var resolved = ""
+        var rest = Substring(url)
+        while let start = rest.range(of: "${") {
+            resolved += rest[..<start.lowerBound]
+            guard let end = rest[start.upperBound...].firstIndex(of: "}") else {
+                throw PostgresLocationError("unclosed '${' in '\(url)'")
+            }
+            let variable = String(rest[start.upperBound..<end])
+            guard let value = environment[variable] else {
+                throw PostgresLocationError("the environment variable \(variable) (in '\(key)') is not set")
+            }
+            resolved += value
+            rest = rest[rest.index(after: end)...]
+        }
+        do {
+            try self.init(url: resolved + rest, password: password)
+        } catch let error as PostgresLocationError {
+            throw PostgresLocationError("\(key): \(error.message)")
+        }
+    }
+}

@@ -29,6 +29,9 @@ enum PostgresSchema {
     static let migrationLock: Int64 = 0x696F_7462_0000_0001
     /// The advisory-lock key of window expiry ('iotb' and 2): one replica expires at a time.
     static let expiryLock: Int64 = 0x696F_7462_0000_0002
+    /// The first half of a migration run's advisory-lock key ('iotb'); the second half is a hash of the
+    /// migration id (PostgresMigrationLock.swift). The two-key form keeps these apart from the keys above.
+    static let runLockClass: Int32 = 0x696F_7462
 
     /// Every migration, in order. Append; never edit one that has shipped.
     static let migrations: [Migration] = [
@@ -61,6 +64,11 @@ enum PostgresSchema {
             version: 2,
             summary: "registry, event outbox, migration sequences, sightings, delivery lease",
             statements: PostgresClaimStore.registrySchema
+        ),
+        Migration(
+            version: 3,
+            summary: "migration journal, step events, per-migration metadata",
+            statements: PostgresClaimStore.journalSchema
         ),
     ]
 

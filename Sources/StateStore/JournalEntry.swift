@@ -75,4 +75,23 @@ public struct StepEvent: Codable, Sendable, Hashable {
     public var at: Int64
     /// Whether a publisher has delivered it.
     public var delivered: Bool
+
+    /// Creates an event (as a store reads it back).
+    public init(
+        sequence: Int64,
+        migrationId: String,
+        stepId: String,
+        state: String,
+        targetId: String?,
+        at: Int64,
+        delivered: Bool
+    ) {
+        self.sequence = sequence
+        self.migrationId = migrationId
+        self.stepId = stepId
+        self.state = state
+        self.targetId = targetId
+        self.at = at
+        self.delivered = delivered
+    }
 }

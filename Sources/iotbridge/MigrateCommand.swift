@@ -44,8 +44,24 @@ struct MigrateCommand: AsyncParsableCommand {
         @Option(help: "The migration.yaml to use instead of the one the plan names.")
         var config: String?
 
-        @Option(help: "The journal (SQLite). Default: <plan>.journal.sqlite.")
+        @Option(
+            help: ArgumentHelp(
+                "The journal: a SQLite file, or postgres://USER:${VAR}@HOST:PORT/DB (password from the environment). Default: the config's state:, else <plan>.journal.sqlite.",
+                valueName: "path-or-url"
+            )
+        )
         var state: String?
+    }
+
+    /// The run lock of a shared (PostgreSQL) journal, for the commands that change the target.
+    struct RunLockOptions: ParsableArguments {
+        @Flag(help: "When another run of the same migration holds the PostgreSQL journal's run lock, wait for it rather than exit 2.")
+        var wait = false
+
+        /// Tells, once, that the command waits and for whom.
+        static func waiting(_ holder: String) {
+            MigrationCLI.printError("waiting: the migration is being run by \(holder)")
+        }
     }
 
     /// `iotbridge migrate plan`.
@@ -109,9 +125,11 @@ struct MigrateCommand: AsyncParsableCommand {
                 lost (HTTP 5xx, timeout, reset) is looked up before it is sent again, and adopted if the \
                 platform applied it. A plan whose source changed \
                 since planning is refused unless --force. Progress goes to stderr: a bar on a terminal, one \
-                line per step otherwise.
+                line per step otherwise. With the journal on PostgreSQL (state: postgres://… in \
+                migration.yaml, or --state), a second run of the same plan exits 2 naming the run that holds \
+                the migration's lock, or waits for it with --wait.
 
-                Example: iotbridge migrate run --plan plan.yaml
+                Example: iotbridge migrate run --plan plan.yaml --wait
                 """
         )
 
@@ -122,6 +140,8 @@ struct MigrateCommand: AsyncParsableCommand {
 
         @Flag(help: "Print the calls each step would make; change nothing, not even the journal.")
         var dryRun = false
+
+        @OptionGroup var lock: RunLockOptions
 
         func run() async throws {
             try await MigrationCLI.run {
@@ -136,7 +156,13 @@ struct MigrateCommand: AsyncParsableCommand {
                     return
                 }
                 let renderer = ProgressRenderer()
-                let summary = try await runner.run(force: self.force) { renderer.render($0) }
+                let summary = try await runner.exclusively(
+                    command: "migrate run",
+                    wait: self.lock.wait,
+                    waiting: RunLockOptions.waiting
+                ) {
+                    try await runner.run(force: self.force) { renderer.render($0) }
+                }
                 print(
                     "migration \(runner.plan.migrationId): \(summary.executed) steps executed, \(summary.resumed) "
                         + "already done, \(summary.adopted) already on the target, \(summary.created) resources created"
@@ -213,6 +239,8 @@ struct MigrateCommand: AsyncParsableCommand {
 
         @OptionGroup var options: PlanOptions
 
+        @OptionGroup var lock: RunLockOptions
+
         func run() async throws {
             try await MigrationCLI.run {
                 let (runner, _) = try MigrationWorkspace.runner(
@@ -221,7 +249,13 @@ struct MigrateCommand: AsyncParsableCommand {
                     storePath: self.options.state,
                     logger: MigrationCLI.logger()
                 )
-                let deleted = try await runner.clean()
+                let deleted = try await runner.exclusively(
+                    command: "migrate clean",
+                    wait: self.lock.wait,
+                    waiting: RunLockOptions.waiting
+                ) {
+                    try await runner.clean()
+                }
                 for step in deleted { print("deleted \(step)") }
                 print("clean: \(deleted.count) resources deleted")
             }
@@ -241,6 +275,8 @@ struct MigrateCommand: AsyncParsableCommand {
 
         @OptionGroup var options: PlanOptions
 
+        @OptionGroup var lock: RunLockOptions
+
         func run() async throws {
             try await MigrationCLI.run {
                 let (runner, _) = try MigrationWorkspace.runner(
@@ -249,7 +285,13 @@ struct MigrateCommand: AsyncParsableCommand {
                     storePath: self.options.state,
                     logger: MigrationCLI.logger()
                 )
-                let (deleted, restarted) = try await runner.rollback()
+                let (deleted, restarted) = try await runner.exclusively(
+                    command: "migrate rollback",
+                    wait: self.lock.wait,
+                    waiting: RunLockOptions.waiting
+                ) {
+                    try await runner.rollback()
+                }
                 for step in deleted { print("deleted \(step)") }
                 for step in restarted { print("restarted \(step) on the source") }
                 print("rollback: \(deleted.count) resources deleted, \(restarted.count) source rules restarted")

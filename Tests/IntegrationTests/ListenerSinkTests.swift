@@ -124,6 +124,21 @@ extension IntegrationSuites {
             return try #require(JSON(parsing: result.stdout), "\(result)")
         }
 
+        /// The bridge's /metrics (Prometheus text).
+        func metrics(_ setup: Setup) async throws -> String {
+            let bridge = try #require(setup.harness.bridge)
+            let log = bridge.stderr
+            let range = try #require(log.range(of: "http.port="))
+            let port = log[range.upperBound...].prefix { $0.isNumber }
+            // Gauges are recorded each second with the sink's phase.
+            try await Task.sleep(for: .milliseconds(1_200))
+            return try await ManagedProcess.run(
+                "/usr/bin/curl",
+                ["-sS", "http://127.0.0.1:\(port)/metrics"],
+                outputDirectory: setup.harness.directory
+            ).stdout
+        }
+
         /// The first sink of a /status.
         static func firstSink(_ status: JSON) -> JSON? {
             guard case .array(let sinks) = status["sinks"] else { return nil }
@@ -453,6 +468,19 @@ extension IntegrationSuites {
             #expect(Set(Self.received(backend).keys) == ["mig-1"])
             let notes = Self.firstSink(try await self.status(setup))?["notes"]
             #expect("\(String(describing: notes))".contains("migration-events: 1 consumers"), "\(String(describing: notes))")
+            // Per-group figures on /metrics: what each route sent and how it was settled.
+            let metrics = try await self.metrics(setup)
+            func value(_ name: String, _ group: String, outcome: String? = nil) -> Double {
+                let line = metrics.split(separator: "\n").first { line in
+                    line.hasPrefix(name + "{") && line.contains("group=\"\(group)\"")
+                        && (outcome.map { line.contains("outcome=\"\($0)\"") } ?? true)
+                }
+                return line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? -1
+            }
+            #expect(value("iotbridge_listener_sent_total", "migration-events") >= 3, "\(metrics)")
+            #expect(value("iotbridge_listener_settled_total", "migration-events", outcome: "accepted") >= 3)
+            #expect(value("iotbridge_listener_sent_total", "cg-backend") >= 1)
+            #expect(value("iotbridge_listener_consumers", "migration-events") == 1)
         }
 
         @Test("envelope: mns — an MNS consumer's parsing code gets the MNS queue message through the listener")

@@ -18,6 +18,7 @@ import Testing
             (.unreachable, "unreachable"), (.authentication, "authentication"), (.throttled, "throttled"),
             (.api, "api"), (.notFound, "not-found"), (.conflict, "conflict"), (.journal, "journal"),
             (.verifyMismatch, "verify-mismatch"), (.assessmentBlocked, "assessment-blocked"),
+            (.runInProgress, "run-in-progress"),
         ]
         for (code, text) in codes { #expect("\(code)" == text) }
         #expect(Set(codes.map(\.0)).count == codes.count)

@@ -65,8 +65,8 @@ import Testing
                 #expect(count == 0)
             }
         }
-        // One row per schema version (1: claims, 2: registry and outbox), each written once.
-        #expect(try await Self.query(location, "SELECT count(*) FROM iotbridge_schema") == 2)
+        // One row per schema version (1: claims, 2: registry and outbox, 3: migration journal), each written once.
+        #expect(try await Self.query(location, "SELECT count(*) FROM iotbridge_schema") == 3)
         withExtendedLifetime(runners) {}
     }
 

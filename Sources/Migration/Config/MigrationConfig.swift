@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import PostgresStateStore
 import RuleSQL
 import Rules
 
@@ -37,8 +38,12 @@ public struct MigrationConfig: Codable, Sendable, Hashable {
     /// How to migrate. Default: ``MigrationOptions/init()``.
     public var options: MigrationOptions
     /// The state store for journal, registry and outbox (relative to the config's folder); may name the bridge's
-    /// `state:` file. Default (nil): `<plan>.journal.sqlite` beside the plan.
+    /// `state:` file. Default (nil): `<plan>.journal.sqlite` beside the plan. For a PostgreSQL store, the URL
+    /// without its password (``postgres`` holds the server).
     public var state: String?
+    /// The PostgreSQL server of a `state: postgres://USER:${VAR}@HOST:PORT/DB`, with the password read from the
+    /// environment; nil for a SQLite file. Never encoded: it holds the password.
+    public var postgres: PostgresLocation?
 
     /// Creates a configuration.
     public init(source: InstanceConfig, target: InstanceConfig, options: MigrationOptions = MigrationOptions()) {

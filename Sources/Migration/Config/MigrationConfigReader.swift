@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import PostgresStateStore
 import RuleSQL
 import Rules
 import Yams
@@ -82,12 +83,24 @@ struct MigrationConfigReader {
         let target = self.side(root, "target")
         let options = self.options(root["options"])
         var state: String?
+        var postgres: PostgresLocation?
         if let path = self.decoder.string(root, "state", required: false) {
-            state = path.hasPrefix("/") ? path : URL(fileURLWithPath: self.folder).appendingPathComponent(path).path
+            if PostgresLocation.isURL(path) {
+                // The checks of bridge.yaml's `state:`, so that both files may name the same database.
+                do {
+                    postgres = try PostgresLocation(configured: path, environment: ProcessInfo.processInfo.environment)
+                    state = postgres?.description
+                } catch {
+                    self.decoder.error("\(error)", at: root["state"])
+                }
+            } else {
+                state = path.hasPrefix("/") ? path : URL(fileURLWithPath: self.folder).appendingPathComponent(path).path
+            }
         }
         guard let source, let target, let options else { return nil }
         var config = MigrationConfig(source: source, target: target, options: options)
         config.state = state
+        config.postgres = postgres
         return config
     }
 

@@ -8,6 +8,7 @@
 import AMQP
 import IoTPlatform
 import Logging
+import Metrics
 import Synchronization
 
 /// Serves the merged stream as an AMQP 1.0 endpoint, the way the platform serves consumer groups (reference §1):
@@ -91,6 +92,30 @@ final class ListenerSink: Sink {
     /// Actions of one route, to perform in order.
     private typealias Batch = (route: Route, actions: [ConsumerGroupDispatch<[UInt8]>.Action])
 
+    /// Prometheus figures of one route (`group` is the consumer group id, or `migration-events`).
+    private struct RouteMetrics {
+        let sent: Counter
+        let redelivered: Counter
+        let accepted: Counter
+        let refused: Counter
+        let abandoned: Counter
+        let consumers: Gauge
+        let waiting: Gauge
+        let unsettled: Gauge
+
+        init(sink: String, group: String) {
+            let dimensions = [("sink", sink), ("group", group)]
+            self.sent = Counter(label: "iotbridge_listener_sent_total", dimensions: dimensions)
+            self.redelivered = Counter(label: "iotbridge_listener_redelivered_total", dimensions: dimensions)
+            self.accepted = Counter(label: "iotbridge_listener_settled_total", dimensions: dimensions + [("outcome", "accepted")])
+            self.refused = Counter(label: "iotbridge_listener_settled_total", dimensions: dimensions + [("outcome", "refused")])
+            self.abandoned = Counter(label: "iotbridge_listener_settled_total", dimensions: dimensions + [("outcome", "abandoned")])
+            self.consumers = Gauge(label: "iotbridge_listener_consumers", dimensions: dimensions)
+            self.waiting = Gauge(label: "iotbridge_listener_waiting", dimensions: dimensions)
+            self.unsettled = Gauge(label: "iotbridge_listener_unsettled", dimensions: dimensions)
+        }
+    }
+
     let name: String
     let settings: ListenerSinkSettings
     let logger: Logger
@@ -102,6 +127,7 @@ final class ListenerSink: Sink {
     private let tasks = Mutex<[Task<Void, Never>]>([])
     private let batches: AsyncStream<Batch>
     private let batchContinuation: AsyncStream<Batch>.Continuation
+    private let metrics: [Route: RouteMetrics]
 
     init(name: String, settings: ListenerSinkSettings, engine: AMQPEngine, logger: Logger) {
         self.name = name
@@ -111,6 +137,14 @@ final class ListenerSink: Sink {
         self.verifier = settings.logins
         self.window = SinkWindow(capacity: settings.window)
         (self.batches, self.batchContinuation) = AsyncStream.makeStream(of: Batch.self)
+        var metrics: [Route: RouteMetrics] = [:]
+        for group in settings.logins.consumerGroups.keys {
+            metrics[.group(group)] = RouteMetrics(sink: name, group: group)
+        }
+        if settings.migrationEvents {
+            metrics[.events] = RouteMetrics(sink: name, group: ListenerReservedAddress.migrationEvents)
+        }
+        self.metrics = metrics
         self.locked.withLock { state in
             for group in settings.logins.consumerGroups.keys {
                 state.groups[group] = ConsumerGroupDispatch(ackTimeout: settings.ackTimeout, maxOutstanding: settings.window)
@@ -344,8 +378,15 @@ final class ListenerSink: Sink {
             for action in batch.actions {
                 switch action {
                 case .send(let consumer, let id, let bytes, let deliveryCount, let attempt):
+                    self.metrics[batch.route]?.sent.increment()
+                    if deliveryCount > 0 { self.metrics[batch.route]?.redelivered.increment() }
                     await self.transmit(route: batch.route, consumer: consumer, id: id, bytes: bytes, deliveryCount: deliveryCount, attempt: attempt)
                 case .settle(let id, let outcome):
+                    switch outcome {
+                    case .confirmed: self.metrics[batch.route]?.accepted.increment()
+                    case .refused: self.metrics[batch.route]?.refused.increment()
+                    case .abandoned: self.metrics[batch.route]?.abandoned.increment()
+                    }
                     self.settle(id, outcome, route: batch.route)
                 case .drained(let consumer):
                     self.locked.withLock { $0.consumers[consumer]?.sender }?.drained()
@@ -457,6 +498,14 @@ final class ListenerSink: Sink {
             }
             state.sinkState.notes = notes
             state.sinkState.phase = state.groups.values.contains { $0.consumerCount == 0 } ? "holding" : "flowing"
+            for route in state.routes {
+                guard let metrics = self.metrics[route] else { continue }
+                _ = state.dispatch(route) { dispatch in
+                    metrics.consumers.record(dispatch.consumerCount)
+                    metrics.waiting.record(dispatch.waitingCount)
+                    metrics.unsettled.record(dispatch.inFlightCount)
+                }
+            }
         }
     }
 
