@@ -84,22 +84,27 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: JSON values as the rules see them: value model, parser (with projections), serializer
+        .target(name: "JSON", swiftSettings: strictSettings),
+
         // MARK: Forwarding rules
         .target(
             name: "RuleSQL",
             dependencies: [
+                "JSON",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
         ),
         .target(
             name: "RuleScript",
-            dependencies: ["RuleSQL"],
+            dependencies: ["JSON", "RuleSQL"],
             swiftSettings: strictSettings
         ),
         .target(
             name: "Rules",
             dependencies: [
+                "JSON",
                 "RuleSQL",
                 "RuleScript",
                 .product(name: "Yams", package: "Yams"),
@@ -148,6 +153,7 @@ let package = Package(
         .target(
             name: "Events",
             dependencies: [
+                "JSON",
                 "RuleSQL",
                 "StateStore",
                 .product(name: "Logging", package: "swift-log"),
@@ -224,6 +230,7 @@ let package = Package(
                 "PostgresStateStore",
                 "HTTPServer",
                 "HTTPClient",
+                "JSON",
                 "RuleSQL",
                 "Simulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -237,6 +244,7 @@ let package = Package(
         // MARK: Tests
         .testTarget(name: "AMQPTests", dependencies: ["AMQP"], swiftSettings: strictSettings),
         .testTarget(name: "IoTPlatformTests", dependencies: ["IoTPlatform"], swiftSettings: strictSettings),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strictSettings),
         .testTarget(name: "RuleSQLTests", dependencies: ["RuleSQL"], swiftSettings: strictSettings),
         .testTarget(name: "RuleScriptTests", dependencies: ["RuleScript"], swiftSettings: strictSettings),
         .testTarget(name: "RulesTests", dependencies: ["Rules", "RuleScript"], swiftSettings: strictSettings),

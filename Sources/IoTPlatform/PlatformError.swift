@@ -5,19 +5,21 @@
 //
 //===----------------------------------------------------------------------===//
 
-/// An error from the platform helpers: a stable code plus a message a person can act on.
+/// An error from the platform helpers (login builders, the login verifier, endpoints): a stable `code` to switch
+/// on, and a message a person can act on that names the context (the clientId, the consumer group, the user).
 ///
-/// Messages never contain an AccessKey secret, a password or a security token.
+/// Messages never contain an AccessKey secret, a password, a signature or a security token.
 public struct PlatformError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// What went wrong, as an extensible set of codes: new codes do not break `switch`-less callers.
+    /// What kind of failure this is. New codes may be added, so `switch` over it with a `default`.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Sendable, Hashable {
-            case invalidClientId
-            case invalidArgument
-            case loginRefused
+            case invalidClientId = "invalid-client-id"
+            case invalidArgument = "invalid-argument"
+            case loginRefused = "login-refused"
         }
 
         private let base: Base
+        private init(base: Base) { self.base = base }
 
         /// The clientId is empty, longer than 64 characters, or contains a `|` or `,`.
         public static let invalidClientId = Code(base: .invalidClientId)
@@ -27,7 +29,7 @@ public struct PlatformError: Error, Sendable, Hashable, CustomStringConvertible 
         /// signature or password that does not match.
         public static let loginRefused = Code(base: .loginRefused)
 
-        /// The code's stable name, e.g. `invalidClientId`.
+        /// The code as a short, stable string (for logs and exit messages), e.g. `invalid-client-id`.
         public var description: String { self.base.rawValue }
     }
 
@@ -42,6 +44,11 @@ public struct PlatformError: Error, Sendable, Hashable, CustomStringConvertible 
         self.message = message
     }
 
-    /// `code: message`, safe to log.
-    public var description: String { "\(self.code): \(self.message)" }
+    /// Creates an error, in the argument order of the other errors of this project (``code``, message).
+    public init(_ code: Code, _ message: String) {
+        self.init(code: code, message: message)
+    }
+
+    /// `PlatformError(code): message`, safe to log.
+    public var description: String { "PlatformError(\(self.code)): \(self.message)" }
 }

@@ -11,14 +11,27 @@ public import RuleSQL
 ///
 /// Messages never contain a secret: config secrets are `${ENV}` references and only their names are quoted.
 public struct MigrationError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// The kind of failure, as an extensible set of codes.
+    /// What kind of failure this is. New codes may be added, so `switch` over it with a `default`.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Sendable, Hashable {
-            case config, yaml, invalidPlan, stalePlan, unreachable, authentication, throttled, api, notFound
-            case conflict, journal, verifyMismatch, assessmentBlocked, runInProgress
+            case config
+            case yaml
+            case invalidPlan = "invalid-plan"
+            case stalePlan = "stale-plan"
+            case unreachable
+            case authentication
+            case throttled
+            case api
+            case notFound = "not-found"
+            case conflict
+            case journal
+            case verifyMismatch = "verify-mismatch"
+            case assessmentBlocked = "assessment-blocked"
+            case runInProgress = "run-in-progress"
         }
 
         private let base: Base
+        private init(base: Base) { self.base = base }
 
         /// migration.yaml is missing a value or holds a literal secret.
         public static let config = Code(base: .config)
@@ -49,7 +62,7 @@ public struct MigrationError: Error, Sendable, Hashable, CustomStringConvertible
         /// Another run of the same migration holds the run lock of the shared journal.
         public static let runInProgress = Code(base: .runInProgress)
 
-        /// The code's stable name.
+        /// The code as a short, stable string (for logs and exit messages), e.g. `stale-plan`.
         public var description: String { self.base.rawValue }
     }
 

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 public import RuleSQL
+import RuleScript
 
 /// What running a compiled rule over one message produced.
 public enum RuleRun: Sendable, Hashable {
@@ -99,9 +100,8 @@ public struct RuleCompiler: Sendable {
     /// The engine that compiles parser scripts.
     public var scriptEngine: any ParserScriptEngine
 
-    /// Creates a compiler; without an engine, parser scripts are only checked for size (see
-    /// ``PendingScriptEngine``).
-    public init(scriptEngine: any ParserScriptEngine = PendingScriptEngine()) {
+    /// Creates a compiler; by default parser scripts compile with the `RuleScript` language.
+    public init(scriptEngine: any ParserScriptEngine = RuleScriptEngine()) {
         self.scriptEngine = scriptEngine
     }
 

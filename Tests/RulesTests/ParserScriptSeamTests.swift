@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 import RuleSQL
+import RuleScript
 import Rules
 import Testing
 
@@ -106,23 +107,13 @@ struct ParserScriptSeamTests {
         }
     }
 
-    @Test("without the script engine, scripts load and running them says why not")
-    func pending() throws {
-        let rule = try self.compiled("writeAmqp(1001, x)", engine: PendingScriptEngine())
-        #expect {
-            _ = try rule.run(MessageContext(topic: "/pk/d/user/a", payload: "{}"))
-        } throws: { error in
-            (error as? Diagnostic)?.message.contains("no script engine is plugged in") == true
-        }
-    }
-
     @Test("a script over 120 KB is rejected")
     func size() {
         let big = "// " + String(repeating: "x", count: ParserScriptLimits.maximumScriptBytes)
         let load = RuleFileLoader.load(text: Self.parser(big), path: "p.yaml")
         #expect(load.diagnostics.contains { $0.code == .limit && $0.message.contains("at most 120 KB") })
         #expect(throws: Diagnostic.self) {
-            try PendingScriptEngine().compile(SourceText(big, file: "s.js"))
+            try RuleScriptEngine().compile(SourceText(big, file: "s.js"))
         }
     }
 

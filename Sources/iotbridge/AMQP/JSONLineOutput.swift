@@ -7,9 +7,11 @@
 
 import AMQP
 import Foundation
+import JSON
 
 /// Formats messages as JSON lines into a buffer and writes it to standard output in large chunks. A value type,
-/// so the hot loop pays no dynamic exclusivity checks on the buffer.
+/// so the hot loop pays no dynamic exclusivity checks on the buffer. Strings and numbers are written by the JSON
+/// module's ``JSONWriter``, so a line escapes exactly as rule output does.
 struct JSONLineOutput {
     private var buffer: [UInt8] = []
 
@@ -45,11 +47,11 @@ struct JSONLineOutput {
         self.key("payload", first: &first)
         if payload.allSatisfy({ $0 < 0x80 }) {
             // ASCII (most JSON payloads) is valid UTF-8 as it is: no String to build.
-            self.escaped(payload)
+            payload.withUnsafeBufferPointer { JSONWriter.writeString(utf8: $0, into: &self.buffer) }
         } else if let text = String(validating: payload, as: UTF8.self) {
             self.string(text)
         } else {
-            self.string(Data(payload).base64EncodedString())
+            self.string(Base64.encode(payload))
             self.key("payloadEncoding", first: &first)
             self.string("base64")
         }
@@ -93,54 +95,17 @@ struct JSONLineOutput {
         switch value {
         case .null, .unsupported: self.buffer.append(contentsOf: "null".utf8)
         case .bool(let v): self.buffer.append(contentsOf: (v ? "true" : "false").utf8)
-        case .int(let v): self.integer(Int64(v))
-        case .long(let v), .timestamp(let v): self.integer(v)
-        case .ulong(let v): self.buffer.append(contentsOf: String(v).utf8)
-        case .double(let v): self.buffer.append(contentsOf: (v.isFinite ? String(v) : "null").utf8)
+        case .int(let v): JSONWriter.writeInteger(Int(v), into: &self.buffer)
+        case .long(let v), .timestamp(let v): JSONWriter.writeInteger(Int(v), into: &self.buffer)
+        case .ulong(let v): JSONWriter.writeInteger(v, into: &self.buffer)
+        case .double(let v): JSONWriter.writeDouble(v, into: &self.buffer)
         case .string(let v), .symbol(let v): self.string(v)
-        case .binary(let v), .uuid(let v): self.string(Data(v).base64EncodedString())
+        case .binary(let v), .uuid(let v): self.string(Base64.encode(v))
         }
-    }
-
-    /// Appends the decimal digits of `value` without building a String (generateTime is on every message).
-    private mutating func integer(_ value: Int64) {
-        if value < 0 { self.buffer.append(UInt8(ascii: "-")) }
-        var magnitude = value.magnitude
-        let start = self.buffer.count
-        repeat {
-            self.buffer.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
-            magnitude /= 10
-        } while magnitude > 0
-        self.buffer[start...].reverse()
     }
 
     private mutating func string(_ text: String) {
-        var text = text
-        text.withUTF8 { self.escaped($0) }
-    }
-
-    /// Appends UTF-8 bytes as a JSON string: in one copy when nothing needs escaping (the usual case).
-    private mutating func escaped(_ bytes: some Collection<UInt8>) {
-        self.buffer.append(UInt8(ascii: "\""))
-        if !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            self.buffer.append(contentsOf: bytes)
-            self.buffer.append(UInt8(ascii: "\""))
-            return
-        }
-        for byte in bytes {
-            switch byte {
-            case UInt8(ascii: "\""): self.buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): self.buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case UInt8(ascii: "\n"): self.buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case UInt8(ascii: "\r"): self.buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case UInt8(ascii: "\t"): self.buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                self.buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-            default: self.buffer.append(byte)
-            }
-        }
-        self.buffer.append(UInt8(ascii: "\""))
+        JSONWriter.writeString(text, into: &self.buffer)
     }
 }
 

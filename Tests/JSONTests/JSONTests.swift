@@ -5,7 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-import RuleSQL
+import JSON
 import Testing
 
 @Suite("JSON value model, parser and serializer")

@@ -33,28 +33,29 @@ public indirect enum JSONProjection: Sendable, Hashable {
         }
     }
 
-    /// The projection that builds exactly what the paths read: keys down to each path's end (or to its first
-    /// array index), and the whole value there.
-    public static func covering(_ paths: [FieldPath]) -> JSONProjection {
+    /// The projection that builds exactly what the key paths read: keys down to each path's end, and the whole
+    /// value there. A path is the run of object keys it descends through; a path that goes on through an array
+    /// index stops before the index (the whole array is needed). An empty path asks for the whole value.
+    public static func covering(keyPaths: [[String]]) -> JSONProjection {
         var root = JSONProjection.keys([])
-        for path in paths {
-            root.add(path.components[...])
+        for path in keyPaths {
+            root.add(path[...])
         }
         return root
     }
 
-    private mutating func add(_ components: ArraySlice<FieldPath.Component>) {
+    private mutating func add(_ keys: ArraySlice<String>) {
         guard case .keys(var members) = self else { return }
-        guard let first = components.first, case .key(let key) = first else {
-            // The end of the path, or an array index: the whole value is needed.
+        guard let key = keys.first else {
+            // The end of the path: the whole value is needed.
             self = .all
             return
         }
         if let index = members.firstIndex(where: { $0.key == key }) {
-            members[index].child.add(components.dropFirst())
+            members[index].child.add(keys.dropFirst())
         } else {
             var child = JSONProjection.keys([])
-            child.add(components.dropFirst())
+            child.add(keys.dropFirst())
             members.append(Member(key: key, child: child))
         }
         self = .keys(members)

@@ -77,15 +77,26 @@ extension JSONObject {
     }
 }
 
-/// The primitive writers of the serializer.
-enum JSONWriter {
-    static func writeInteger(_ value: Int, into bytes: inout [UInt8]) {
+/// The primitive writers of the serializer, public so that code emitting JSON of its own shape (the CLI's
+/// JSON lines of AMQP messages) escapes exactly as rule output does, without building ``JSONValue``s.
+public enum JSONWriter {
+    /// Appends the decimal digits of `value`.
+    public static func writeInteger(_ value: Int, into bytes: inout [UInt8]) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        Self.writeDigits(UInt64(value.magnitude), into: &bytes)
+    }
+
+    /// Appends the decimal digits of `value` (AMQP's `ulong` goes past `Int.max`).
+    public static func writeInteger(_ value: UInt64, into bytes: inout [UInt8]) {
+        Self.writeDigits(value, into: &bytes)
+    }
+
+    private static func writeDigits(_ value: UInt64, into bytes: inout [UInt8]) {
         if value == 0 {
             bytes.append(UInt8(ascii: "0"))
             return
         }
-        var magnitude = value.magnitude
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = value
         // At most 20 digits; write them backwards into a fixed buffer to avoid a String.
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
             var count = 0
@@ -98,7 +109,8 @@ enum JSONWriter {
         }
     }
 
-    static func writeDouble(_ value: Double, into bytes: inout [UInt8]) {
+    /// Appends `value` in its shortest round-trip form; NaN and infinities become `null`, which JSON can spell.
+    public static func writeDouble(_ value: Double, into bytes: inout [UInt8]) {
         guard value.isFinite else {
             bytes.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
             return
@@ -109,9 +121,23 @@ enum JSONWriter {
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
-    static func writeString(_ text: String, into bytes: inout [UInt8]) {
+    /// Appends `text` as a JSON string.
+    public static func writeString(_ text: String, into bytes: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { Self.writeString(utf8: $0, into: &bytes) }
+    }
+
+    /// Appends UTF-8 bytes as a JSON string: in one copy when nothing needs escaping (the usual case).
+    /// The bytes must be valid UTF-8; only `"`, `\\` and control characters are escaped, the rest is copied,
+    /// so non-ASCII text stays readable.
+    public static func writeString(utf8 text: UnsafeBufferPointer<UInt8>, into bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
+        if !text.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            bytes.append(contentsOf: text)
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
+        for byte in text {
             switch byte {
             case UInt8(ascii: "\""):
                 bytes.append(UInt8(ascii: "\\"))

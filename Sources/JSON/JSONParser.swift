@@ -5,50 +5,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-/// A failure to parse JSON text, with the byte offset where it was found.
-public struct JSONParseError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// What went wrong; an open set of named codes.
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
-        /// The code's name.
-        public let rawValue: String
-
-        /// The input ended inside a value.
-        public static let unexpectedEnd = Code(rawValue: "unexpected-end")
-        /// A byte that cannot start or continue a value here.
-        public static let unexpectedCharacter = Code(rawValue: "unexpected-character")
-        /// A malformed number.
-        public static let invalidNumber = Code(rawValue: "invalid-number")
-        /// A malformed string: a control character, a bad escape or invalid UTF-8.
-        public static let invalidString = Code(rawValue: "invalid-string")
-        /// Containers nested deeper than the parser's limit.
-        public static let tooDeep = Code(rawValue: "too-deep")
-        /// Something other than white space after the value.
-        public static let trailingData = Code(rawValue: "trailing-data")
-
-        /// The code's name.
-        public var description: String { self.rawValue }
-    }
-
-    /// What went wrong.
-    public var code: Code
-    /// A one-line explanation.
-    public var message: String
-    /// The byte offset in the input.
-    public var offset: Int
-
-    /// Creates an error.
-    public init(code: Code, message: String, offset: Int) {
-        self.code = code
-        self.message = message
-        self.offset = offset
-    }
-
-    /// `"<message> at byte <offset>"`.
-    public var description: String {
-        "\(self.message) at byte \(self.offset)"
-    }
-}
-
 /// A fast, strict JSON (RFC 8259) parser producing ``JSONValue``s.
 ///
 /// Written by hand because it sits on the hot path of every rule: it works on raw UTF-8 bytes, keeps
