@@ -185,6 +185,19 @@ check_toolchain() {
     log "$(swift --version 2>&1 | head -n 1)"
 }
 
+# The committed .swift-format style (scripts/format.sh applies it): a file that differs fails the run at the end,
+# after the tests, so that one badly formatted line does not hide test results.
+check_format() {
+    section_begin "swift format lint"
+    local status=0
+    (cd "$REPO_ROOT" && swift format lint --strict --recursive --parallel Sources Tests Package.swift) || status=$?
+    if (( status != 0 )); then
+        log "swift format: files differ from .swift-format's style; run scripts/format.sh"
+        record_status "$status"
+    fi
+    section_end
+}
+
 build_package() {
     section_begin "swift build --build-tests"
     (cd "$REPO_ROOT" && swift build --build-tests)
@@ -360,6 +373,7 @@ main() {
     trap on_signal INT TERM
     install_packages
     check_toolchain
+    check_format
     build_package
     export IOTBRIDGE_TEST_RUN="$RUN_MARKER"  # inherited by RabbitMQ too
     if (( UNIT_ONLY == 0 )); then
