@@ -69,7 +69,7 @@ let package = Package(
         .target(
             name: "IoTPlatform",
             dependencies: [
-                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Crypto", package: "swift-crypto")
             ],
             swiftSettings: strictSettings
         ),

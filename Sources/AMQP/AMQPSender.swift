@@ -64,10 +64,12 @@ public final class AMQPSender: Sendable {
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<AMQPOutcome, any Error>) in
             let shared = self.shared
             let rejection = self.engine.enqueue(
-                .send(self.connectionID, self.linkID, outgoing, { result in
-                    shared.release()
-                    continuation.resume(with: result.mapError { $0 as any Error })
-                })
+                .send(
+                    self.connectionID, self.linkID, outgoing,
+                    { result in
+                        shared.release()
+                        continuation.resume(with: result.mapError { $0 as any Error })
+                    })
             )
             if let rejection {
                 shared.release()
@@ -83,10 +85,12 @@ public final class AMQPSender: Sendable {
         try await self.shared.acquire()
         let shared = self.shared
         let rejection = self.engine.enqueue(
-            .send(self.connectionID, self.linkID, outgoing, { result in
-                shared.release()
-                onOutcome(result)
-            })
+            .send(
+                self.connectionID, self.linkID, outgoing,
+                { result in
+                    shared.release()
+                    onOutcome(result)
+                })
         )
         if let rejection {
             shared.release()

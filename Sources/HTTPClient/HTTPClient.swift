@@ -89,7 +89,6 @@ private final class CurlEasy: @unchecked Sendable {
         curl_slist_free_all(self.headerList)
     }
 
-
     private func setLong(_ option: CURLoption, _ value: Int) {
         _ = ccurl_easy_setopt_long(self.handle, option, value)
     }

@@ -6,9 +6,9 @@
 //===----------------------------------------------------------------------===//
 
 import Hummingbird
-import NIOCore
 public import Logging
 import Metrics
+import NIOCore
 public import Prometheus
 public import ServiceLifecycle
 
@@ -119,7 +119,9 @@ public struct OperationsServer: Service {
             guard let instanceLookup, let productKey = context.parameters.get("productKey"),
                 let deviceName = context.parameters.get("deviceName")
             else {
-                return Response(status: .notFound, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"error\":\"no registry\"}\n")))
+                return Response(
+                    status: .notFound, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"error\":\"no registry\"}\n"))
+                )
             }
             let (code, body) = await instanceLookup(productKey, deviceName)
             return Response(

@@ -509,8 +509,7 @@ extension JSONScanner {
 
     /// Reads the key at `position` and returns the projection member it names, if any. A key without
     /// escapes is compared as raw bytes, so no string is built for keys the rule does not read.
-    private mutating func matchKey(_ members: [JSONProjection.Member]) throws(JSONParseError) -> JSONProjection.Member?
-    {
+    private mutating func matchKey(_ members: [JSONProjection.Member]) throws(JSONParseError) -> JSONProjection.Member? {
         let start = self.position + 1
         try self.skipString()
         let end = self.position - 1
@@ -589,8 +588,7 @@ extension JSONScanner {
         while self.position < self.bytes.count {
             let byte = self.bytes[self.position]
             if byte == UInt8(ascii: "\"") {
-                if !asciiOnly, !UTF8Validation.isValid(UnsafeBufferPointer(rebasing: self.bytes[start..<self.position]))
-                {
+                if !asciiOnly, !UTF8Validation.isValid(UnsafeBufferPointer(rebasing: self.bytes[start..<self.position])) {
                     throw JSONParseError(code: .invalidString, message: "invalid UTF-8 in a string", offset: start)
                 }
                 self.position += 1

@@ -276,10 +276,11 @@ public final class PostgresClaimStore: ClaimStore, Service, Sendable {
         }
         return try await self.operation("expire", timeout: max(self.operationTimeout, .seconds(120))) {
             try await self.client.withConnection { connection in
-                let locked = try await connection.query(
-                    "SELECT pg_try_advisory_lock(\(PostgresSchema.expiryLock))",
-                    logger: self.logger
-                ).decode(Bool.self).first { _ in true } ?? false
+                let locked =
+                    try await connection.query(
+                        "SELECT pg_try_advisory_lock(\(PostgresSchema.expiryLock))",
+                        logger: self.logger
+                    ).decode(Bool.self).first { _ in true } ?? false
                 guard locked else { return ClaimExpiry(expired: 0, evictedEarly: 0) }
                 let expiry: ClaimExpiry
                 do {

@@ -111,8 +111,10 @@ struct ScriptLexer {
                     throw self.source.diagnostic(
                         .syntax,
                         "unterminated comment: '/*' has no matching '*/'",
-                        at: SourceRange(start: start, end: SourceLocation(
-                            line: start.line, column: start.column + 2, offset: start.offset + 2))
+                        at: SourceRange(
+                            start: start,
+                            end: SourceLocation(
+                                line: start.line, column: start.column + 2, offset: start.offset + 2))
                     )
                 }
             default:
@@ -220,8 +222,10 @@ struct ScriptLexer {
                     .syntax,
                     "unterminated string: add the closing \(quote == UInt8(ascii: "'") ? "'" : "\"") before the end "
                         + "of the line",
-                    at: SourceRange(start: start, end: SourceLocation(
-                        line: start.line, column: start.column + 1, offset: start.offset + 1))
+                    at: SourceRange(
+                        start: start,
+                        end: SourceLocation(
+                            line: start.line, column: start.column + 1, offset: start.offset + 1))
                 )
             }
             guard bytes.count <= Self.maximumStringBytes else {

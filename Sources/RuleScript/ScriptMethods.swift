@@ -274,7 +274,9 @@ enum ScriptMethod: String, Sendable, CaseIterable {
     }
 
     /// A position in `0..<limit`, or a failure naming the call.
-    private static func position(_ value: JSONValue, below limit: Int, of call: String) throws(ScriptValues.Failure)
+    private static func position(
+        _ value: JSONValue, below limit: Int, of call: String
+    ) throws(ScriptValues.Failure)
         -> Int
     {
         guard let index = ScriptValues.integer(value) else {

@@ -257,7 +257,9 @@ struct ScriptParser {
         return declarations.count == 1 ? declarations[0] : .block(declarations)
     }
 
-    private mutating func declare(_ name: String, kind: ScriptScopes.Kind, range: SourceRange) throws(Diagnostic)
+    private mutating func declare(
+        _ name: String, kind: ScriptScopes.Kind, range: SourceRange
+    ) throws(Diagnostic)
         -> Int
     {
         do {
@@ -664,8 +666,9 @@ struct ScriptParser {
             let expected =
                 arity.lowerBound == arity.upperBound
                 ? "\(arity.lowerBound) argument\(arity.lowerBound == 1 ? "" : "s")"
-                : arity.upperBound >= 64 ? "at least \(arity.lowerBound) argument\(arity.lowerBound == 1 ? "" : "s")"
-                : "\(arity.lowerBound) to \(arity.upperBound) arguments"
+                : arity.upperBound >= 64
+                    ? "at least \(arity.lowerBound) argument\(arity.lowerBound == 1 ? "" : "s")"
+                    : "\(arity.lowerBound) to \(arity.upperBound) arguments"
             throw self.error(
                 "\(name)() takes \(expected), got \(arguments.count); usage: \(builtin.signature)",
                 at: callRange,

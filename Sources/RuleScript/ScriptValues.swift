@@ -226,7 +226,9 @@ enum ScriptValues {
     }
 
     /// `+ - * / %` on numbers: exact on integers while they fit, doubles otherwise, as JavaScript's numbers.
-    static func arithmetic(_ operation: ScriptBinaryOperator, _ lhs: JSONValue, _ rhs: JSONValue) throws(Failure)
+    static func arithmetic(
+        _ operation: ScriptBinaryOperator, _ lhs: JSONValue, _ rhs: JSONValue
+    ) throws(Failure)
         -> JSONValue
     {
         guard let left = Self.number(lhs), let right = Self.number(rhs) else {

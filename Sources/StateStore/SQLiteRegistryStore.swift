@@ -140,7 +140,8 @@ extension SQLiteStateStore: InstanceRegistryStore, EventOutbox {
         var events: [OutboxEvent] = []
         events.reserveCapacity(drafts.count)
         for draft in drafts {
-            let previous = try last[draft.migrationId]
+            let previous =
+                try last[draft.migrationId]
                 ?? Int64.fetchOne(readSequence, arguments: [draft.migrationId]) ?? 0
             let sequence = previous + 1
             last[draft.migrationId] = sequence

@@ -8,9 +8,9 @@
 import Foundation
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Darwin)
-    import Darwin
+import Darwin
 #endif
 
 /// An exclusive advisory lock on `PATH.lock`, held from `init` until the lock is released: one bridge per state

@@ -295,7 +295,8 @@ struct DemoRun {
             try? await Task.sleep(for: .milliseconds(100))
         }
         let errors = bridge.currentStatistics.upstreams.compactMap { name, upstream in upstream.lastError.map { "\(name): \($0)" } }
-        throw CLIError("the bridge did not connect to every simulated instance within 30 s\(errors.isEmpty ? "" : ": " + errors.sorted().joined(separator: "; "))")
+        throw CLIError(
+            "the bridge did not connect to every simulated instance within 30 s\(errors.isEmpty ? "" : ": " + errors.sorted().joined(separator: "; "))")
     }
 
     /// For every device: the instance the registry names (nil when unknown) and the one the simulator has it on.

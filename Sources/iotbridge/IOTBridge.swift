@@ -82,7 +82,7 @@ struct IOTBridge: AsyncParsableCommand {
             self.exit(withError: error)
         } catch let error as ValidationError {
             Foundation.exit(CLIError.report(error))
-        } catch where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+        } catch  where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
             // `--help` and `help CMD` parse into ArgumentParser's help command, whose run throws its text.
             self.exit(withError: error)
         } catch {

@@ -130,12 +130,15 @@ struct RunCommand: AsyncParsableCommand {
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
-        let progress = self.quiet || isatty(STDERR_FILENO) == 0 ? nil : Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(1))
-                FileHandle.standardError.write(Data(("\r\u{1B}[K" + bridge.progressLine()).utf8))
+        let progress =
+            self.quiet || isatty(STDERR_FILENO) == 0
+            ? nil
+            : Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(1))
+                    FileHandle.standardError.write(Data(("\r\u{1B}[K" + bridge.progressLine()).utf8))
+                }
             }
-        }
         do {
             try await group.run()
         } catch {
@@ -143,7 +146,8 @@ struct RunCommand: AsyncParsableCommand {
             await engine.shutdown()
             var message = "\(error)"
             if message.contains("Address already in use"), let http = configuration.http {
-                message = "http.listen \(http.host):\(http.port): the address is already in use — another process "
+                message =
+                    "http.listen \(http.host):\(http.port): the address is already in use — another process "
                     + "(another bridge?) listens there; choose another port or 0 for any free one"
             }
             FileHandle.standardError.write(Data("\niotbridge run: \(message)\n".utf8))

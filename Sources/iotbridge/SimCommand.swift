@@ -8,9 +8,9 @@
 import AMQP
 import ArgumentParser
 import Foundation
-import Migration
 import IoTPlatform
 import Logging
+import Migration
 import ServiceLifecycle
 import Simulator
 import UnixSignals
@@ -143,7 +143,8 @@ struct SimCommand: AsyncParsableCommand {
                 text += "  trust: \(certificate)\n"
             }
             for group in settings.snapshot.consumerGroups {
-                text += "  consumer group \(group.id): username "
+                text +=
+                    "  consumer group \(group.id): username "
                     + "client-1|authMode=aksign,signMethod=hmacsha1,timestamp=<ms>,authId=\(keyId),"
                     + "iotInstanceId=\(instance.iotInstanceId ?? ""),consumerGroupId=\(group.id)|\n"
             }
@@ -151,7 +152,8 @@ struct SimCommand: AsyncParsableCommand {
         text += "  password: base64(HMAC-SHA1(<the secret of \(keyId)>, \"authId=\(keyId)&timestamp=<ms>\"))\n"
         if let port = openAPIPort, let openAPI = configuration.openAPI {
             let host = openAPI.host == "0.0.0.0" ? "127.0.0.1" : openAPI.host
-            text += "openapi: http://\(host):\(port)/ (signature v1 with the same AccessKeys; IotInstanceId selects the "
+            text +=
+                "openapi: http://\(host):\(port)/ (signature v1 with the same AccessKeys; IotInstanceId selects the "
                 + "instance, omitted for the legacy one)\n"
         }
         text += "devices: \(simulation.fleet.devices.count) sending \(configuration.devices.traffic.rate) msg/s from \(configuration.devices.home)\n"

@@ -15,8 +15,9 @@ import Testing
     private let denied = AMQPError(.authentication, "denied")
 
     private func policy(retryInitial: Bool = true, maximumAttempts: Int? = nil) -> ReconnectPolicy {
-        ReconnectPolicy(initialDelay: .milliseconds(100), maximumDelay: .seconds(1), jitter: 0,
-                        maximumAttempts: maximumAttempts, retryInitialConnect: retryInitial)
+        ReconnectPolicy(
+            initialDelay: .milliseconds(100), maximumDelay: .seconds(1), jitter: 0,
+            maximumAttempts: maximumAttempts, retryInitialConnect: retryInitial)
     }
 
     @Test func connectsOpensAndClosesCleanly() {

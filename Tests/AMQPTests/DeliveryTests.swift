@@ -68,7 +68,8 @@ struct DeliveryTests {
             try await sender.enqueue(Self.message(2)) { if case .success(let outcome) = $0 { outcomes.append(outcome) } }
             #expect(try await sender.send(encoded: large) == .accepted)
             let received = try await withTimeout(.seconds(10), "5 deliveries") { try await consumer.value }
-            #expect(received.map(\.encoded) == [python, ProtonMessageCodec.encode(Self.message(1)), forwarded, ProtonMessageCodec.encode(Self.message(2)), large])
+            #expect(
+                received.map(\.encoded) == [python, ProtonMessageCodec.encode(Self.message(1)), forwarded, ProtonMessageCodec.encode(Self.message(2)), large])
             #expect(received[0].message == (try ProtonMessageCodec.decode(python)))
             #expect(received[2].message.applicationProperties["via"] == .string("loopback"))
             #expect(received[4].message.body.bytes.count == 1 << 20)

@@ -360,7 +360,8 @@ import Testing
         #expect(widened.bytes[widenedSection.valueRange.lowerBound] == 0xd1)
         #expect(try Self.entries(widened).first?.value == Enc.str8(String(repeating: "a", count: 244)))
         #expect(widened.applicationProperty("key")?.stringValue == "value")
-        #expect(try ProtonMessageCodec.decode(widened.bytes).applicationProperties == ["f": .string(String(repeating: "a", count: 244)), "key": .string("value")])
+        #expect(
+            try ProtonMessageCodec.decode(widened.bytes).applicationProperties == ["f": .string(String(repeating: "a", count: 244)), "key": .string("value")])
         // 127 pairs of empty strings: 254 elements in 255 bytes; one more pair overflows the count byte.
         let pairs = try AMQPEncodedMessage(
             bytes: Enc.applicationProperties([0xc1, 0xff, 0xfe] + Array(repeating: [0x40, 0x40], count: 127).flatMap { $0 }) + Enc.data([1])
@@ -383,37 +384,38 @@ import Testing
 
     // MARK: - Invalid input
 
-    @Test(arguments: [
-        ([], "no bytes"),
-        ([0x01], "expected a section"),
-        ([0x00], "no descriptor"),
-        ([0x00, 0x53], "needs 1 bytes"),
-        ([0x00, 0x53, 0x79, 0x40], "not a message section"),
-        ([0x00, 0x44, 0x40], "not a message section"),
-        ([0x00, 0xa1, 0x01, 0x78, 0x40], "must be a ulong or a symbol"),
-        ([0x00, 0xa3, 0x03, 0x61, 0x62, 0x63, 0x40], "'abc' is not the symbolic descriptor"),
-        ([0x00, 0x53, 0x77], "a value is missing"),
-        ([0x00, 0x53, 0x77, 0x57], "0x57 is not an AMQP format code"),
-        ([0x00, 0x53, 0x77, 0xa1, 0x05, 0x61], "a str8 of 5 bytes is truncated"),
-        ([0x00, 0x53, 0x77, 0xb0, 0x00, 0x00], "cut off inside its size"),
-        ([0x00, 0x53, 0x77, 0xc0, 0x00], "too small for its own fields"),
-        ([0x00, 0x53, 0x77, 0xc0, 0x03, 0x03, 0x40, 0x40], "at byte 8, a value is missing"),
-        ([0x00, 0x53, 0x77, 0xc0, 0x03, 0x01, 0x40, 0x40], "1 bytes left over after its 1 elements"),
-        ([0x00, 0x53, 0x77, 0xc1, 0x02, 0x01, 0x40], "a map needs key-value pairs"),
-        ([0x00, 0x53, 0x77, 0xe0, 0x03, 0x02, 0x50, 0x01], "needs 2 bytes, its size leaves 1"),
-        ([0x00, 0x53, 0x77, 0xe0, 0x03, 0x01, 0x00, 0x40], "an array's described constructor has no format code"),
-        ([0x00, 0x53, 0x77, 0xe0, 0x02, 0x01, 0x57], "not a format code an array element can have"),
-        ([0x00, 0x53, 0x77, 0x56, 0x02], "a boolean octet must be 0x00 or 0x01"),
-        ([0x00, 0x53, 0x77, 0x00, 0x53, 0x01], "at byte 6, a value is missing"),
-        ([0x00, 0x53, 0x73, 0x45, 0x00, 0x53, 0x70, 0x45], "a header section follows the properties section"),
-        ([0x00, 0x53, 0x70, 0x45, 0x00, 0x53, 0x70, 0x45], "a header section follows the header section"),
-        ([0x00, 0x53, 0x77, 0x40, 0x00, 0x53, 0x77, 0x40], "a amqp-value section follows a amqp-value section"),
-        ([0x00, 0x53, 0x75, 0xa0, 0x00, 0x00, 0x53, 0x76, 0x45], "a amqp-sequence section follows a data section"),
-        ([0x00, 0x53, 0x78, 0x40, 0x00, 0x53, 0x75, 0xa0, 0x00], "a data section follows the footer section"),
-        ([0x00, 0x53, 0x74, 0xc0, 0x01, 0x00], "the application-properties section holds list8, not a map"),
-        ([0x00, 0x53, 0x75, 0xa1, 0x00], "the data section holds str8, not a binary"),
-        ([0x00, 0x53, 0x76, 0x40], "the amqp-sequence section holds null (0x40), not a list"),
-    ] as [([UInt8], String)])
+    @Test(
+        arguments: [
+            ([], "no bytes"),
+            ([0x01], "expected a section"),
+            ([0x00], "no descriptor"),
+            ([0x00, 0x53], "needs 1 bytes"),
+            ([0x00, 0x53, 0x79, 0x40], "not a message section"),
+            ([0x00, 0x44, 0x40], "not a message section"),
+            ([0x00, 0xa1, 0x01, 0x78, 0x40], "must be a ulong or a symbol"),
+            ([0x00, 0xa3, 0x03, 0x61, 0x62, 0x63, 0x40], "'abc' is not the symbolic descriptor"),
+            ([0x00, 0x53, 0x77], "a value is missing"),
+            ([0x00, 0x53, 0x77, 0x57], "0x57 is not an AMQP format code"),
+            ([0x00, 0x53, 0x77, 0xa1, 0x05, 0x61], "a str8 of 5 bytes is truncated"),
+            ([0x00, 0x53, 0x77, 0xb0, 0x00, 0x00], "cut off inside its size"),
+            ([0x00, 0x53, 0x77, 0xc0, 0x00], "too small for its own fields"),
+            ([0x00, 0x53, 0x77, 0xc0, 0x03, 0x03, 0x40, 0x40], "at byte 8, a value is missing"),
+            ([0x00, 0x53, 0x77, 0xc0, 0x03, 0x01, 0x40, 0x40], "1 bytes left over after its 1 elements"),
+            ([0x00, 0x53, 0x77, 0xc1, 0x02, 0x01, 0x40], "a map needs key-value pairs"),
+            ([0x00, 0x53, 0x77, 0xe0, 0x03, 0x02, 0x50, 0x01], "needs 2 bytes, its size leaves 1"),
+            ([0x00, 0x53, 0x77, 0xe0, 0x03, 0x01, 0x00, 0x40], "an array's described constructor has no format code"),
+            ([0x00, 0x53, 0x77, 0xe0, 0x02, 0x01, 0x57], "not a format code an array element can have"),
+            ([0x00, 0x53, 0x77, 0x56, 0x02], "a boolean octet must be 0x00 or 0x01"),
+            ([0x00, 0x53, 0x77, 0x00, 0x53, 0x01], "at byte 6, a value is missing"),
+            ([0x00, 0x53, 0x73, 0x45, 0x00, 0x53, 0x70, 0x45], "a header section follows the properties section"),
+            ([0x00, 0x53, 0x70, 0x45, 0x00, 0x53, 0x70, 0x45], "a header section follows the header section"),
+            ([0x00, 0x53, 0x77, 0x40, 0x00, 0x53, 0x77, 0x40], "a amqp-value section follows a amqp-value section"),
+            ([0x00, 0x53, 0x75, 0xa0, 0x00, 0x00, 0x53, 0x76, 0x45], "a amqp-sequence section follows a data section"),
+            ([0x00, 0x53, 0x78, 0x40, 0x00, 0x53, 0x75, 0xa0, 0x00], "a data section follows the footer section"),
+            ([0x00, 0x53, 0x74, 0xc0, 0x01, 0x00], "the application-properties section holds list8, not a map"),
+            ([0x00, 0x53, 0x75, 0xa1, 0x00], "the data section holds str8, not a binary"),
+            ([0x00, 0x53, 0x76, 0x40], "the amqp-sequence section holds null (0x40), not a list"),
+        ] as [([UInt8], String)])
     func rejectsInvalidInputSayingWhere(_ bytes: [UInt8], _ expected: String) {
         let error = #expect(throws: AMQPError.self) { try AMQPEncodedMessage(bytes: bytes) }
         #expect(error?.code == .protocolViolation)
@@ -496,8 +498,9 @@ import Testing
             }
             let forwarded = try AMQPEncodedMessage(bytes: message.forwarded(settingApplicationProperty: "fuzz", to: "1"))
             #expect(forwarded.applicationProperty("fuzz")?.stringValue == "1")
-            #expect(forwarded.sections.count == message.sections.count + (message.section(.applicationProperties) == nil ? 1 : 0)
-                - (message.section(.deliveryAnnotations) == nil ? 0 : 1))
+            #expect(
+                forwarded.sections.count == message.sections.count + (message.section(.applicationProperties) == nil ? 1 : 0)
+                    - (message.section(.deliveryAnnotations) == nil ? 0 : 1))
         }
         // Most mutations break the message, but some (inside strings and payloads) keep it valid.
         #expect(accepted > 100)

@@ -89,8 +89,9 @@ struct ListenerHardeningTests {
             let port = listener.port
             let (bytes, closed) = try await Task.detached {
                 let socket = try RawAMQPSocket(port: port)
-                socket.write(RawAMQPSocket.amqpHeader + RawAMQPSocket.open(containerID: "sneaky") + RawAMQPSocket.begin()
-                    + RawAMQPSocket.attach(name: "sneak", handle: 0, address: "secrets"))
+                socket.write(
+                    RawAMQPSocket.amqpHeader + RawAMQPSocket.open(containerID: "sneaky") + RawAMQPSocket.begin()
+                        + RawAMQPSocket.attach(name: "sneak", handle: 0, address: "secrets"))
                 return socket.readUntilClosed(timeout: .seconds(5))
             }.value
             #expect(closed, "the listener closes the connection")
@@ -114,8 +115,9 @@ struct ListenerHardeningTests {
             let port = listener.port
             let (first, bytes, closed) = try await Task.detached {
                 let socket = try RawAMQPSocket(port: port)
-                socket.write(RawAMQPSocket.amqpHeader + RawAMQPSocket.open(containerID: "greedy")
-                    + RawAMQPSocket.begin(channel: 0) + RawAMQPSocket.begin(channel: 1))
+                socket.write(
+                    RawAMQPSocket.amqpHeader + RawAMQPSocket.open(containerID: "greedy")
+                        + RawAMQPSocket.begin(channel: 0) + RawAMQPSocket.begin(channel: 1))
                 let first = socket.readUntilClosed(timeout: .seconds(1)).bytes
                 // Our Open announced channel-max 1: a third session needs channel 2.
                 socket.write(RawAMQPSocket.begin(channel: 2))
@@ -228,8 +230,14 @@ struct ListenerHardeningTests {
                 // One byte of a frame every 100 ms: never a whole frame before the deadline.
                 var slowClosed = false
                 for byte in RawAMQPSocket.open(containerID: "slow").prefix(20) {
-                    if !slow.write([byte]) { slowClosed = true; break }
-                    if slow.readUntilClosed(timeout: .milliseconds(100)).closed { slowClosed = true; break }
+                    if !slow.write([byte]) {
+                        slowClosed = true
+                        break
+                    }
+                    if slow.readUntilClosed(timeout: .milliseconds(100)).closed {
+                        slowClosed = true
+                        break
+                    }
                 }
                 return (silent.readUntilClosed(timeout: .seconds(3)).closed, slowClosed || slow.readUntilClosed(timeout: .seconds(3)).closed)
             }.value

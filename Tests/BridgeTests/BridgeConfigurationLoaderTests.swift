@@ -6,11 +6,12 @@
 //===----------------------------------------------------------------------===//
 
 import AMQP
-@testable import Bridge
 import Foundation
 import PostgresStateStore
 import RuleSQL
 import Testing
+
+@testable import Bridge
 
 @Suite struct BridgeConfigurationLoaderTests {
     let folder: String = {

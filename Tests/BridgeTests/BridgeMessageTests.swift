@@ -58,7 +58,8 @@ import Testing
         #expect(tooLarge.defect?.contains("exceeds limits.maxMessageSize (1000)") == true)
         #expect(tooLarge.messageId == "big")
         #expect(tooLarge.claimKey != nil, "claimed, so a redelivery is dropped rather than dead-lettered twice")
-        let garbage = BridgeMessage(encoded: [0x00, 0x53, 0x75, 0xa0, 0xff], decoded: nil, decodingError: nil, upstream: "s", instanceLabel: "s", maxMessageSize: 1000)
+        let garbage = BridgeMessage(
+            encoded: [0x00, 0x53, 0x75, 0xa0, 0xff], decoded: nil, decodingError: nil, upstream: "s", instanceLabel: "s", maxMessageSize: 1000)
         #expect(garbage.defect?.hasPrefix("undecodable") == true)
     }
 }

@@ -6,11 +6,12 @@
 //===----------------------------------------------------------------------===//
 
 import AMQP
-@testable import Bridge
 import Foundation
 import Logging
 import StateStore
 import Testing
+
+@testable import Bridge
 
 /// `/status`: every figure the dashboard and `iotbridge status` show, from fixed statistics, and the registry and
 /// outbox totals read from a real state file.

@@ -6,8 +6,9 @@
 //===----------------------------------------------------------------------===//
 
 import AMQP
-@testable import Bridge
 import Testing
+
+@testable import Bridge
 
 @Suite struct DeadLetterEncodingTests {
     @Test func anAMQPDeadLetterIsTheForwardedMessageWithItsReason() throws {

@@ -5,10 +5,11 @@
 //
 //===----------------------------------------------------------------------===//
 
-@testable import Bridge
 import Foundation
 import HTTPServer
 import Testing
+
+@testable import Bridge
 
 /// The terminal view (`iotbridge status`, `iotbridge demo`): snapshots → rates → lines, from fixed `/status`
 /// documents, and the bridge's own report read back by the view's decoder.
@@ -54,7 +55,8 @@ import Testing
 
     @Test func noRatesWithoutAnEarlierSnapshotOfTheSameRunOrWhenACounterWentBack() throws {
         let first = try StatusSnapshot(json: Self.document(uptime: 10, source: 1000, target: 200, sourceDuplicates: 5, forwarded: 1100, delivered: 900))
-        let restarted = try StatusSnapshot(json: Self.document(run: "run-b", uptime: 2, source: 10, target: 2, sourceDuplicates: 0, forwarded: 12, delivered: 9))
+        let restarted = try StatusSnapshot(
+            json: Self.document(run: "run-b", uptime: 2, source: 10, target: 2, sourceDuplicates: 0, forwarded: 12, delivered: 9))
         #expect(StatusRates(current: first, previous: nil) == StatusRates())
         #expect(StatusRates(current: restarted, previous: first) == StatusRates())
         let sameInstant = StatusRates(current: first, previous: first)
@@ -102,7 +104,8 @@ import Testing
     }
 
     @Test func anOlderBridgeWithoutTheNewMembersStillDecodes() throws {
-        let text = #"{"state":"flowing","run":"r","upstreams":[{"name":"u","state":"flowing","connectionsOpen":1,"connections":1,"received":3,"duplicates":1}],"sinks":[],"inFlight":0}"#
+        let text =
+            #"{"state":"flowing","run":"r","upstreams":[{"name":"u","state":"flowing","connectionsOpen":1,"connections":1,"received":3,"duplicates":1}],"sinks":[],"inFlight":0}"#
         let snapshot = try StatusSnapshot(json: Array(text.utf8))
         #expect(snapshot.merged == nil && snapshot.devices == nil && snapshot.time == 0)
         #expect(snapshot.duplicatesDropped == 1)

@@ -72,7 +72,10 @@ import Testing
         var event = Self.oneOfEach()[0]
         var object = event.jsonObject
         // No sequence in data; an unknown envelope member; a device event without a device subject.
-        guard case .object(var data)? = object["data"] else { Issue.record("no data"); return }
+        guard case .object(var data)? = object["data"] else {
+            Issue.record("no data")
+            return
+        }
         _ = data.removeValue(forKey: "sequence")
         object.updateValue(.object(data), forKey: "data")
         let missingSequence = JSONValue.object(object).jsonString()

@@ -26,7 +26,10 @@ import Testing
              "successDevices":[{"productKey":"a1PK","deviceName":"d1"},{"productKey":"a1PK","deviceName":"d2"}]}
             """
         )
-        guard case .migration(let message) = outcome else { Issue.record("\(outcome)"); return }
+        guard case .migration(let message) = outcome else {
+            Issue.record("\(outcome)")
+            return
+        }
         #expect(message.kind == .migrated)
         #expect(message.devices.map(\.description) == ["a1PK/d1", "a1PK/d2"])
         #expect(message.unknownMembers["taskId"] == .string("t1"))
@@ -79,7 +82,10 @@ import Testing
              "successDevices":[{"deviceName":"d1"},"a1PK/d2",{"productKey":"a1PK"},3,"no-slash"]}
             """
         )
-        guard case .migration(let message) = outcome else { Issue.record("\(outcome)"); return }
+        guard case .migration(let message) = outcome else {
+            Issue.record("\(outcome)")
+            return
+        }
         #expect(message.devices.map(\.description) == ["a1PK/d1", "a1PK/d2"])
         #expect(message.badItems == 3)
     }

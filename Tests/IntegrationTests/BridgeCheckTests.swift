@@ -21,12 +21,12 @@ extension IntegrationSuites {
             let directory = try TemporaryDirectory("check")
             defer { directory.remove() }
             try """
-                upstreams:
-                  - { name: a, url: "amqp://127.0.0.1:5672//queue/a", auth: { kind: plain, user: u, password: "${NOT_SET_ANYWHERE}" } }
-                sinks:
-                  - { name: s, kind: jsonl, path: /no/such/dir/out.jsonl }
-                deadLettr: { kind: jsonl, path: dead.jsonl }
-                """.write(toFile: directory.file("bridge.yaml"), atomically: true, encoding: .utf8)
+            upstreams:
+              - { name: a, url: "amqp://127.0.0.1:5672//queue/a", auth: { kind: plain, user: u, password: "${NOT_SET_ANYWHERE}" } }
+            sinks:
+              - { name: s, kind: jsonl, path: /no/such/dir/out.jsonl }
+            deadLettr: { kind: jsonl, path: dead.jsonl }
+            """.write(toFile: directory.file("bridge.yaml"), atomically: true, encoding: .utf8)
             let result = try await IOTBridgeCLI.run(["run", "--config", directory.file("bridge.yaml"), "--check"], in: directory)
             #expect(result.status == 2)
             #expect(result.stderr.contains("bridge.yaml:2:"), "\(result.stderr)")
@@ -46,13 +46,13 @@ extension IntegrationSuites {
             try "source: { kind: file, file: source-legacy.yaml }\ntarget: { kind: file, file: target-enterprise.yaml }\n"
                 .write(toFile: directory.file("migration.yaml"), atomically: true, encoding: .utf8)
             try """
-                upstreams:
-                  - name: target
-                    url: amqps://iot-06z00abc.amqp.iothub.aliyuncs.com:5671
-                    auth: { kind: aksign, accessKeyId: LTAI5tExample, accessKeySecret: "${SECRET}",
-                            consumerGroupId: { fromPlan: plan.yaml, name: orders }, iotInstanceId: iot-06z00abc }
-                sinks: [ { name: log, kind: jsonl, path: out.jsonl } ]
-                """.write(toFile: directory.file("bridge.yaml"), atomically: true, encoding: .utf8)
+            upstreams:
+              - name: target
+                url: amqps://iot-06z00abc.amqp.iothub.aliyuncs.com:5671
+                auth: { kind: aksign, accessKeyId: LTAI5tExample, accessKeySecret: "${SECRET}",
+                        consumerGroupId: { fromPlan: plan.yaml, name: orders }, iotInstanceId: iot-06z00abc }
+            sinks: [ { name: log, kind: jsonl, path: out.jsonl } ]
+            """.write(toFile: directory.file("bridge.yaml"), atomically: true, encoding: .utf8)
             let plan = try await IOTBridgeCLI.run(
                 ["migrate", "plan", "--config", directory.file("migration.yaml"), "--out", directory.file("plan.yaml")],
                 in: directory

@@ -136,13 +136,13 @@ extension IntegrationSuites {
             let rules = harness.directory.file("rules")
             try FileManager.default.createDirectory(atPath: rules, withIntermediateDirectories: true)
             try """
-                name: sequence-numbers
-                sql: SELECT seq, deviceName() AS device FROM "/a1Prod/+/user/update"
-                dataType: JSON
-                actions:
-                  - type: amqp
-                    consumerGroup: merged
-                """.write(toFile: rules + "/seq.yaml", atomically: true, encoding: .utf8)
+            name: sequence-numbers
+            sql: SELECT seq, deviceName() AS device FROM "/a1Prod/+/user/update"
+            dataType: JSON
+            actions:
+              - type: amqp
+                consumerGroup: merged
+            """.write(toFile: rules + "/seq.yaml", atomically: true, encoding: .utf8)
             let config = try harness.writeConfiguration(webhookURL: nil, extra: "rules: [\(rules)]")
             let publisher = try ManagedProcess(
                 try #require(TestEnvironment.python),
@@ -209,7 +209,9 @@ extension IntegrationSuites {
             #expect(report["badSections"]?.int == 0, "first bad: \(report["firstBad"]?.string ?? "-")")
             let bridge = try #require(harness.bridge)
             #expect(bridge.isRunning, "\(bridge.outputTail)")
-            print("bridge broker restart: all \(count) delivered \(back.duration(to: .now)) after the broker was back; duplicates \(report["duplicates"]?.int ?? -1)")
+            print(
+                "bridge broker restart: all \(count) delivered \(back.duration(to: .now)) after the broker was back; duplicates \(report["duplicates"]?.int ?? -1)"
+            )
         }
 
         /// Waits until `queue` holds `ready` messages (or 30 s pass) and returns its depth.

@@ -50,7 +50,12 @@ extension IntegrationSuites {
             let devices = ["d1", "d2", "d3"].map { "{\"productKey\":\"a1PK\",\"deviceName\":\"\($0)\"}" }.joined(separator: ",")
             try await Self.publish(
                 harness,
-                [(harness.source, Self.migrationTopic, "mig-1", "{\"status\":\"GRAY_EXECUTING\",\"targetInstance\":\"target\",\"productKey\":\"a1PK\",\"successDevices\":[\(devices)]}")]
+                [
+                    (
+                        harness.source, Self.migrationTopic, "mig-1",
+                        "{\"status\":\"GRAY_EXECUTING\",\"targetInstance\":\"target\",\"productKey\":\"a1PK\",\"successDevices\":[\(devices)]}"
+                    )
+                ]
             )
             // The browser reaches the bridge through a relay that spaces its polls 250 ms apart in real time (see
             // peers/dashboard_proxy.py): under --virtual-time-budget they would otherwise follow each other within
@@ -79,7 +84,8 @@ extension IntegrationSuites {
             #expect(flowing.contains("<body data-live=\"true\""), "\(flowing.prefix(2000))")
             for (figure, pick) in Self.totals {
                 let shown = try #require(Self.number(Self.text(flowing, id: figure)), "\(figure) in the page")
-                let low = try #require(pick(before)), high = try #require(pick(after))
+                let low = try #require(pick(before))
+                let high = try #require(pick(after))
                 #expect(low <= shown && shown <= high, "\(figure): \(shown) not within \(low)...\(high)")
                 #expect(shown > 0, "\(figure)")
             }
@@ -199,7 +205,8 @@ extension IntegrationSuites {
             let html = try String(contentsOfFile: page, encoding: .utf8)
             #expect(html.contains("<script nonce=\"\(nonce)\">") && html.contains("<style nonce=\"\(nonce)\">"))
             #expect(!html.contains("src=") && !html.contains("href="), "no external assets")
-            let again = try await ManagedProcess.run("/usr/bin/curl", ["-sS", "-D", "-", "-o", "/dev/null", base + "/dashboard"], outputDirectory: harness.directory)
+            let again = try await ManagedProcess.run(
+                "/usr/bin/curl", ["-sS", "-D", "-", "-o", "/dev/null", base + "/dashboard"], outputDirectory: harness.directory)
             #expect(!again.stdout.contains(nonce), "a fresh nonce per response")
             let root = try await ManagedProcess.run(
                 "/usr/bin/curl",
@@ -217,7 +224,9 @@ extension IntegrationSuites {
             #expect(down.stdout.isEmpty)
             let watchDown = try await ManagedProcess.run(binary, ["status", "--url", base, "--watch", "--count", "2"], outputDirectory: harness.directory)
             #expect(watchDown.status == 2)
-            #expect(watchDown.stdout.split(separator: "\n").filter { $0.hasPrefix("not live: cannot reach the bridge at \(base)/status") }.count == 2, "\(watchDown.stdout)")
+            #expect(
+                watchDown.stdout.split(separator: "\n").filter { $0.hasPrefix("not live: cannot reach the bridge at \(base)/status") }.count == 2,
+                "\(watchDown.stdout)")
         }
 
         // MARK: Helpers
@@ -225,15 +234,15 @@ extension IntegrationSuites {
         /// The page's totals and where /status has each.
         static var totals: [(String, (JSON) -> Int?)] {
             [
-            ("forwarded", { $0["merged"]?["forwarded"]?.int }),
-            ("duplicates", { $0["merged"]?["duplicatesDropped"]?.int }),
-            (
-                "received",
-                { status in
-                    guard case .array(let upstreams) = status["upstreams"] else { return nil }
-                    return upstreams.compactMap { $0["received"]?.int }.reduce(0, +)
-                }
-            ),
+                ("forwarded", { $0["merged"]?["forwarded"]?.int }),
+                ("duplicates", { $0["merged"]?["duplicatesDropped"]?.int }),
+                (
+                    "received",
+                    { status in
+                        guard case .array(let upstreams) = status["upstreams"] else { return nil }
+                        return upstreams.compactMap { $0["received"]?.int }.reduce(0, +)
+                    }
+                ),
             ]
         }
 

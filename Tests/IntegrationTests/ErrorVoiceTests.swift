@@ -48,10 +48,14 @@ extension IntegrationSuites {
                 (["migrate", "plan", "--config", "binary.yaml"], "it is not UTF-8 text (invalid byte at offset 1)"),
                 (["migrate", "plan", "--config", "folder"], "error: cannot read migration.yaml 'folder': it is a folder"),
                 (["rules", "test", "rules", "--samples", "empty.jsonl"], "empty.jsonl: no samples"),
-                (["rules", "eval", "--sql", "SELECT a FROM \"/a/b\"", "--topic", "/a/b", "--payload", "@nope.json"],
-                 "error: cannot read --payload @file 'nope.json': the file does not exist"),
-                (["migrate", "rewrite-rules", "--plan", "plan.yaml", "--out", "missing-dir", "rules"],
-                 "error: --out missing-dir: no such folder"),
+                (
+                    ["rules", "eval", "--sql", "SELECT a FROM \"/a/b\"", "--topic", "/a/b", "--payload", "@nope.json"],
+                    "error: cannot read --payload @file 'nope.json': the file does not exist"
+                ),
+                (
+                    ["migrate", "rewrite-rules", "--plan", "plan.yaml", "--out", "missing-dir", "rules"],
+                    "error: --out missing-dir: no such folder"
+                ),
             ]
         )
         func usageAndFileMistakes(arguments: [String], expected: String) throws {
@@ -127,8 +131,9 @@ extension IntegrationSuites {
             try await Task.sleep(for: .seconds(1))
             first.stop()
             // The same port, another password: every reconnect is refused from now on.
-            let second = try ManagedProcess(binary, brokerArguments, name: "broker-2",
-                                            environment: ["PW": "two"], outputDirectory: folder)
+            let second = try ManagedProcess(
+                binary, brokerArguments, name: "broker-2",
+                environment: ["PW": "two"], outputDirectory: folder)
             defer { second.stop() }
             let started = ContinuousClock.now
             let status = try await receiver.waitForExit(timeout: .seconds(15))
@@ -148,7 +153,8 @@ extension IntegrationSuites {
                 in: folder.path
             )
             // The same bytes as an argument: through bash, which passes them unchanged.
-            let script = "exec \"$IOTBRIDGE_BIN\" rules eval --data-type binary --sql '\(sql)' --topic /pk/d/user/raw "
+            let script =
+                "exec \"$IOTBRIDGE_BIN\" rules eval --data-type binary --sql '\(sql)' --topic /pk/d/user/raw "
                 + "--payload \"$(printf '\\001\\377\\376A')\""
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/bin/bash")

@@ -50,7 +50,8 @@ extension IntegrationSuites {
             #expect(units[2].expectedExit == 1 && units[2].text.hasSuffix("--count 2   # exit: 1"))
             #expect(units[3].text.hasSuffix("a: 1\nYAML"))
             #expect(units[4].needsCloud)
-            #expect(ExampleExtractor.helpExamples("  Example: iotbridge a b\n    iotbridge c \\\n        d\n") == ["iotbridge a b", "iotbridge c \\\n        d"])
+            #expect(
+                ExampleExtractor.helpExamples("  Example: iotbridge a b\n    iotbridge c \\\n        d\n") == ["iotbridge a b", "iotbridge c \\\n        d"])
         }
 
         @Test("every example of README.md and rules/README.md runs as a sequence, as documented", arguments: Self.documents)

@@ -19,8 +19,7 @@ extension IntegrationSuites {
         static let password = "loopback-pw-7f3a"
 
         /// A plain-TCP listener on a free loopback port that allows exactly `user`/`password`.
-        static func listen(_ engine: AMQPEngine, tls: AMQPListenerConfiguration.TLS? = nil) async throws -> AMQPListener
-        {
+        static func listen(_ engine: AMQPEngine, tls: AMQPListenerConfiguration.TLS? = nil) async throws -> AMQPListener {
             try await engine.listen(
                 AMQPListenerConfiguration(
                     host: "127.0.0.1",

@@ -253,7 +253,8 @@ extension IntegrationSuites {
                 Scenario.lines(scenario.webhookLog).count >= 6
             }
             events = Scenario.lines(scenario.eventFile)
-            let sixth = try #require(events.last(where: { $0["data"]?["deviceName"]?.string == "d3" && $0["type"]?.string == "com.iotbridge.migration.device.migrated" }))
+            let sixth = try #require(
+                events.last(where: { $0["data"]?["deviceName"]?.string == "d3" && $0["type"]?.string == "com.iotbridge.migration.device.migrated" }))
             #expect(Scenario.lines(scenario.webhookLog).contains { $0["id"]?.string == sixth["id"]?.string })
             #expect(sixth["data"]?["sequence"]?.int == 6)
 
@@ -316,7 +317,8 @@ extension IntegrationSuites {
             try await waitUntil("the watcher listens", timeout: .seconds(20)) { watcher.stderr.contains("listening on") }
             let port = try #require(watcher.stderr.split(separator: ":").last.flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
             let hookConfig = scenario.directory.file("replay-hook.yaml")
-            try (try String(contentsOfFile: config, encoding: .utf8)
+            try
+                (try String(contentsOfFile: config, encoding: .utf8)
                 .replacingOccurrences(of: "http://127.0.0.1:\(scenario.webhookPort)/events", with: "http://127.0.0.1:\(port)/events"))
                 .write(toFile: hookConfig, atomically: true, encoding: .utf8)
             // A body that is not an event is refused with 400, and the watcher keeps going.

@@ -47,8 +47,7 @@ extension IntegrationSuites {
             let name = address.replacingOccurrences(of: "/queue/", with: "")
             for line in result.stdout.split(separator: "\n") {
                 let fields = line.split(separator: "\t").map(String.init)
-                if fields.count == 3, fields[0] == name, let ready = Int(fields[1]), let unacknowledged = Int(fields[2])
-                {
+                if fields.count == 3, fields[0] == name, let ready = Int(fields[1]), let unacknowledged = Int(fields[2]) {
                     return QueueDepth(ready: ready, unacknowledged: unacknowledged)
                 }
             }

@@ -49,23 +49,23 @@ extension IntegrationSuites {
                 accessKeys: ["LTAI5tSimSource01": sourceSecret, "LTAI5tSimTarget01": targetSecret]
             )
             try """
-                source:
-                  kind: sim
-                  regionId: cn-shanghai
-                  endpoint: \(harness.endpoint)
-                  accessKeyId: LTAI5tSimSource01
-                  accessKeySecret: ${SIM_SOURCE_SECRET}
-                target:
-                  kind: sim
-                  regionId: cn-shanghai
-                  iotInstanceId: \(Self.enterpriseId)
-                  endpoint: \(harness.endpoint)
-                  accessKeyId: LTAI5tSimTarget01
-                  accessKeySecret: ${SIM_TARGET_SECRET}
-                options:
-                  requestTimeoutMilliseconds: 5000
-                  retry: {maxAttempts: 4, initialBackoffMilliseconds: 20, maxBackoffMilliseconds: 100}
-                """.write(toFile: directory.file("migration.yaml"), atomically: true, encoding: .utf8)
+            source:
+              kind: sim
+              regionId: cn-shanghai
+              endpoint: \(harness.endpoint)
+              accessKeyId: LTAI5tSimSource01
+              accessKeySecret: ${SIM_SOURCE_SECRET}
+            target:
+              kind: sim
+              regionId: cn-shanghai
+              iotInstanceId: \(Self.enterpriseId)
+              endpoint: \(harness.endpoint)
+              accessKeyId: LTAI5tSimTarget01
+              accessKeySecret: ${SIM_TARGET_SECRET}
+            options:
+              requestTimeoutMilliseconds: 5000
+              retry: {maxAttempts: 4, initialBackoffMilliseconds: 20, maxBackoffMilliseconds: 100}
+            """.write(toFile: directory.file("migration.yaml"), atomically: true, encoding: .utf8)
             let environment = ["SIM_SOURCE_SECRET": sourceSecret, "SIM_TARGET_SECRET": targetSecret]
             func iotbridge(_ arguments: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
                 try await IOTBridgeCLI.run(arguments, environment: environment, in: directory)

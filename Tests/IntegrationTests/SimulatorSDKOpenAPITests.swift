@@ -40,7 +40,8 @@ extension IntegrationSuites {
             let status = try await process.waitForExit(timeout: .seconds(60))
             if status == 3 {
                 let python = TestEnvironment.python ?? "python"
-                let hint = "scripts/test.sh installs aliyun-python-sdk-core and aliyun-python-sdk-iot "
+                let hint =
+                    "scripts/test.sh installs aliyun-python-sdk-core and aliyun-python-sdk-iot "
                     + "unless --no-install"
                 Issue.record("the official SDK is not installed for \(python): \(process.stdout) — \(hint)")
             }

@@ -197,8 +197,7 @@ extension IntegrationSuites {
                 let connection = engine.makeConnection(
                     try Self.configuration(listener, .init(caFile: certificates.caFile), host: "localhost")
                 )
-                let error = await AMQPTestSupport.expectAMQPError("open localhost with a certificate for another host")
-                {
+                let error = await AMQPTestSupport.expectAMQPError("open localhost with a certificate for another host") {
                     try await connection.open()
                 }
                 #expect(error?.code == .tlsVerification, "\(String(describing: error))")

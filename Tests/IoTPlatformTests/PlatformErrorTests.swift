@@ -28,7 +28,8 @@ import Testing
         } throws: { error in
             guard let error = error as? PlatformError else { return false }
             let text = error.description
-            let ok = error.code == .invalidClientId && text.hasPrefix("PlatformError(invalid-client-id): ")
+            let ok =
+                error.code == .invalidClientId && text.hasPrefix("PlatformError(invalid-client-id): ")
                 && text.contains("bad|client") && !text.contains(secret)
             if !ok { Issue.record("got \(text)") }
             return ok

@@ -26,7 +26,8 @@ struct JSONParseErrorTests {
             _ = try JSONParser.parse(text)
         } throws: { error in
             guard let error = error as? JSONParseError else { return false }
-            let ok = error.code.description == code && error.code.rawValue == code && error.offset == offset
+            let ok =
+                error.code.description == code && error.code.rawValue == code && error.offset == offset
                 && error.description == "\(error.message) at byte \(offset)" && !error.message.isEmpty
             if !ok { Issue.record("got \(error.code) at \(error.offset): \(error.message)") }
             return ok

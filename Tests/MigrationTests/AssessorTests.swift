@@ -14,7 +14,9 @@ struct AssessorTests {
     static let legacy = InstanceIdentity(kind: "aliyun", regionId: "cn-shanghai", iotInstanceId: "")
     static let enterprise = InstanceIdentity(kind: "aliyun", regionId: "cn-shanghai", iotInstanceId: "iot-ent")
 
-    func item(_ report: AssessmentReport, _ check: String, product: String? = nil, subject: String? = nil)
+    func item(
+        _ report: AssessmentReport, _ check: String, product: String? = nil, subject: String? = nil
+    )
         -> AssessmentItem?
     {
         report.items.first { $0.check == check && $0.product == product && (subject == nil || $0.subject == subject) }

@@ -45,7 +45,8 @@ import Testing
             _ = try await client.execute(HTTPRequest(method: "GET", url: "http://127.0.0.1:1/x"))
         } throws: { error in
             guard let error = error as? HTTPClientError else { return false }
-            let ok = error.code == .connectionRefused && error.url == "http://127.0.0.1:1/x" && error.isTransient
+            let ok =
+                error.code == .connectionRefused && error.url == "http://127.0.0.1:1/x" && error.isTransient
                 && error.description.hasPrefix("cannot reach http://127.0.0.1:1/x: ")
                 && error.description.hasSuffix("check the endpoint's host and port, and that the service is up")
             if !ok { Issue.record("got \(error.code): \(error)") }

@@ -113,7 +113,9 @@ struct MigrateAssessTests {
         return (object as? [String: Any])?["items"] as? [[String: Any]] ?? []
     }
 
-    static func find(_ items: [[String: Any]], _ check: String, _ product: String? = nil, subject: String? = nil)
+    static func find(
+        _ items: [[String: Any]], _ check: String, _ product: String? = nil, subject: String? = nil
+    )
         -> [String: Any]?
     {
         items.first {

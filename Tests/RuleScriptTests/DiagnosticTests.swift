@@ -20,8 +20,10 @@ struct DiagnosticTests {
             ("var d = {}; d.2Co = 1", "1:14", .syntax, "a name cannot start with a digit"),
             ("writeamqp(1, 2)", "1:1", .unknownFunction, "unknown function 'writeamqp'; did you mean 'writeAmqp'?"),
             ("var t = devicename();", "1:9", .unknownFunction, "did you mean 'deviceName'?"),
-            ("var temp = 1; writeAmqp(1, tmp);", "1:28", .unknownVariable,
-             "unknown variable 'tmp'; did you mean 'temp'?"),
+            (
+                "var temp = 1; writeAmqp(1, tmp);", "1:28", .unknownVariable,
+                "unknown variable 'tmp'; did you mean 'temp'?"
+            ),
             ("writeAmqp(1, late); var late = 1;", "1:14", .unknownVariable, "unknown variable 'late'"),
             ("var p = payload;", "1:9", .unknownVariable, "'payload' is a function; call it"),
             ("var f = 1; f(2);", "1:12", .unknownFunction, "'f' is a variable, not a function"),
@@ -50,8 +52,10 @@ struct DiagnosticTests {
             ("for (var i = 0, i < 3; i++) {}", "1:19", .syntax, "expected ';' after the initializer of 'for'"),
             ("do { } until (1)", "1:8", .syntax, "expected 'while (…)' after the body of 'do'"),
             ("else { }", "1:1", .syntax, "'else' without an 'if'"),
-            ("writeAmqp(1)", "1:1", .arity,
-             "writeAmqp() takes 2 to 3 arguments, got 1; usage: writeAmqp(destinationId, payload, tag)"),
+            (
+                "writeAmqp(1)", "1:1", .arity,
+                "writeAmqp() takes 2 to 3 arguments, got 1; usage: writeAmqp(destinationId, payload, tag)"
+            ),
             ("writeIotTopic(1, {})", "1:1", .arity, "takes 3 arguments, got 2"),
             ("var x = upper();", "1:9", .arity, "upper() takes 1 argument, got 0"),
             ("var x = getOrNull();", "1:9", .arity, "takes at least 1 argument, got 0"),
@@ -85,10 +89,14 @@ struct DiagnosticTests {
     @Test(
         "runtime errors",
         arguments: [
-            ("var d = payload('json'); var v = d.nothing.value;", "1:36", Diagnostic.Code.unknownField,
-             "no field 'nothing' here"),
-            ("var d = payload('json'); var v = d.item.CurrentTemperature;", "1:36", .unknownField,
-             "no field 'item' here, so reading 'CurrentTemperature' of it fails; did you mean 'items'?"),
+            (
+                "var d = payload('json'); var v = d.nothing.value;", "1:36", Diagnostic.Code.unknownField,
+                "no field 'nothing' here"
+            ),
+            (
+                "var d = payload('json'); var v = d.item.CurrentTemperature;", "1:36", .unknownField,
+                "no field 'item' here, so reading 'CurrentTemperature' of it fails; did you mean 'items'?"
+            ),
             ("var d = payload('json'); var v = d['itemz']['x'];", "1:36", .unknownField, "did you mean 'items'?"),
             ("var n = null; var v = n.x;", "1:25", .type, "cannot read 'x' of null"),
             ("var n = null; var v = n[0];", "1:25", .type, "cannot read [0] of null"),

@@ -102,8 +102,9 @@ struct DocumentedFunctionsTests {
         )
         #expect(value == [["a": 10, "c": 3], nil, 1, 2, nil, 2])
         // The change to a field of the payload stays in the variable it was made through.
-        #expect(try ScriptTestSupport.value("data.items.keySet()", prelude: "data.items.remove('2Co');")
-            == ["CurrentHumidity", "CurrentTemperature"])
+        #expect(
+            try ScriptTestSupport.value("data.items.keySet()", prelude: "data.items.remove('2Co');")
+                == ["CurrentHumidity", "CurrentTemperature"])
         // A const holds the same map; its content may change, as with a JavaScript const object.
         #expect(try ScriptTestSupport.value("c", prelude: "const c = {}; c.put('k', 'v');") == ["k": "v"])
         #expect(try ScriptTestSupport.value("c", prelude: "var c = {a: 1}; c.clear();") == [:])

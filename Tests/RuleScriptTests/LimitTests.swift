@@ -80,7 +80,8 @@ struct LimitTests {
         let deepMembers = "var a = {}; var b = a" + String(repeating: ".x", count: 5_000) + ";"
         #expect(ScriptTestSupport.diagnostic(deepMembers)?.code == .limit)
         // Within the limit, nesting works.
-        let fine = "var a = " + String(repeating: "(", count: 30) + "1" + String(repeating: ")", count: 30) + ";"
+        let fine =
+            "var a = " + String(repeating: "(", count: 30) + "1" + String(repeating: ")", count: 30) + ";"
             + "writeAmqp(1, a)"
         #expect(try ScriptTestSupport.run(fine).map(\.payload) == [1])
     }
@@ -88,12 +89,14 @@ struct LimitTests {
     @Test("a long flat operator chain is not nesting: a 200-term CSV line parses and runs; the chain has its own limit")
     func flatChains() throws {
         let fields = (0..<100).map { "d.f\($0)" }
-        let csv = "var d = {" + (0..<100).map { "f\($0): \($0)" }.joined(separator: ", ") + "};\n"
+        let csv =
+            "var d = {" + (0..<100).map { "f\($0): \($0)" }.joined(separator: ", ") + "};\n"
             + "var line = " + fields.joined(separator: " + \",\" + ") + ";\nwriteAmqp(1, line);"
         let calls = try ScriptTestSupport.run(csv)
         #expect(calls.map(\.payload) == [.string((0..<100).map(String.init).joined(separator: ","))])
         // The longest chain the limit allows also evaluates: the interpreter's recursion over it fits the stack.
-        let longest = "var a = 1" + String(repeating: " + 1", count: RuleScriptLimits().maximumChainTerms - 1)
+        let longest =
+            "var a = 1" + String(repeating: " + 1", count: RuleScriptLimits().maximumChainTerms - 1)
             + "; writeAmqp(1, a);"
         #expect(try ScriptTestSupport.run(longest).map(\.payload) == [.int(RuleScriptLimits().maximumChainTerms)])
         let tooLong = "var a = 1" + String(repeating: " + 1", count: RuleScriptLimits().maximumChainTerms) + ";"

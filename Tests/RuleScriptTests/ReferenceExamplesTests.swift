@@ -36,9 +36,10 @@ struct ReferenceExamplesTests {
                 )
             ]
         )
-        #expect(hot.first?.jsonObject.jsonString()
-            == #"{"destinationId":1001,"kind":"amqp","payload":{"pk":"a1HHrkm","dn":"dev1","t":39.5,"#
-            + #""ts":1543373798943},"tag":"hot"}"#)
+        #expect(
+            hot.first?.jsonObject.jsonString()
+                == #"{"destinationId":1001,"kind":"amqp","payload":{"pk":"a1HHrkm","dn":"dev1","t":39.5,"#
+                + #""ts":1543373798943},"tag":"hot"}"#)
 
         let cool = try ScriptTestSupport.run(
             script,
@@ -57,9 +58,10 @@ struct ReferenceExamplesTests {
             payload: #"{"a":1}"#
         )
         #expect(calls.count == 1)
-        #expect(calls.first?.jsonObject.jsonString()
-            == #"{"destinationId":1003,"kind":"republish","payload":{"a":1},"#
-            + #""topic":"/k1vtgud0XCS/uZdKY8WoRcIaVtaIrwWh/user/server/push"}"#)
+        #expect(
+            calls.first?.jsonObject.jsonString()
+                == #"{"destinationId":1003,"kind":"republish","payload":{"a":1},"#
+                + #""topic":"/k1vtgud0XCS/uZdKY8WoRcIaVtaIrwWh/user/server/push"}"#)
     }
 
     @Test("§5.1: the console's default template forwards nothing until its writeIotTopic line is uncommented")

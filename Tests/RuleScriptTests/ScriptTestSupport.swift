@@ -43,7 +43,9 @@ enum ScriptTestSupport {
     }
 
     /// The value of one expression, evaluated after `var data = payload('json');`.
-    static func value(_ expression: String, prelude: String = "", payload: String = Self.propertyPost) throws
+    static func value(
+        _ expression: String, prelude: String = "", payload: String = Self.propertyPost
+    ) throws
         -> JSONValue
     {
         let calls = try Self.run(

@@ -36,8 +36,10 @@ struct StatementTests {
             ("var o = {a: 1, b: 2}; for (let k in o) { writeAmqp(1, o[k]); }", [1, 2]),
             ("var k; for (k in [7, 8]) writeAmqp(1, k);", ["0", "1"]),
             ("var a = [7, 8]; for (var k in a) writeAmqp(1, a[k]);", [7, 8]),
-            ("for (var i = 0; i < 2; i++) for (var j = 0; j < 2; j++) { if (j) break; writeAmqp(1, [i, j]); }",
-             [[0, 0], [1, 0]]),
+            (
+                "for (var i = 0; i < 2; i++) for (var j = 0; j < 2; j++) { if (j) break; writeAmqp(1, [i, j]); }",
+                [[0, 0], [1, 0]]
+            ),
             ("writeAmqp(1, 1); return; writeAmqp(1, 2);", [1]),
             ("for (var i = 0; i < 5; i++) { if (i == 1) return writeAmqp(1, 'r'); }", ["r"]),
             ("if (true) { var inner = 'v'; } writeAmqp(1, inner);", ["v"]),

@@ -6,8 +6,8 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
-import RuleScript
 import RuleSQL
+import RuleScript
 import Rules
 import Testing
 

@@ -32,25 +32,25 @@ struct LintPublishChecksTests {
     func noForwardingFunction() throws {
         let report = try Self.lint([
             "quiet.yaml": """
-                name: quiet
-                dataSource:
-                  topics: [/pk/+/user/update]
-                script: |
-                  var data = payload("json");
-                  var t = data.items.size();
+            name: quiet
+            dataSource:
+              topics: [/pk/+/user/update]
+            script: |
+              var data = payload("json");
+              var t = data.items.size();
 
-                """,
+            """,
             "loud.yaml": """
-                name: loud
-                dataSource:
-                  topics: [/pk/+/user/update]
-                script: |
-                  var data = payload("json");
-                  if (data.items.size() > 0) { writeAmqp(1001, data, "t"); }
-                destinations:
-                  1001: {type: amqp, consumerGroup: g}
+            name: loud
+            dataSource:
+              topics: [/pk/+/user/update]
+            script: |
+              var data = payload("json");
+              if (data.items.size() > 0) { writeAmqp(1001, data, "t"); }
+            destinations:
+              1001: {type: amqp, consumerGroup: g}
 
-                """,
+            """,
         ])
         #expect(report.files.count == 2)
         #expect(report.errorCount == 1, "\(report.diagnostics.map(\.description).joined(separator: "\n"))")

@@ -144,7 +144,8 @@ struct RulesCommandTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let script = directory.appendingPathComponent("p.js").path
         // The `Script` of GetParser's documented response, verbatim.
-        let text = #"var data = payload("json"); var h = data.items.Humidity.value; "#
+        let text =
+            #"var data = payload("json"); var h = data.items.Humidity.value; "#
             + #"var t = data.items.Temperature.value; "#
             + #"writeTsdb(1000,timestamp(),"temperature", t , {"deviceName":deviceName()}); "#
             + #"writeTsdb(1000,timestamp(),"humidity", h , {"deviceName":deviceName()});"#

@@ -71,7 +71,8 @@ import Testing
         #expect(queues.outcome(group: "cg", id: 1, attempt: 1, .disposition(.released), now: self.start).isEmpty)
         #expect(self.render(queues.creditChanged(group: "cg", 1, self.credit(1, taken: 1), now: self.start)) == ["send cg c1 m1 n0 a3"])
         // modified{delivery-failed}: counted.
-        #expect(queues.outcome(group: "cg", id: 2, attempt: 2, .disposition(.modified(deliveryFailed: true, undeliverableHere: false)), now: self.start).isEmpty)
+        #expect(
+            queues.outcome(group: "cg", id: 2, attempt: 2, .disposition(.modified(deliveryFailed: true, undeliverableHere: false)), now: self.start).isEmpty)
         #expect(self.render(queues.creditChanged(group: "cg", 2, self.credit(1, taken: 1), now: self.start)) == ["send cg c2 m2 n1 a4"])
         #expect(queues.counters(of: "cg")?.redelivered == 2)
     }

@@ -5,8 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-import Foundation
 import AMQP
+import Foundation
 import Simulator
 import Testing
 

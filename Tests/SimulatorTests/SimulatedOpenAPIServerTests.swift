@@ -18,7 +18,9 @@ import Testing
 @Suite struct SimulatedOpenAPIServerTests {
     static let enterpriseId = "iot-06z00ab1cd2ef3"
 
-    static func server(throttling: SimulatedOpenAPIConfiguration.Throttling = .init()) throws -> (
+    static func server(
+        throttling: SimulatedOpenAPIConfiguration.Throttling = .init()
+    ) throws -> (
         SimulatedOpenAPIServer, legacy: SimulatedControlPlane, enterprise: SimulatedControlPlane
     ) {
         let legacy = try SimulatedControlPlane(snapshot: SimulatedControlPlaneTests.seed())

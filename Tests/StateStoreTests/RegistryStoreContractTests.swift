@@ -49,7 +49,8 @@ import Testing
     func seedsLookupsAndPages(_ kind: StoreKind) async throws {
         let (store, resources) = try await Self.open(kind)
         defer { _ = resources }
-        let seeds = [3, 1, 2].map { RegistrySeed(device: Self.device($0), iotInstanceId: "") }
+        let seeds =
+            [3, 1, 2].map { RegistrySeed(device: Self.device($0), iotInstanceId: "") }
             + [RegistrySeed(device: Self.device(9, product: "b2PK"), iotInstanceId: "")]
         #expect(try await store.seed(seeds, at: 5) == 4)
         #expect(try await store.seed(seeds, at: 6) == 0, "a known device keeps its row")

@@ -117,7 +117,8 @@ final class ClientConnectionDriver: ConnectionDriver {
         self.transportCondition = nil
         var finalError = self.pendingTimeoutError ?? error
         if var tlsError = finalError, tlsError.code == .tlsVerification, self.checksNameAgainstIPAddress {
-            tlsError.message += " (the endpoint is an IP address: Proton checks the certificate's DNS names and CN, "
+            tlsError.message +=
+                " (the endpoint is an IP address: Proton checks the certificate's DNS names and CN, "
                 + "not IP subjectAltNames — connect by a DNS name the certificate carries, or set the server name to one)"
             finalError = tlsError
         }
@@ -151,7 +152,8 @@ final class ClientConnectionDriver: ConnectionDriver {
                 }
             }
         case .scheduleReconnect(let delay):
-            if case .closed = self.shared.status {} else {
+            if case .closed = self.shared.status {
+            } else {
                 let lastError = self.lastFailure
                 self.shared.reconnecting(after: lastError)
                 self.logger.info(

@@ -359,7 +359,8 @@ final class ListenerDriver {
                 let isLoopback = socketAddress.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { pointer -> Bool in
                     withUnsafeBytes(of: pointer.pointee.sin6_addr) { bytes in
                         let loopback6 = bytes.prefix(15).allSatisfy { $0 == 0 } && bytes[15] == 1
-                        let mapped = bytes.prefix(10).allSatisfy { $0 == 0 } && bytes[10] == 0xff && bytes[11] == 0xff
+                        let mapped =
+                            bytes.prefix(10).allSatisfy { $0 == 0 } && bytes[10] == 0xff && bytes[11] == 0xff
                             && bytes[12] == 127
                         return loopback6 || mapped
                     }

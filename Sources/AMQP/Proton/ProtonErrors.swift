@@ -87,7 +87,8 @@ enum ProtonErrors {
                 condition: condition
             )
         }
-        return AMQPError(.transport, "connection to \(endpoint) failed: \(condition.description.isEmpty ? condition.name : condition.description)", condition: condition)
+        return AMQPError(
+            .transport, "connection to \(endpoint) failed: \(condition.description.isEmpty ? condition.name : condition.description)", condition: condition)
     }
 
     private static func authenticationError(

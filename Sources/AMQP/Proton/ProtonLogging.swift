@@ -37,10 +37,12 @@ enum ProtonLogging {
         pn_logger_reset_mask(defaultLogger, UInt16(PN_SUBSYSTEM_ALL.rawValue), UInt16(PN_LEVEL_ALL.rawValue))
         pn_logger_set_mask(defaultLogger, UInt16(PN_SUBSYSTEM_ALL.rawValue), levels)
         if first {
-            pn_logger_set_log_sink(defaultLogger, { _, subsystem, level, message in
-                guard let message else { return }
-                ProtonLogging.log(subsystem: subsystem, level: level, message: String(cString: message))
-            }, 0)
+            pn_logger_set_log_sink(
+                defaultLogger,
+                { _, subsystem, level, message in
+                    guard let message else { return }
+                    ProtonLogging.log(subsystem: subsystem, level: level, message: String(cString: message))
+                }, 0)
         }
     }
 
@@ -171,7 +173,8 @@ enum ProtonLogging {
         var text = ""
         text.reserveCapacity(bytes.count)
         for byte in bytes {
-            let isPlain = byte >= 0x20 && byte < 0x7f && byte != UInt8(ascii: "\\") && byte != UInt8(ascii: "\"")
+            let isPlain =
+                byte >= 0x20 && byte < 0x7f && byte != UInt8(ascii: "\\") && byte != UInt8(ascii: "\"")
                 && byte != UInt8(ascii: "'")
             if isPlain {
                 text.unicodeScalars.append(Unicode.Scalar(byte))

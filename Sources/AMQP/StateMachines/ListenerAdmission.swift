@@ -50,7 +50,8 @@ struct ConnectionAdmission {
         if self.admitted >= self.maxConnections {
             refusal = "the listener has \(self.maxConnections) connections, its limit (max connections); try again later"
         } else if fromAddress >= self.maxPerAddress {
-            refusal = "the listener has \(self.maxPerAddress) connections from \(address), its limit per remote address "
+            refusal =
+                "the listener has \(self.maxPerAddress) connections from \(address), its limit per remote address "
                 + "(max connections per address); close some or try again later"
         }
         guard let refusal else {
@@ -118,7 +119,8 @@ struct LoginThrottle {
     /// A login from `address` failed at `now`: returns how many failures the address has now (this one
     /// included) and how long to wait before telling the client.
     mutating func failed(from address: String, now: Int64) -> (failures: Int, delay: Int64) {
-        var entry = self.entries[address].flatMap { now - $0.lastFailure < self.memory ? $0 : nil }
+        var entry =
+            self.entries[address].flatMap { now - $0.lastFailure < self.memory ? $0 : nil }
             ?? Entry(failures: 0, lastFailure: now)
         entry.failures += 1
         entry.lastFailure = now

@@ -5,8 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-import Rules
 import RuleSQL
+import Rules
 import Yams
 
 extension ConfigReader {

@@ -261,12 +261,14 @@ struct ConfigReader {
     }
 
     mutating func sink(_ node: Node, what: String, defaultName: String? = nil) -> SinkConfiguration? {
-        let known = [
-            "name", "kind", "url", "tls", "auth", "window", "maxAttempts", "durable", "path", "format", "timeout",
-            "concurrency", "headers", "cap", "envelope",
-        ] + Self.listenerKeys
+        let known =
+            [
+                "name", "kind", "url", "tls", "auth", "window", "maxAttempts", "durable", "path", "format", "timeout",
+                "concurrency", "headers", "cap", "envelope",
+            ] + Self.listenerKeys
         guard let fields = self.decoder.fields(node, what, known: known) else { return nil }
-        let name = defaultName.map { self.decoder.string(fields, "name", required: false) ?? $0 }
+        let name =
+            defaultName.map { self.decoder.string(fields, "name", required: false) ?? $0 }
             ?? self.decoder.string(fields, "name")
         guard let kindName = self.decoder.string(fields, "kind") else { return nil }
         let allowed: [(String, [String])] = [

@@ -37,26 +37,27 @@ public final class OutboxDelivery: Service, Sendable {
         batchSize: Int = 500,
         idleInterval: Duration = .milliseconds(200)
     ) {
-        self.sinks = settings.sinks.map { configuration in
-            var configuration = configuration
-            if case .webhook(var webhook) = configuration.kind {
-                // One request at a time keeps the order; the body is the event (structured mode).
-                webhook.concurrency = 1
-                webhook.format = .raw
-                webhook.rawContentType = "application/cloudevents+json; charset=utf-8"
-                configuration.kind = .webhook(webhook)
-            }
-            if case .jsonl(let path) = configuration.kind {
-                // One event per line: the event itself, not the bridge's message envelope.
-                return JSONLinesSink(
-                    name: configuration.name,
-                    path: path,
-                    logger: logger,
-                    format: { $0.payload + [0x0A] }
-                )
-            }
-            return Bridge.makeSink(configuration, engine: engine, logger: logger, deadLetter: false)
-        } + links
+        self.sinks =
+            settings.sinks.map { configuration in
+                var configuration = configuration
+                if case .webhook(var webhook) = configuration.kind {
+                    // One request at a time keeps the order; the body is the event (structured mode).
+                    webhook.concurrency = 1
+                    webhook.format = .raw
+                    webhook.rawContentType = "application/cloudevents+json; charset=utf-8"
+                    configuration.kind = .webhook(webhook)
+                }
+                if case .jsonl(let path) = configuration.kind {
+                    // One event per line: the event itself, not the bridge's message envelope.
+                    return JSONLinesSink(
+                        name: configuration.name,
+                        path: path,
+                        logger: logger,
+                        format: { $0.payload + [0x0A] }
+                    )
+                }
+                return Bridge.makeSink(configuration, engine: engine, logger: logger, deadLetter: false)
+            } + links
         self.outbox = outbox
         self.logger = logger
         self.batchSize = batchSize

@@ -7,8 +7,8 @@
 
 public import AMQP
 import Crypto
-public import StateStore
 import Foundation
+public import StateStore
 
 /// One message of the merged stream: the platform's fields, where it came from, and its encodings.
 ///

@@ -6,8 +6,8 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
-import RuleScript
 import RuleSQL
+import RuleScript
 import Rules
 
 /// One delivery of a message: to which sink, under which target id (recorded in the claim), with which payload.
@@ -79,11 +79,15 @@ struct Router: Sendable {
                 let location = "\(rule.file.path):\(destination.location.line):\(destination.location.column)"
                 switch destination.configuration {
                 case .amqp(let group, _):
-                    problems.append("\(location): error: rule '\(rule.name)' forwards to consumer group '\(group)', but no sink is named '\(group)' (sinks: \(names.joined(separator: ", ")))")
+                    problems.append(
+                        "\(location): error: rule '\(rule.name)' forwards to consumer group '\(group)', but no sink is named '\(group)' (sinks: \(names.joined(separator: ", ")))"
+                    )
                 case .http(let url):
                     problems.append("\(location): error: rule '\(rule.name)' posts to \(url), but no webhook sink has that url")
                 default:
-                    problems.append("\(location): error: rule '\(rule.name)' forwards to \(destination.kind), which only the cloud can deliver; the bridge delivers amqp (to a sink of that name) and http (to a webhook sink of that url)")
+                    problems.append(
+                        "\(location): error: rule '\(rule.name)' forwards to \(destination.kind), which only the cloud can deliver; the bridge delivers amqp (to a sink of that name) and http (to a webhook sink of that url)"
+                    )
                 }
             }
         }

@@ -68,10 +68,13 @@ public struct DeadLetterReplay {
                 report.skipped += 1
                 continue
             }
-            guard let sinkName = sinkOverride ?? object["sink"]?.stringValue, let configured = self.configuration.sinks.first(where: { $0.name == sinkName }) else {
+            guard let sinkName = sinkOverride ?? object["sink"]?.stringValue, let configured = self.configuration.sinks.first(where: { $0.name == sinkName })
+            else {
                 self.logger.notice(
                     "skipped a record with no sink to send it to (pass --sink NAME)",
-                    metadata: ["line": "\(index + 1)", "messageId": "\(object["messageId"]?.stringValue ?? "-")", "reason": "\(object["reason"]?.stringValue ?? "-")"]
+                    metadata: [
+                        "line": "\(index + 1)", "messageId": "\(object["messageId"]?.stringValue ?? "-")", "reason": "\(object["reason"]?.stringValue ?? "-")",
+                    ]
                 )
                 report.skipped += 1
                 continue

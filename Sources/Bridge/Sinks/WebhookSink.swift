@@ -114,7 +114,12 @@ final class WebhookSink: Sink {
                 let response = try await self.client.execute(request)
                 switch response.status {
                 case 200..<300:
-                    if attempt > 1 { self.counters.withLock { $0.state.phase = "flowing"; $0.state.lastError = nil } }
+                    if attempt > 1 {
+                        self.counters.withLock {
+                            $0.state.phase = "flowing"
+                            $0.state.lastError = nil
+                        }
+                    }
                     return .confirmed
                 case 408, 429, 500..<600:
                     retryAfter = response.header("Retry-After").flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }

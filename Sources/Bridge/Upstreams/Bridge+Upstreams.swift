@@ -36,7 +36,10 @@ extension Bridge {
                     break
                 }
                 self.receivers.withLock { $0[slot] = receiver }
-                self.upstreamEvent(upstream.name) { $0.connectionsOpen += 1; $0.state = "flowing" }
+                self.upstreamEvent(upstream.name) {
+                    $0.connectionsOpen += 1
+                    $0.state = "flowing"
+                }
                 attempt = 0
                 var iterator = receiver.deliveries.makeAsyncIterator()
                 while true {

@@ -11,7 +11,9 @@ extension MigrationWorkspace {
     /// - Parameters:
     ///   - products: the products to assess; empty means `options.products`, and that empty means all.
     ///   - answers: the operator's answers to the questions the API cannot answer.
-    public func assess(products: [String] = [], answers: AssessmentAnswers = AssessmentAnswers()) async throws
+    public func assess(
+        products: [String] = [], answers: AssessmentAnswers = AssessmentAnswers()
+    ) async throws
         -> AssessmentReport
     {
         let scope = products.isEmpty ? self.config.options.products : products
@@ -49,7 +51,9 @@ extension MigrationWorkspace {
         )
     }
 
-    static func facts(of backend: any InstanceBackend, products: [String], groups: [String]) async throws
+    static func facts(
+        of backend: any InstanceBackend, products: [String], groups: [String]
+    ) async throws
         -> InstanceFacts
     {
         guard let source = backend as? any AssessmentFactsSource else {

@@ -6,8 +6,8 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
-import Rules
 import Logging
+import Rules
 
 /// An instance held in an export file: planning works offline, and tests need no cloud.
 ///

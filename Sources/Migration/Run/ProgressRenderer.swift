@@ -8,9 +8,9 @@
 import Foundation
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Darwin)
-    import Darwin
+import Darwin
 #endif
 
 /// Draws `migrate run` progress on stderr: a bar redrawn in place on a terminal, one plain line per step

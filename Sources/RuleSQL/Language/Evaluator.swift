@@ -185,8 +185,7 @@ struct Evaluator {
 
     private static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int, limit: Int) -> Int? {
         guard needle.count <= limit - start else { return nil }
-        for index in start...(limit - needle.count) where haystack[index..<(index + needle.count)].elementsEqual(needle)
-        {
+        for index in start...(limit - needle.count) where haystack[index..<(index + needle.count)].elementsEqual(needle) {
             return index
         }
         return nil

@@ -99,7 +99,8 @@ private struct Walk {
                 continue
             }
             guard known.contains(name) else {
-                let hint = known.first { $0.lowercased() == name.lowercased() }.map { "; did you mean '\($0)'?" } ?? "; known keys: \(known.joined(separator: ", "))"
+                let hint =
+                    known.first { $0.lowercased() == name.lowercased() }.map { "; did you mean '\($0)'?" } ?? "; known keys: \(known.joined(separator: ", "))"
                 self.error("unknown key '\(name)' in \(what)\(hint)", at: key)
                 continue
             }
@@ -195,7 +196,10 @@ private struct Walk {
     // MARK: The file
 
     mutating func configuration(_ root: Node) -> SimulatorConfiguration? {
-        guard let top = self.fields(root, "the configuration", known: ["listen", "accessKeys", "instances", "devices", "migration", "openapi"], required: ["accessKeys", "instances", "devices"])
+        guard
+            let top = self.fields(
+                root, "the configuration", known: ["listen", "accessKeys", "instances", "devices", "migration", "openapi"],
+                required: ["accessKeys", "instances", "devices"])
         else { return nil }
         let host = self.string(top["listen"], "listen") ?? "127.0.0.1"
         var keys: [PlatformLoginVerifier.AccessKey] = []
@@ -258,17 +262,20 @@ private struct Walk {
         }
         // One endpoint tells instances apart by IotInstanceId: at most one legacy instance, IDs unique.
         if instances.filter({ $0.identity.iotInstanceId == nil }).count > 1 {
-            self.error("the OpenAPI endpoint serves at most one legacy instance (it has no IotInstanceId); set openapi: off or make one enterprise", at: node ?? instancesNode)
+            self.error(
+                "the OpenAPI endpoint serves at most one legacy instance (it has no IotInstanceId); set openapi: off or make one enterprise",
+                at: node ?? instancesNode)
         }
         return configuration
     }
 
     mutating func instance(_ node: Node, host: String, keys: [PlatformLoginVerifier.AccessKey]) -> SimulatorConfiguration.Instance? {
-        guard let fields = self.fields(
-            node, "an instance",
-            known: ["name", "kind", "iotInstanceId", "regionId", "amqp", "consumerGroups", "subscriptions"],
-            required: ["name", "kind"]
-        ), let name = self.name(fields["name"], "name")
+        guard
+            let fields = self.fields(
+                node, "an instance",
+                known: ["name", "kind", "iotInstanceId", "regionId", "amqp", "consumerGroups", "subscriptions"],
+                required: ["name", "kind"]
+            ), let name = self.name(fields["name"], "name")
         else { return nil }
         var instanceId: String?
         switch self.string(fields["kind"], "kind") {
@@ -323,7 +330,9 @@ private struct Walk {
         }
         var relations: [SubscribeRelation] = []
         for item in self.list(fields["subscriptions"], "subscriptions") ?? [] {
-            guard let relation = self.fields(item, "a subscription", known: ["productKey", "flags", "consumerGroups"], required: ["productKey", "flags", "consumerGroups"]),
+            guard
+                let relation = self.fields(
+                    item, "a subscription", known: ["productKey", "flags", "consumerGroups"], required: ["productKey", "flags", "consumerGroups"]),
                 let productKey = self.name(relation["productKey"], "productKey")
             else { continue }
             var flags: [SubscriptionFlag] = []

@@ -58,7 +58,8 @@ public struct DemoScenario: Sendable {
         let meters = (self.devices + 1) / 2
         let valves = self.devices - meters
         let first = SimulatedDevice.names(count: meters, prefix: "meter-").map { SimulatedDevice(productKey: Self.amqpProduct, deviceName: $0) }
-        let second = valves == 0 ? [] : SimulatedDevice.names(count: valves, prefix: "valve-").map { SimulatedDevice(productKey: Self.mnsProduct, deviceName: $0) }
+        let second =
+            valves == 0 ? [] : SimulatedDevice.names(count: valves, prefix: "valve-").map { SimulatedDevice(productKey: Self.mnsProduct, deviceName: $0) }
         return first + second
     }
 

@@ -46,7 +46,9 @@ struct OpenAPIRequestAuthenticator: Sendable {
     ///   - now: the endpoint's clock.
     /// - Returns: the AccessKeyId that signed the request.
     /// - Throws: the gateway's error for the first check that fails.
-    mutating func authenticate(method: String, parameters: [String: String], now: Date) throws(SimulatedAPIError)
+    mutating func authenticate(
+        method: String, parameters: [String: String], now: Date
+    ) throws(SimulatedAPIError)
         -> String
     {
         for name in Self.commonParameters where (parameters[name] ?? "").isEmpty {

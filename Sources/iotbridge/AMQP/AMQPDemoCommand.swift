@@ -81,10 +81,11 @@ struct AMQPDemoCommand: AsyncParsableCommand {
         let elapsed = AMQPSendCommand.seconds(since: started)
         await listener.close()
         await engine.shutdown()
-        FileHandle.standardOutput.write(Data((
-            "{\"published\":\(count),\"received\":\(result.received),\"missing\":\(result.missing),"
-                + "\"duplicates\":\(result.duplicates),\"seconds\":\(String(format: "%.3f", elapsed)),"
-                + "\"messagesPerSecond\":\(Int(Double(result.received) / max(elapsed, 0.000_001)))}\n").utf8))
+        FileHandle.standardOutput.write(
+            Data(
+                ("{\"published\":\(count),\"received\":\(result.received),\"missing\":\(result.missing),"
+                    + "\"duplicates\":\(result.duplicates),\"seconds\":\(String(format: "%.3f", elapsed)),"
+                    + "\"messagesPerSecond\":\(Int(Double(result.received) / max(elapsed, 0.000_001)))}\n").utf8))
         if result.missing > 0 { throw ExitCode(1) }
     }
 

@@ -179,9 +179,10 @@ struct AMQPReceiveCommand: AsyncParsableCommand {
                     // Not a message: no line for it (never an empty one); the peer learns why and can dead-letter it.
                     undecodable += 1
                     delivery.reject(AMQPCondition(name: AMQPCondition.decodeError, description: error.message))
-                    FileHandle.standardError.write(Data(
-                        "error: rejected an undecodable message of \(delivery.encoded.count) bytes (\(undecodable) so far): \(error.message)\n".utf8
-                    ))
+                    FileHandle.standardError.write(
+                        Data(
+                            "error: rejected an undecodable message of \(delivery.encoded.count) bytes (\(undecodable) so far): \(error.message)\n".utf8
+                        ))
                 } else {
                     output.append(delivery.message)
                     written.append(delivery)

@@ -221,7 +221,8 @@ final class OutcomeTally: Sendable {
     func summaryJSON(seconds: Double) -> String {
         self.counts.withLock { c in
             let rate = seconds > 0 ? Double(c.accepted) / seconds : 0
-            var text = "{\"requested\":\(self.expected),\"sent\":\(c.sent),\"accepted\":\(c.accepted),\"rejected\":\(c.rejected),"
+            var text =
+                "{\"requested\":\(self.expected),\"sent\":\(c.sent),\"accepted\":\(c.accepted),\"rejected\":\(c.rejected),"
                 + "\"released\":\(c.released),\"modified\":\(c.modified),\"unsettled\":\(c.unsettled),"
                 + "\"failed\":\(c.failed),\"seconds\":\(String(format: "%.3f", seconds)),"
                 + "\"acceptedPerSecond\":\(Int(rate))"

@@ -10,7 +10,10 @@ import Logging
 
 /// `--log-level`, shared by long-running commands. Logs go to standard error.
 struct LogOptions: ParsableArguments {
-    @Option(help: "Log level on standard error: trace, debug, info, notice, warning, error or critical. info shows connects and reconnects; trace shows every AMQP frame (credentials redacted).")
+    @Option(
+        help:
+            "Log level on standard error: trace, debug, info, notice, warning, error or critical. info shows connects and reconnects; trace shows every AMQP frame (credentials redacted)."
+    )
     var logLevel: String = "info"
 
     /// Bootstraps swift-log once and returns a logger at the chosen level.

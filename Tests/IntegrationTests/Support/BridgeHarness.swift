@@ -99,7 +99,9 @@ final class BridgeHarness: @unchecked Sendable {
     }
 
     /// Publishes COUNT messages over both queues (peers/bridge_publish.py).
-    func publish(_ count: Int, overlap: Double = 0.2, redeliver: Double = 0.01, prefix: String = "m", rate: Double = 0)
+    func publish(
+        _ count: Int, overlap: Double = 0.2, redeliver: Double = 0.01, prefix: String = "m", rate: Double = 0
+    )
         async throws -> ManagedProcess
     {
         try ManagedProcess(
@@ -119,7 +121,10 @@ final class BridgeHarness: @unchecked Sendable {
     func collect(expected: Int, idle: Double = 3, timeout: Double = 300) async throws -> JSON {
         let collector = try ManagedProcess(
             try #require(TestEnvironment.python),
-            [try #require(TestEnvironment.peers) + "/bridge_collect.py", self.endpoint, self.merged, "\(expected)", "--idle", "\(idle)", "--timeout", "\(timeout)"],
+            [
+                try #require(TestEnvironment.peers) + "/bridge_collect.py", self.endpoint, self.merged, "\(expected)", "--idle", "\(idle)", "--timeout",
+                "\(timeout)",
+            ],
             name: "collect",
             environment: ["PYTHONPATH": try #require(TestEnvironment.peers)],
             outputDirectory: self.directory

@@ -98,12 +98,14 @@ enum ExampleExtractor {
     /// The unit with its markers read from its first line's (or last line's) trailing comment.
     static func unit(_ text: String, location: String) -> Unit {
         var unit = Unit(location: location, text: text)
-        let comment = Self.trailingComment(text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? "")
+        let comment =
+            Self.trailingComment(text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? "")
             + " " + Self.trailingComment(text.split(separator: "\n").last.map(String.init) ?? "")
         if let match = comment.firstMatch(of: /# exit: (\d+)/) { unit.expectedExit = Int32(match.output.1) ?? 0 }
         unit.needsCloud = comment.contains("# needs: ")
         let code = Self.withoutTrailingComment(text.split(separator: "\n", omittingEmptySubsequences: false).last.map(String.init) ?? "")
-        unit.background = code.trimmingCharacters(in: .whitespaces).hasSuffix("&")
+        unit.background =
+            code.trimmingCharacters(in: .whitespaces).hasSuffix("&")
             && !code.trimmingCharacters(in: .whitespaces).hasSuffix("&&")
         return unit
     }

@@ -437,8 +437,12 @@ final class ListenerSink: Sink {
             }
             state.pending.removeValue(forKey: id)
             if pending.isEvent {
-                let result: SinkOutcome = pending.abandoned ? .abandoned : pending.refusals.isEmpty ? .confirmed
-                    : .refused("sink \(self.name): \(pending.refusals.joined(separator: "; "))")
+                let result: SinkOutcome =
+                    pending.abandoned
+                    ? .abandoned
+                    : pending.refusals.isEmpty
+                        ? .confirmed
+                        : .refused("sink \(self.name): \(pending.refusals.joined(separator: "; "))")
                 return (pending, result)
             }
             state.sinkState.inFlight -= 1
