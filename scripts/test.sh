@@ -82,6 +82,7 @@ APT_PACKAGES=(
     postgresql   # the PostgreSQL state store's contract tests and the bridge replica tests
     chromium     # the dashboard test renders the bridge's live web page headless (DashboardTests)
     python3-pip   # installs PIP_PACKAGES below for /usr/bin/python3
+    curl         # the integration tests read the bridge's /status, /metrics and /instances with it
 )
 
 # PyPI packages for /usr/bin/python3, as MODULE:PACKAGE (installed when MODULE does not import): the official
