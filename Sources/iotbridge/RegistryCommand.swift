@@ -76,25 +76,11 @@ struct RegistryCommand: AsyncParsableCommand {
             return store
         }
 
-        /// `postgres://USER:${VAR}@HOST/DB`: the password from the environment variable, never from the text.
+        /// `postgres://USER:${VAR}@HOST/DB`: the password from the environment variable, never from the text
+        /// (parsed as bridge.yaml's and migration.yaml's `state:`).
         static func location(_ text: String) throws -> PostgresLocation {
-            let (url, reference) = PostgresLocation.separatingPassword(text)
-            var password: String?
-            if let reference {
-                guard reference.hasPrefix("${"), reference.hasSuffix("}"), reference.count > 3 else {
-                    throw CommandFailure(
-                        "the password in --state must be an environment reference, as in "
-                            + "'postgres://USER:${PGPASSWORD}@HOST:5432/DB' (single quotes), never the password itself"
-                    )
-                }
-                let variable = String(reference.dropFirst(2).dropLast())
-                guard let value = ProcessInfo.processInfo.environment[variable] else {
-                    throw CommandFailure("the environment variable \(variable) (the password in --state) is not set")
-                }
-                password = value
-            }
             do {
-                return try PostgresLocation(url: url, password: password)
+                return try PostgresLocation(configured: text, key: "--state", environment: ProcessInfo.processInfo.environment)
             } catch {
                 throw CommandFailure("--state: \(error)")
             }

@@ -17,14 +17,7 @@ import Testing
 
     /// A fresh store of `kind`, and what keeps it alive.
     static func open(_ kind: StoreKind) async throws -> (FactStore, any Sendable) {
-        switch kind {
-        case .sqlite:
-            let folder = try StateFolder()
-            return (try folder.open(), folder)
-        case .postgres:
-            let store = try await TestPostgres.freshStore()
-            return (store, TestPostgres.Runner(store))
-        }
+        try await kind.openStateStore()
     }
 
     static func device(_ n: Int, product: String = "a1PK") -> DeviceKey {

@@ -44,6 +44,21 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     }
 }
 
+extension StoreKind {
+    /// A fresh store of this kind as its journal, registry and outbox, and what keeps it alive (the folder or the
+    /// pool's runner).
+    func openStateStore() async throws -> (any StateStore & InstanceRegistryStore & EventOutbox, any Sendable) {
+        switch self {
+        case .sqlite:
+            let folder = try StateFolder()
+            return (try folder.open(), folder)
+        case .postgres:
+            let store = try await TestPostgres.freshStore()
+            return (store, TestPostgres.Runner(store))
+        }
+    }
+}
+
 /// The test server, from `IOTBRIDGE_POSTGRES_URL` (postgres://USER:PASSWORD@HOST:PORT/DATABASE).
 enum TestPostgres {
     /// The server's location (with the password), nil when the variable is not set.
