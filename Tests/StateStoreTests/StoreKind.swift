@@ -53,7 +53,12 @@ extension StoreKind {
             let folder = try StateFolder()
             return (try folder.open(), folder)
         case .postgres:
-            let store = try await TestPostgres.freshStore()
+            // These tests are about the contract, not latency: a loaded CI machine once took over 10 s for a commit.
+            let store = try PostgresClaimStore(
+                location: try await TestPostgres.freshDatabase(),
+                operationTimeout: .seconds(60),
+                logger: testLogger
+            )
             return (store, TestPostgres.Runner(store))
         }
     }
