@@ -71,6 +71,9 @@ extension SQLiteStateStore: ClaimStore {
             try self.validate(request.key)
         }
         guard !requests.isEmpty else { return [] }
+        if options.inFlightHeldByCaller {
+            return try await self.wrap { try await self.database.read { db in try Self.lookUp(requests, db) } }
+        }
         return try await self.wrap {
             try await self.database.write { db in
                 // Every row of the key: the one with our digest, and whether another digest exists (a conflict).
@@ -134,6 +137,39 @@ extension SQLiteStateStore: ClaimStore {
         }
     }
 
+    /// Claims held by the caller (`ClaimOptions.inFlightHeldByCaller`): reads what is recorded, writes nothing. A
+    /// row not done (an earlier run's claim, finished for some targets or for none) is free to take over.
+    static func lookUp(_ requests: [ClaimRequest], _ db: Database) throws -> [ClaimResult] {
+        let select = try db.cachedStatement(
+            sql: """
+                SELECT rowid, contentDigest, owner, leaseUntil, done, deadLettered, terminalTargets, upstream
+                FROM claim WHERE key = ?
+                """
+        )
+        var results: [ClaimResult] = []
+        results.reserveCapacity(requests.count)
+        for request in requests {
+            var rows = SQLiteRawStatement(select, in: db)
+            rows.bind(request.key.key)
+            var stored: StoredClaim?
+            var conflict = false
+            while try rows.step() {
+                if rows.int64(1) == request.key.contentDigest {
+                    stored = StoredClaim(rows)
+                } else {
+                    conflict = true
+                }
+            }
+            if let stored, stored.done {
+                results.append(.done(upstream: stored.upstream, deadLettered: stored.deadLettered))
+            } else {
+                let finished = stored.map { Self.decodeTargets($0.terminalTargets) } ?? []
+                results.append(.claimed(terminalTargets: finished, conflict: stored == nil && conflict))
+            }
+        }
+        return results
+    }
+
     /// Records targets that became terminal, in one transaction; writes a claim that expired meanwhile again.
     public func record(_ updates: [ClaimUpdate]) async throws {
         for update in updates {
@@ -161,7 +197,7 @@ extension SQLiteStateStore: ClaimStore {
                     sql: """
                         INSERT INTO claim
                         (key, contentDigest, owner, leaseUntil, done, deadLettered, terminalTargets, upstream, createdAt)
-                        VALUES (?, ?, '', 0, ?, ?, ?, '', ?)
+                        VALUES (?, ?, '', 0, ?, ?, ?, ?, ?)
                         """
                 )
                 for change in updates {
@@ -175,6 +211,7 @@ extension SQLiteStateStore: ClaimStore {
                         written.bind(change.complete)
                         written.bind(change.deadLettered)
                         written.bind(Self.encodeTargets(change.terminalTargets))
+                        written.bind(change.upstream)
                         written.bind(rewrittenAt)
                         try written.execute()
                         continue

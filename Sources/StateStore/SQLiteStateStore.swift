@@ -25,15 +25,19 @@ public final class SQLiteStateStore: StateStore, Sendable {
 
     /// The file.
     public let path: String
-    /// GRDB serializes access on its own queue and its async `read`/`write` suspend rather than block the caller's
-    /// thread; `DatabaseQueue` is `Sendable`.
-    let database: DatabaseQueue
+    /// GRDB's pool: one writer connection on its own queue, and readers that run beside it (WAL), so a lookup
+    /// never waits for a write or a checkpoint. Async `read`/`write` suspend rather than block the caller's thread.
+    let database: DatabasePool
     /// Held for the store's lifetime when it was opened `exclusive`; released by its `deinit`.
     private let lock: StateFileLock?
 
     /// The page cache of the connection, in KiB: a window of a million claims (~180 MB) stays on disk and in the
     /// OS page cache rather than in the process.
     static let cacheKiB = 8 * 1024
+    /// The page cache of each reader connection, in KiB (claim lookups and registry lookups read a few pages each).
+    static let readerCacheKiB = 2 * 1024
+    /// Reader connections beside the writer: the bridge's claim lookups and the registry's lookups.
+    static let readers = 2
     /// WAL pages between automatic checkpoints (SQLite's default: 1,000).
     static let checkpointPages = 10_000
 
@@ -54,7 +58,12 @@ public final class SQLiteStateStore: StateStore, Sendable {
             var configuration = Configuration()
             // Another run holding the file should wait briefly rather than fail at once.
             configuration.busyMode = .timeout(5)
+            configuration.maximumReaderCount = Self.readers
             configuration.prepareDatabase { db in
+                if db.configuration.readonly {
+                    try db.execute(sql: "PRAGMA cache_size = -\(Self.readerCacheKiB)")
+                    return
+                }
                 // WAL: a killed process never loses a committed transaction, and a run of thousands of steps does
                 // not wait on an fsync per write unless FULL asks for it.
                 _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
@@ -69,7 +78,7 @@ public final class SQLiteStateStore: StateStore, Sendable {
                 // (claims 60,000/s rather than 47,000/s with a million claims), for a WAL of up to ~40 MB.
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.checkpointPages)")
             }
-            self.database = try DatabaseQueue(path: path, configuration: configuration)
+            self.database = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(self.database)
         } catch {
             throw StateStoreError(path: path, message: "cannot open: \(error)")

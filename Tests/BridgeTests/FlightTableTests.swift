@@ -122,4 +122,63 @@ import Testing
         let (release, _) = table.abandonAll()
         #expect(Set(release) == ["old-original", "new-dup"])
     }
+
+    // MARK: reservations (keys taken in the table before the store is asked)
+
+    @Test func aKeyBeingLookedUpMakesTheNextDeliveryAWaitingDuplicateThatJoinsTheFlight() {
+        var table = FlightTable<String>()
+        #expect(table.reserve(key: self.a, upstream: "source", delivery: "s1") == .reserved)
+        #expect(table.reserve(key: self.a, upstream: "target", delivery: "t1") == .duplicate(original: "source"))
+        #expect(table.reserve(key: self.b, upstream: "target", delivery: "t2") == .reserved)
+        let (id, now) = table.begin(key: self.a, targets: ["rabbit"], delivery: "s1", upstream: "source")
+        #expect(now.isEmpty)
+        #expect(table.reserve(key: self.a, upstream: "target", delivery: "t3") == .duplicate(original: "source"))
+        _ = table.targetFinished(id, target: "rabbit", deadLettered: false)
+        let taken = table.takeUpdates()
+        #expect(taken.updates == [ClaimUpdate(key: self.a, terminalTargets: ["rabbit"], deadLettered: false, complete: true, upstream: "source")])
+        #expect(taken.settleAfterRecord == ["s1", "t1", "t3"])
+    }
+
+    @Test func aDeliveryArrivingWhileItsOriginalIsBeingRecordedSettlesAfterTheRecord() {
+        var table = FlightTable<String>()
+        _ = table.reserve(key: self.a, upstream: "source", delivery: "s1")
+        let (id, _) = table.begin(key: self.a, targets: ["rabbit"], delivery: "s1", upstream: "source")
+        _ = table.targetFinished(id, target: "rabbit", deadLettered: false)
+        // Completed, not taken yet: waits with the original.
+        #expect(table.reserve(key: self.a, upstream: "target", delivery: "t1") == .duplicate(original: "source"))
+        let taken = table.takeUpdates()
+        #expect(taken.settleAfterRecord == ["s1", "t1"])
+        // Taken, being written: it must not look the key up (the row is not committed yet), it waits for the write.
+        #expect(table.reserve(key: self.a, upstream: "target", delivery: "t2") == .duplicate(original: "source"))
+        #expect(table.recorded(taken.updates) == ["t2"])
+        // Written: the next delivery is the store's to answer (done).
+        #expect(table.reserve(key: self.a, upstream: "target", delivery: "t3") == .reserved)
+    }
+
+    @Test func aReservationEndedWithoutAFlightHandsBackItsWaitingDuplicates() {
+        var table = FlightTable<String>()
+        _ = table.reserve(key: self.a, upstream: "source", delivery: "s1")
+        _ = table.reserve(key: self.a, upstream: "target", delivery: "t1")
+        // The store says done: the caller settles s1 and what waited.
+        #expect(table.endReservation(self.a) == ["t1"])
+        #expect(table.endReservation(self.a).isEmpty)
+        #expect(table.reserve(key: self.a, upstream: "target", delivery: "t2") == .reserved)
+    }
+
+    @Test func aReservedKeyWithNoTargetsCompletesThroughTheRecordWithItsDuplicates() {
+        var table = FlightTable<String>()
+        _ = table.reserve(key: self.a, upstream: "source", delivery: "s1")
+        _ = table.reserve(key: self.a, upstream: "target", delivery: "t1")
+        #expect(table.begin(key: self.a, targets: [], delivery: "s1", upstream: "source").settleNow.isEmpty)
+        #expect(table.takeUpdates().settleAfterRecord == ["s1", "t1"])
+    }
+
+    @Test func abandoningReleasesDuplicatesWaitingOnALookupButNotTheBatchsOwnDelivery() {
+        var table = FlightTable<String>()
+        _ = table.reserve(key: self.a, upstream: "source", delivery: "s1")
+        _ = table.reserve(key: self.a, upstream: "target", delivery: "t1")
+        let (release, abandon) = table.abandonAll()
+        #expect(release == ["t1"])
+        #expect(abandon.isEmpty)
+    }
 }

@@ -73,4 +73,34 @@ import Testing
         }
         _ = try folder.open(exclusive: true)
     }
+
+    // MARK: claims held by the caller (the bridge on its own file)
+
+    @Test func aCallerHoldingItsClaimsInFlightMakesClaimOnlyRead() async throws {
+        let folder = try StateFolder()
+        let store = try folder.open(exclusive: true)
+        let held = ClaimOptions(owner: "run-2", now: 100, leaseUntil: 1_100, otherOwnersAreGone: true, inFlightHeldByCaller: true)
+        // Nothing recorded: claimed, and no row is written for it.
+        #expect(try await store.claim(key(1), from: "up-a", held) == .claimed(terminalTargets: [], conflict: false))
+        #expect(try await store.claimCount() == 0)
+        // The record writes the row, with the upstream the update names; a later lookup finds it done.
+        try await store.record([ClaimUpdate(key: key(1), terminalTargets: ["sink-1"], deadLettered: false, complete: true, upstream: "up-a")])
+        #expect(try await store.claimCount() == 1)
+        #expect(try await store.claim(key(1), from: "up-b", held) == .done(upstream: "up-a", deadLettered: false))
+        // A partial record (one sink of two) is taken over with what it finished.
+        try await store.record([ClaimUpdate(key: key(2), terminalTargets: ["sink-1"], deadLettered: false, complete: false, upstream: "up-b")])
+        #expect(try await store.claim(key(2), held) == .claimed(terminalTargets: ["sink-1"], conflict: false))
+        // An earlier run's claim in flight (a row written by a writing claim) counts as absent.
+        _ = try await store.claim(key(3), by("run-1", at: 0, lease: 60_000))
+        #expect(try await store.claim(key(3), held) == .claimed(terminalTargets: [], conflict: false))
+        // The same key with another content digest is a conflict.
+        #expect(try await store.claim(key(1, digest: 99), held) == .claimed(terminalTargets: [], conflict: true))
+        #expect(try await store.claimCount() == 3)
+    }
+
+    @Test func holdingClaimsInFlightNeedsTheStoreToBeOnesOwn() {
+        // With replicas (other owners may be alive) the store must write claims in flight: the flag is ignored.
+        let shared = ClaimOptions(owner: "r1", now: 0, leaseUntil: 10, otherOwnersAreGone: false, inFlightHeldByCaller: true)
+        #expect(!shared.inFlightHeldByCaller)
+    }
 }

@@ -51,9 +51,26 @@ extension Bridge {
         await self.claimAndDeliver(keyed)
     }
 
-    func claimAndDeliver(_ keyed: [(BridgeMessage, Inbound)]) async {
+    /// Claims the keys of `keyed` and delivers what is new. Each key is first taken in the flight table, so a
+    /// second delivery of a key this process holds (being looked up, in flight, or being recorded) waits for the
+    /// first without asking the store; the store is asked only for the rest, in one call. `reserved`: the keys
+    /// are already this batch's (a recheck).
+    func claimAndDeliver(_ keyed: [(BridgeMessage, Inbound)], reserved: Bool = false) async {
         guard !keyed.isEmpty else { return }
-        let requests = keyed.map { ClaimRequest(key: $0.0.claimKey!, upstream: $0.0.upstream) }
+        let reservations: [FlightTable<Inbound>.Reservation] =
+            reserved
+            ? Array(repeating: .reserved, count: keyed.count)
+            : self.table.withLock { table in keyed.map { table.reserve(key: $0.0.claimKey!, upstream: $0.0.upstream, delivery: $0.1) } }
+        var claiming: [(BridgeMessage, Inbound)] = []
+        claiming.reserveCapacity(keyed.count)
+        for (item, reservation) in zip(keyed, reservations) {
+            switch reservation {
+            case .reserved: claiming.append(item)
+            case .duplicate(let original): self.countDuplicate(item.0.upstream, original: original)
+            }
+        }
+        guard !claiming.isEmpty else { return }
+        let requests = claiming.map { ClaimRequest(key: $0.0.claimKey!, upstream: $0.0.upstream) }
         let results: [ClaimResult]
         do {
             results = try await self.withStoreRetry("claim") {
@@ -62,45 +79,42 @@ extension Bridge {
                 return try await self.store.claim(
                     requests,
                     // Replicas share a PostgreSQL store: their claims hold by lease. A SQLite file is ours alone, so any
-                    // other owner there is an earlier run of this bridge.
+                    // other owner there is an earlier run of this bridge, and our claims in flight live in the flight
+                    // table only: the lookup writes nothing.
                     options: ClaimOptions(
                         owner: self.runID,
                         now: now,
                         leaseUntil: lease,
-                        otherOwnersAreGone: self.sharedStore == nil
+                        otherOwnersAreGone: self.sharedStore == nil,
+                        inFlightHeldByCaller: self.sharedStore == nil
                     )
                 )
             }
         } catch {
-            // Draining: the batch stays unsettled and is released at detach.
+            // Draining: the batch and its waiting duplicates stay unsettled and are released at detach.
+            self.table.withLock { table in
+                for (message, _) in claiming { _ = table.endReservation(message.claimKey!) }
+            }
             return
         }
-        for ((message, inbound), result) in zip(keyed, results) {
+        for ((message, inbound), result) in zip(claiming, results) {
             let key = message.claimKey!
             switch result {
             case .claimed(let finished, let conflict):
-                // Our own lease ran out while the original is still on its way: still a duplicate of it.
-                if self.table.withLock({ $0.attachDuplicate(key: key, delivery: inbound) }) {
-                    self.countDuplicate(message.upstream, original: message.upstream)
-                    continue
-                }
                 if conflict {
                     self.statistics.withLock { $0.dedupConflicts += 1 }
                     self.metrics.dedupConflicts.increment()
                 }
                 await self.deliver(message, inbound: inbound, key: key, alreadyFinished: finished)
-            case .inFlight(let owner, let original):
-                let attached = owner == self.runID && self.table.withLock { $0.attachDuplicate(key: key, delivery: inbound) }
-                if attached {
-                    self.countDuplicate(message.upstream, original: original)
-                } else {
-                    // The original is being recorded (or held by a live owner elsewhere): ask again shortly.
-                    self.recheck.withLock { $0.append((message, inbound)) }
-                    self.commitContinuation.yield()
-                }
+            case .inFlight:
+                // Held by another replica (or by our own claim whose record is on its way): keep the reservation
+                // (duplicates go on waiting on it) and ask again shortly.
+                self.recheck.withLock { $0.append((message, inbound)) }
+                self.commitContinuation.yield()
             case .done(let original, _):
+                let waiting = self.table.withLock { $0.endReservation(key) }
                 self.countDuplicate(message.upstream, original: original)
-                self.settle([inbound])
+                self.settle([inbound] + waiting)
             }
         }
     }

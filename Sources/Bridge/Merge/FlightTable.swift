@@ -17,12 +17,18 @@ public import StateStore
 /// - A duplicate of a message in flight waits on that flight and is settled with it, after the same record.
 /// - A flight given up (shutdown) releases its deliveries and abandons its claim, so the message is delivered
 ///   again rather than settled as a duplicate.
+/// - Keys are reserved here before the store is asked (`reserve`): while one batch looks a key up, a flight
+///   carries it, or its completion is being recorded, a second delivery of it is a duplicate waiting for the
+///   first. The store then never has to hold claims in flight for this process (see
+///   `ClaimOptions.inFlightHeldByCaller`); only what is recorded needs a row.
 public struct FlightTable<Delivery: Sendable>: Sendable {
     /// Identifies a flight.
     public typealias ID = UInt64
 
     struct Flight {
         var key: ClaimKey?
+        /// The upstream of the original (duplicates are counted per upstream pair; recorded with the claim).
+        var upstream: String
         var pending: Set<String>
         var deadLettered = false
         /// The original delivery and any duplicates waiting for it.
@@ -36,7 +42,27 @@ public struct FlightTable<Delivery: Sendable>: Sendable {
     private var updates: [ClaimKey: ClaimUpdate] = [:]
     /// Deliveries of completed flights waiting for their update to be recorded, by the flight's key (flights
     /// without a key settle without a record and are returned at once).
-    private var awaitingRecord: [ClaimKey: [Delivery]] = [:]
+    private var awaitingRecord: [ClaimKey: Waiting] = [:]
+    /// Keys a batch is looking up in the store right now, with the duplicates that arrived meanwhile.
+    private var reserved: [ClaimKey: Waiting] = [:]
+    /// Keys whose completing update was taken for the store and is being written, with the duplicates that
+    /// arrived meanwhile (they settle after that write: `recorded`).
+    private var recording: [ClaimKey: Waiting] = [:]
+
+    /// Deliveries waiting on a key, and the upstream of the delivery that holds it.
+    struct Waiting {
+        var upstream: String
+        var deliveries: [Delivery]
+    }
+
+    /// What `reserve` decided.
+    public enum Reservation: Equatable, Sendable {
+        /// The key is this delivery's: look it up in the store, then `begin` a flight or `endReservation`.
+        case reserved
+        /// Another delivery of the same key holds it (looked up, in flight, or being recorded): this one waits
+        /// and settles with it. `original` is that delivery's upstream.
+        case duplicate(original: String)
+    }
 
     /// Creates an empty table.
     public init() {}
@@ -47,20 +73,51 @@ public struct FlightTable<Delivery: Sendable>: Sendable {
     /// Whether a flight for `key` is in progress.
     public func isInFlight(_ key: ClaimKey) -> Bool { self.byKey[key] != nil }
 
-    /// Starts a flight for `delivery` to `targets`. A flight with no targets completes at once (returned in
-    /// `settleNow` for a keyless flight, else queued for the record).
-    public mutating func begin(key: ClaimKey?, targets: Set<String>, delivery: Delivery) -> (id: ID, settleNow: [Delivery]) {
+    /// Takes `key` for `delivery` in this process, before the store is asked. A key another delivery holds — being
+    /// looked up, in flight, or completed and being recorded — makes this one a duplicate that waits and settles
+    /// with it; otherwise the key is reserved until ``begin(key:targets:delivery:upstream:)`` or
+    /// ``endReservation(_:)``.
+    public mutating func reserve(key: ClaimKey, upstream: String, delivery: Delivery) -> Reservation {
+        if let id = self.byKey[key] {
+            self.flights[id]!.deliveries.append(delivery)
+            return .duplicate(original: self.flights[id]!.upstream)
+        }
+        for keyPath in [\Self.reserved, \Self.awaitingRecord, \Self.recording] where self[keyPath: keyPath][key] != nil {
+            self[keyPath: keyPath][key]!.deliveries.append(delivery)
+            return .duplicate(original: self[keyPath: keyPath][key]!.upstream)
+        }
+        self.reserved[key] = Waiting(upstream: upstream, deliveries: [])
+        return .reserved
+    }
+
+    /// Ends a reservation without a flight (the store says the message is done, or another process holds it):
+    /// returns the duplicates that waited on it.
+    public mutating func endReservation(_ key: ClaimKey) -> [Delivery] {
+        self.reserved.removeValue(forKey: key)?.deliveries ?? []
+    }
+
+    /// Starts a flight for `delivery` to `targets`; duplicates that waited on the key's reservation join it. A
+    /// flight with no targets completes at once (returned in `settleNow` for a keyless flight, else queued for
+    /// the record).
+    public mutating func begin(
+        key: ClaimKey?,
+        targets: Set<String>,
+        delivery: Delivery,
+        upstream: String = ""
+    ) -> (id: ID, settleNow: [Delivery]) {
         let id = self.nextID
         self.nextID += 1
+        let waiting = key.flatMap { self.reserved.removeValue(forKey: $0)?.deliveries } ?? []
         guard !targets.isEmpty else {
             if let key {
-                self.updates[key, default: ClaimUpdate(key: key, terminalTargets: [], deadLettered: false, complete: true)].complete = true
-                self.awaitingRecord[key, default: []].append(delivery)
+                self.updates[key, default: ClaimUpdate(key: key, terminalTargets: [], deadLettered: false, complete: true, upstream: upstream)]
+                    .complete = true
+                self.awaitingRecord[key, default: Waiting(upstream: upstream, deliveries: [])].deliveries.append(contentsOf: [delivery] + waiting)
                 return (id, [])
             }
             return (id, [delivery])
         }
-        self.flights[id] = Flight(key: key, pending: targets, deliveries: [delivery])
+        self.flights[id] = Flight(key: key, upstream: upstream, pending: targets, deliveries: [delivery] + waiting)
         if let key { self.byKey[key] = id }
         return (id, [])
     }
@@ -114,7 +171,8 @@ public struct FlightTable<Delivery: Sendable>: Sendable {
         let complete = self.flights.values[index].pending.isEmpty
         let key = self.flights.values[index].key
         if let key {
-            var update = self.updates[key] ?? ClaimUpdate(key: key, terminalTargets: [], deadLettered: false, complete: false)
+            let upstream = self.flights.values[index].upstream
+            var update = self.updates[key] ?? ClaimUpdate(key: key, terminalTargets: [], deadLettered: false, complete: false, upstream: upstream)
             update.terminalTargets.insert(target)
             update.deadLettered = update.deadLettered || deadLettered
             update.complete = update.complete || complete
@@ -124,24 +182,36 @@ public struct FlightTable<Delivery: Sendable>: Sendable {
         let flight = self.flights.remove(at: index).value
         guard let key else { return flight.deliveries }
         self.byKey.removeValue(forKey: key)
-        self.awaitingRecord[key, default: []].append(contentsOf: flight.deliveries)
+        self.awaitingRecord[key, default: Waiting(upstream: flight.upstream, deliveries: [])].deliveries.append(contentsOf: flight.deliveries)
         return []
     }
 
     /// Whether updates are waiting to be recorded.
     public var hasUpdates: Bool { !self.updates.isEmpty }
 
-    /// The updates to record now, and the deliveries to settle once they are recorded (pass them to
-    /// `recorded` … or simply settle them after the store's write returned).
+    /// The updates to record now, and the deliveries to settle once they are recorded. Until ``recorded(_:)``,
+    /// a new delivery of a completed key waits for the write too (`reserve` makes it a duplicate).
     public mutating func takeUpdates() -> (updates: [ClaimUpdate], settleAfterRecord: [Delivery]) {
         guard !self.updates.isEmpty else { return ([], []) }
         let updates = Array(self.updates.values)
         self.updates.removeAll(keepingCapacity: true)
         var settle: [Delivery] = []
         for update in updates where update.complete {
-            if let deliveries = self.awaitingRecord.removeValue(forKey: update.key) { settle.append(contentsOf: deliveries) }
+            let waiting = self.awaitingRecord.removeValue(forKey: update.key)
+            if let waiting { settle.append(contentsOf: waiting.deliveries) }
+            self.recording[update.key] = Waiting(upstream: waiting?.upstream ?? update.upstream, deliveries: [])
         }
         return (updates, settle)
+    }
+
+    /// The store wrote `updates` (taken by ``takeUpdates()``): returns the duplicates that arrived for their keys
+    /// during the write, to settle now.
+    public mutating func recorded(_ updates: [ClaimUpdate]) -> [Delivery] {
+        var settle: [Delivery] = []
+        for update in updates where update.complete {
+            if let waiting = self.recording.removeValue(forKey: update.key) { settle.append(contentsOf: waiting.deliveries) }
+        }
+        return settle
     }
 
     /// Gives up every flight (shutdown after the deadline): returns their deliveries to release and their keys
@@ -153,6 +223,9 @@ public struct FlightTable<Delivery: Sendable>: Sendable {
             release.append(contentsOf: flight.deliveries)
             if let key = flight.key { keys.append(key) }
         }
+        // Duplicates waiting on a lookup go back too; the delivery that holds the reservation is its batch's.
+        for waiting in self.reserved.values { release.append(contentsOf: waiting.deliveries) }
+        self.reserved.removeAll()
         self.flights.removeAll()
         self.byKey.removeAll()
         return (release, keys)

@@ -33,7 +33,7 @@ extension Bridge {
         if routes.isEmpty { self.metrics.filtered.increment() }
         let remaining = routes.filter { !alreadyFinished.contains($0.target) }
         let (id, settleNow) = self.table.withLock { table in
-            table.begin(key: key, targets: Set(remaining.map(\.target)), delivery: inbound)
+            table.begin(key: key, targets: Set(remaining.map(\.target)), delivery: inbound, upstream: message.upstream)
         }
         self.settle(settleNow)
         if remaining.isEmpty { self.commitContinuation.yield() }

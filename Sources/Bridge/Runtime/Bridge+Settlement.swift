@@ -33,14 +33,14 @@ extension Bridge {
                 return
             }
         }
-        self.settle(settle)
+        self.settle(settle + self.table.withLock { $0.recorded(updates) })
         let rechecks = self.recheck.withLock { list -> [(BridgeMessage, Inbound)] in
             defer { list.removeAll() }
             return list
         }
         if !rechecks.isEmpty {
             if updates.isEmpty { try? await Task.sleep(for: .milliseconds(20)) }
-            await self.claimAndDeliver(rechecks)
+            await self.claimAndDeliver(rechecks, reserved: true)
         }
     }
 
