@@ -82,12 +82,23 @@ public struct FlightTable<Delivery: Sendable>: Sendable {
             self.flights[id]!.deliveries.append(delivery)
             return .duplicate(original: self.flights[id]!.upstream)
         }
-        for keyPath in [\Self.reserved, \Self.awaitingRecord, \Self.recording] where self[keyPath: keyPath][key] != nil {
-            self[keyPath: keyPath][key]!.deliveries.append(delivery)
-            return .duplicate(original: self[keyPath: keyPath][key]!.upstream)
+        // Spelled out, not a loop over key paths: this runs per message, and key paths are built at run time.
+        if let original = Self.wait(delivery, on: key, in: &self.reserved)
+            ?? Self.wait(delivery, on: key, in: &self.awaitingRecord)
+            ?? Self.wait(delivery, on: key, in: &self.recording)
+        {
+            return .duplicate(original: original)
         }
         self.reserved[key] = Waiting(upstream: upstream, deliveries: [])
         return .reserved
+    }
+
+    /// Adds `delivery` to the deliveries waiting on `key` in `table` when it has the key; returns the upstream of
+    /// the one holding it.
+    private static func wait(_ delivery: Delivery, on key: ClaimKey, in table: inout [ClaimKey: Waiting]) -> String? {
+        guard let index = table.index(forKey: key) else { return nil }
+        table.values[index].deliveries.append(delivery)
+        return table.values[index].upstream
     }
 
     /// Ends a reservation without a flight (the store says the message is done, or another process holds it):
