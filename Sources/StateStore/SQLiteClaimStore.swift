@@ -28,6 +28,10 @@
 // claims/s on this machine. A debug build claims 38,000/s (GRDB's generic code is slow unoptimized). Each claim
 // dirties a random page of the key index, so the cost is the WAL writing those pages, not SQL.
 //
+// The bridge on its own file (`ClaimOptions.inFlightHeldByCaller`) holds its claims in flight in memory: `claim`
+// is then a lookup on a reader connection (it waits for no write and no checkpoint) and `record` inserts the row
+// once the message is done, so a relayed message costs one row write instead of an insert and an update.
+//
 // Row states: in flight (done = 0) for `owner` until `leaseUntil` (ms); owner '' and leaseUntil 0 mark an
 // abandoned claim, which the next claimer takes over. Done rows keep no owner (it is never asked for again, and
 // 36 bytes a row is a fifth of the window's size). terminalTargets is the sorted, comma-separated set of targets
