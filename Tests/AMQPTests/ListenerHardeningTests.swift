@@ -221,8 +221,6 @@ struct ListenerHardeningTests {
             let server = Self.serve(listener, received: received)
             defer { server.cancel() }
             let port = listener.port
-            let clock = ContinuousClock()
-            let start = clock.now
             let (silentClosed, slowClosed) = try await Task.detached {
                 let silent = try RawAMQPSocket(port: port)
                 let slow = try RawAMQPSocket(port: port)
@@ -243,9 +241,8 @@ struct ListenerHardeningTests {
             }.value
             #expect(silentClosed)
             #expect(slowClosed)
-            // Closed by the 400 ms deadline, not by our reads giving up (3 s each); the slack is for a loaded
-            // 2-core CI machine, where this took 3.25 s once.
-            #expect(clock.now - start < .seconds(6))
+            // Closed by the listener (the reads report a close, not a give-up after 3 s), and counted as handshake
+            // timeouts: no wall-clock bound, which a loaded 2-core machine overran (6.02 s once).
             #expect(listener.statistics.handshakeTimeouts == 2)
             try await Self.expectServing(engine, listener, received)
         }

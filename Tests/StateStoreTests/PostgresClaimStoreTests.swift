@@ -109,7 +109,8 @@ import Testing
         let error = await #expect(throws: StateStoreError.self) {
             try await store.claim(key(1), by("A", at: 0))
         }
-        #expect(started.duration(to: .now) < .seconds(10))
+        // Fails rather than hangs: a generous bound (a loaded 2-core machine took 15 s for the 2 s timeout once).
+        #expect(started.duration(to: .now) < .seconds(40))
         let text = error?.description ?? ""
         #expect(text.hasPrefix("state store postgres://bridge@127.0.0.1:\(port)/iotbridge: claim "))
         #expect(!text.contains("s3cret-pw"))
