@@ -129,7 +129,7 @@ public final class AMQPReceiver: Sendable {
 
 /// One message received on a link, with the means to settle it. Settling is queued to the proactor thread and
 /// never blocks. A delivery that is never settled keeps one unit of credit forever.
-public struct AMQPDelivery: Sendable {
+public final class AMQPDelivery: Sendable {
     /// The message, decoded; empty when `decodingError` is set.
     public let message: AMQPMessage
     /// The message exactly as it arrived: the bytes of the transfer (every section, in the sender's encoding).
