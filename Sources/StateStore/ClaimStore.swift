@@ -68,6 +68,13 @@ public struct ClaimKey: Hashable, Sendable, CustomStringConvertible {
         self.contentDigest = contentDigest
     }
 
+    /// Hashes the key's bytes in one call and the digest: the bridge looks keys up in several tables per message,
+    /// and the synthesized hash feeds the hasher one byte at a time.
+    public func hash(into hasher: inout Hasher) {
+        self.key.withUnsafeBytes { hasher.combine(bytes: $0) }
+        hasher.combine(self.contentDigest)
+    }
+
     /// The first bytes of the key in hex, for logs.
     public var description: String {
         self.key.prefix(6).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
