@@ -104,5 +104,10 @@ import Testing
         #expect(MigrationStreamObserver.device(topic: "/ext/session/a1/dev/combine/login") == nil)
         #expect(MigrationStreamObserver.device(topic: "relative/a1/dev") == nil)
         #expect(MigrationStreamObserver.device(topic: "/a1") == nil)
+        #expect(MigrationStreamObserver.device(topic: "/a1/dev")?.description == "a1/dev")
+        #expect(MigrationStreamObserver.device(topic: "/as/mqtt/status/a1/dev/more/segments")?.description == "a1/dev")
+        #expect(MigrationStreamObserver.device(topic: "//dev/x") == nil)
+        #expect(MigrationStreamObserver.device(topic: "/a1//x") == nil)
+        #expect(MigrationStreamObserver.device(topic: "/a+/dev/x") == nil)
     }
 }

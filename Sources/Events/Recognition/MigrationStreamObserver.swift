@@ -207,7 +207,20 @@ public final class MigrationStreamObserver: Sendable {
     /// The device a topic belongs to: `/PK/DN/…`, `/sys/PK/DN/…` and `/as/mqtt/status/PK/DN`; other `/ext/`,
     /// `/as/` and `/shadow/` topics name none we can read.
     public static func device(topic: String) -> DeviceKey? {
-        let parts = topic.split(separator: "/", omittingEmptySubsequences: false)
+        // Walks the first six segments in place: this runs for every delivery, and splitting the whole topic into
+        // an array cost more than the rest of the observation.
+        var segments: [Substring] = []
+        segments.reserveCapacity(6)
+        var rest = Substring(topic)
+        while segments.count < 6 {
+            guard let slash = rest.firstIndex(of: "/") else {
+                segments.append(rest)
+                break
+            }
+            segments.append(rest[..<slash])
+            rest = rest[rest.index(after: slash)...]
+        }
+        let parts = segments
         guard parts.count >= 3, parts[0].isEmpty else { return nil }
         let product: Substring
         let name: Substring
