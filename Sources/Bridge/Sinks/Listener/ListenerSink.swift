@@ -82,10 +82,11 @@ final class ListenerSink: Sink {
             _ route: Route,
             _ body: (inout ConsumerGroupDispatchCore) -> Result
         ) -> Result? {
+            // In place: `groups[id] != nil` would copy the dispatch (and retain all its storage) just to compare.
             switch route {
             case .group(let id):
-                guard self.groups[id] != nil else { return nil }
-                return body(&self.groups[id]!)
+                guard let index = self.groups.index(forKey: id) else { return nil }
+                return body(&self.groups.values[index])
             case .events:
                 guard self.events != nil else { return nil }
                 return body(&self.events!)
@@ -317,7 +318,8 @@ final class ListenerSink: Sink {
     }
 
     private func creditChanged(consumer: UInt64, route: Route, _ credit: AMQPSenderCredit) {
-        self.run { state in [(route, state.dispatch(route) { $0.creditChanged(consumer, credit, now: .now) } ?? [])] }
+        // Reported after every message the link takes, and mostly with nothing to do: no batch then.
+        self.run { state in Self.batch(route, state.dispatch(route) { $0.creditChanged(consumer, credit, now: .now) }) }
     }
 
     private func detached(consumer: UInt64, route: Route) {
@@ -424,6 +426,12 @@ final class ListenerSink: Sink {
         }
     }
 
+    /// The route's actions as work for `run`; no array at all when there are none.
+    private static func batch(_ route: Route, _ actions: [ConsumerGroupDispatchCore.Action]?) -> [Batch] {
+        guard let actions, !actions.isEmpty else { return [] }
+        return [(route, actions)]
+    }
+
     /// Hands one send to its consumer's link (under the lock); returns why it did not leave, nil once it is queued.
     /// Its outcome comes back on the proactor thread.
     private func transmit(
@@ -450,7 +458,7 @@ final class ListenerSink: Sink {
                 case .success(let disposition): outcome = .disposition(disposition)
                 case .failure: outcome = .notSent
                 }
-                self?.run { state in [(route, state.dispatch(route) { $0.outcome(of: id, attempt: attempt, outcome, now: .now) } ?? [])] }
+                self?.run { state in Self.batch(route, state.dispatch(route) { $0.outcome(of: id, attempt: attempt, outcome, now: .now) }) }
             }
         } catch {
             // The link ended meanwhile (its detach is on its way), or its window is full, which the dispatch's
