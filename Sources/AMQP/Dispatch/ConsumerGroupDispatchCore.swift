@@ -5,8 +5,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-import DequeModule
-
 /// One consumer group's share of the merged stream, as the platform serves a group (reference §1.7): competing
 /// consumers, each sent only as many messages as the credit it granted; a message settles upstream when the
 /// consumer that got it accepted it; everything else comes back and goes out again.
@@ -118,9 +116,10 @@ public struct ConsumerGroupDispatchCore: Sendable {
     public let maxOutstanding: Int
     /// The consumer of each send whose outcome has not arrived, by attempt.
     private var attempts: [UInt64: ConsumerID] = [:]
-    /// Messages waiting for a consumer, oldest first. A deque: sends take from the front and messages that come
-    /// back go to the front, both O(1) however many wait.
-    private var waiting: Deque<Entry> = []
+    /// Messages waiting for a consumer, oldest first. Bounded by the caller's window (1,000 by default) and empty
+    /// while the consumers have credit, so plain array operations do. (Not a swift-collections Deque: the AMQP
+    /// module builds with swift-log alone, also in the sanitizer package of scripts/lib/sanitize.sh.)
+    private var waiting: [Entry] = []
     private var inFlight: [MessageID: Delivery] = [:]
     /// Consumers in the order they are offered messages (rotated for fairness).
     private var order: [ConsumerID] = []
@@ -285,7 +284,7 @@ public struct ConsumerGroupDispatchCore: Sendable {
     private mutating func requeue(_ entry: Entry, now: ContinuousClock.Instant) -> [Action] {
         if self.isStopped { return [.settle(id: entry.id, .abandoned)] }
         // A message that came back goes out before new ones: it has waited longest.
-        self.waiting.prepend(entry)
+        self.waiting.insert(entry, at: 0)
         return self.dispatch(now: now)
     }
 
