@@ -220,11 +220,12 @@ write_listener_report() {
         echo "Command: \`Benchmarks/listener/run.sh $ARGS_TEXT\`"
         echo
         if [[ " $SCENARIOS " == *" throughput "* ]]; then
-            echo "| consumers | C broker msg/s | listener msg/s | listener / C | bridge CPU s | bridge peak RSS MB |"
-            echo "| ---: | ---: | ---: | ---: | ---: | ---: |"
+            echo "| consumers | C broker msg/s | listener msg/s | listener / C | bridge CPU s | bridge CPU µs/msg | bridge peak RSS MB |"
+            echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
             for k in $CONSUMERS; do
                 ratio="$(calc 'printf "%.0f %%", 100 * b / a' "${R[c_$k]}" "${R[l_$k]}")"
-                echo "| $k | ${R[c_$k]} | ${R[l_$k]} | $ratio | ${R[cpu_$k]} | ${R[rss_$k]} |"
+                per="$(calc 'printf "%.1f", 1000000 * a / b' "${R[cpu_$k]}" "$COUNT")"
+                echo "| $k | ${R[c_$k]} | ${R[l_$k]} | $ratio | ${R[cpu_$k]} | $per | ${R[rss_$k]} |"
             done
             echo
             echo "$COUNT messages of $BODY_SIZE bytes, credit $CREDIT, each consumer N/K; target listener >= 80 % of the C broker."

@@ -10,16 +10,27 @@
 public final class AMQPSender: Sendable {
     /// The link's address (target for a client sender, source for a link a client consumes from).
     public let address: String?
+    /// The largest message the peer's link takes (the `max-message-size` of its Attach), nil when it set none. AMQP
+    /// 1.0 §2.7.3: nothing larger may be sent on the link. Known for a link a client attached to a listener.
+    public let peerMaxMessageSize: Int?
     let engine: ProtonEngine
     let connectionID: ConnectionID
     let linkID: LinkID
     let shared: SenderShared
 
-    init(engine: ProtonEngine, connectionID: ConnectionID, linkID: LinkID, address: String?, shared: SenderShared) {
+    init(
+        engine: ProtonEngine,
+        connectionID: ConnectionID,
+        linkID: LinkID,
+        address: String?,
+        shared: SenderShared,
+        peerMaxMessageSize: Int? = nil
+    ) {
         self.engine = engine
         self.connectionID = connectionID
         self.linkID = linkID
         self.address = address
+        self.peerMaxMessageSize = peerMaxMessageSize
         self.shared = shared
     }
 
@@ -57,6 +68,32 @@ public final class AMQPSender: Sendable {
     ) async throws {
         try Self.checkNotEmpty(encoded)
         try await self.enqueue(.encoded(encoded), onOutcome: onOutcome)
+    }
+
+    /// Queues an already encoded message (see `send(encoded:)`) without waiting, for a caller that bounds what it
+    /// sends by other means (the peer's credit, see `observeCredit`): throws `overloaded` instead of waiting when
+    /// the send window is full, and the link's end once it ended. `onOutcome` runs later, on the proactor thread,
+    /// with the outcome; it must not block. It is never called from inside this call, so a caller may hold a lock
+    /// that `onOutcome` takes. Callable from any thread, the proactor's included.
+    public func enqueueNow(
+        encoded: [UInt8],
+        onOutcome: @escaping @Sendable (Result<AMQPOutcome, AMQPError>) -> Void
+    ) throws(AMQPError) {
+        try Self.checkNotEmpty(encoded)
+        try self.shared.tryAcquire()
+        let shared = self.shared
+        let rejection = self.engine.enqueue(
+            .send(
+                self.connectionID, self.linkID, .encoded(encoded),
+                { result in
+                    shared.release()
+                    onOutcome(result)
+                })
+        )
+        if let rejection {
+            shared.release()
+            throw rejection
+        }
     }
 
     private func send(_ outgoing: OutgoingMessage) async throws -> AMQPOutcome {

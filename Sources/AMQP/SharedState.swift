@@ -132,6 +132,20 @@ final class SenderShared: Sendable {
         }
     }
 
+    /// Takes a slot if one is free, without waiting; throws `overloaded` when the window is full, the link's end
+    /// when it ended.
+    func tryAcquire() throws(AMQPError) {
+        switch self.state.withLock({ $0.machine.acquire() }) {
+        case .acquired: return
+        case .failed(let error): throw error
+        case .full:
+            throw AMQPError(
+                .overloaded,
+                "the send window of \(self.capacity) messages is full — wait for outcomes (or use enqueue, which waits)"
+            )
+        }
+    }
+
     /// Gives a slot back (its message completed); wakes the waiting producers at the low-water mark.
     func release() {
         for producer in self.state.withLock({ $0.machine.release() }) { producer.resume() }

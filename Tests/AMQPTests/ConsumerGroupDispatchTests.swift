@@ -30,6 +30,29 @@ import Testing
         }
     }
 
+    @Test func theCoreDispatchesMessageIDsAndTheWrapperAddsTheMessages() {
+        var core = ConsumerGroupDispatchCore(ackTimeout: .seconds(30))
+        core.consumerAttached(7)
+        _ = core.creditChanged(7, self.credit(1), now: self.start)
+        #expect(core.offer(id: 1, size: 10, now: self.start) == [.send(consumer: 7, id: 1, deliveryCount: 0, attempt: 1)])
+        #expect(core.offer(id: 2, now: self.start).isEmpty)
+        #expect(core.outcome(of: 1, attempt: 1, .disposition(.released), now: self.start).isEmpty)
+        // The released one goes first once there is credit: it has waited longest.
+        #expect(
+            core.creditChanged(7, self.credit(2, taken: 1), now: self.start) == [
+                .send(consumer: 7, id: 1, deliveryCount: 0, attempt: 2), .send(consumer: 7, id: 2, deliveryCount: 0, attempt: 3),
+            ]
+        )
+        var group = Dispatch(ackTimeout: .seconds(30))
+        group.consumerAttached(7)
+        _ = group.creditChanged(7, self.credit(1), now: self.start)
+        guard case .send(_, _, let message, _, _) = group.offer("payload", id: 1, now: self.start).first else {
+            Issue.record("no send")
+            return
+        }
+        #expect(message == "payload")
+    }
+
     @Test func aGroupWithoutConsumersHoldsItsMessages() {
         var group = Dispatch(ackTimeout: .seconds(30))
         #expect(group.offer("a", id: 1, now: self.start).isEmpty)
@@ -208,6 +231,81 @@ import Testing
         _ = other.stop()
         #expect(self.render(other.outcome(of: 1, attempt: 1, .disposition(.released), now: self.start)) == ["settle m1 abandoned"])
         #expect(self.render(other.abandonInFlight()) == ["settle m2 abandoned"])
+    }
+
+    // MARK: - The consumer's max-message-size (AMQP 1.0 §2.7.3)
+
+    @Test func aMessageGoesOnlyToAConsumerWhoseMaxMessageSizeAllowsIt() {
+        var group = Dispatch(ackTimeout: .seconds(30))
+        group.consumerAttached(1, maxMessageSize: 100)
+        group.consumerAttached(2)
+        _ = group.creditChanged(1, self.credit(10), now: self.start)
+        _ = group.creditChanged(2, self.credit(10), now: self.start)
+        // In turn c1, c2, c1…, but the 500-byte messages skip c1; exactly 100 bytes is allowed.
+        let sizes = [50, 500, 500, 100, 500]
+        let sends = sizes.enumerated().flatMap { index, size in
+            self.render(group.offer("m", id: UInt64(index + 1), size: size, now: self.start))
+        }
+        #expect(sends == ["send c1 m1 n0 a1", "send c2 m2 n0 a2", "send c2 m3 n0 a3", "send c1 m4 n0 a4", "send c2 m5 n0 a5"])
+        // A limit of 0 is no limit (the AMQP default).
+        group.consumerAttached(3, maxMessageSize: 0)
+        _ = group.creditChanged(3, self.credit(10), now: self.start)
+        _ = group.consumerDetached(2, now: self.start)
+        #expect(self.render(group.offer("m", id: 6, size: 10_000, now: self.start)) == ["send c3 m6 n0 a6"])
+    }
+
+    @Test func aMessageTooLargeForEveryConsumerIsRefusedAfterTheAckTimeout() {
+        var group = Dispatch(ackTimeout: .seconds(30))
+        group.consumerAttached(1, maxMessageSize: 100)
+        _ = group.creditChanged(1, self.credit(10), now: self.start)
+        #expect(group.offer("big", id: 1, size: 500, now: self.start).isEmpty)
+        // It does not hold the group: smaller messages pass it.
+        #expect(self.render(group.offer("small", id: 2, size: 10, now: self.start)) == ["send c1 m2 n0 a1"])
+        #expect(self.render(group.outcome(of: 2, attempt: 1, .disposition(.accepted), now: self.start)) == ["settle m2 confirmed"])
+        // The first tick marks it; it is refused once it was too large for every consumer for the ack timeout.
+        #expect(group.tick(now: self.start.advanced(by: .seconds(1))).isEmpty)
+        #expect(group.tick(now: self.start.advanced(by: .seconds(30))).isEmpty)
+        #expect(
+            self.render(group.tick(now: self.start.advanced(by: .seconds(31)))) == [
+                "settle m1 refused(\"the message is 500 bytes, larger than the max-message-size of every consumer attached "
+                    + "(the largest allows 100 bytes) for 30.0 seconds\")"
+            ]
+        )
+        #expect(group.waitingCount == 0)
+    }
+
+    @Test func aTooLargeMessageWaitsForAConsumerThatTakesIt() {
+        var group = Dispatch(ackTimeout: .seconds(30))
+        // No consumer at all: held, whatever its size and however long.
+        #expect(group.offer("big", id: 1, size: 500, now: self.start).isEmpty)
+        #expect(group.tick(now: self.start.advanced(by: .seconds(1))).isEmpty)
+        #expect(group.tick(now: self.start.advanced(by: .seconds(100))).isEmpty)
+        // A small consumer starts the clock…
+        group.consumerAttached(1, maxMessageSize: 100)
+        _ = group.creditChanged(1, self.credit(10), now: self.start)
+        #expect(group.tick(now: self.start.advanced(by: .seconds(101))).isEmpty)
+        // …which stops when it leaves, and starts afresh with the next small one.
+        _ = group.consumerDetached(1, now: self.start)
+        #expect(group.tick(now: self.start.advanced(by: .seconds(120))).isEmpty)
+        group.consumerAttached(2, maxMessageSize: 200)
+        _ = group.creditChanged(2, self.credit(10), now: self.start)
+        #expect(group.tick(now: self.start.advanced(by: .seconds(121))).isEmpty)
+        #expect(group.tick(now: self.start.advanced(by: .seconds(150))).isEmpty)
+        // A consumer that takes it attaches within the grace: it gets the message.
+        group.consumerAttached(3, maxMessageSize: 1000)
+        #expect(self.render(group.creditChanged(3, self.credit(1), now: self.start)) == ["send c3 m1 n0 a1"])
+        #expect(group.tick(now: self.start.advanced(by: .seconds(200))).isEmpty)
+    }
+
+    @Test func aRedeliveryThatGrewPastTheLimitGoesElsewhereUncounted() {
+        var group = Dispatch(ackTimeout: .seconds(30))
+        group.consumerAttached(1, maxMessageSize: 100)
+        _ = group.creditChanged(1, self.credit(10), now: self.start)
+        _ = group.offer("a", id: 1, size: 100, now: self.start)
+        // Sent at 100 bytes; the link reports the encoding for this attempt at 110 (a redelivery's header).
+        #expect(group.outcome(of: 1, attempt: 1, .tooLarge(size: 110), now: self.start).isEmpty)
+        group.consumerAttached(2)
+        #expect(self.render(group.creditChanged(2, self.credit(1), now: self.start)) == ["send c2 m1 n0 a2"])
     }
 }
 

@@ -414,6 +414,76 @@ extension IntegrationSuites {
             }
         }
 
+        @Test("max-message-size: a consumer gets nothing larger than its link allows; too large for every consumer → dead letter")
+        func consumersMaxMessageSize() async throws {
+            let count = 40
+            let setup = try await self.setUp("listener-max-size", ackTimeout: "2s")
+            defer { setup.harness.stop() }
+            try await self.startBridge(setup)
+            // cg-backend: one consumer that takes up to 1000 bytes, one without a limit. cg-other: only the small one.
+            let small = try self.consumer(setup, clientId: "small", extra: ["--max-message-size", "1000"])
+            let large = try self.consumer(setup, clientId: "large")
+            let otherSmall = try self.consumer(
+                setup,
+                clientId: "other-small",
+                group: "cg-other",
+                key: "LTAIother",
+                secret: Self.otherSecret,
+                extra: ["--max-message-size", "1000"]
+            )
+            defer {
+                for process in [small, large, otherSmall] { process.stop() }
+            }
+            for process in [small, large, otherSmall] { _ = try await process.waitForLine { $0.contains("\"opened\"") } }
+            // Every 10th message has a 3000-byte body (m9, m19, m29, m39); the others are about 400 bytes in all.
+            let publisher = try ManagedProcess(
+                try #require(TestEnvironment.python),
+                [
+                    try #require(TestEnvironment.peers) + "/bridge_publish.py", setup.harness.endpoint, setup.harness.source,
+                    setup.harness.target, "\(count)", "--overlap", "0", "--redeliver", "0", "--large-every", "10",
+                    "--large-size", "3000",
+                ],
+                name: "publish-sized",
+                environment: ["PYTHONPATH": try #require(TestEnvironment.peers)],
+                outputDirectory: setup.harness.directory
+            )
+            #expect(try await publisher.waitForExit(timeout: .seconds(60)) == 0, "\(publisher.outputTail)")
+            let largeIds: Set<String> = ["m9", "m19", "m29", "m39"]
+            try await waitUntil("cg-backend has every message", timeout: .seconds(60)) {
+                Set(Self.received(small).keys).union(Self.received(large).keys).count >= count
+            }
+            // The small consumer got only messages within its limit (its own measure of each), none of the large.
+            let smallMessages = small.events("message")
+            #expect(!smallMessages.isEmpty, "the small consumer got its share")
+            #expect(smallMessages.allSatisfy { ($0["size"]?.int ?? Int.max) <= 1000 }, "\(smallMessages.map { $0["size"]?.int ?? -1 })")
+            #expect(Set(Self.received(small).keys).isDisjoint(with: largeIds))
+            #expect(largeIds.isSubset(of: Set(Self.received(large).keys)))
+            #expect(small.events("error").isEmpty && large.events("error").isEmpty)
+            // cg-other's only consumer cannot take the large ones: after the ack timeout they go to the dead letter,
+            // with the reason; it got every other message.
+            try await waitUntil("four dead letters", timeout: .seconds(30)) { setup.harness.deadLetters().count >= 4 }
+            let dead = setup.harness.deadLetters()
+            #expect(Set(dead.compactMap { $0["messageId"]?.string }) == largeIds)
+            for letter in dead {
+                let reason = letter["reason"]?.string ?? ""
+                #expect(
+                    reason.contains("consumer group cg-other")
+                        && reason.contains("larger than the max-message-size of every consumer attached (the largest allows 1000 bytes)"),
+                    "\(reason)"
+                )
+            }
+            #expect(Set(Self.received(otherSmall).keys) == Set((0..<count).map { "m\($0)" }).subtracting(largeIds))
+            #expect(otherSmall.events("message").allSatisfy { ($0["size"]?.int ?? Int.max) <= 1000 })
+            // Everything is settled upstream: accepted by both groups, or dead-lettered.
+            try await waitUntil("the upstream queues are empty", timeout: .seconds(30)) {
+                for queue in [setup.harness.source, setup.harness.target] {
+                    let depth = try await IntegrationSuites.RabbitMQTests.queueDepth(queue)
+                    if depth != .init(ready: 0, unacknowledged: 0) { return false }
+                }
+                return true
+            }
+        }
+
         @Test("migration-events: a backend's receiver at the reserved address gets each migration event, in sequence")
         func migrationEventsLink() async throws {
             let setup = try await self.setUp("listener-events", migrationEvents: true)

@@ -5,27 +5,22 @@
 //
 //===----------------------------------------------------------------------===//
 
-/// One consumer group's share of the merged stream, as the platform serves a group (reference §1.7): competing
-/// consumers, each sent only as many messages as the credit it granted; a message settles upstream when the
-/// consumer that got it accepted it; everything else comes back and goes out again.
+/// ``ConsumerGroupDispatchCore`` holding the messages too: a send carries its message, and a message is forgotten
+/// once the group settled it. The rules (credit, redelivery, `delivery-count`, drain, max-message-size, stop) are
+/// the core's, unchanged; see there.
 ///
-/// A value type with no I/O: every event returns the actions to perform (send to a consumer, settle a message,
-/// tell a draining consumer there is no more), so the rules are tested as transcripts.
-///
-/// It serves every endpoint that stands in for the platform: the bridge's `listener` sink and the instance
-/// simulator's consumer groups (so both redeliver by the same rules).
-///
-/// Redelivery and `delivery-count` (AMQP 1.0 §3.4 and §3.2.1): a message comes back after the ack timeout, when its
-/// consumer detaches or disconnects with it unsettled, or on `released` / `modified`. The count goes up after an ack
-/// timeout, a lost link or `modified{delivery-failed}`, not after `released` (nor for a message that never left
-/// us). `modified{undeliverable-here}` keeps the message from that consumer for good; after an ack timeout the
-/// message prefers the other consumers but may return to the same one when it is alone. `rejected` refuses the
-/// message with the consumer's reason (→ the dead letter).
+/// It serves every endpoint that stands in for the platform where a few hundred messages a second is plenty (the
+/// instance simulator's consumer groups). The bridge's `listener` sink uses the core directly and keeps each
+/// message once for all its groups.
 public struct ConsumerGroupDispatch<Message: Sendable>: Sendable {
     /// Identifies a message within the group (assigned by the caller, unique).
-    public typealias MessageID = UInt64
+    public typealias MessageID = ConsumerGroupDispatchCore.MessageID
     /// Identifies a consumer link (assigned by the caller, unique).
-    public typealias ConsumerID = UInt64
+    public typealias ConsumerID = ConsumerGroupDispatchCore.ConsumerID
+    /// How the group is done with a message.
+    public typealias Settlement = ConsumerGroupDispatchCore.Settlement
+    /// What became of one send.
+    public typealias SendOutcome = ConsumerGroupDispatchCore.SendOutcome
 
     /// What the caller must do.
     public enum Action: Sendable {
@@ -37,268 +32,92 @@ public struct ConsumerGroupDispatch<Message: Sendable>: Sendable {
         case drained(consumer: ConsumerID)
     }
 
-    /// How the group is done with a message.
-    public enum Settlement: Sendable, Hashable {
-        /// A consumer accepted it.
-        case confirmed
-        /// A consumer rejected it, for the reason given (the caller dead-letters or drops it).
-        case refused(String)
-        /// The group stopped before a consumer accepted it: it stays unsettled where it came from.
-        case abandoned
-    }
-
-    /// What became of one send.
-    public enum SendOutcome: Sendable, Equatable {
-        /// The consumer's disposition.
-        case disposition(AMQPOutcome)
-        /// The message never left (its link closed first): it comes back without counting as a delivery.
-        case notSent
-    }
-
-    private struct Entry: Sendable {
-        var id: MessageID
-        var message: Message
-        var deliveryCount: UInt32
-        /// When it was offered (retention counts from here).
-        var offeredAt: ContinuousClock.Instant
-        /// Consumers it must never go to again (`undeliverable-here`).
-        var never: Set<ConsumerID> = []
-        /// Consumers it timed out on: tried last.
-        var timedOutOn: Set<ConsumerID> = []
-    }
-
-    private struct Delivery: Sendable {
-        var entry: Entry
-        var consumer: ConsumerID
-        var attempt: UInt64
-        var deadline: ContinuousClock.Instant
-    }
-
-    private struct Consumer: Sendable {
-        /// Messages handed to the consumer's link, all time (the other side of `AMQPSenderCredit.taken`).
-        var sent = 0
-        /// Sends whose outcome has not arrived, current or timed out: the link holds each until then.
-        var outstanding = 0
-        var credit = AMQPSenderCredit(available: 0, taken: 0, drain: false)
-
-        /// What it may get now: its credit, but never more than `limit` outstanding sends (a consumer that never
-        /// settles while granting more credit would otherwise make its link hold every message).
-        func remaining(limit: Int) -> Int {
-            min(self.credit.remaining(afterSending: self.sent), limit - self.outstanding)
-        }
-    }
-
-    /// How long a consumer has to settle a message before it goes to another.
-    public let ackTimeout: Duration
-    /// The most sends one consumer may have without an outcome, whatever credit it grants.
-    public let maxOutstanding: Int
-    /// The consumer of each send whose outcome has not arrived, by attempt.
-    private var attempts: [UInt64: ConsumerID] = [:]
-    /// Messages waiting for a consumer, oldest first (bounded by the sink's window, so plain array operations do).
-    private var waiting: [Entry] = []
-    private var inFlight: [MessageID: Delivery] = [:]
-    /// Consumers in the order they are offered messages (rotated for fairness).
-    private var order: [ConsumerID] = []
-    private var consumers: [ConsumerID: Consumer] = [:]
-    private var nextAttempt: UInt64 = 1
-    /// Whether `stop()` was called.
-    public private(set) var isStopped = false
+    private var core: ConsumerGroupDispatchCore
+    /// Every message the group holds (waiting or in flight), by ID.
+    private var messages: [MessageID: Message] = [:]
 
     /// Creates an empty group.
     public init(ackTimeout: Duration, maxOutstanding: Int = 1000) {
-        self.ackTimeout = ackTimeout
-        self.maxOutstanding = max(1, maxOutstanding)
+        self.core = ConsumerGroupDispatchCore(ackTimeout: ackTimeout, maxOutstanding: maxOutstanding)
     }
 
+    /// How long a consumer has to settle a message before it goes to another.
+    public var ackTimeout: Duration { self.core.ackTimeout }
+    /// The most sends one consumer may have without an outcome, whatever credit it grants.
+    public var maxOutstanding: Int { self.core.maxOutstanding }
+    /// Whether `stop()` was called.
+    public var isStopped: Bool { self.core.isStopped }
     /// Messages waiting for a consumer with credit.
-    public var waitingCount: Int { self.waiting.count }
+    public var waitingCount: Int { self.core.waitingCount }
     /// Messages sent and not settled yet.
-    public var inFlightCount: Int { self.inFlight.count }
+    public var inFlightCount: Int { self.core.inFlightCount }
     /// Consumers attached.
-    public var consumerCount: Int { self.consumers.count }
+    public var consumerCount: Int { self.core.consumerCount }
 
-    // MARK: - Events
+    // MARK: - Events (see ConsumerGroupDispatchCore)
 
-    /// A message of the merged stream for this group.
-    public mutating func offer(_ message: Message, id: MessageID, now: ContinuousClock.Instant) -> [Action] {
-        if self.isStopped { return [.settle(id: id, .abandoned)] }
-        self.waiting.append(Entry(id: id, message: message, deliveryCount: 0, offeredAt: now))
-        return self.dispatch(now: now)
+    /// A message of the merged stream for this group. `size` is its size in bytes as sent, for the consumers'
+    /// max-message-size (0: it fits every consumer).
+    public mutating func offer(_ message: Message, id: MessageID, size: Int = 0, now: ContinuousClock.Instant) -> [Action] {
+        if !self.core.isStopped { self.messages[id] = message }
+        return self.translate(self.core.offer(id: id, size: size, now: now))
     }
 
-    /// A consumer attached (it has no credit until it reports some).
-    public mutating func consumerAttached(_ consumer: ConsumerID) {
-        guard self.consumers[consumer] == nil else { return }
-        self.consumers[consumer] = Consumer()
-        self.order.append(consumer)
+    /// A consumer attached; `maxMessageSize` is the max-message-size its link announced (nil or 0: no limit).
+    public mutating func consumerAttached(_ consumer: ConsumerID, maxMessageSize: Int? = nil) {
+        self.core.consumerAttached(consumer, maxMessageSize: maxMessageSize)
     }
 
     /// The consumer's link reported its credit.
     public mutating func creditChanged(_ consumer: ConsumerID, _ credit: AMQPSenderCredit, now: ContinuousClock.Instant) -> [Action] {
-        guard self.consumers[consumer] != nil else { return [] }
-        self.consumers[consumer]!.credit = credit
-        var actions = self.dispatch(now: now)
-        if credit.drain, let state = self.consumers[consumer], state.remaining(limit: self.maxOutstanding) > 0, !self.isStopped {
-            // Everything this consumer could take went out above; the rest of its credit is to be used up.
-            actions.append(.drained(consumer: consumer))
-        }
-        return actions
+        self.translate(self.core.creditChanged(consumer, credit, now: now))
     }
 
-    /// The consumer detached or its connection closed. Its unsettled messages come back through their outcomes
-    /// (the link reports each `.unsettled`); from now on it gets nothing.
+    /// The consumer detached or its connection closed.
     public mutating func consumerDetached(_ consumer: ConsumerID, now: ContinuousClock.Instant) -> [Action] {
-        self.consumers.removeValue(forKey: consumer)
-        self.order.removeAll { $0 == consumer }
-        return self.dispatch(now: now)
+        self.translate(self.core.consumerDetached(consumer, now: now))
     }
 
     /// The outcome of a send.
     public mutating func outcome(of id: MessageID, attempt: UInt64, _ outcome: SendOutcome, now: ContinuousClock.Instant) -> [Action] {
-        if let consumer = self.attempts.removeValue(forKey: attempt) {
-            self.consumers[consumer]?.outstanding -= 1
-        }
-        guard let delivery = self.inFlight[id], delivery.attempt == attempt else {
-            return self.lateOutcome(of: id, outcome, now: now)
-        }
-        self.inFlight.removeValue(forKey: id)
-        var entry = delivery.entry
-        switch outcome {
-        case .disposition(.accepted):
-            return [.settle(id: id, .confirmed)] + self.dispatch(now: now)
-        case .disposition(.rejected(let condition)):
-            let reason = condition.map { "\($0.name)\($0.description.isEmpty ? "" : ": \($0.description)")" } ?? "no reason given"
-            return [.settle(id: id, .refused("the consumer rejected the message (\(reason))"))] + self.dispatch(now: now)
-        case .disposition(.released), .notSent:
-            break
-        case .disposition(.modified(let deliveryFailed, let undeliverableHere)):
-            if deliveryFailed { entry.deliveryCount &+= 1 }
-            if undeliverableHere { entry.never.insert(delivery.consumer) }
-        case .disposition(.unsettled):
-            entry.deliveryCount &+= 1
-        }
-        return self.requeue(entry, now: now)
+        self.translate(self.core.outcome(of: id, attempt: attempt, outcome, now: now))
     }
 
-    /// The clock moved: messages past their ack timeout go to another consumer.
+    /// The clock moved: ack timeouts and messages too large for every consumer.
     public mutating func tick(now: ContinuousClock.Instant) -> [Action] {
-        let expired = self.inFlight.values.filter { $0.deadline <= now }.sorted { $0.entry.id < $1.entry.id }
-        guard !expired.isEmpty else { return [] }
-        let entries = expired.map { delivery in
-            self.inFlight.removeValue(forKey: delivery.entry.id)
-            var entry = delivery.entry
-            entry.deliveryCount &+= 1
-            entry.timedOutOn.insert(delivery.consumer)
-            return entry
-        }
-        self.waiting.insert(contentsOf: entries, at: 0)
-        return self.dispatch(now: now)
+        self.translate(self.core.tick(now: now))
     }
 
-    /// Stops dispatching: waiting messages are abandoned (they stay unsettled upstream); messages in flight still
-    /// settle when their outcomes arrive.
+    /// Stops dispatching: waiting messages are abandoned; messages in flight still settle on their outcomes.
     public mutating func stop() -> [Action] {
-        self.isStopped = true
-        let abandoned = self.waiting.map { Action.settle(id: $0.id, .abandoned) }
-        self.waiting.removeAll()
-        return abandoned
+        self.translate(self.core.stop())
     }
 
     /// The stop deadline passed: everything still in flight is abandoned.
     public mutating func abandonInFlight() -> [Action] {
-        let ids = self.inFlight.keys.sorted()
-        self.inFlight.removeAll()
-        self.attempts.removeAll()
-        return ids.map { .settle(id: $0, .abandoned) }
+        self.translate(self.core.abandonInFlight())
     }
 
-    /// Bounds what the group retains, as the platform bounds a consumer group's backlog: waiting messages offered
-    /// before `cutoff` (if given) are dropped, then the oldest waiting ones until at most `maxCount` are held
-    /// (waiting and in flight). Messages in flight are never dropped: their consumer may still accept them.
-    ///
-    /// - Returns: the dropped messages' IDs, oldest first.
+    /// Bounds what the group retains (see the core); returns the dropped messages' IDs, oldest first.
     public mutating func expireWaiting(offeredBefore cutoff: ContinuousClock.Instant?, keepingAtMost maxCount: Int) -> [MessageID] {
-        var dropped: [Entry] = []
-        if let cutoff {
-            dropped = self.waiting.filter { $0.offeredAt < cutoff }
-            if !dropped.isEmpty { self.waiting.removeAll { $0.offeredAt < cutoff } }
-        }
-        let excess = self.waiting.count + self.inFlight.count - max(0, maxCount)
-        if excess > 0 {
-            let oldest = self.waiting.sorted { ($0.offeredAt, $0.id) < ($1.offeredAt, $1.id) }.prefix(excess)
-            let ids = Set(oldest.map(\.id))
-            dropped += oldest
-            self.waiting.removeAll { ids.contains($0.id) }
-        }
-        return dropped.sorted { ($0.offeredAt, $0.id) < ($1.offeredAt, $1.id) }.map(\.id)
+        let dropped = self.core.expireWaiting(offeredBefore: cutoff, keepingAtMost: maxCount)
+        for id in dropped { self.messages.removeValue(forKey: id) }
+        return dropped
     }
 
-    // MARK: - Dispatch
-
-    /// An outcome for a send that is no longer current (the message went to another consumer after a timeout).
-    /// An accept still means a backend has the message, so it settles it at once; anything else is ignored, the
-    /// current send decides.
-    private mutating func lateOutcome(of id: MessageID, _ outcome: SendOutcome, now: ContinuousClock.Instant) -> [Action] {
-        // Its consumer has one outstanding send less, which may let it take another message.
-        guard outcome == .disposition(.accepted) else { return self.dispatch(now: now) }
-        if self.inFlight.removeValue(forKey: id) != nil { return [.settle(id: id, .confirmed)] + self.dispatch(now: now) }
-        if let index = self.waiting.firstIndex(where: { $0.id == id }) {
-            self.waiting.remove(at: index)
-            return [.settle(id: id, .confirmed)] + self.dispatch(now: now)
-        }
-        return self.dispatch(now: now)
-    }
-
-    private mutating func requeue(_ entry: Entry, now: ContinuousClock.Instant) -> [Action] {
-        if self.isStopped { return [.settle(id: entry.id, .abandoned)] }
-        // A message that came back goes out before new ones: it has waited longest.
-        self.waiting.insert(entry, at: 0)
-        return self.dispatch(now: now)
-    }
-
-    private mutating func dispatch(now: ContinuousClock.Instant) -> [Action] {
-        guard !self.isStopped else { return [] }
-        var actions: [Action] = []
-        var index = 0
-        while index < self.waiting.count {
-            let entry = self.waiting[index]
-            guard let consumer = self.pickConsumer(for: entry) else {
-                index += 1
-                // Nobody has credit at all: the rest waits too.
-                if !self.order.contains(where: { self.consumers[$0]!.remaining(limit: self.maxOutstanding) > 0 }) { break }
-                continue
-            }
-            self.waiting.remove(at: index)
-            self.consumers[consumer]!.sent += 1
-            self.consumers[consumer]!.outstanding += 1
-            let attempt = self.nextAttempt
-            self.nextAttempt &+= 1
-            self.attempts[attempt] = consumer
-            self.inFlight[entry.id] = Delivery(
-                entry: entry,
-                consumer: consumer,
-                attempt: attempt,
-                deadline: now.advanced(by: self.ackTimeout)
-            )
-            actions.append(
-                .send(consumer: consumer, id: entry.id, message: entry.message, deliveryCount: entry.deliveryCount, attempt: attempt)
-            )
-            // Rotate: the next message tries the next consumer first.
-            if let position = self.order.firstIndex(of: consumer) {
-                self.order.append(self.order.remove(at: position))
+    /// The core's actions with the messages attached; a settled message is forgotten.
+    private mutating func translate(_ actions: [ConsumerGroupDispatchCore.Action]) -> [Action] {
+        actions.compactMap { action in
+            switch action {
+            case .send(let consumer, let id, let deliveryCount, let attempt):
+                guard let message = self.messages[id] else { return nil }
+                return .send(consumer: consumer, id: id, message: message, deliveryCount: deliveryCount, attempt: attempt)
+            case .settle(let id, let settlement):
+                self.messages.removeValue(forKey: id)
+                return .settle(id: id, settlement)
+            case .drained(let consumer):
+                return .drained(consumer: consumer)
             }
         }
-        return actions
-    }
-
-    /// The first consumer in turn with credit that may have `entry`; one it timed out on only when no other can.
-    private func pickConsumer(for entry: Entry) -> ConsumerID? {
-        var fallback: ConsumerID?
-        for consumer in self.order
-        where self.consumers[consumer]!.remaining(limit: self.maxOutstanding) > 0 && !entry.never.contains(consumer) {
-            if !entry.timedOutOn.contains(consumer) { return consumer }
-            if fallback == nil { fallback = consumer }
-        }
-        return fallback
     }
 }

@@ -353,7 +353,16 @@ final class ServerConnectionDriver: ConnectionDriver {
             self.links[driver.id] = driver
             self.register(link, for: driver)
             driver.adopt(link)
-            let sender = AMQPSender(engine: engine, connectionID: self.id, linkID: driver.id, address: address, shared: shared)
+            // 0: the client set no max-message-size (AMQP 1.0 §2.7.3).
+            let limit = pn_link_remote_max_message_size(link)
+            let sender = AMQPSender(
+                engine: engine,
+                connectionID: self.id,
+                linkID: driver.id,
+                address: address,
+                shared: shared,
+                peerMaxMessageSize: limit > 0 ? Int(clamping: limit) : nil
+            )
             self.inboundLinks.yield(.consuming(sender, self.peer))
         } else {
             // The client attached a sender: it publishes to us.

@@ -2,14 +2,15 @@
 """Fills two queues the way two IoT platform instances deliver one consumer group's stream during a migration.
 
     bridge_publish.py URL SOURCE_ADDRESS TARGET_ADDRESS COUNT [--overlap 0.2] [--redeliver 0.01] [--prefix P]
-                      [--rate N] [--declare ADDRESS]...
+                      [--rate N] [--declare ADDRESS]... [--large-every K --large-size B]
 
 Messages 0..COUNT-1 get the string messageId PREFIX<n>. Message n goes to SOURCE when n % 2 == 0, to TARGET
 otherwise; an ``--overlap`` share of them goes to BOTH queues (the same messageId, topic and body: data
 synchronisation delivers the same message on both instances), and a ``--redeliver`` share is published twice to
 its own queue (the platform re-sends until acked). Every message is durable and carries, besides the platform's
 ``topic``/``messageId``/``generateTime``, sections the bridge must pass through unchanged: message-annotations,
-a subject, a content-type, typed application properties (int, ulong, symbol, timestamp-like long, binary). The queues (and every --declare ADDRESS) are declared durable. Prints ``{"event":"published","messages":COUNT,"sent":N,"overlap":K}`` at the end.
+a subject, a content-type, typed application properties (int, ulong, symbol, timestamp-like long, binary). The queues (and every --declare ADDRESS) are declared durable. With ``--large-every K``, every K-th message
+(n % K == K - 1) gets a body of ``--large-size`` bytes (the JSON padded with a ``pad`` field). Prints ``{"event":"published","messages":COUNT,"sent":N,"overlap":K}`` at the end.
 """
 
 import argparse
@@ -22,9 +23,12 @@ from proton.reactor import Container, LinkOption
 from peerlib import emit, fail, parse_amqp_url
 
 
-def make_message(prefix, n):
+def make_message(prefix, n, large_every=0, large_size=0):
     message_id = "%s%d" % (prefix, n)
     body = ('{"seq":%d,"t":%.1f}' % (n, 20 + (n % 100) / 10.0)).encode()
+    if large_every and n % large_every == large_every - 1:
+        head = body[:-1] + b',"pad":"'
+        body = head + b"x" * max(0, large_size - len(head) - 2) + b'"}'
     msg = Message(
         body=body,
         durable=True,
@@ -105,7 +109,7 @@ class Publisher(MessagingHandler):
                     self.timer_pending = True
                     container.schedule(0.01, self)
                 return
-            sender.send(make_message(self.args.prefix, n), tag=str(self.next))
+            sender.send(make_message(self.args.prefix, n, self.args.large_every, self.args.large_size), tag=str(self.next))
             self.next += 1
 
     def on_timer_task(self, event):
@@ -137,6 +141,8 @@ def main():
     parser.add_argument("--prefix", default="m")
     parser.add_argument("--rate", type=float, default=0)
     parser.add_argument("--declare", action="append", default=[], help="another queue to declare durable")
+    parser.add_argument("--large-every", type=int, default=0, help="every K-th message gets a large body")
+    parser.add_argument("--large-size", type=int, default=0, help="the large bodies' size in bytes")
     Container(Publisher(parser.parse_args())).run()
 
 

@@ -3,6 +3,7 @@
 
     platform_sample_consumer.py HOST PORT CLIENT_ID ACCESS_KEY ACCESS_SECRET CONSUMER_GROUP [--ca FILE]
         [--sign-method hmacsha1] [--no-settle] [--password-override X] [--timeout SECONDS] [--address A] [--plain]
+        [--max-message-size BYTES]
 
 The connection code is the sample's, unchanged but for the host and the CA to trust: the aksign username
 (``clientId|authMode=aksign,signMethod=…,timestamp=…,authId=…,iotInstanceId=…,consumerGroupId=…|``), the HMAC
@@ -11,6 +12,8 @@ MessagingHandler defaults (prefetch 10, auto-accept after on_message). Prints on
 (``{"event":"message","messageId":…,"topic":…,"iotInstanceId":…,"deliveryCount":…}``), ``{"event":"opened"}``
 when the receiver attached, and ``{"event":"error",…}`` when the bridge refuses the login or the link.
 ``--no-settle`` never settles (auto_accept off): the bridge must move its messages after the ack timeout.
+``--max-message-size`` attaches the receiver with that max-message-size (AMQP 1.0 §2.7.3) and adds each message's
+size in bytes as received (``"size"``) to its line.
 """
 
 import argparse
@@ -21,7 +24,7 @@ import time
 
 from proton import Condition, SSLDomain
 from proton.handlers import MessagingHandler, Reject
-from proton.reactor import Container
+from proton.reactor import Container, LinkOption
 
 from peerlib import emit
 
@@ -37,10 +40,21 @@ def do_sign(secret, sign_content, method):
     return base64.b64encode(m.digest())
 
 
+class MaxMessageSize(LinkOption):
+    """Announces the receiver's max-message-size in its Attach (only for the max-message-size test)."""
+
+    def __init__(self, size):
+        self.size = size
+
+    def apply(self, link):
+        link.max_message_size = self.size
+
+
 class AmqpClient(MessagingHandler):
     def __init__(self, args):
         super(AmqpClient, self).__init__(auto_accept=not args.no_settle)
         self.args = args
+        self.size = None
 
     def on_start(self, event):
         a = self.args
@@ -67,11 +81,12 @@ class AmqpClient(MessagingHandler):
             event.container.ssl.client = domain
         conn = event.container.connect(url, user=userName, password=passWord.decode("ascii"), heartbeat=60,
                                        allowed_mechs="PLAIN", allow_insecure_mechs=True)
+        options = [MaxMessageSize(a.max_message_size)] if a.max_message_size else None
         if a.address is None:
-            self.receiver = event.container.create_receiver(conn)
+            self.receiver = event.container.create_receiver(conn, options=options)
         else:
             # Only for the tests of reserved addresses; the sample attaches with none.
-            self.receiver = event.container.create_receiver(conn, a.address)
+            self.receiver = event.container.create_receiver(conn, a.address, options=options)
         event.container.schedule(a.timeout, self)
 
     def on_timer_task(self, event):
@@ -81,12 +96,22 @@ class AmqpClient(MessagingHandler):
     def on_link_opened(self, event):
         emit(dict(event="opened"))
 
+    def on_delivery(self, event):
+        # The whole message's size as it arrived. Proton dispatches the event here first, then to the handler's
+        # own IncomingMessageHandler, which reads the message and calls on_message.
+        delivery = event.delivery
+        if delivery.readable and not delivery.partial:
+            self.size = delivery.pending
+
     def on_message(self, event):
         message = event.message
         props = message.properties or {}
-        emit(dict(event="message", messageId=props.get("messageId"), topic=props.get("topic"),
-                  iotInstanceId=props.get("iotInstanceId"), deliveryCount=message.delivery_count,
-                  body=bytes(message.body).decode("utf-8", "replace") if message.body is not None else None))
+        line = dict(event="message", messageId=props.get("messageId"), topic=props.get("topic"),
+                    iotInstanceId=props.get("iotInstanceId"), deliveryCount=message.delivery_count,
+                    body=bytes(message.body).decode("utf-8", "replace") if message.body is not None else None)
+        if self.args.max_message_size:
+            line["size"] = self.size
+        emit(line)
         event.receiver.flow(1)
         if props.get("messageId") in self.args.reject:
             # Only for the dead-letter test: reject with a condition, as a backend that cannot parse a message may.
@@ -125,6 +150,7 @@ def main():
     p.add_argument("--plain", action="store_true", help="connect without TLS even with --ca")
     p.add_argument("--password-override")
     p.add_argument("--timeout", type=float, default=600)
+    p.add_argument("--max-message-size", type=int, help="announce this max-message-size when attaching")
     args = p.parse_args()
     Container(AmqpClient(args)).run()
 

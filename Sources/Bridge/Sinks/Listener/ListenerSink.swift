@@ -17,11 +17,18 @@ import Synchronization
 ///
 /// Each configured group is one subscription: every message goes to every group, and is confirmed to the bridge
 /// (settled upstream) once each group's consumer that got it accepted it. Within a group the rules of
-/// `ConsumerGroupDispatch` apply (competing consumers, credit, redelivery, drain). A group with no consumer holds
+/// `ConsumerGroupDispatchCore` apply (competing consumers, credit, redelivery, drain, each consumer's
+/// max-message-size); the sink keeps each message's bytes once for all groups. A group with no consumer holds
 /// its messages, which stay unsettled upstream; /status says so (`notes`).
 ///
 /// With `migrationEvents`, receivers that attach with the source address `migration-events` share one more
 /// dispatch, fed by the outbox (``eventsLink``) instead of the merged stream.
+///
+/// Actions are performed where they arise, under the sink's lock, in the order the dispatch returned them (a
+/// send reaches its link before a later `drained`): a send is one non-blocking hand-over to the proactor (the
+/// dispatch never sends more than a consumer's credit, so the link's window never fills), and an outcome that
+/// settles a message calls the bridge's completion right after the lock is left, on the thread that reported it
+/// (the proactor's). No task hop per message.
 final class ListenerSink: Sink {
     /// Which dispatch a consumer link reads from.
     private enum Route: Hashable, CustomStringConvertible {
@@ -47,6 +54,8 @@ final class ListenerSink: Sink {
 
     /// A message some groups still hold.
     private struct Pending {
+        /// What a consumer receives (a redelivery adds a header with its delivery-count).
+        var bytes: [UInt8]
         var completion: @Sendable (SinkOutcome) -> Void
         var remaining: Int
         var refusals: [String] = []
@@ -56,9 +65,9 @@ final class ListenerSink: Sink {
     }
 
     private struct State {
-        var groups: [String: ConsumerGroupDispatch<[UInt8]>] = [:]
+        var groups: [String: ConsumerGroupDispatchCore] = [:]
         /// The `migration-events` dispatch, when the sink serves events.
-        var events: ConsumerGroupDispatch<[UInt8]>?
+        var events: ConsumerGroupDispatchCore?
         var pending: [UInt64: Pending] = [:]
         var consumers: [UInt64: Consumer] = [:]
         /// Consumer links per route, counted from admission (so the limit holds under a burst of attaches).
@@ -71,12 +80,13 @@ final class ListenerSink: Sink {
         /// Runs `body` on the route's dispatch; nil when there is none.
         mutating func dispatch<Result>(
             _ route: Route,
-            _ body: (inout ConsumerGroupDispatch<[UInt8]>) -> Result
+            _ body: (inout ConsumerGroupDispatchCore) -> Result
         ) -> Result? {
+            // In place: `groups[id] != nil` would copy the dispatch (and retain all its storage) just to compare.
             switch route {
             case .group(let id):
-                guard self.groups[id] != nil else { return nil }
-                return body(&self.groups[id]!)
+                guard let index = self.groups.index(forKey: id) else { return nil }
+                return body(&self.groups.values[index])
             case .events:
                 guard self.events != nil else { return nil }
                 return body(&self.events!)
@@ -90,7 +100,15 @@ final class ListenerSink: Sink {
     }
 
     /// Actions of one route, to perform in order.
-    private typealias Batch = (route: Route, actions: [ConsumerGroupDispatch<[UInt8]>.Action])
+    private typealias Batch = (route: Route, actions: [ConsumerGroupDispatchCore.Action])
+
+    /// A message every route is done with: its completion, called once the lock is left.
+    private struct Finished {
+        var completion: @Sendable (SinkOutcome) -> Void
+        var outcome: SinkOutcome
+        /// Whether it held a place in the message window (events do not).
+        var releasesWindow: Bool
+    }
 
     /// Prometheus figures of one route (`group` is the consumer group id, or `migration-events`).
     private struct RouteMetrics {
@@ -125,9 +143,9 @@ final class ListenerSink: Sink {
     private let locked = Mutex(State())
     private let listenerBox = Mutex<AMQPListener?>(nil)
     private let tasks = Mutex<[Task<Void, Never>]>([])
-    private let batches: AsyncStream<Batch>
-    private let batchContinuation: AsyncStream<Batch>.Continuation
     private let metrics: [Route: RouteMetrics]
+    /// The configured groups' routes in name order: every message is offered to each.
+    private let groupRoutes: [Route]
 
     init(name: String, settings: ListenerSinkSettings, engine: AMQPEngine, logger: Logger) {
         self.name = name
@@ -136,7 +154,7 @@ final class ListenerSink: Sink {
         self.logger = logger
         self.verifier = settings.logins
         self.window = SinkWindow(capacity: settings.window)
-        (self.batches, self.batchContinuation) = AsyncStream.makeStream(of: Batch.self)
+        self.groupRoutes = settings.logins.consumerGroups.keys.sorted().map(Route.group)
         var metrics: [Route: RouteMetrics] = [:]
         for group in settings.logins.consumerGroups.keys {
             metrics[.group(group)] = RouteMetrics(sink: name, group: group)
@@ -147,10 +165,10 @@ final class ListenerSink: Sink {
         self.metrics = metrics
         self.locked.withLock { state in
             for group in settings.logins.consumerGroups.keys {
-                state.groups[group] = ConsumerGroupDispatch(ackTimeout: settings.ackTimeout, maxOutstanding: settings.window)
+                state.groups[group] = ConsumerGroupDispatchCore(ackTimeout: settings.ackTimeout, maxOutstanding: settings.window)
             }
             if settings.migrationEvents {
-                state.events = ConsumerGroupDispatch(ackTimeout: settings.ackTimeout, maxOutstanding: settings.window)
+                state.events = ConsumerGroupDispatchCore(ackTimeout: settings.ackTimeout, maxOutstanding: settings.window)
             }
         }
     }
@@ -215,9 +233,8 @@ final class ListenerSink: Sink {
             ]
         )
         let accept = Task { await self.acceptLinks(listener) }
-        let perform = Task { await self.performBatches() }
         let timer = Task { await self.ackTimer() }
-        self.tasks.withLock { $0 = [accept, perform, timer] }
+        self.tasks.withLock { $0 = [accept, timer] }
     }
 
     /// Proactor thread: whether to serve a link (nil) or refuse it (the condition).
@@ -278,7 +295,7 @@ final class ListenerSink: Sink {
                 let id = state.nextConsumer
                 state.nextConsumer += 1
                 state.consumers[id] = Consumer(sender: sender, route: route, peer: peer)
-                _ = state.dispatch(route) { $0.consumerAttached(id) }
+                _ = state.dispatch(route) { $0.consumerAttached(id, maxMessageSize: sender.peerMaxMessageSize) }
                 return id
             }
             self.logger.info(
@@ -286,6 +303,7 @@ final class ListenerSink: Sink {
                 metadata: [
                     "sink": "\(self.name)", "group": "\(route)", "consumer": "\(id)", "peer": "\(peer.remoteAddress)",
                     "address": "\(sender.address ?? "<none>")",
+                    "max_message_size": "\(sender.peerMaxMessageSize.map(String.init) ?? "none")",
                 ]
             )
             self.updatePhase()
@@ -300,19 +318,18 @@ final class ListenerSink: Sink {
     }
 
     private func creditChanged(consumer: UInt64, route: Route, _ credit: AMQPSenderCredit) {
-        let actions = self.locked.withLock { $0.dispatch(route) { $0.creditChanged(consumer, credit, now: .now) } ?? [] }
-        self.submit(route, actions)
+        // Reported after every message the link takes, and mostly with nothing to do: no batch then.
+        self.run { state in Self.batch(route, state.dispatch(route) { $0.creditChanged(consumer, credit, now: .now) }) }
     }
 
     private func detached(consumer: UInt64, route: Route) {
-        let actions = self.locked.withLock { state in
+        self.run { state in
             state.consumers.removeValue(forKey: consumer)
             state.admitted[route, default: 1] -= 1
-            return state.dispatch(route) { $0.consumerDetached(consumer, now: .now) } ?? []
+            return [(route, state.dispatch(route) { $0.consumerDetached(consumer, now: .now) } ?? [])]
         }
         self.logger.info("listener consumer detached", metadata: ["sink": "\(self.name)", "group": "\(route)", "consumer": "\(consumer)"])
         self.updatePhase()
-        self.submit(route, actions)
     }
 
     // MARK: - Messages
@@ -320,33 +337,31 @@ final class ListenerSink: Sink {
     func send(_ message: SinkMessage, completion: @escaping @Sendable (SinkOutcome) -> Void) async throws {
         try await self.window.acquire()
         let bytes = Self.encoding(of: message, envelope: self.settings.envelope)
-        let batches = self.locked.withLock { state -> [Batch] in
+        let routes = self.groupRoutes
+        self.run { state in
             let id = state.nextMessage
             state.nextMessage += 1
             state.sinkState.inFlight += 1
-            state.pending[id] = Pending(completion: completion, remaining: state.groups.count)
+            state.pending[id] = Pending(bytes: bytes, completion: completion, remaining: routes.count)
             let now = ContinuousClock.now
-            return state.groups.keys.sorted().map { name in (.group(name), state.groups[name]!.offer(bytes, id: id, now: now)) }
+            return routes.map { route in (route, state.dispatch(route) { $0.offer(id: id, size: bytes.count, now: now) } ?? []) }
         }
-        for batch in batches { self.submit(batch.route, batch.actions) }
     }
 
     /// Offers one migration-status event to the `migration-events` receivers; `completion` gets `.confirmed` once
     /// one of them accepted it. Events are bounded by the outbox's batch, not by the message window.
     func sendEvent(_ message: SinkMessage, completion: @escaping @Sendable (SinkOutcome) -> Void) {
         let bytes = message.message.forwardedEncoding
-        let actions = self.locked.withLock { state -> [ConsumerGroupDispatch<[UInt8]>.Action]? in
-            guard !state.stopped, state.events != nil else { return nil }
+        var accepted = false
+        self.run { state in
+            guard !state.stopped, state.events != nil else { return [] }
+            accepted = true
             let id = state.nextMessage
             state.nextMessage += 1
-            state.pending[id] = Pending(completion: completion, remaining: 1, isEvent: true)
-            return state.events!.offer(bytes, id: id, now: .now)
+            state.pending[id] = Pending(bytes: bytes, completion: completion, remaining: 1, isEvent: true)
+            return [(.events, state.events!.offer(id: id, size: bytes.count, now: .now))]
         }
-        guard let actions else {
-            completion(.abandoned)
-            return
-        }
-        self.submit(.events, actions)
+        if !accepted { completion(.abandoned) }
     }
 
     /// What a consumer receives: the message as the platform sends it (the received encoding, `topic`,
@@ -366,112 +381,130 @@ final class ListenerSink: Sink {
         return item.message.forwardedEncoding
     }
 
-    private func submit(_ route: Route, _ actions: [ConsumerGroupDispatch<[UInt8]>.Action]) {
-        guard !actions.isEmpty else { return }
-        self.batchContinuation.yield((route, actions))
-    }
+    // MARK: - Performing actions
 
-    /// Performs actions in the order the groups produced them, on one task: a send is handed to its link before
-    /// a later `drained` for the same link.
-    private func performBatches() async {
-        for await batch in self.batches {
-            for action in batch.actions {
-                switch action {
-                case .send(let consumer, let id, let bytes, let deliveryCount, let attempt):
-                    self.metrics[batch.route]?.sent.increment()
-                    if deliveryCount > 0 { self.metrics[batch.route]?.redelivered.increment() }
-                    await self.transmit(route: batch.route, consumer: consumer, id: id, bytes: bytes, deliveryCount: deliveryCount, attempt: attempt)
-                case .settle(let id, let outcome):
-                    switch outcome {
-                    case .confirmed: self.metrics[batch.route]?.accepted.increment()
-                    case .refused: self.metrics[batch.route]?.refused.increment()
-                    case .abandoned: self.metrics[batch.route]?.abandoned.increment()
+    /// Runs `produce` under the lock and performs the actions it returns, and those they lead to, in order, under
+    /// the same lock; then completes the messages that finished, outside it.
+    private func run(_ produce: (inout State) -> [Batch]) {
+        let finished = self.locked.withLock { state -> [Finished] in
+            var work = produce(&state)
+            var finished: [Finished] = []
+            var index = 0
+            // A send that cannot be handed over comes back at once, and its new actions join the work.
+            while index < work.count {
+                let (route, actions) = work[index]
+                index += 1
+                for action in actions {
+                    switch action {
+                    case .send(let consumer, let id, let deliveryCount, let attempt):
+                        // Kept until every group settled the message, which none does before its last send.
+                        guard let bytes = state.pending[id]?.bytes else { continue }
+                        let metrics = self.metrics[route]
+                        metrics?.sent.increment()
+                        if deliveryCount > 0 { metrics?.redelivered.increment() }
+                        let sender = state.consumers[consumer]?.sender
+                        if let notSent = self.transmit(route: route, sender: sender, id: id, bytes: bytes, deliveryCount: deliveryCount, attempt: attempt) {
+                            work.append((route, state.dispatch(route) { $0.outcome(of: id, attempt: attempt, notSent, now: .now) } ?? []))
+                        }
+                    case .settle(let id, let outcome):
+                        switch outcome {
+                        case .confirmed: self.metrics[route]?.accepted.increment()
+                        case .refused: self.metrics[route]?.refused.increment()
+                        case .abandoned: self.metrics[route]?.abandoned.increment()
+                        }
+                        if let done = self.settle(id, outcome, route: route, in: &state) { finished.append(done) }
+                    case .drained(let consumer):
+                        state.consumers[consumer]?.sender.drained()
                     }
-                    self.settle(id, outcome, route: batch.route)
-                case .drained(let consumer):
-                    self.locked.withLock { $0.consumers[consumer]?.sender }?.drained()
                 }
             }
+            return finished
+        }
+        for message in finished {
+            if message.releasesWindow { self.window.release() }
+            message.completion(message.outcome)
         }
     }
 
-    private func transmit(route: Route, consumer: UInt64, id: UInt64, bytes: [UInt8], deliveryCount: UInt32, attempt: UInt64) async {
-        let report: @Sendable (ConsumerGroupDispatch<[UInt8]>.SendOutcome) -> Void = { [weak self] outcome in
-            guard let self else { return }
-            let actions = self.locked.withLock { $0.dispatch(route) { $0.outcome(of: id, attempt: attempt, outcome, now: .now) } ?? [] }
-            self.submit(route, actions)
-        }
-        guard let sender = self.locked.withLock({ $0.consumers[consumer]?.sender }) else {
-            report(.notSent)
-            return
-        }
+    /// The route's actions as work for `run`; no array at all when there are none.
+    private static func batch(_ route: Route, _ actions: [ConsumerGroupDispatchCore.Action]?) -> [Batch] {
+        guard let actions, !actions.isEmpty else { return [] }
+        return [(route, actions)]
+    }
+
+    /// Hands one send to its consumer's link (under the lock); returns why it did not leave, nil once it is queued.
+    /// Its outcome comes back on the proactor thread.
+    private func transmit(
+        route: Route,
+        sender: AMQPSender?,
+        id: UInt64,
+        bytes: [UInt8],
+        deliveryCount: UInt32,
+        attempt: UInt64
+    ) -> ConsumerGroupDispatchCore.SendOutcome? {
+        guard let sender else { return .notSent }
         var encoded = bytes
         if deliveryCount > 0, let view = try? AMQPEncodedMessage(bytes: bytes) {
             encoded = view.forwarded(deliveryCount: deliveryCount)
         }
+        if let limit = sender.peerMaxMessageSize, encoded.count > limit {
+            // The dispatch chose this consumer for the offered size; a redelivery's header made it larger.
+            return .tooLarge(size: encoded.count)
+        }
         do {
-            try await sender.enqueue(encoded: encoded) { result in
+            try sender.enqueueNow(encoded: encoded) { [weak self] result in
+                let outcome: ConsumerGroupDispatchCore.SendOutcome
                 switch result {
-                case .success(let outcome): report(.disposition(outcome))
-                case .failure: report(.notSent)
+                case .success(let disposition): outcome = .disposition(disposition)
+                case .failure: outcome = .notSent
                 }
+                self?.run { state in Self.batch(route, state.dispatch(route) { $0.outcome(of: id, attempt: attempt, outcome, now: .now) }) }
             }
         } catch {
-            report(.notSent)
+            // The link ended meanwhile (its detach is on its way), or its window is full, which the dispatch's
+            // bound on outstanding sends rules out.
+            return .notSent
         }
+        return nil
     }
 
-    /// One route is done with a message; the message is done once every group is (an event: its one route).
-    private func settle(_ id: UInt64, _ outcome: ConsumerGroupDispatch<[UInt8]>.Settlement, route: Route) {
-        let finished = self.locked.withLock { state -> (Pending, SinkOutcome)? in
-            guard var pending = state.pending[id] else { return nil }
-            switch outcome {
-            case .confirmed: break
-            case .refused(let reason): pending.refusals.append("\(route): \(reason)")
-            case .abandoned: pending.abandoned = true
-            }
-            pending.remaining -= 1
-            guard pending.remaining <= 0 else {
-                state.pending[id] = pending
-                return nil
-            }
-            state.pending.removeValue(forKey: id)
-            if pending.isEvent {
-                let result: SinkOutcome =
-                    pending.abandoned
-                    ? .abandoned
-                    : pending.refusals.isEmpty
-                        ? .confirmed
-                        : .refused("sink \(self.name): \(pending.refusals.joined(separator: "; "))")
-                return (pending, result)
-            }
-            state.sinkState.inFlight -= 1
-            let result: SinkOutcome
-            if pending.abandoned {
-                result = .abandoned
-            } else if !pending.refusals.isEmpty {
-                result = .refused("sink \(self.name): \(pending.refusals.joined(separator: "; "))")
-                state.sinkState.refused += 1
-            } else {
-                result = .confirmed
-                state.sinkState.confirmed += 1
-            }
-            return (pending, result)
+    /// One route is done with a message (under the lock); returns the message once every group is (an event: its
+    /// one route).
+    private func settle(_ id: UInt64, _ outcome: ConsumerGroupDispatchCore.Settlement, route: Route, in state: inout State) -> Finished? {
+        guard var pending = state.pending[id] else { return nil }
+        switch outcome {
+        case .confirmed: break
+        case .refused(let reason): pending.refusals.append("\(route): \(reason)")
+        case .abandoned: pending.abandoned = true
         }
-        guard let (pending, result) = finished else { return }
-        if !pending.isEvent { self.window.release() }
-        pending.completion(result)
+        pending.remaining -= 1
+        guard pending.remaining <= 0 else {
+            state.pending[id] = pending
+            return nil
+        }
+        state.pending.removeValue(forKey: id)
+        let result: SinkOutcome
+        if pending.abandoned {
+            result = .abandoned
+        } else if !pending.refusals.isEmpty {
+            result = .refused("sink \(self.name): \(pending.refusals.joined(separator: "; "))")
+            if !pending.isEvent { state.sinkState.refused += 1 }
+        } else {
+            result = .confirmed
+            if !pending.isEvent { state.sinkState.confirmed += 1 }
+        }
+        if !pending.isEvent { state.sinkState.inFlight -= 1 }
+        return Finished(completion: pending.completion, outcome: result, releasesWindow: !pending.isEvent)
     }
 
     private func ackTimer() async {
         let period = min(.seconds(1), self.settings.ackTimeout / 4)
         while !Task.isCancelled {
             try? await Task.sleep(for: period)
-            let batches = self.locked.withLock { state -> [Batch] in
+            self.run { state in
                 let now = ContinuousClock.now
                 return state.routes.map { route in (route, state.dispatch(route) { $0.tick(now: now) } ?? []) }
             }
-            for batch in batches { self.submit(batch.route, batch.actions) }
             self.updatePhase()
         }
     }
@@ -519,29 +552,22 @@ final class ListenerSink: Sink {
         let clock = ContinuousClock()
         let end = clock.now.advanced(by: deadline)
         // Stop dispatch: waiting messages stay unsettled upstream; those in flight may still be accepted.
-        let batches = self.locked.withLock { state -> [Batch] in
+        self.run { state in
             state.stopped = true
             state.sinkState.phase = "stopping"
             return state.routes.map { route in (route, state.dispatch(route) { $0.stop() } ?? []) }
         }
-        for batch in batches { self.submit(batch.route, batch.actions) }
         while self.locked.withLock({ !$0.pending.isEmpty }), clock.now < end {
             try? await Task.sleep(for: .milliseconds(20))
         }
-        let abandoned = self.locked.withLock { state -> [Batch] in
+        self.run { state in
             state.routes.map { route in (route, state.dispatch(route) { $0.abandonInFlight() } ?? []) }
-        }
-        for batch in abandoned { self.submit(batch.route, batch.actions) }
-        // Let the performer settle what was just abandoned, then close the links and the listener.
-        while self.locked.withLock({ !$0.pending.isEmpty }), clock.now < end.advanced(by: .seconds(1)) {
-            try? await Task.sleep(for: .milliseconds(10))
         }
         let senders = self.locked.withLock { $0.consumers.values.map(\.sender) }
         for sender in senders { sender.close() }
         let listener = self.listenerBox.withLock { $0 }
         await listener?.close()
         self.window.close()
-        self.batchContinuation.finish()
         for task in self.tasks.withLock({ $0 }) { task.cancel() }
         self.locked.withLock { $0.sinkState.phase = "stopped" }
     }
