@@ -25,9 +25,10 @@ public final class SQLiteStateStore: StateStore, Sendable {
 
     /// The file.
     public let path: String
-    /// GRDB serializes access on its own queue and its async `read`/`write` suspend rather than block the caller's
-    /// thread; `DatabaseQueue` is `Sendable`.
-    let database: DatabaseQueue
+    /// GRDB's pool: one writer connection (writes serialized on its queue) and reader connections that read the
+    /// last committed state beside it (WAL), so a registry lookup or an outbox read never waits for a write
+    /// transaction. Its async `read`/`write` suspend rather than block the caller's thread; it is `Sendable`.
+    let database: DatabasePool
     /// Held for the store's lifetime when it was opened `exclusive`; released by its `deinit`.
     private let lock: StateFileLock?
 
@@ -55,6 +56,11 @@ public final class SQLiteStateStore: StateStore, Sendable {
             // Another run holding the file should wait briefly rather than fail at once.
             configuration.busyMode = .timeout(5)
             configuration.prepareDatabase { db in
+                // Reader connections are read-only: they read the WAL the writer set up and change nothing.
+                if db.configuration.readonly {
+                    try db.execute(sql: "PRAGMA cache_size = -\(Self.cacheKiB)")
+                    return
+                }
                 // WAL: a killed process never loses a committed transaction, and a run of thousands of steps does
                 // not wait on an fsync per write unless FULL asks for it.
                 _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
@@ -69,7 +75,7 @@ public final class SQLiteStateStore: StateStore, Sendable {
                 // (claims 60,000/s rather than 47,000/s with a million claims), for a WAL of up to ~40 MB.
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.checkpointPages)")
             }
-            self.database = try DatabaseQueue(path: path, configuration: configuration)
+            self.database = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(self.database)
         } catch {
             throw StateStoreError(path: path, message: "cannot open: \(error)")
@@ -111,6 +117,7 @@ public final class SQLiteStateStore: StateStore, Sendable {
         }
         migrator.registerMigration("v2", migrate: Self.createClaimTable)
         migrator.registerMigration("v3", migrate: Self.createRegistryTables)
+        migrator.registerMigration("v4", migrate: Self.leanOutbox)
         return migrator
     }
 
