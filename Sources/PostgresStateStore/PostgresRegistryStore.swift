@@ -8,6 +8,9 @@
 // The instance registry and the event outbox in PostgreSQL (schema version 2), shared by bridge replicas; the same
 // contract and columns as SQLiteRegistryStore.swift.
 //
+// A commit is a few round trips whatever its size: one statement per migration for the sequences, one for all the
+// outbox rows (arrays through `unnest`), one for the registry rows (more only when a device changes twice).
+//
 // Sequences: each migration's last sequence is one row of `iotbridge_migration_sequence`, advanced by the number of
 // events a transaction writes (`INSERT … ON CONFLICT DO UPDATE … RETURNING`). The row stays locked until the
 // transaction commits, so two replicas writing events of one migration take turns: sequences have no gaps, never
@@ -160,37 +163,56 @@ extension PostgresClaimStore: InstanceRegistryStore, EventOutbox {
             for try await value in rows.decode(Int64.self) { last = value }
             next[migrationId] = last - count + 1
         }
-        var events: [OutboxEvent] = []
-        events.reserveCapacity(drafts.count)
+        // The events in one statement: arrays in, each row's position out. Rows are inserted in draft order
+        // (ORDER BY ordinality), so positions follow sequences; they are matched back by (migration, sequence).
+        var sequences: [Int64] = []
+        sequences.reserveCapacity(drafts.count)
         for draft in drafts {
             let sequence = next[draft.migrationId]!
             next[draft.migrationId] = sequence + 1
-            let rows = try await connection.query(
-                """
-                INSERT INTO iotbridge_outbox (id, type, source, subject, time, migration_id, sequence, data)
-                VALUES (\(draft.id), \(draft.type), \(draft.source), \(draft.subject), \(draft.time),
-                        \(draft.migrationId), \(sequence), \(draft.data))
-                RETURNING position
-                """,
-                logger: self.logger
-            )
-            var position: Int64 = 0
-            for try await value in rows.decode(Int64.self) { position = value }
+            sequences.append(sequence)
+        }
+        let rows = try await connection.query(
+            """
+            INSERT INTO iotbridge_outbox (id, type, source, subject, time, migration_id, sequence, data)
+            SELECT e.id, e.type, e.source, e.subject, e.time, e.migration_id, e.sequence, e.data
+            FROM unnest(\(drafts.map(\.id))::text[], \(drafts.map(\.type))::text[], \(drafts.map(\.source))::text[],
+                        \(drafts.map(\.subject))::text[], \(drafts.map(\.time))::bigint[],
+                        \(drafts.map(\.migrationId))::text[], \(sequences)::bigint[], \(drafts.map(\.data))::text[])
+                 WITH ORDINALITY AS e(id, type, source, subject, time, migration_id, sequence, data, ordinal)
+            ORDER BY e.ordinal
+            RETURNING position, migration_id, sequence
+            """,
+            logger: self.logger
+        )
+        var positions: [OutboxKey: Int64] = [:]
+        for try await (position, migrationId, sequence) in rows.decode((Int64, String, Int64).self) {
+            positions[OutboxKey(migrationId: migrationId, sequence: sequence)] = position
+        }
+        var events: [OutboxEvent] = []
+        events.reserveCapacity(drafts.count)
+        var updates: [RegistryRecord] = []
+        for (draft, sequence) in zip(drafts, sequences) {
+            guard let position = positions[OutboxKey(migrationId: draft.migrationId, sequence: sequence)] else {
+                throw PostgresSchemaError("the outbox insert returned no position for \(draft.migrationId) #\(sequence)")
+            }
             if let update = draft.registryUpdate {
-                let record = RegistryRecord(
-                    device: update.device,
-                    iotInstanceId: update.iotInstanceId,
-                    sourceInstanceId: update.sourceInstanceId,
-                    updatedAt: draft.time,
-                    migrationId: draft.migrationId,
-                    sequence: sequence
+                updates.append(
+                    RegistryRecord(
+                        device: update.device,
+                        iotInstanceId: update.iotInstanceId,
+                        sourceInstanceId: update.sourceInstanceId,
+                        updatedAt: draft.time,
+                        migrationId: draft.migrationId,
+                        sequence: sequence
+                    )
                 )
-                _ = try await self.upsert(record, on: connection)
             }
             var stored = draft
             stored.registryUpdate = nil
             events.append(OutboxEvent(position: position, sequence: sequence, delivered: false, draft: stored))
         }
+        _ = try await self.upsert(updates, on: connection)
         return events
     }
 
@@ -199,11 +221,7 @@ extension PostgresClaimStore: InstanceRegistryStore, EventOutbox {
         guard !records.isEmpty else { return 0 }
         return try await self.operation("registry apply") {
             try await self.client.withTransaction(logger: self.logger) { connection in
-                var changed = 0
-                for record in records where try await self.upsert(record, on: connection) {
-                    changed += 1
-                }
-                return changed
+                try await self.upsert(records, on: connection)
             }
         }
     }
@@ -269,8 +287,9 @@ extension PostgresClaimStore: InstanceRegistryStore, EventOutbox {
 
     // MARK: - Outbox
 
-    /// Undelivered events in outbox order, to the holder of the delivery lease; none to the other replicas.
-    public func undeliveredEvents(limit: Int) async throws -> [OutboxEvent] {
+    /// Undelivered events after `position` in outbox order, to the holder of the delivery lease; none to the other
+    /// replicas.
+    public func undeliveredEvents(after position: Int64, limit: Int) async throws -> [OutboxEvent] {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let owner = self.deliveryOwner
         return try await self.operation("outbox read") {
@@ -288,7 +307,7 @@ extension PostgresClaimStore: InstanceRegistryStore, EventOutbox {
             guard holds else { return [] }
             let rows = try await self.client.query(
                 """
-                SELECT \(unescaped: Self.outboxColumns) FROM iotbridge_outbox WHERE NOT delivered
+                SELECT \(unescaped: Self.outboxColumns) FROM iotbridge_outbox WHERE NOT delivered AND position > \(position)
                 ORDER BY position LIMIT \(Int64(limit))
                 """,
                 logger: self.logger
@@ -329,26 +348,46 @@ extension PostgresClaimStore: InstanceRegistryStore, EventOutbox {
     private static let outboxColumns =
         "position, id, type, source, subject, time, migration_id, sequence, data, delivered"
 
-    /// Inserts `record`, or replaces the stored row when `record` is newer (the rule of
-    /// ``RegistryRecord/isSuperseded(migrationId:sequence:updatedAt:)``); keeps the stored source instance.
-    private func upsert(_ record: RegistryRecord, on connection: PostgresConnection) async throws -> Bool {
-        let rows = try await connection.query(
-            """
-            INSERT INTO iotbridge_registry AS r
-                (product_key, device_name, iot_instance_id, source_instance_id, updated_at, migration_id, sequence)
-            VALUES (\(record.device.productKey), \(record.device.deviceName), \(record.iotInstanceId),
-                    \(record.sourceInstanceId), \(record.updatedAt), \(record.migrationId), \(record.sequence))
-            ON CONFLICT (product_key, device_name) DO UPDATE SET
-                iot_instance_id = excluded.iot_instance_id, updated_at = excluded.updated_at,
-                migration_id = excluded.migration_id, sequence = excluded.sequence
-            WHERE (r.migration_id = excluded.migration_id AND excluded.sequence > r.sequence)
-                OR (r.migration_id <> excluded.migration_id AND excluded.updated_at > r.updated_at)
-            RETURNING 1
-            """,
-            logger: self.logger
-        )
-        var changed = false
-        for try await _ in rows { changed = true }
+    /// Applies `records` in their order, each inserted or replacing the stored row when newer (the rule of
+    /// ``RegistryRecord/isSuperseded(migrationId:sequence:updatedAt:)``), keeping the stored source instance;
+    /// returns how many changed the registry.
+    ///
+    /// One statement per round: `ON CONFLICT DO UPDATE` may touch a row once per statement, so a device's second
+    /// change in the batch goes to the second round, and so on. Within a round the devices differ, so their order
+    /// does not matter (rows are locked in key order, so that two replicas cannot deadlock); across rounds each
+    /// device's changes apply in batch order, as one statement per change would. Usually one round.
+    func upsert(_ records: [RegistryRecord], on connection: PostgresConnection) async throws -> Int {
+        var rounds: [[RegistryRecord]] = []
+        var seen: [DeviceKey: Int] = [:]
+        for record in records {
+            let round = seen[record.device, default: 0]
+            seen[record.device] = round + 1
+            if round == rounds.count { rounds.append([]) }
+            rounds[round].append(record)
+        }
+        var changed = 0
+        for round in rounds {
+            let rows = try await connection.query(
+                """
+                INSERT INTO iotbridge_registry AS r
+                    (product_key, device_name, iot_instance_id, source_instance_id, updated_at, migration_id, sequence)
+                SELECT u.p, u.n, u.i, u.s, u.t, u.m, u.q
+                FROM unnest(\(round.map(\.device.productKey))::text[], \(round.map(\.device.deviceName))::text[],
+                            \(round.map(\.iotInstanceId))::text[], \(round.map(\.sourceInstanceId))::text[],
+                            \(round.map(\.updatedAt))::bigint[], \(round.map(\.migrationId))::text[],
+                            \(round.map(\.sequence))::bigint[]) AS u(p, n, i, s, t, m, q)
+                ORDER BY u.p, u.n
+                ON CONFLICT (product_key, device_name) DO UPDATE SET
+                    iot_instance_id = excluded.iot_instance_id, updated_at = excluded.updated_at,
+                    migration_id = excluded.migration_id, sequence = excluded.sequence
+                WHERE (r.migration_id = excluded.migration_id AND excluded.sequence > r.sequence)
+                    OR (r.migration_id <> excluded.migration_id AND excluded.updated_at > r.updated_at)
+                RETURNING 1
+                """,
+                logger: self.logger
+            )
+            for try await _ in rows { changed += 1 }
+        }
         return changed
     }
 
@@ -407,4 +446,10 @@ extension PostgresClaimStore: InstanceRegistryStore, EventOutbox {
         }
         return result
     }
+}
+
+/// An outbox row's identity within its migration: how a batch insert's returned positions find their drafts.
+private struct OutboxKey: Hashable {
+    let migrationId: String
+    let sequence: Int64
 }

@@ -40,12 +40,21 @@ public protocol InstanceRegistryStore: Sendable {
 
 /// The outbox side: what a delivery loop reads and marks.
 public protocol EventOutbox: Sendable {
-    /// Undelivered events in outbox order (per migration, that is sequence order), at most `limit`.
-    func undeliveredEvents(limit: Int) async throws -> [OutboxEvent]
+    /// Undelivered events after outbox position `position` (exclusive; 0: from the start) in outbox order (per
+    /// migration, that is sequence order), at most `limit`. A delivery loop with batches in flight reads the next
+    /// batch after the last position it sent.
+    func undeliveredEvents(after position: Int64, limit: Int) async throws -> [OutboxEvent]
     /// Marks events delivered.
     func markDelivered(positions: [Int64]) async throws
     /// Events from outbox position `position` on (inclusive), delivered or not, at most `limit`.
     func outboxEvents(fromPosition position: Int64, limit: Int) async throws -> [OutboxEvent]
+}
+
+extension EventOutbox {
+    /// Undelivered events from the start of the outbox, in outbox order, at most `limit`.
+    public func undeliveredEvents(limit: Int) async throws -> [OutboxEvent] {
+        try await self.undeliveredEvents(after: 0, limit: limit)
+    }
 }
 
 /// A device: product key and device name, the platform's identity of a device.

@@ -7,7 +7,8 @@
 
 // Totals of the registry and the outbox, for the bridge's /status and its dashboard. Two reads of one transaction:
 // the registry is counted by a scan (one pass over its rows, grouped by instance), the outbox by its rowid (the
-// highest position) and by the partial index of undelivered events, so neither grows with delivered history.
+// highest position) and from its delivery cursor on (SQLiteRegistryStore.swift), so neither grows with delivered
+// history.
 
 import GRDB
 
@@ -65,7 +66,14 @@ extension SQLiteStateStore {
                 }
                 // AUTOINCREMENT: a position is never handed out twice, so the highest counts every event ever written.
                 let written = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(position), 0) FROM outbox") ?? 0
-                let undelivered = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE NOT delivered") ?? 0
+                let undelivered =
+                    try Int.fetchOne(
+                        db,
+                        sql: """
+                            SELECT COUNT(*) FROM outbox
+                            WHERE position >= (SELECT firstUndelivered FROM outboxCursor) AND NOT delivered
+                            """
+                    ) ?? 0
                 return (registry, OutboxCounts(written: written, undelivered: undelivered))
             }
         }

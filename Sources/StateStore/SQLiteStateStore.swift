@@ -25,8 +25,9 @@ public final class SQLiteStateStore: StateStore, Sendable {
 
     /// The file.
     public let path: String
-    /// GRDB's pool: one writer connection on its own queue, and readers that run beside it (WAL), so a lookup
-    /// never waits for a write or a checkpoint. Async `read`/`write` suspend rather than block the caller's thread.
+    /// GRDB's pool: one writer connection (writes serialized on its queue) and reader connections that read the
+    /// last committed state beside it (WAL), so a claim lookup, a registry lookup or an outbox read never waits
+    /// for a write transaction or a checkpoint. Its async `read`/`write` suspend rather than block the caller's thread; it is `Sendable`.
     let database: DatabasePool
     /// Held for the store's lifetime when it was opened `exclusive`; released by its `deinit`.
     private let lock: StateFileLock?
@@ -34,10 +35,12 @@ public final class SQLiteStateStore: StateStore, Sendable {
     /// The page cache of the connection, in KiB: a window of a million claims (~180 MB) stays on disk and in the
     /// OS page cache rather than in the process.
     static let cacheKiB = 8 * 1024
-    /// The page cache of each reader connection, in KiB (claim lookups and registry lookups read a few pages each).
-    static let readerCacheKiB = 2 * 1024
-    /// Reader connections beside the writer: the bridge's claim lookups and the registry's lookups.
-    static let readers = 2
+    /// The page cache of each reader connection, in KiB: lookups read a few pages each, the rest comes from the
+    /// OS page cache; small, so that readers do not add much to the bridge's memory.
+    static let readerCacheKiB = 4 * 1024
+    /// Reader connections beside the writer: the bridge's claim lookups (one per upstream batch at a time), the
+    /// registry's lookups and the counts for /status.
+    static let readers = 3
     /// WAL pages between automatic checkpoints (SQLite's default: 1,000).
     static let checkpointPages = 10_000
 
@@ -60,6 +63,7 @@ public final class SQLiteStateStore: StateStore, Sendable {
             configuration.busyMode = .timeout(5)
             configuration.maximumReaderCount = Self.readers
             configuration.prepareDatabase { db in
+                // Reader connections are read-only: they read the WAL the writer set up and change nothing.
                 if db.configuration.readonly {
                     try db.execute(sql: "PRAGMA cache_size = -\(Self.readerCacheKiB)")
                     return
@@ -120,6 +124,7 @@ public final class SQLiteStateStore: StateStore, Sendable {
         }
         migrator.registerMigration("v2", migrate: Self.createClaimTable)
         migrator.registerMigration("v3", migrate: Self.createRegistryTables)
+        migrator.registerMigration("v4", migrate: Self.leanOutbox)
         return migrator
     }
 

@@ -18,9 +18,73 @@ import StateStore
 struct EventsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "events",
-        abstract: "Read and re-send migration-status events (CloudEvents 1.0 JSON) from the outbox.",
-        subcommands: [Replay.self, EventsWatchCommand.self]
+        abstract: "Read, deliver and re-send migration-status events (CloudEvents 1.0 JSON) from the outbox.",
+        subcommands: [Replay.self, Deliver.self, EventsWatchCommand.self]
     )
+
+    /// `iotbridge events deliver --config bridge.yaml`.
+    struct Deliver: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Deliver the outbox's undelivered events to bridge.yaml's events.sinks, then exit.",
+            discussion: """
+                What a running bridge's delivery loop does, once through the outbox: every undelivered event goes \
+                to every events sink, in outbox order, at least once, and is marked delivered once every sink \
+                confirmed it. For events a `migrate run` wrote while no bridge ran. A sink that does not confirm an \
+                event is an error (exit 2) and nothing from that event on is marked: run it again.
+
+                A SQLite state file is opened the way the bridge opens it, exclusively: beside a running bridge on \
+                the same file this refuses to start (the bridge delivers them itself). On PostgreSQL, only the \
+                replica holding the delivery lease is handed events; another holder means 0 delivered here.
+
+                Examples:
+                  iotbridge events deliver --config bridge.yaml
+                """
+        )
+
+        @Option(name: .shortAndLong, help: "The bridge configuration: its events.sinks and its state: store.")
+        var config: String
+
+        func run() async throws {
+            try await CommandFailure.reporting {
+                let result = BridgeConfigurationLoader().load(path: self.config)
+                for diagnostic in result.diagnostics where diagnostic.severity == .error {
+                    FileHandle.standardError.write(Data((diagnostic.description + "\n").utf8))
+                }
+                guard let configuration = result.configuration else { throw ExitCode(2) }
+                guard !configuration.events.sinks.isEmpty else {
+                    throw CommandFailure("\(self.config) has no events.sinks to deliver to")
+                }
+                let outbox: any EventOutbox
+                if let location = configuration.postgres {
+                    outbox = try RegistryCommand.StoreOptions.open(postgres: location)
+                } else {
+                    guard FileManager.default.fileExists(atPath: configuration.state) else {
+                        throw CommandFailure("state store \(configuration.state) (the state: of \(self.config)) does not exist")
+                    }
+                    do {
+                        outbox = try SQLiteStateStore(path: configuration.state, exclusive: true)
+                    } catch {
+                        throw CommandFailure("\(error)")
+                    }
+                }
+                let logger = Logger(label: "iotbridge.events")
+                let engine = AMQPEngine(logger: logger)
+                let delivery = OutboxDelivery(settings: configuration.events, outbox: outbox, engine: engine, logger: logger)
+                let delivered: Int
+                do {
+                    try await delivery.start()
+                    delivered = try await delivery.deliverAvailable()
+                } catch {
+                    await delivery.shutdown()
+                    await engine.shutdown()
+                    throw CommandFailure("\(error)")
+                }
+                await delivery.shutdown()
+                await engine.shutdown()
+                FileHandle.standardError.write(Data("\(delivered) event(s) delivered\n".utf8))
+            }
+        }
+    }
 
     /// `iotbridge events replay --from N`.
     struct Replay: AsyncParsableCommand {

@@ -66,24 +66,6 @@ import Testing
         #expect(try await store.undeliveredEvents(limit: 10).map(\.sequence) == [1, 2])
     }
 
-    @Test func aFailedCommitWritesNothing() async throws {
-        let folder = try EventsFolder()
-        let store = try folder.open()
-        let first = Self.moved(Self.device(1), to: Self.target, migration: "m", time: 10)
-        _ = try await store.commit([first])
-        // The second draft reuses the first's id (unique): the whole batch rolls back, the registry row too.
-        var duplicate = Self.moved(Self.device(2), to: Self.target, migration: "m", time: 11)
-        duplicate.id = first.id
-        await #expect(throws: StateStoreError.self) {
-            try await store.commit([Self.moved(Self.device(3), to: Self.target, migration: "m", time: 11), duplicate])
-        }
-        #expect(try await store.lookup(Self.device(3)) == nil)
-        #expect(try await store.outboxEvents(fromPosition: 0, limit: 10).count == 1)
-        // The sequence did not advance either: no gap.
-        let next = try await store.commit([Self.moved(Self.device(4), to: Self.target, migration: "m", time: 12)])
-        #expect(next.map(\.sequence) == [2])
-    }
-
     @Test func anOlderSequenceNeverOverwritesANewerOne() async throws {
         let folder = try EventsFolder()
         let store = try folder.open()

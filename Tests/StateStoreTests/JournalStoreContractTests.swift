@@ -94,11 +94,13 @@ import Testing
         var outbox = try await store.outboxEvents(fromPosition: 0, limit: 10)
         #expect(outbox.map(\.draft.id) == ["e1"] && outbox.map(\.sequence) == [1])
 
-        // An event id already in the outbox fails the transaction: the step's change must not be kept either.
+        // An event whose insert fails (an injected fault) fails the transaction: the step's change and the event
+        // written before it must not be kept either.
+        try await EventInsertFault.install(into: store)
         await #expect(throws: (any Error).self) {
             try await store.save(
                 Self.entry("rule:a", ordinal: 1, state: "done"),
-                events: [Self.draft(id: "e2"), Self.draft(id: "e1")]
+                events: [Self.draft(id: "e2"), Self.draft(id: EventInsertFault.poisonId)]
             )
         }
         #expect(try await store.entries(migrationId: "m1").first?.state == "requested")

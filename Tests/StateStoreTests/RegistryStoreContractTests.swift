@@ -87,6 +87,33 @@ import Testing
     }
 
     @Test(arguments: StoreKind.available)
+    func aFailedCommitWritesNothing(_ kind: StoreKind) async throws {
+        let (store, resources) = try await Self.open(kind)
+        defer { _ = resources }
+        _ = try await store.commit([Self.moved(Self.device(1), to: "iot-b", migration: "m", time: 10)])
+        // The third draft's insert fails (an injected fault): the whole batch rolls back, the registry rows too.
+        try await EventInsertFault.install(into: store)
+        var poisoned = Self.moved(Self.device(3), to: "iot-b", migration: "m", time: 11)
+        poisoned.id = EventInsertFault.poisonId
+        await #expect(throws: StateStoreError.self) {
+            try await store.commit([
+                Self.moved(Self.device(2), to: "iot-b", migration: "m", time: 11),
+                Self.moved(Self.device(4), to: "iot-b", migration: "m2", time: 11),
+                poisoned,
+            ])
+        }
+        #expect(try await store.lookup(Self.device(2)) == nil)
+        #expect(try await store.lookup(Self.device(4)) == nil)
+        #expect(try await store.outboxEvents(fromPosition: 0, limit: 10).count == 1)
+        // The sequences did not advance either: no gap.
+        let next = try await store.commit([
+            Self.moved(Self.device(5), to: "iot-b", migration: "m", time: 12),
+            Self.moved(Self.device(6), to: "iot-b", migration: "m2", time: 12),
+        ])
+        #expect(next.map(\.sequence) == [2, 1])
+    }
+
+    @Test(arguments: StoreKind.available)
     func theOutboxHandsOutUndeliveredEventsInOrderUntilMarked(_ kind: StoreKind) async throws {
         let (store, resources) = try await Self.open(kind)
         defer { _ = resources }
@@ -99,6 +126,52 @@ import Testing
         let all = try await store.outboxEvents(fromPosition: events[1].position, limit: 10)
         #expect(all.map(\.sequence) == [2, 3, 4, 5])
         #expect(all.map(\.delivered) == [true, true, false, false])
+    }
+
+    @Test(arguments: StoreKind.available)
+    func eventsMarkedOutOfOrderLeaveTheOthersUndeliveredInOrder(_ kind: StoreKind) async throws {
+        let (store, resources) = try await Self.open(kind)
+        defer { _ = resources }
+        let events = try await store.commit((1...5).map { Self.moved(Self.device($0), to: "iot-b", migration: "m", time: 1) })
+        let positions = events.map(\.position)
+        try await store.markDelivered(positions: [positions[1], positions[3]])
+        #expect(try await store.undeliveredEvents(limit: 10).map(\.sequence) == [1, 3, 5])
+        try await store.markDelivered(positions: [positions[0]])
+        #expect(try await store.undeliveredEvents(limit: 10).map(\.sequence) == [3, 5])
+        try await store.markDelivered(positions: [positions[2], positions[4]])
+        #expect(try await store.undeliveredEvents(limit: 10).isEmpty)
+        // Events committed after everything was delivered are handed out.
+        let later = try await store.commit([Self.moved(Self.device(6), to: "iot-b", migration: "m", time: 2)])
+        #expect(try await store.undeliveredEvents(limit: 10).map(\.position) == later.map(\.position))
+        #expect(try await store.outboxEvents(fromPosition: 0, limit: 10).map(\.delivered) == [true, true, true, true, true, false])
+    }
+
+    @Test(arguments: StoreKind.available)
+    func aDeviceChangedTwiceInOneCommitEndsWhereTheChangesAppliedInOrderLeaveIt(_ kind: StoreKind) async throws {
+        let (store, resources) = try await Self.open(kind)
+        defer { _ = resources }
+        _ = try await store.seed([Self.device(1), Self.device(2)].map { RegistrySeed(device: $0, iotInstanceId: "") }, at: 1)
+        let events = try await store.commit([
+            Self.moved(Self.device(1), to: "iot-b", migration: "m", time: 5),
+            Self.moved(Self.device(2), to: "iot-b", migration: "m2", time: 10),
+            Self.moved(Self.device(1), to: "iot-c", migration: "m", time: 5),
+            // Another migration, earlier: not newer than m2's change, so it leaves device 2 alone.
+            Self.moved(Self.device(2), to: "iot-c", migration: "m1", time: 7),
+            Self.moved(Self.device(1), to: "", migration: "m", time: 6),
+        ])
+        #expect(events.map(\.sequence) == [1, 1, 2, 1, 3])
+        let one = try #require(try await store.lookup(Self.device(1)))
+        #expect(one.iotInstanceId == "" && one.sequence == 3 && one.updatedAt == 6 && one.sourceInstanceId == "")
+        let two = try #require(try await store.lookup(Self.device(2)))
+        #expect(two.iotInstanceId == "iot-b" && two.migrationId == "m2")
+        #expect(
+            try await store.apply([
+                RegistryRecord(device: Self.device(2), iotInstanceId: "x", sourceInstanceId: "", updatedAt: 20, migrationId: "m3", sequence: 1),
+                RegistryRecord(device: Self.device(2), iotInstanceId: "y", sourceInstanceId: "", updatedAt: 21, migrationId: "m3", sequence: 2),
+                RegistryRecord(device: Self.device(2), iotInstanceId: "z", sourceInstanceId: "", updatedAt: 22, migrationId: "m3", sequence: 1),
+            ]) == 2
+        )
+        #expect(try await store.lookup(Self.device(2))?.iotInstanceId == "y")
     }
 
     @Test(arguments: StoreKind.available)

@@ -76,10 +76,13 @@ class Subscriber(MessagingHandler):
             "%s:%d" % (url.hostname, url.port or 5672), user=url.username, password=url.password,
             allowed_mechs="PLAIN" if url.username else "ANONYMOUS",
         )
-        event.container.create_receiver(self.conn, self.args.address, options=DurableSource())
+        self.receiver = event.container.create_receiver(self.conn, self.args.address, options=DurableSource())
+        self.finished = False
         event.container.schedule(0.5, self)
 
     def on_message(self, event):
+        if self.finished:
+            return
         body = event.message.body
         if isinstance(body, memoryview):
             body = body.tobytes()
@@ -104,16 +107,24 @@ class Subscriber(MessagingHandler):
         raise SystemExit(1)
 
     def on_timer_task(self, event):
+        if self.finished:
+            return
         if time.time() - self.last > self.args.idle:
             self.finish(event.container)
         else:
             event.container.schedule(0.5, self)
 
     def finish(self, container):
+        if self.finished:
+            return
+        self.finished = True
         rows = self.db.execute("SELECT COUNT(*) FROM device_instance").fetchone()[0]
         print(json.dumps(dict(event="subscriber", received=self.received, applied=self.applied, devices=rows,
                               orderErrors=self.order_errors)), flush=True)
-        container.stop()
+        # Close rather than stop the container: the accepts already given go out before the close, so the broker
+        # does not put accepted events back (deliveries received and not accepted are released to the next reader).
+        self.receiver.close()
+        self.conn.close()
 
 
 def main():

@@ -15,15 +15,23 @@ import StateStore
 /// The outbox delivery loop of `iotbridge run`: publishes migration-status events to the `events.sinks` at least
 /// once, in outbox order (so in sequence order per migration), and marks them delivered once every sink confirmed.
 ///
-/// Ordering is kept by sending one batch at a time and waiting for all its confirmations before the next; a webhook
-/// event sink therefore sends one request at a time. An event a sink refuses (a 4xx) is retried with backoff and
-/// logged, never skipped: skipping would leave a gap in the sequence the subscribers rely on. A crash after a
-/// publish and before the mark sends the batch again; subscribers de-duplicate by the event's `id`.
+/// Batches are pipelined: up to ``pipelineDepth`` batches are sent before the first one's confirmations are awaited
+/// (a batch-at-a-time loop left the broker idle while it read, rendered and marked, see Benchmarks/README.md). Each
+/// sink receives the events in outbox order. A batch is marked only when every sink confirmed all of it and every
+/// batch before it was marked, so what is marked is always a prefix of what was sent. When an event is not confirmed,
+/// nothing after it is marked: the batches behind it finish, and the next round sends again from the first batch not
+/// marked, so a subscriber sees the sequence again from there (in order; the repeats carry the same ids, which
+/// subscribers de-duplicate by). A webhook event sink sends one request at a time.
+///
+/// An event a sink refuses (a 4xx) is retried with backoff and logged, never skipped: skipping would leave a gap in
+/// the sequence the subscribers rely on. A crash after a publish and before the mark sends the batch again.
 public final class OutboxDelivery: Service, Sendable {
     let sinks: [any Sink]
     let outbox: any EventOutbox
     let logger: Logger
     let batchSize: Int
+    /// How many batches may be in flight (sent, not yet all confirmed) at once.
+    let pipelineDepth: Int
     let idleInterval: Duration
 
     /// Builds the sinks of `settings` (nothing connects before `run`); `links` are sinks that already exist, such
@@ -35,6 +43,7 @@ public final class OutboxDelivery: Service, Sendable {
         logger: Logger,
         links: [any Sink] = [],
         batchSize: Int = 500,
+        pipelineDepth: Int = 4,
         idleInterval: Duration = .milliseconds(200)
     ) {
         self.sinks =
@@ -61,6 +70,7 @@ public final class OutboxDelivery: Service, Sendable {
         self.outbox = outbox
         self.logger = logger
         self.batchSize = batchSize
+        self.pipelineDepth = max(1, pipelineDepth)
         self.idleInterval = idleInterval
     }
 
@@ -72,7 +82,7 @@ public final class OutboxDelivery: Service, Sendable {
             var failures = 0
             while !Task.isCancelled {
                 do {
-                    let delivered = try await self.deliverOnce()
+                    let delivered = try await self.deliverAvailable()
                     failures = 0
                     if delivered == 0 { try? await Task.sleep(for: self.idleInterval) }
                 } catch {
@@ -87,19 +97,67 @@ public final class OutboxDelivery: Service, Sendable {
         for sink in self.sinks { await sink.shutdown(deadline: .seconds(5)) }
     }
 
-    /// Publishes one batch of undelivered events to every sink and marks it; returns how many were delivered.
-    public func deliverOnce() async throws -> Int {
-        let batch = try await self.outbox.undeliveredEvents(limit: self.batchSize)
-        guard !batch.isEmpty else { return 0 }
-        let messages = try batch.map { try EventMessage.sinkMessage($0) }
-        for sink in self.sinks {
-            let outcomes = try await Self.send(messages, to: sink)
-            if let failure = outcomes.first(where: { $0 != .confirmed }) {
-                throw EventDeliveryError(sink: sink.name, outcome: failure)
+    /// Publishes undelivered events to every sink, up to ``pipelineDepth`` batches in flight, and marks each batch
+    /// once confirmed (in order), until the outbox has nothing undelivered; returns how many were delivered. Throws
+    /// the first failure after the batches in flight finished and the confirmed prefix was marked.
+    public func deliverAvailable() async throws -> Int {
+        var delivered = 0
+        var inFlight: [BatchInFlight] = []
+        var lastSent: Int64 = 0
+        var failure: (any Error)?
+        var exhausted = false
+        while true {
+            if failure == nil, !exhausted, inFlight.count < self.pipelineDepth {
+                do {
+                    let batch = try await self.outbox.undeliveredEvents(after: lastSent, limit: self.batchSize)
+                    if let last = batch.last {
+                        lastSent = last.position
+                        inFlight.append(try await self.dispatch(batch))
+                        continue
+                    }
+                    exhausted = true
+                } catch {
+                    failure = error
+                }
+            }
+            guard !inFlight.isEmpty else { break }
+            let oldest = inFlight.removeFirst()
+            if let error = await oldest.failure() {
+                failure = failure ?? error
+            } else if failure == nil {
+                do {
+                    try await self.outbox.markDelivered(positions: oldest.events.map(\.position))
+                    delivered += oldest.events.count
+                } catch {
+                    failure = error
+                }
             }
         }
-        try await self.outbox.markDelivered(positions: batch.map(\.position))
-        return batch.count
+        if let failure { throw failure }
+        return delivered
+    }
+
+    /// Sends `batch` to every sink (in order, returning once each sink took all of it) without waiting for the
+    /// confirmations. A send that throws is that event's failure: the batch is not marked.
+    func dispatch(_ batch: [OutboxEvent]) async throws -> BatchInFlight {
+        let messages = try batch.map { try EventMessage.sinkMessage($0) }
+        var confirmations: [BatchInFlight.Confirmations] = []
+        for sink in self.sinks {
+            let (stream, continuation) = AsyncStream.makeStream(of: SinkOutcome.self)
+            var sent = 0
+            var sendError: (any Error)?
+            for message in messages {
+                do {
+                    try await sink.send(message) { outcome in continuation.yield(outcome) }
+                    sent += 1
+                } catch {
+                    sendError = error
+                    break
+                }
+            }
+            confirmations.append(.init(sink: sink.name, expected: sent, stream: stream, sendError: sendError))
+        }
+        return BatchInFlight(events: batch, confirmations: confirmations)
     }
 
     /// Sends `rows` to every sink, in order, without marking anything (`iotbridge events replay`); throws at the
@@ -141,6 +199,43 @@ public final class OutboxDelivery: Service, Sendable {
         }
         continuation.finish()
         return outcomes.map { $0 ?? .abandoned }
+    }
+}
+
+/// A batch sent to every sink, its confirmations still arriving.
+struct BatchInFlight {
+    /// What one sink owes for the batch.
+    struct Confirmations {
+        let sink: String
+        /// How many events the sink took (all of them unless a send threw).
+        let expected: Int
+        let stream: AsyncStream<SinkOutcome>
+        let sendError: (any Error)?
+    }
+
+    let events: [OutboxEvent]
+    let confirmations: [Confirmations]
+
+    /// Waits for every confirmation; the first thing that went wrong, or `nil` when every sink confirmed every event.
+    func failure() async -> (any Error)? {
+        var first: (any Error)?
+        for sink in self.confirmations {
+            var received = 0
+            if sink.expected > 0 {
+                for await outcome in sink.stream {
+                    received += 1
+                    if outcome != .confirmed, first == nil {
+                        first = EventDeliveryError(sink: sink.sink, outcome: outcome)
+                    }
+                    if received == sink.expected { break }
+                }
+            }
+            if received < sink.expected, first == nil {
+                first = EventDeliveryError(sink: sink.sink, outcome: .abandoned)
+            }
+            if let error = sink.sendError, first == nil { first = error }
+        }
+        return first
     }
 }
 

@@ -16,7 +16,9 @@ import StateStore
 ///
 ///     RegistryBench STATE_FILE [DEVICES]
 ///
-/// The state file stays (with its 500,000 undelivered events): Benchmarks/registry/burst.sh delivers them.
+/// The state file stays (with its 500,000 undelivered events): Benchmarks/registry/burst.sh delivers them. With
+/// `REGISTRY_BENCH_BURST_MARK=FILE` it creates FILE when the burst begins, so that a deliverer started beside it
+/// (burst.sh's end-to-end run) times the burst from its first commit.
 @main
 enum RegistryBench {
     static func main() async throws {
@@ -53,6 +55,9 @@ enum RegistryBench {
         latencies.sort()
 
         // The burst: one device.migrated per device, 500 per transaction, as PlatformMigrationEvents shapes them.
+        if let mark = ProcessInfo.processInfo.environment["REGISTRY_BENCH_BURST_MARK"] {
+            FileManager.default.createFile(atPath: mark, contents: Data("\(Date().timeIntervalSince1970)\n".utf8))
+        }
         began = clock.now
         let migrationId = PlatformMigrationEvents.migrationId(targetInstance: "iot-06z00frq8umvkx2", productKey: "a1B2c3D4e5F")
         for start in stride(from: 0, to: total, by: 500) {
