@@ -226,6 +226,23 @@ extension PostgresClaimStore: InstanceRegistryStore, EventOutbox {
         }
     }
 
+    /// When the device was last seen on the instance.
+    public func lastSeen(_ device: DeviceKey, on instance: String) async throws -> Int64? {
+        try await self.operation("sighting lookup") {
+            let rows = try await self.client.query(
+                """
+                SELECT last_seen FROM iotbridge_sighting
+                WHERE product_key = \(device.productKey) AND device_name = \(device.deviceName)
+                  AND iot_instance_id = \(instance)
+                """,
+                logger: self.logger
+            )
+            var seen: Int64?
+            for try await value in rows.decode(Int64.self) { seen = value }
+            return seen
+        }
+    }
+
     /// Records the latest time each device reported on an instance.
     public func recordSightings(_ sightings: [DeviceSighting]) async throws {
         guard !sightings.isEmpty else { return }

@@ -34,6 +34,10 @@ public protocol InstanceRegistryStore: Sendable {
     /// Records when devices were last seen reporting on an instance (the latest time wins).
     func recordSightings(_ sightings: [DeviceSighting]) async throws
 
+    /// When `device` was last seen on `instance` (epoch ms), nil when never: whether an earlier process already
+    /// saw it there (the observed-on-target inference looks once per device and instance, across restarts).
+    func lastSeen(_ device: DeviceKey, on instance: String) async throws -> Int64?
+
     /// Registry rows with every instance each device was seen on, in device order, after `after`, at most `limit`.
     func activity(product: String?, after: DeviceKey?, limit: Int) async throws -> [DeviceActivity]
 }

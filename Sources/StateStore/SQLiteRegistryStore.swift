@@ -280,6 +280,18 @@ extension SQLiteStateStore: InstanceRegistryStore, EventOutbox {
         }
     }
 
+    /// When the device was last seen on the instance, on a reader connection.
+    public func lastSeen(_ device: DeviceKey, on instance: String) async throws -> Int64? {
+        try await self.wrap {
+            try self.database.unsafeRead { db in
+                try Int64.fetchOne(
+                    db.cachedStatement(sql: "SELECT lastSeen FROM sighting WHERE productKey = ? AND deviceName = ? AND iotInstanceId = ?"),
+                    arguments: [device.productKey, device.deviceName, instance]
+                )
+            }
+        }
+    }
+
     /// Registry rows with their sightings.
     public func activity(product: String?, after: DeviceKey?, limit: Int) async throws -> [DeviceActivity] {
         try await self.wrap {

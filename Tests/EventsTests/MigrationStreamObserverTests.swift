@@ -19,6 +19,22 @@ import Testing
         ObservedMessage(topic: topic, payload: Array(payload.utf8), iotInstanceId: instance, time: time)
     }
 
+    @Test func observedOnTargetIsInferredOncePerDeviceAcrossRestarts() async throws {
+        let folder = try EventsFolder()
+        let store = try folder.open()
+        let d3 = DeviceKey(productKey: "pk", deviceName: "d3")
+        _ = try await store.seed([RegistrySeed(device: d3, iotInstanceId: "")], at: 1)
+        let first = MigrationStreamObserver(store: store, sightingInterval: 1_000, logger: Logger(label: "test"))
+        try await first.observe([Self.message("/pk/d3/user/update", "{}", on: Self.target, at: 10)])
+        // The next process (a restart) sees d3 on the target again, still on the source in the registry.
+        let second = MigrationStreamObserver(store: store, sightingInterval: 1_000, logger: Logger(label: "test"))
+        try await second.observe([Self.message("/pk/d3/user/update", "{}", on: Self.target, at: 5_000)])
+        let events = try await store.outboxEvents(fromPosition: 0, limit: 10).compactMap(MigrationEvent.init)
+        #expect(events.map(\.type) == [.deviceObservedOnTarget])
+        #expect(first.counters.observedOnTarget == 1 && second.counters.observedOnTarget == 0)
+        #expect(try await store.lastSeen(d3, on: Self.target) == 5_000)
+    }
+
     @Test func inferenceMigrationAndBadMessages() async throws {
         let folder = try EventsFolder()
         let store = try folder.open()

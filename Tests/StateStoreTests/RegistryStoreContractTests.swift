@@ -188,6 +188,9 @@ import Testing
         let activity = try await store.activity(product: nil, after: nil, limit: 10)
         #expect(activity.count == 1)
         #expect(activity.first?.lastSeen == ["": 50, "iot-b": 70])
+        #expect(try await store.lastSeen(Self.device(1), on: "iot-b") == 70)
+        #expect(try await store.lastSeen(Self.device(1), on: "iot-c") == nil)
+        #expect(try await store.lastSeen(Self.device(2), on: "") == nil)
     }
 
     // MARK: - PostgreSQL replicas

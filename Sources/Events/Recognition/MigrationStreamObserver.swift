@@ -184,6 +184,8 @@ public final class MigrationStreamObserver: Sendable {
     func inference(device: DeviceKey, instance: String, time: Int64) async throws -> OutboxDraft? {
         guard let record = try await self.store.lookup(device), !record.isMigrated, record.iotInstanceId != instance
         else { return nil }
+        // An earlier process (a restart, another replica) already saw the device there and inferred then.
+        guard try await self.store.lastSeen(device, on: instance) == nil else { return nil }
         let event = MigrationEvent(
             source: MigrationEvent.bridgeSource,
             type: .deviceObservedOnTarget,
