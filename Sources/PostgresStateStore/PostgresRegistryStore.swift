@@ -26,7 +26,7 @@ import Foundation
 import PostgresNIO
 public import StateStore
 
-extension PostgresClaimStore: InstanceRegistryStore, EventOutbox {
+extension PostgresClaimStore: InstanceRegistryStore, EventOutbox, RegistryTotals {
     /// Schema version 2: registry, outbox, per-migration sequences, sightings and the delivery lease.
     static let registrySchema: [PostgresQuery] = [
         """
@@ -223,6 +223,37 @@ extension PostgresClaimStore: InstanceRegistryStore, EventOutbox {
             try await self.client.withTransaction(logger: self.logger) { connection in
                 try await self.upsert(records, on: connection)
             }
+        }
+    }
+
+    /// The registry's and the outbox's totals (a replica's `/status`; the counts scan the registry, so the bridge
+    /// reads them every 10 s once they take long).
+    public func counts() async throws -> (registry: RegistryCounts, outbox: OutboxCounts) {
+        try await self.operation("registry totals") {
+            var registry = RegistryCounts()
+            let rows = try await self.client.query(
+                """
+                SELECT iot_instance_id, COUNT(*)::bigint, COUNT(*) FILTER (WHERE iot_instance_id <> source_instance_id)::bigint
+                FROM iotbridge_registry GROUP BY iot_instance_id
+                """,
+                logger: self.logger
+            )
+            for try await (instance, devices, migrated) in rows.decode((String, Int64, Int64).self) {
+                registry.byInstance[instance] = Int(devices)
+                registry.devices += Int(devices)
+                registry.migrated += Int(migrated)
+            }
+            let totals = try await self.client.query(
+                """
+                SELECT COALESCE(MAX(position), 0)::bigint, COUNT(*) FILTER (WHERE NOT delivered)::bigint FROM iotbridge_outbox
+                """,
+                logger: self.logger
+            )
+            var outbox = OutboxCounts()
+            for try await (written, undelivered) in totals.decode((Int64, Int64).self) {
+                outbox = OutboxCounts(written: Int(written), undelivered: Int(undelivered))
+            }
+            return (registry, outbox)
         }
     }
 

@@ -43,7 +43,13 @@ public struct OutboxCounts: Sendable, Hashable {
     }
 }
 
-extension SQLiteStateStore {
+/// A store that can total its registry and outbox (for `/status` and the dashboard).
+public protocol RegistryTotals: Sendable {
+    /// The registry's and the outbox's totals.
+    func counts() async throws -> (registry: RegistryCounts, outbox: OutboxCounts)
+}
+
+extension SQLiteStateStore: RegistryTotals {
     /// The registry's and the outbox's totals, read in one transaction.
     public func counts() async throws -> (registry: RegistryCounts, outbox: OutboxCounts) {
         try await self.wrap {

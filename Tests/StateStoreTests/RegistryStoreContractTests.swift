@@ -175,6 +175,23 @@ import Testing
     }
 
     @Test(arguments: StoreKind.available)
+    func totalsCountDevicesByInstanceAndEventsWrittenAndPending(_ kind: StoreKind) async throws {
+        let (store, resources) = try await Self.open(kind)
+        defer { _ = resources }
+        let totals = try #require(store as? any RegistryTotals, "both stores total their registry and outbox")
+        _ = try await store.seed((1...3).map { RegistrySeed(device: Self.device($0), iotInstanceId: "") }, at: 1)
+        let events = try await store.commit([
+            Self.moved(Self.device(1), to: "iot-b", migration: "m1", time: 10),
+            Self.moved(Self.device(2), to: "iot-b", migration: "m1", time: 11),
+        ])
+        try await store.markDelivered(positions: [events[0].position])
+        let (registry, outbox) = try await totals.counts()
+        #expect(registry == RegistryCounts(devices: 3, migrated: 2, byInstance: ["": 1, "iot-b": 2]))
+        #expect(outbox.written == Int(events[1].position))
+        #expect(outbox.undelivered == 1)
+    }
+
+    @Test(arguments: StoreKind.available)
     func sightingsKeepTheLatestTimePerInstance(_ kind: StoreKind) async throws {
         let (store, resources) = try await Self.open(kind)
         defer { _ = resources }

@@ -141,11 +141,11 @@ extension Bridge {
         return nil
     }
 
-    /// Reads the registry's and the outbox's totals into the statistics (SQLite state only: the PostgreSQL store
-    /// does not count them yet); returns how long the read took. A failed read keeps the last totals: the store's
-    /// failures are reported by the claims and settlement that depend on it.
+    /// Reads the registry's and the outbox's totals into the statistics (SQLite or PostgreSQL); returns how long
+    /// the read took. A failed read keeps the last totals: the store's failures are reported by the claims and
+    /// settlement that depend on it.
     func refreshStoreTotals() async -> Duration {
-        guard let store = self.eventStore as? SQLiteStateStore else { return .zero }
+        guard let store = self.eventStore as? any RegistryTotals else { return .zero }
         let clock = ContinuousClock()
         let start = clock.now
         guard let (registry, outbox) = try? await store.counts() else { return start.duration(to: clock.now) }
