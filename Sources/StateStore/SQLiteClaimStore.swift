@@ -81,12 +81,7 @@ extension SQLiteStateStore: ClaimStore {
         return try await self.wrap {
             try await self.database.write { db in
                 // Every row of the key: the one with our digest, and whether another digest exists (a conflict).
-                let select = try db.cachedStatement(
-                    sql: """
-                        SELECT rowid, contentDigest, owner, leaseUntil, done, deadLettered, terminalTargets, upstream
-                        FROM claim WHERE key = ?
-                        """
-                )
+                let select = try db.cachedStatement(sql: Self.selectByKey)
                 let insert = try db.cachedStatement(
                     sql: """
                         INSERT INTO claim
@@ -98,17 +93,7 @@ extension SQLiteStateStore: ClaimStore {
                 var results: [ClaimResult] = []
                 results.reserveCapacity(requests.count)
                 for request in requests {
-                    var rows = SQLiteRawStatement(select, in: db)
-                    rows.bind(request.key.key)
-                    var stored: StoredClaim?
-                    var conflict = false
-                    while try rows.step() {
-                        if rows.int64(1) == request.key.contentDigest {
-                            stored = StoredClaim(rows)
-                        } else {
-                            conflict = true
-                        }
-                    }
+                    let (stored, conflict) = try Self.rows(of: request.key, select, db)
                     guard let stored else {
                         var row = SQLiteRawStatement(insert, in: db)
                         row.bind(request.key.key)
@@ -144,26 +129,11 @@ extension SQLiteStateStore: ClaimStore {
     /// Claims held by the caller (`ClaimOptions.inFlightHeldByCaller`): reads what is recorded, writes nothing. A
     /// row not done (an earlier run's claim, finished for some targets or for none) is free to take over.
     static func lookUp(_ requests: [ClaimRequest], _ db: Database) throws -> [ClaimResult] {
-        let select = try db.cachedStatement(
-            sql: """
-                SELECT rowid, contentDigest, owner, leaseUntil, done, deadLettered, terminalTargets, upstream
-                FROM claim WHERE key = ?
-                """
-        )
+        let select = try db.cachedStatement(sql: Self.selectByKey)
         var results: [ClaimResult] = []
         results.reserveCapacity(requests.count)
         for request in requests {
-            var rows = SQLiteRawStatement(select, in: db)
-            rows.bind(request.key.key)
-            var stored: StoredClaim?
-            var conflict = false
-            while try rows.step() {
-                if rows.int64(1) == request.key.contentDigest {
-                    stored = StoredClaim(rows)
-                } else {
-                    conflict = true
-                }
-            }
+            let (stored, conflict) = try Self.rows(of: request.key, select, db)
             if let stored, stored.done {
                 results.append(.done(upstream: stored.upstream, deadLettered: stored.deadLettered))
             } else {
@@ -173,6 +143,29 @@ extension SQLiteStateStore: ClaimStore {
         }
         return results
     }
+
+    /// Every row of a key (`selectByKey`): the one with the key's content digest, and whether another digest
+    /// exists (a conflict).
+    private static func rows(of key: ClaimKey, _ select: Statement, _ db: Database) throws -> (StoredClaim?, conflict: Bool) {
+        var rows = SQLiteRawStatement(select, in: db)
+        rows.bind(key.key)
+        var stored: StoredClaim?
+        var conflict = false
+        while try rows.step() {
+            if rows.int64(1) == key.contentDigest {
+                stored = StoredClaim(rows)
+            } else {
+                conflict = true
+            }
+        }
+        return (stored, conflict)
+    }
+
+    /// The rows of a key, read by ``rows(of:_:_:)``.
+    static let selectByKey = """
+        SELECT rowid, contentDigest, owner, leaseUntil, done, deadLettered, terminalTargets, upstream
+        FROM claim WHERE key = ?
+        """
 
     /// Records targets that became terminal, in one transaction; writes a claim that expired meanwhile again.
     public func record(_ updates: [ClaimUpdate]) async throws {
