@@ -45,7 +45,7 @@ extension IntegrationSuites {
                     """
             )
             try await harness.startBridge(config: config)
-            let port = try Self.httpPort(harness)
+            let port = try await Self.httpPort(harness)
             // Three devices move to the target instance: three device.migrated events, three registry rows.
             let devices = ["d1", "d2", "d3"].map { "{\"productKey\":\"a1PK\",\"deviceName\":\"\($0)\"}" }.joined(separator: ",")
             try await Self.publish(
@@ -157,7 +157,7 @@ extension IntegrationSuites {
             let publisher = try await harness.publish(count)
             #expect(try await publisher.waitForExit(timeout: .seconds(60)) == 0, "\(publisher.outputTail)")
             try await harness.startBridge(config: config)
-            let port = try Self.httpPort(harness)
+            let port = try await Self.httpPort(harness)
             var status: JSON = .null
             try await waitUntil("every message is through", timeout: .seconds(60), interval: .milliseconds(200)) {
                 status = try await Self.status(harness, port: port)
@@ -251,10 +251,8 @@ extension IntegrationSuites {
             relay.events("relayed").filter { $0["path"]?.string == "/status" }.count
         }
 
-        static func httpPort(_ harness: BridgeHarness) throws -> Int {
-            let log = try #require(harness.bridge).stderr
-            let range = try #require(log.range(of: "http.port="), "no http.port in the bridge's log")
-            return try #require(Int(log[range.upperBound...].prefix { $0.isNumber }))
+        static func httpPort(_ harness: BridgeHarness) async throws -> Int {
+            try await harness.httpPort()
         }
 
         static func status(_ harness: BridgeHarness, port: Int) async throws -> JSON {

@@ -112,10 +112,7 @@ extension IntegrationSuites {
 
         /// The bridge's /status (its HTTP port is in its log).
         func status(_ setup: Setup) async throws -> JSON {
-            let bridge = try #require(setup.harness.bridge)
-            let log = bridge.stderr
-            let range = try #require(log.range(of: "http.port="))
-            let port = log[range.upperBound...].prefix { $0.isNumber }
+            let port = try await setup.harness.httpPort()
             let result = try await ManagedProcess.run(
                 "/usr/bin/curl",
                 ["-sS", "http://127.0.0.1:\(port)/status"],
@@ -126,10 +123,7 @@ extension IntegrationSuites {
 
         /// The bridge's /metrics (Prometheus text).
         func metrics(_ setup: Setup) async throws -> String {
-            let bridge = try #require(setup.harness.bridge)
-            let log = bridge.stderr
-            let range = try #require(log.range(of: "http.port="))
-            let port = log[range.upperBound...].prefix { $0.isNumber }
+            let port = try await setup.harness.httpPort()
             // Gauges are recorded each second with the sink's phase.
             try await Task.sleep(for: .milliseconds(1_200))
             return try await ManagedProcess.run(

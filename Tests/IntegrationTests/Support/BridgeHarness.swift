@@ -98,6 +98,18 @@ final class BridgeHarness: @unchecked Sendable {
         }
     }
 
+    /// The HTTP port the running bridge logged. Waits for the line: the HTTP server is a service of its own and
+    /// may log after "bridge started".
+    func httpPort() async throws -> Int {
+        let bridge = try #require(self.bridge)
+        var port: Int?
+        try await waitUntil("the bridge logs its HTTP port", timeout: .seconds(15)) {
+            port = bridge.stderr.firstMatch(of: /http\.port=(\d+)/).flatMap { Int($0.1) }
+            return port != nil
+        }
+        return try #require(port)
+    }
+
     /// Publishes COUNT messages over both queues (peers/bridge_publish.py).
     func publish(
         _ count: Int, overlap: Double = 0.2, redeliver: Double = 0.01, prefix: String = "m", rate: Double = 0
