@@ -37,7 +37,7 @@ import Testing
         let store: any ClaimStore
         var runner: TestPostgres.Runner?
         if let location {
-            let shared = try PostgresClaimStore(location: location, logger: testLogger)
+            let shared = try PostgresClaimStore(location: location, operationTimeout: .seconds(60), logger: testLogger)
             runner = TestPostgres.Runner(shared)
             store = shared
         } else {
@@ -153,7 +153,7 @@ import Testing
         var offset = 0
         for replicas in 1...3 {
             let stores = try (0..<replicas).map { _ in
-                try PostgresClaimStore(location: location, logger: testLogger)
+                try PostgresClaimStore(location: location, operationTimeout: .seconds(60), logger: testLogger)
             }
             let runners = stores.map(TestPostgres.Runner.init)
             _ = try await stores[0].claimCount()

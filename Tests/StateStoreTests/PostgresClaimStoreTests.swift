@@ -20,7 +20,7 @@ import Testing
     @Test(.enabled(if: TestPostgres.location != nil))
     func replicasClaimingOverlappingBatchesAtOnceClaimEachKeyOnce() async throws {
         let location = try await TestPostgres.freshDatabase()
-        let replicas = try (0..<3).map { _ in try PostgresClaimStore(location: location, logger: testLogger) }
+        let replicas = try (0..<3).map { _ in try PostgresClaimStore(location: location, operationTimeout: .seconds(60), logger: testLogger) }
         let runners = replicas.map(TestPostgres.Runner.init)
         // 1,200 keys; each replica claims all of them, in its own order, in batches of 100: every key is wanted by
         // three replicas at once, in batches that overlap in different orders (a deadlock if rows were locked
@@ -55,7 +55,7 @@ import Testing
     @Test(.enabled(if: TestPostgres.location != nil))
     func replicasStartingTogetherApplyTheSchemaOnce() async throws {
         let location = try await TestPostgres.freshDatabase()
-        let replicas = try (0..<4).map { _ in try PostgresClaimStore(location: location, logger: testLogger) }
+        let replicas = try (0..<4).map { _ in try PostgresClaimStore(location: location, operationTimeout: .seconds(60), logger: testLogger) }
         let runners = replicas.map(TestPostgres.Runner.init)
         try await withThrowingTaskGroup(of: Int.self) { group in
             for replica in replicas {
@@ -74,13 +74,13 @@ import Testing
     func aSchemaNewerThanThisBuildIsRefused() async throws {
         let location = try await TestPostgres.freshDatabase()
         do {
-            let first = try PostgresClaimStore(location: location, logger: testLogger)
+            let first = try PostgresClaimStore(location: location, operationTimeout: .seconds(60), logger: testLogger)
             let runner = TestPostgres.Runner(first)
             _ = try await first.claimCount()
             withExtendedLifetime(runner) {}
         }
         _ = try await Self.query(location, "INSERT INTO iotbridge_schema (version, summary) VALUES (99, 'future')")
-        let store = try PostgresClaimStore(location: location, logger: testLogger)
+        let store = try PostgresClaimStore(location: location, operationTimeout: .seconds(60), logger: testLogger)
         let runner = TestPostgres.Runner(store)
         let error = await #expect(throws: StateStoreError.self) { try await store.claimCount() }
         #expect(error?.message.contains("schema version 99, newer than this iotbridge knows") == true)

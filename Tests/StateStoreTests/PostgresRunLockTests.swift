@@ -16,8 +16,8 @@ import Testing
     /// Two stores on one fresh database, and what keeps them running.
     static func twoStores() async throws -> (PostgresClaimStore, PostgresClaimStore, any Sendable) {
         let location = try await TestPostgres.freshDatabase()
-        let first = try PostgresClaimStore(location: location, logger: testLogger)
-        let second = try PostgresClaimStore(location: location, logger: testLogger)
+        let first = try PostgresClaimStore(location: location, operationTimeout: .seconds(60), logger: testLogger)
+        let second = try PostgresClaimStore(location: location, operationTimeout: .seconds(60), logger: testLogger)
         return (first, second, [TestPostgres.Runner(first), TestPostgres.Runner(second)])
     }
 

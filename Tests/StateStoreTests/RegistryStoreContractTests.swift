@@ -247,8 +247,8 @@ import Testing
     @Test(.enabled(if: TestPostgres.location != nil))
     func onlyTheHolderOfTheDeliveryLeaseIsHandedEvents() async throws {
         let location = try await TestPostgres.freshDatabase()
-        let a = try PostgresClaimStore(location: location, logger: testLogger)
-        let b = try PostgresClaimStore(location: location, logger: testLogger)
+        let a = try PostgresClaimStore(location: location, operationTimeout: .seconds(60), logger: testLogger)
+        let b = try PostgresClaimStore(location: location, operationTimeout: .seconds(60), logger: testLogger)
         let runners = (TestPostgres.Runner(a), TestPostgres.Runner(b))
         defer { _ = runners }
         _ = try await a.commit([Self.moved(Self.device(1), to: "iot-b", migration: "m", time: 1)])

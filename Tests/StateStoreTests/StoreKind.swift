@@ -105,7 +105,7 @@ enum TestPostgres {
 
     /// A store in a fresh database; run it with ``Runner``.
     static func freshStore() async throws -> PostgresClaimStore {
-        try PostgresClaimStore(location: try await Self.freshDatabase(), logger: testLogger)
+        try PostgresClaimStore(location: try await Self.freshDatabase(), operationTimeout: .seconds(60), logger: testLogger)
     }
 
     /// Runs a store's pool until released.
