@@ -81,19 +81,7 @@ public final class AMQPSender: Sendable {
     ) throws(AMQPError) {
         try Self.checkNotEmpty(encoded)
         try self.shared.tryAcquire()
-        let shared = self.shared
-        let rejection = self.engine.enqueue(
-            .send(
-                self.connectionID, self.linkID, .encoded(encoded),
-                { result in
-                    shared.release()
-                    onOutcome(result)
-                })
-        )
-        if let rejection {
-            shared.release()
-            throw rejection
-        }
+        try self.submit(.encoded(encoded), onOutcome: onOutcome)
     }
 
     private func send(_ outgoing: OutgoingMessage) async throws -> AMQPOutcome {
@@ -120,6 +108,15 @@ public final class AMQPSender: Sendable {
         onOutcome: @escaping @Sendable (Result<AMQPOutcome, AMQPError>) -> Void
     ) async throws {
         try await self.shared.acquire()
+        try self.submit(outgoing, onOutcome: onOutcome)
+    }
+
+    /// Hands a message whose window slot is already taken to the proactor thread; the slot is given back with
+    /// the outcome, or at once when the engine refuses the message.
+    private func submit(
+        _ outgoing: OutgoingMessage,
+        onOutcome: @escaping @Sendable (Result<AMQPOutcome, AMQPError>) -> Void
+    ) throws(AMQPError) {
         let shared = self.shared
         let rejection = self.engine.enqueue(
             .send(
