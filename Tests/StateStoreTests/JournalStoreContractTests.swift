@@ -36,7 +36,7 @@ import Testing
         )
     }
 
-    @Test(arguments: StoreKind.available)
+    @Test(arguments: StoreKind.stateStores)
     func entriesComeInPlanOrderAndEachStateChangeIsOneStepEvent(_ kind: StoreKind) async throws {
         let (store, resources) = try await Self.open(kind)
         defer { _ = resources }
@@ -68,7 +68,7 @@ import Testing
         #expect(try await store.entries(migrationId: "none").isEmpty)
     }
 
-    @Test(arguments: StoreKind.available)
+    @Test(arguments: StoreKind.stateStores)
     func aFailedStepKeepsItsErrorAndAResumedOneClearsIt(_ kind: StoreKind) async throws {
         let (store, resources) = try await Self.open(kind)
         defer { _ = resources }
@@ -86,7 +86,7 @@ import Testing
         #expect(entry.lastError == nil && entry.targetId == nil && entry.state == "done")
     }
 
-    @Test(arguments: StoreKind.available)
+    @Test(arguments: StoreKind.stateStores)
     func aStepAndItsOutboxEventsCommitTogetherOrNotAtAll(_ kind: StoreKind) async throws {
         let (store, resources) = try await Self.open(kind)
         defer { _ = resources }
@@ -113,7 +113,7 @@ import Testing
         #expect(outbox.map(\.draft.id) == ["e1", "e3"] && outbox.map(\.sequence) == [1, 2], "no gap after the rollback")
     }
 
-    @Test(arguments: StoreKind.available)
+    @Test(arguments: StoreKind.stateStores)
     func metadataIsPerMigrationAndOverwritten(_ kind: StoreKind) async throws {
         let (store, resources) = try await Self.open(kind)
         defer { _ = resources }

@@ -29,9 +29,15 @@ final class StateFolder: Sendable {
     /// Opens a store on the state file.
     func open(
         synchronous: SQLiteStateStore.Synchronous = .normal,
-        exclusive: Bool = false
+        exclusive: Bool = false,
+        claimLogFoldThreshold: Int? = nil
     ) throws -> SQLiteStateStore {
-        try SQLiteStateStore(path: self.statePath, synchronous: synchronous, exclusive: exclusive)
+        try SQLiteStateStore(
+            path: self.statePath,
+            synchronous: synchronous,
+            exclusive: exclusive,
+            claimLogFoldThreshold: claimLogFoldThreshold
+        )
     }
 }
 

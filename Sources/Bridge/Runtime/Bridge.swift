@@ -83,7 +83,9 @@ public final class Bridge: Service, Sendable {
                 let sqlite = try SQLiteStateStore(
                     path: configuration.state,
                     synchronous: configuration.sync == .full ? .full : .normal,
-                    exclusive: true
+                    exclusive: true,
+                    // Records go to the claim log and are folded into the window in key order (SQLiteClaimLog.swift).
+                    claimLogFoldThreshold: SQLiteStateStore.defaultClaimLogFoldThreshold
                 )
                 self.sharedStore = nil
                 self.store = sqlite
