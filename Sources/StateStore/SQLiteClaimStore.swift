@@ -76,15 +76,8 @@ extension SQLiteStateStore: ClaimStore {
         }
         guard !requests.isEmpty else { return [] }
         if options.inFlightHeldByCaller {
-            let recent = self.claimLog?.look(requests)
-            // Claims the log says are done need no read.
-            if let recent, recent.allSatisfy({ $0.0?.done == true }) {
-                return recent.map { .done(upstream: $0.0!.upstream, deadLettered: $0.0!.deadLettered) }
-            }
-            return try await self.wrap { try await self.database.read { db in try Self.lookUp(requests, recent, db) } }
+            return try await self.wrap { try await self.database.read { db in try Self.lookUp(requests, db) } }
         }
-        // Claims that take leases read and write the table: the log is folded into it first.
-        if let overlay = self.claimLog { try await self.foldClaimLog(overlay, waitForRunningFold: true) }
         return try await self.wrap {
             try await self.database.write { db in
                 // Every row of the key: the one with our digest, and whether another digest exists (a conflict).
@@ -134,31 +127,18 @@ extension SQLiteStateStore: ClaimStore {
     }
 
     /// Claims held by the caller (`ClaimOptions.inFlightHeldByCaller`): reads what is recorded, writes nothing. A
-    /// row not done (an earlier run's claim, finished for some targets or for none) is free to take over. `recent`
-    /// is what the claim log holds for each request (claim-log mode), read before the table: a fold that ends
-    /// between the two reads has already written its claims into the table.
-    static func lookUp(
-        _ requests: [ClaimRequest],
-        _ recent: [(ClaimLogOverlay.Entry?, otherDigest: Bool)]?,
-        _ db: Database
-    ) throws -> [ClaimResult] {
+    /// row not done (an earlier run's claim, finished for some targets or for none) is free to take over.
+    static func lookUp(_ requests: [ClaimRequest], _ db: Database) throws -> [ClaimResult] {
         let select = try db.cachedStatement(sql: Self.selectByKey)
         var results: [ClaimResult] = []
         results.reserveCapacity(requests.count)
-        for (index, request) in requests.enumerated() {
-            let (logged, otherDigest) = recent?[index] ?? (nil, false)
-            if let logged, logged.done {
-                results.append(.done(upstream: logged.upstream, deadLettered: logged.deadLettered))
-                continue
-            }
+        for request in requests {
             let (stored, conflict) = try Self.rows(of: request.key, select, db)
             if let stored, stored.done {
                 results.append(.done(upstream: stored.upstream, deadLettered: stored.deadLettered))
             } else {
-                var finished = stored.map { Self.decodeTargets($0.terminalTargets) } ?? []
-                if let logged { finished.formUnion(logged.terminalTargets) }
-                let absent = stored == nil && logged == nil
-                results.append(.claimed(terminalTargets: finished, conflict: absent && (conflict || otherDigest)))
+                let finished = stored.map { Self.decodeTargets($0.terminalTargets) } ?? []
+                results.append(.claimed(terminalTargets: finished, conflict: stored == nil && conflict))
             }
         }
         return results
@@ -196,17 +176,56 @@ extension SQLiteStateStore: ClaimStore {
             }
         }
         guard !updates.isEmpty else { return }
-        if let overlay = self.claimLog {
-            try await self.appendToClaimLog(updates, overlay: overlay)
-            return
-        }
         // A claim written again gets the wall clock as its age: the caller's `now` is not part of this call.
         let rewrittenAt = Int64(Date().timeIntervalSince1970 * 1000)
         try await self.wrap {
             try await self.database.write { db in
-                let statements = try RecordStatements(db)
+                let select = try db.cachedStatement(
+                    sql: """
+                        SELECT rowid, owner, done, deadLettered, terminalTargets
+                        FROM claim WHERE key = ? AND contentDigest = ?
+                        """
+                )
+                let update = try db.cachedStatement(
+                    sql: "UPDATE claim SET owner = ?, done = ?, deadLettered = ?, terminalTargets = ? WHERE rowid = ?"
+                )
+                // Owner '' and lease 0: an unfinished claim written again is free for the next claimer.
+                let insert = try db.cachedStatement(
+                    sql: """
+                        INSERT INTO claim
+                        (key, contentDigest, owner, leaseUntil, done, deadLettered, terminalTargets, upstream, createdAt)
+                        VALUES (?, ?, '', 0, ?, ?, ?, ?, ?)
+                        """
+                )
                 for change in updates {
-                    try statements.apply(change, createdAt: rewrittenAt, db)
+                    var row = SQLiteRawStatement(select, in: db)
+                    row.bind(change.key.key)
+                    row.bind(change.key.contentDigest)
+                    guard try row.step() else {
+                        var written = SQLiteRawStatement(insert, in: db)
+                        written.bind(change.key.key)
+                        written.bind(change.key.contentDigest)
+                        written.bind(change.complete)
+                        written.bind(change.deadLettered)
+                        written.bind(Self.encodeTargets(change.terminalTargets))
+                        written.bind(change.upstream)
+                        written.bind(rewrittenAt)
+                        try written.execute()
+                        continue
+                    }
+                    let rowID = row.int64(0)
+                    let done = row.bool(2) || change.complete
+                    let owner = done ? "" : row.string(1)
+                    let deadLettered = row.bool(3) || change.deadLettered
+                    let targets = Self.decodeTargets(row.string(4)).union(change.terminalTargets)
+                    row.reset()
+                    var changed = SQLiteRawStatement(update, in: db)
+                    changed.bind(owner)
+                    changed.bind(done)
+                    changed.bind(deadLettered)
+                    changed.bind(Self.encodeTargets(targets))
+                    changed.bind(rowID)
+                    try changed.execute()
                 }
             }
         }
@@ -217,8 +236,6 @@ extension SQLiteStateStore: ClaimStore {
     public func abandon(_ keys: [ClaimKey], owner: String) async throws {
         try self.validate(owner: owner)
         guard !keys.isEmpty else { return }
-        // Whether a claim keeps its row depends on its recorded targets, some of which may still be in the log.
-        if let overlay = self.claimLog { try await self.foldClaimLog(overlay, waitForRunningFold: true) }
         try await self.wrap {
             try await self.database.write { db in
                 let delete = try db.cachedStatement(
@@ -261,8 +278,6 @@ extension SQLiteStateStore: ClaimStore {
         guard maxEntries >= 0 else {
             throw self.invalid("maxEntries must not be negative (\(maxEntries))")
         }
-        // The window's bounds apply to every claim: the log's go into the table first.
-        if let overlay = self.claimLog { try await self.foldClaimLog(overlay, waitForRunningFold: true) }
         return try await self.wrap {
             // Both passes walk claimByAge from the oldest row; `done OR leaseUntil <= now` spares live claims.
             var expired = 0
@@ -294,12 +309,11 @@ extension SQLiteStateStore: ClaimStore {
         }
     }
 
-    /// How many claims the window holds (in claim-log mode, a claim being folded may count twice).
+    /// How many claims the window holds.
     public func claimCount() async throws -> Int {
-        let logged = self.claimLog?.count ?? 0
-        return try await self.wrap {
+        try await self.wrap {
             try await self.database.read { db in
-                (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM claim") ?? 0) + logged
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM claim") ?? 0
             }
         }
     }
@@ -334,69 +348,12 @@ extension SQLiteStateStore: ClaimStore {
         StateStoreError(path: self.path, message: message, advice: nil)
     }
 
-    static func encodeTargets(_ targets: Set<String>) -> String {
+    private static func encodeTargets(_ targets: Set<String>) -> String {
         targets.sorted().joined(separator: ",")
     }
 
-    static func decodeTargets(_ text: String) -> Set<String> {
+    private static func decodeTargets(_ text: String) -> Set<String> {
         text.isEmpty ? [] : Set(text.split(separator: ",").map(String.init))
-    }
-}
-
-/// The statements of a record, prepared once per transaction: a claim's row is read, then updated with the union of
-/// its targets, or inserted when the claim has no row (held by the caller, or expired meanwhile).
-struct RecordStatements {
-    private let select: Statement
-    private let update: Statement
-    private let insert: Statement
-
-    init(_ db: Database) throws {
-        self.select = try db.cachedStatement(
-            sql: "SELECT rowid, owner, done, deadLettered, terminalTargets FROM claim WHERE key = ? AND contentDigest = ?"
-        )
-        self.update = try db.cachedStatement(
-            sql: "UPDATE claim SET owner = ?, done = ?, deadLettered = ?, terminalTargets = ? WHERE rowid = ?"
-        )
-        // Owner '' and lease 0: an unfinished claim written again is free for the next claimer.
-        self.insert = try db.cachedStatement(
-            sql: """
-                INSERT INTO claim
-                (key, contentDigest, owner, leaseUntil, done, deadLettered, terminalTargets, upstream, createdAt)
-                VALUES (?, ?, '', 0, ?, ?, ?, ?, ?)
-                """
-        )
-    }
-
-    /// Records `change`; a new row gets `createdAt` as its age.
-    func apply(_ change: ClaimUpdate, createdAt: Int64, _ db: Database) throws {
-        var row = SQLiteRawStatement(self.select, in: db)
-        row.bind(change.key.key)
-        row.bind(change.key.contentDigest)
-        guard try row.step() else {
-            var written = SQLiteRawStatement(self.insert, in: db)
-            written.bind(change.key.key)
-            written.bind(change.key.contentDigest)
-            written.bind(change.complete)
-            written.bind(change.deadLettered)
-            written.bind(SQLiteStateStore.encodeTargets(change.terminalTargets))
-            written.bind(change.upstream)
-            written.bind(createdAt)
-            try written.execute()
-            return
-        }
-        let rowID = row.int64(0)
-        let done = row.bool(2) || change.complete
-        let owner = done ? "" : row.string(1)
-        let deadLettered = row.bool(3) || change.deadLettered
-        let targets = SQLiteStateStore.decodeTargets(row.string(4)).union(change.terminalTargets)
-        row.reset()
-        var changed = SQLiteRawStatement(self.update, in: db)
-        changed.bind(owner)
-        changed.bind(done)
-        changed.bind(deadLettered)
-        changed.bind(SQLiteStateStore.encodeTargets(targets))
-        changed.bind(rowID)
-        try changed.execute()
     }
 }
 

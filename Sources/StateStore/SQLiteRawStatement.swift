@@ -104,14 +104,6 @@ struct SQLiteRawStatement {
         sqlite3_column_int64(self.handle, column) != 0
     }
 
-    /// Column `column` of the current row as a blob's bytes (empty for NULL).
-    func bytes(_ column: Int32) -> [UInt8] {
-        // The pointer first, then the size (SQLite's documented order).
-        guard let blob = sqlite3_column_blob(self.handle, column) else { return [] }
-        let count = Int(sqlite3_column_bytes(self.handle, column))
-        return Array(UnsafeRawBufferPointer(start: blob, count: count))
-    }
-
     /// Column `column` of the current row as text ("" for NULL).
     func string(_ column: Int32) -> String {
         guard let text = sqlite3_column_text(self.handle, column) else { return "" }

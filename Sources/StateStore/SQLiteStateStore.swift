@@ -31,8 +31,6 @@ public final class SQLiteStateStore: StateStore, Sendable {
     let database: DatabasePool
     /// Held for the store's lifetime when it was opened `exclusive`; released by its `deinit`.
     private let lock: StateFileLock?
-    /// The claims recorded in the claim log and not folded into the table yet (claim-log mode; SQLiteClaimLog.swift).
-    let claimLog: ClaimLogOverlay?
 
     /// The page cache of the connection, in KiB: a window of a million claims (~180 MB) stays on disk and in the
     /// OS page cache rather than in the process.
@@ -55,17 +53,10 @@ public final class SQLiteStateStore: StateStore, Sendable {
     ///     holder's pid, when another store (another bridge, or another store of this process) holds it. The
     ///     bridge opens its state file exclusively (its claims assume no other process shares them); the migration
     ///     tools do not.
-    ///   - claimLogFoldThreshold: claim-log mode (only with `exclusive`): `record` appends to an unindexed log and
-    ///     an overlay in memory, folded into the claim table in key order every that many rows (the bridge uses
-    ///     ``defaultClaimLogFoldThreshold``); nil records straight into the table.
-    public init(path: String, synchronous: Synchronous = .normal, exclusive: Bool = false, claimLogFoldThreshold: Int? = nil) throws {
+    public init(path: String, synchronous: Synchronous = .normal, exclusive: Bool = false) throws {
         self.path = path
         // Lock before opening, so that a second bridge neither migrates the schema nor touches the WAL.
         self.lock = exclusive ? try StateFileLock(statePath: path) : nil
-        if let threshold = claimLogFoldThreshold, !exclusive || threshold < 1 {
-            throw StateStoreError(path: path, message: "claim-log mode needs an exclusive store and a fold threshold of at least 1 (\(threshold))")
-        }
-        self.claimLog = claimLogFoldThreshold.map { ClaimLogOverlay(foldThreshold: $0, rows: 0) }
         do {
             var configuration = Configuration()
             // Another run holding the file should wait briefly rather than fail at once.
@@ -93,8 +84,6 @@ public final class SQLiteStateStore: StateStore, Sendable {
             }
             self.database = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(self.database)
-            // A log left by an earlier run (claim-log mode) goes into the table before anyone reads claims.
-            try self.database.write { db in try Self.foldClaimLogAtOpen(db) }
         } catch {
             throw StateStoreError(path: path, message: "cannot open: \(error)")
         }
@@ -136,7 +125,6 @@ public final class SQLiteStateStore: StateStore, Sendable {
         migrator.registerMigration("v2", migrate: Self.createClaimTable)
         migrator.registerMigration("v3", migrate: Self.createRegistryTables)
         migrator.registerMigration("v4", migrate: Self.leanOutbox)
-        migrator.registerMigration("v5", migrate: Self.createClaimLogTable)
         return migrator
     }
 

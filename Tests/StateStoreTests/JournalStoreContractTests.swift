@@ -36,7 +36,7 @@ import Testing
         )
     }
 
-    @Test(arguments: StoreKind.stateStores)
+    @Test(arguments: StoreKind.available)
     func entriesComeInPlanOrderAndEachStateChangeIsOneStepEvent(_ kind: StoreKind) async throws {
         let (store, resources) = try await Self.open(kind)
         defer { _ = resources }
@@ -68,7 +68,7 @@ import Testing
         #expect(try await store.entries(migrationId: "none").isEmpty)
     }
 
-    @Test(arguments: StoreKind.stateStores)
+    @Test(arguments: StoreKind.available)
     func aFailedStepKeepsItsErrorAndAResumedOneClearsIt(_ kind: StoreKind) async throws {
         let (store, resources) = try await Self.open(kind)
         defer { _ = resources }
@@ -86,7 +86,7 @@ import Testing
         #expect(entry.lastError == nil && entry.targetId == nil && entry.state == "done")
     }
 
-    @Test(arguments: StoreKind.stateStores)
+    @Test(arguments: StoreKind.available)
     func aStepAndItsOutboxEventsCommitTogetherOrNotAtAll(_ kind: StoreKind) async throws {
         let (store, resources) = try await Self.open(kind)
         defer { _ = resources }
@@ -113,7 +113,7 @@ import Testing
         #expect(outbox.map(\.draft.id) == ["e1", "e3"] && outbox.map(\.sequence) == [1, 2], "no gap after the rollback")
     }
 
-    @Test(arguments: StoreKind.stateStores)
+    @Test(arguments: StoreKind.available)
     func metadataIsPerMigrationAndOverwritten(_ kind: StoreKind) async throws {
         let (store, resources) = try await Self.open(kind)
         defer { _ = resources }

@@ -38,7 +38,7 @@ import Testing
         )
     }
 
-    @Test(arguments: StoreKind.stateStores)
+    @Test(arguments: StoreKind.available)
     func seedsLookupsAndPages(_ kind: StoreKind) async throws {
         let (store, resources) = try await Self.open(kind)
         defer { _ = resources }
@@ -57,7 +57,7 @@ import Testing
         #expect(try await store.records(product: nil, after: nil, limit: 10).count == 4)
     }
 
-    @Test(arguments: StoreKind.stateStores)
+    @Test(arguments: StoreKind.available)
     func commitsNumberEachMigrationWithoutGapsAndMoveTheRegistry(_ kind: StoreKind) async throws {
         let (store, resources) = try await Self.open(kind)
         defer { _ = resources }
@@ -86,7 +86,7 @@ import Testing
         #expect(try await store.lookup(Self.device(3))?.iotInstanceId == "")
     }
 
-    @Test(arguments: StoreKind.stateStores)
+    @Test(arguments: StoreKind.available)
     func aFailedCommitWritesNothing(_ kind: StoreKind) async throws {
         let (store, resources) = try await Self.open(kind)
         defer { _ = resources }
@@ -113,7 +113,7 @@ import Testing
         #expect(next.map(\.sequence) == [2, 1])
     }
 
-    @Test(arguments: StoreKind.stateStores)
+    @Test(arguments: StoreKind.available)
     func theOutboxHandsOutUndeliveredEventsInOrderUntilMarked(_ kind: StoreKind) async throws {
         let (store, resources) = try await Self.open(kind)
         defer { _ = resources }
@@ -128,7 +128,7 @@ import Testing
         #expect(all.map(\.delivered) == [true, true, false, false])
     }
 
-    @Test(arguments: StoreKind.stateStores)
+    @Test(arguments: StoreKind.available)
     func eventsMarkedOutOfOrderLeaveTheOthersUndeliveredInOrder(_ kind: StoreKind) async throws {
         let (store, resources) = try await Self.open(kind)
         defer { _ = resources }
@@ -146,7 +146,7 @@ import Testing
         #expect(try await store.outboxEvents(fromPosition: 0, limit: 10).map(\.delivered) == [true, true, true, true, true, false])
     }
 
-    @Test(arguments: StoreKind.stateStores)
+    @Test(arguments: StoreKind.available)
     func aDeviceChangedTwiceInOneCommitEndsWhereTheChangesAppliedInOrderLeaveIt(_ kind: StoreKind) async throws {
         let (store, resources) = try await Self.open(kind)
         defer { _ = resources }
@@ -174,7 +174,7 @@ import Testing
         #expect(try await store.lookup(Self.device(2))?.iotInstanceId == "y")
     }
 
-    @Test(arguments: StoreKind.stateStores)
+    @Test(arguments: StoreKind.available)
     func totalsCountDevicesByInstanceAndEventsWrittenAndPending(_ kind: StoreKind) async throws {
         let (store, resources) = try await Self.open(kind)
         defer { _ = resources }
@@ -191,7 +191,7 @@ import Testing
         #expect(outbox.undelivered == 1)
     }
 
-    @Test(arguments: StoreKind.stateStores)
+    @Test(arguments: StoreKind.available)
     func sightingsKeepTheLatestTimePerInstance(_ kind: StoreKind) async throws {
         let (store, resources) = try await Self.open(kind)
         defer { _ = resources }

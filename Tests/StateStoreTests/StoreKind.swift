@@ -22,17 +22,12 @@ let testLogger: Logger = {
 /// The stores the contract tests run against.
 enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case sqlite
-    /// SQLite in claim-log mode (the bridge's), folding every 3 log rows so that folds run inside the tests.
-    case sqliteClaimLog
     case postgres
 
-    /// SQLite always (both modes); PostgreSQL when `IOTBRIDGE_POSTGRES_URL` is set (scripts/test.sh starts a server).
+    /// SQLite always; PostgreSQL when `IOTBRIDGE_POSTGRES_URL` is set (scripts/test.sh starts a server).
     static var available: [StoreKind] {
-        TestPostgres.location == nil ? [.sqlite, .sqliteClaimLog] : [.sqlite, .sqliteClaimLog, .postgres]
+        TestPostgres.location == nil ? [.sqlite] : [.sqlite, .postgres]
     }
-
-    /// The kinds that differ as journal, registry and outbox (claim-log mode changes only claims).
-    static var stateStores: [StoreKind] { Self.available.filter { $0 != .sqliteClaimLog } }
 
     var testDescription: String { self.rawValue }
 
@@ -42,9 +37,6 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case .sqlite:
             let folder = try StateFolder()
             return TestStore(base: try folder.open(), resources: folder)
-        case .sqliteClaimLog:
-            let folder = try StateFolder()
-            return TestStore(base: try folder.open(exclusive: true, claimLogFoldThreshold: 3), resources: folder)
         case .postgres:
             let store = try await TestPostgres.freshStore()
             return TestStore(base: store, resources: TestPostgres.Runner(store))
@@ -57,7 +49,7 @@ extension StoreKind {
     /// pool's runner).
     func openStateStore() async throws -> (any StateStore & InstanceRegistryStore & EventOutbox, any Sendable) {
         switch self {
-        case .sqlite, .sqliteClaimLog:
+        case .sqlite:
             let folder = try StateFolder()
             return (try folder.open(), folder)
         case .postgres:

@@ -29,15 +29,9 @@ final class StateFolder: Sendable {
     /// Opens a store on the state file.
     func open(
         synchronous: SQLiteStateStore.Synchronous = .normal,
-        exclusive: Bool = false,
-        claimLogFoldThreshold: Int? = nil
+        exclusive: Bool = false
     ) throws -> SQLiteStateStore {
-        try SQLiteStateStore(
-            path: self.statePath,
-            synchronous: synchronous,
-            exclusive: exclusive,
-            claimLogFoldThreshold: claimLogFoldThreshold
-        )
+        try SQLiteStateStore(path: self.statePath, synchronous: synchronous, exclusive: exclusive)
     }
 }
 

@@ -83,9 +83,7 @@ public final class Bridge: Service, Sendable {
                 let sqlite = try SQLiteStateStore(
                     path: configuration.state,
                     synchronous: configuration.sync == .full ? .full : .normal,
-                    exclusive: true,
-                    // Records go to the claim log and are folded into the window in key order (SQLiteClaimLog.swift).
-                    claimLogFoldThreshold: SQLiteStateStore.defaultClaimLogFoldThreshold
+                    exclusive: true
                 )
                 self.sharedStore = nil
                 self.store = sqlite
