@@ -77,6 +77,15 @@ struct EventsWatchCommand: AsyncParsableCommand {
         if let port = self.webhookListen, !(0...65535).contains(port) {
             throw ValidationError("--webhook-listen must be a port, 0 to 65535")
         }
+        if self.webhookListen != nil, self.user != nil || self.passwordEnv != nil {
+            throw ValidationError("--user and --password-env are for --amqp; the webhook receiver takes no login")
+        }
+        // As `amqp receive`: a password without a user would be silently ignored (an ANONYMOUS attempt).
+        if let url = self.amqp, self.passwordEnv != nil, self.user == nil, (try? AMQPEndpoint(url: url))?.user == nil {
+            throw ValidationError(
+                "--password-env needs --user (or a user in the URL, amqp://USER@HOST): without one no login is attempted"
+            )
+        }
         if let count = self.count, count < 1 { throw ValidationError("--count must be at least 1") }
         if let timeout = self.timeout, timeout <= 0 { throw ValidationError("--timeout must be positive") }
         if self.credit < 1 { throw ValidationError("--credit must be at least 1") }

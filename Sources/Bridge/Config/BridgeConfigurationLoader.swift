@@ -35,7 +35,8 @@ public struct BridgeConfigurationLoader {
     public func load(path: String) -> Result {
         let text: String
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            // TextFile says why (missing, a folder, permission denied, not UTF-8 at offset N), never Foundation's dump.
+            text = try TextFile.read(path, what: "the configuration file")
         } catch {
             let location = SourceLocation(line: 1, column: 1, offset: 0)
             return Result(
@@ -44,7 +45,7 @@ public struct BridgeConfigurationLoader {
                     Diagnostic(
                         code: .configFile,
                         severity: .error,
-                        message: "cannot read the configuration file (\(Self.reason(error)))",
+                        message: error.description,
                         file: path,
                         location: location,
                         sourceLine: "",
@@ -84,14 +85,9 @@ public struct BridgeConfigurationLoader {
         return Result(configuration: failed ? nil : configuration, diagnostics: diagnostics)
     }
 
+    /// The operating system's words for a Foundation error (`TextFile.reason`), never its dump.
     static func reason(_ error: any Error) -> String {
-        let nsError = error as NSError
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError,
-            let text = String(validatingCString: strerror(Int32(underlying.code)))
-        {
-            return text
-        }
-        return nsError.localizedDescription
+        TextFile.reason(error)
     }
 }
 
