@@ -160,6 +160,33 @@ extension IntegrationSuites {
             #expect(status == 1 || status == 2, "\(receiver.outputTail)")
         }
 
+        @Test("events watch --timeout says how many of --count events it committed, as amqp receive does")
+        func eventsWatchTimeoutSaysWhatArrived() async throws {
+            let folder = try TemporaryDirectory("voice")
+            defer { folder.remove() }
+            guard let binary = TestEnvironment.binary else { throw IntegrationTestError("IOTBRIDGE_BIN must be set") }
+            let broker = try ManagedProcess(binary, ["amqp", "broker", "--port", "0"], name: "events-broker", outputDirectory: folder)
+            defer { broker.stop() }
+            let line = try await broker.waitForLine { JSON(parsing: $0)?["event"]?.string == "listening" }
+            let url = "amqp://127.0.0.1:\(JSON(parsing: line)?["port"]?.int ?? 0)//queue/migration-events"
+            // One event as `migrate run` writes it: a consumer group recreated on the target.
+            let event = """
+                {"specversion":"1.0","id":"4c484e1c-ddbf-45e6-a581-8bdf14de9f76","source":"/iotbridge/migrate",\
+                "type":"com.iotbridge.migration.consumer-group.recreated","subject":"G2c82bac7a1dc",\
+                "time":"2026-11-29T21:37:18.530Z","datacontenttype":"application/json","data":{"migrationId":"mig-1",\
+                "sequence":1,"fromInstanceId":"","toInstanceId":"iot-06z00frq8umvkx2","resourceKind":"consumerGroup",\
+                "resourceName":"orders","oldId":"G1","newId":"G2c82bac7a1dc","status":"done"}}
+                """
+            let sent = try Self.run(["amqp", "send", "--url", url, "--count", "1", "--body", event], in: folder.path)
+            #expect(sent.0 == 0, "\(sent.1) \(sent.2)")
+            let (status, _, stderr) = try Self.run(
+                ["events", "watch", "--amqp", url, "--store", "registry.sqlite", "--count", "2", "--timeout", "2"],
+                in: folder.path
+            )
+            #expect(status == 1, "\(stderr)")
+            #expect(stderr.contains("error: timed out after 2.0 s with 1 of 2 events committed"), "\(stderr)")
+        }
+
         @Test("a payload that is not UTF-8 is the same bytes from the command line and from a file")
         func nonUTF8Payload() throws {
             let folder = try TemporaryDirectory("voice")
