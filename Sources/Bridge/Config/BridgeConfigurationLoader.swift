@@ -495,7 +495,10 @@ struct ConfigReader {
         guard let text = self.decoder.string(fields, key) else { return nil }
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         guard trimmed.hasPrefix("${"), trimmed.hasSuffix("}"), trimmed.count > 3 else {
-            self.decoder.error("'\(key)' must be an environment reference like \"${MY_SECRET}\", never the secret itself", at: fields[key])
+            self.decoder.errorWithoutSourceLine(
+                "'\(key)' must be an environment reference like \"${MY_SECRET}\", never the secret itself",
+                at: fields[key]
+            )
             return nil
         }
         let variable = String(trimmed.dropFirst(2).dropLast())
@@ -512,7 +515,7 @@ struct ConfigReader {
         var password: String?
         if let reference {
             guard reference.hasPrefix("${"), reference.hasSuffix("}"), reference.count > 3 else {
-                self.decoder.error(
+                self.decoder.errorWithoutSourceLine(
                     "the password in 'state' must be an environment reference, as in "
                         + "postgres://USER:${PGPASSWORD}@HOST:5432/DB, never the password itself",
                     at: node
