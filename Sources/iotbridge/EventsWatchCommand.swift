@@ -104,6 +104,13 @@ struct EventsWatchCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("error: --amqp: \(error.message)\n".utf8))
             throw ExitCode(2)
         }
+        // As `amqp receive`: fail fast on the first error (a refused port or login), ride out a broker restart once
+        // connected, and never outwait --timeout while connecting (it kept reconnecting for ever).
+        configuration.reconnect.retryInitialConnect = false
+        configuration.reconnect.maximumDelay = .seconds(5)
+        if let timeout = self.timeout {
+            configuration.connectTimeout = .milliseconds(Int64(min(timeout, 15) * 1000))
+        }
         if let user = self.user ?? configuration.endpoint.user {
             var password = configuration.endpoint.password ?? ""
             if let variable = self.passwordEnv {

@@ -187,6 +187,44 @@ extension IntegrationSuites {
             #expect(stderr.contains("error: timed out after 2.0 s with 1 of 2 events committed"), "\(stderr)")
         }
 
+        @Test("events watch fails fast on a refused port and honours --timeout while logins are refused after a restart")
+        func eventsWatchDoesNotReconnectForEver() async throws {
+            let folder = try TemporaryDirectory("voice")
+            defer { folder.remove() }
+            guard let binary = TestEnvironment.binary else { throw IntegrationTestError("IOTBRIDGE_BIN must be set") }
+            let closed = try Sockets.freePort()
+            let refused = try ManagedProcess(
+                binary,
+                ["events", "watch", "--amqp", "amqp://127.0.0.1:\(closed)//queue/e", "--store", folder.file("r.sqlite"), "--timeout", "60"],
+                name: "watch-refused",
+                outputDirectory: folder
+            )
+            defer { refused.stop() }
+            // Generous: only "fails rather than waits for --timeout (60 s) or for ever" matters.
+            let refusedStatus = try await refused.waitForExit(timeout: .seconds(30))
+            #expect(refusedStatus == 2, "\(refused.outputTail)")
+            #expect(refused.outputTail.contains("connection refused"), "\(refused.outputTail)")
+
+            let port = try Sockets.freePort()
+            let brokerArguments = ["amqp", "broker", "--port", "\(port)", "--user", "u", "--password-env", "PW"]
+            let first = try ManagedProcess(binary, brokerArguments, name: "events-broker-1", environment: ["PW": "one"], outputDirectory: folder)
+            try await first.waitForLine { $0.contains("listening") }
+            let watcher = try ManagedProcess(
+                binary,
+                ["events", "watch", "--amqp", "amqp://u:one@127.0.0.1:\(port)//queue/e", "--store", folder.file("r2.sqlite"), "--timeout", "5"],
+                name: "watch-restart",
+                outputDirectory: folder
+            )
+            defer { watcher.stop() }
+            try await Task.sleep(for: .seconds(1))
+            first.stop()
+            // The same port, another password: every reconnect is refused from now on.
+            let second = try ManagedProcess(binary, brokerArguments, name: "events-broker-2", environment: ["PW": "two"], outputDirectory: folder)
+            defer { second.stop() }
+            let status = try await watcher.waitForExit(timeout: .seconds(30))
+            #expect(status == 1 || status == 2, "\(watcher.outputTail)")
+        }
+
         @Test("a payload that is not UTF-8 is the same bytes from the command line and from a file")
         func nonUTF8Payload() throws {
             let folder = try TemporaryDirectory("voice")
