@@ -117,6 +117,90 @@ enum YAMLFile {
         return found
     }
 
+    /// The keys of `text` that decoding did not use, each as an error with the closest known key (issue 13: no
+    /// file is read leniently). The known keys of a place (`steps[].note`) are those the decoded value writes back
+    /// when encoded again (with synthesized `Codable` every key read with a value is written back) plus the names
+    /// of its stored properties (so an optional left out everywhere, such as `existing`, is still known). Keys whose
+    /// value is null are not checked.
+    static func unknownKeys<T: Encodable>(in text: String, decoded value: T, file: String) -> [Diagnostic] {
+        guard let input = try? Yams.compose(yaml: text), let written = try? Yams.compose(yaml: Self.encode(value)) else {
+            return []
+        }
+        // Known keys per place, indices left out: `steps[].consumerGroup` → [name, sourceId].
+        var known: [String: Set<String>] = [:]
+        func collect(_ node: Node, _ place: String) {
+            switch node {
+            case .mapping(let mapping):
+                for (key, child) in mapping {
+                    guard let name = key.string else { continue }
+                    known[place, default: []].insert(name)
+                    collect(child, place + "." + name)
+                }
+            case .sequence(let sequence):
+                for child in sequence { collect(child, place + "[]") }
+            default:
+                break
+            }
+        }
+        collect(written, "")
+        func properties(_ value: Any, _ place: String) {
+            let mirror = Mirror(reflecting: value)
+            switch mirror.displayStyle {
+            case .optional:
+                if let child = mirror.children.first { properties(child.value, place) }
+            case .collection, .set:
+                for child in mirror.children { properties(child.value, place + "[]") }
+            case .struct, .class:
+                for child in mirror.children {
+                    guard let label = child.label else { continue }
+                    let name = label.hasPrefix("_") ? String(label.dropFirst()) : label
+                    known[place, default: []].insert(name)
+                    properties(child.value, place + "." + name)
+                }
+            default:
+                break  // scalars, enums, dictionaries (their keys are data: the round trip writes them all)
+            }
+        }
+        properties(value, "")
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        var diagnostics: [Diagnostic] = []
+        func check(_ node: Node, _ place: String, _ path: String) {
+            switch node {
+            case .mapping(let mapping):
+                guard let names = known[place] else { return }  // a place the value does not have at all
+                for (key, child) in mapping {
+                    guard let name = key.string else { continue }
+                    if names.contains(name) {
+                        check(child, place + "." + name, path.isEmpty ? name : path + "." + name)
+                        continue
+                    }
+                    if case .scalar(let scalar) = child, scalar.style == .plain, ["", "~", "null", "Null", "NULL"].contains(scalar.string) {
+                        continue
+                    }
+                    let line = key.mark?.line ?? 1
+                    let within = path.isEmpty ? "" : " in \(path)"
+                    diagnostics.append(
+                        Diagnostic(
+                            code: Diagnostic.Code("yaml"),
+                            message: "unknown key '\(name)'\(within)\(Suggestion.didYouMean(name, among: names)) "
+                                + "(known keys here: \(names.sorted().joined(separator: ", ")))",
+                            file: file,
+                            location: SourceLocation(line: line, column: key.mark?.column ?? 1, offset: 0),
+                            sourceLine: line <= lines.count ? String(lines[line - 1]) : "",
+                            length: max(1, name.count)
+                        )
+                    )
+                }
+            case .sequence(let sequence):
+                for (index, child) in sequence.enumerated() { check(child, place + "[]", "\(path)[\(index)]") }
+            default:
+                break
+            }
+        }
+        check(input, "", "")
+        return diagnostics
+    }
+
     /// A coding path as a reader writes it: `steps[3].consumerGroup.name`.
     static func pathText(_ path: [any CodingKey]) -> String {
         var text = ""

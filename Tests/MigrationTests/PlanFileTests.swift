@@ -123,6 +123,29 @@ import Testing
         #expect(missing.contains("].consumerGroup\n        nmae: orders\n"), "\(missing)")
     }
 
+    /// A plan is reviewed and edited by hand: a misspelt key is refused with the closest one (it was ignored, so
+    /// a misspelt `existing:` would have re-created a resource), while a key the plan may carry is accepted even
+    /// where no step of this plan has it.
+    @Test func aMisspeltKeyInAnEditedPlanIsRefusedNotIgnored() async throws {
+        let (planned, path) = try await self.makePlanText()
+        // No step has `existing:` any more, so only the plan's own properties can tell that it is a known key.
+        let text = planned.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("  existing: ") }
+            .joined(separator: "\n")
+        let first = try #require(text.range(of: "\n  note: "))
+        let misspelt = text.replacingCharacters(in: first, with: "\n  exisitng: G1\n  note: ")
+        let error = try self.loadError(misspelt, at: path)
+        #expect(error.code == .yaml)
+        let rendered = error.diagnostics.map(\.description).joined(separator: "\n")
+        let line = self.line(of: "exisitng: G1", in: misspelt)
+        #expect(rendered.hasPrefix("\(path.path):\(line):3: error: unknown key 'exisitng' in steps[0]; did you mean 'existing'?"), "\(rendered)")
+        #expect(rendered.hasSuffix("\n      exisitng: G1\n      ^~~~~~~~"), "\(rendered)")
+
+        let added = text.replacingCharacters(in: first, with: "\n  existing: G1\n  note: ")
+        try added.write(to: path, atomically: true, encoding: .utf8)
+        let plan = try PlanFile.load(path: path.path)
+        #expect(plan.steps[0].existing == "G1")
+    }
+
     @Test func brokenYAMLNamesTheLine() async throws {
         let (text, path) = try await self.makePlanText()
         let edited = text.replacingOccurrences(of: "steps:\n", with: "steps:\n  - [unclosed\n")
