@@ -84,6 +84,12 @@ extension IntegrationSuites {
                     ExampleExtractor.helpExamples(narrow).map(Self.squashed) == examples.map(Self.squashed),
                     "\(command) --help: an example is wrapped at 80 columns; split it with \\ continuations"
                 )
+                // Indented lines (lists, tables, samples) are laid out by hand: ArgumentParser re-wraps one longer
+                // than the terminal, which breaks its columns and splits a JSON line that must stay one line.
+                let discussion = wide.components(separatedBy: "\nUSAGE:").first ?? ""
+                for line in discussion.split(separator: "\n") where line.hasPrefix("  ") && line.count > 80 {
+                    Issue.record("\(command) --help: an indented line is wider than 80 columns and gets re-wrapped:\n\(line)")
+                }
                 for example in examples {
                     let (status, output) = try Self.bash(
                         script: "IOTBRIDGE_PARSE_ONLY=1 " + example,
