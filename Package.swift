@@ -205,6 +205,8 @@ let package = Package(
                 "AMQP",
                 "IoTPlatform",
                 "Migration",
+                "RuleSQL",
+                "Rules",
                 "Events",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
