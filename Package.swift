@@ -265,7 +265,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BridgeTests",
-            dependencies: ["Bridge", "AMQP", "StateStore", "PostgresStateStore", "HTTPServer"],
+            dependencies: ["Bridge", "AMQP", "Events", "StateStore", "PostgresStateStore", "HTTPServer"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -281,7 +281,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["AMQP", "IoTPlatform", "Simulator", "Migration"],
+            dependencies: ["AMQP", "IoTPlatform", "Simulator", "Migration", "Events", "StateStore"],
             exclude: ["peers", "README.md"],
             swiftSettings: strictSettings
         ),
