@@ -205,6 +205,8 @@ let package = Package(
                 "AMQP",
                 "IoTPlatform",
                 "Migration",
+                "RuleSQL",
+                "Rules",
                 "Events",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -242,17 +244,20 @@ let package = Package(
         ),
 
         // MARK: Tests
+        // Helpers shared by test targets (child processes run without blocking the cooperative pool).
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strictSettings),
         .testTarget(name: "AMQPTests", dependencies: ["AMQP"], swiftSettings: strictSettings),
         .testTarget(name: "IoTPlatformTests", dependencies: ["IoTPlatform"], swiftSettings: strictSettings),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strictSettings),
         .testTarget(name: "RuleSQLTests", dependencies: ["RuleSQL"], swiftSettings: strictSettings),
         .testTarget(name: "RuleScriptTests", dependencies: ["RuleScript"], swiftSettings: strictSettings),
-        .testTarget(name: "RulesTests", dependencies: ["Rules", "RuleScript"], swiftSettings: strictSettings),
+        .testTarget(name: "RulesTests", dependencies: ["Rules", "RuleScript", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(
             name: "StateStoreTests",
             dependencies: [
                 "StateStore",
                 "PostgresStateStore",
+                "TestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -260,7 +265,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EventsTests",
-            dependencies: ["Events", "StateStore", "RuleSQL", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Events", "StateStore", "RuleSQL", "TestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -275,7 +280,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MigrationTests",
-            dependencies: ["Migration", "HTTPClient", "StateStore", "PostgresStateStore"],
+            dependencies: ["Migration", "HTTPClient", "StateStore", "PostgresStateStore", "TestSupport"],
             exclude: ["Fixtures", "Support"],
             swiftSettings: strictSettings
         ),

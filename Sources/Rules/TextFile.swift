@@ -56,8 +56,9 @@ public enum TextFile {
         }
     }
 
-    /// The bytes of a file.
-    public static func bytes(_ path: String, what: String) throws(ReadError) -> Data {
+    /// Throws why a file cannot be read (missing, a folder, permission denied) without reading it, for a command
+    /// that reads a possibly large file as a stream later but should fail before it connects anywhere.
+    public static func checkReadable(_ path: String, what: String) throws(ReadError) {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
             throw ReadError(path: path, what: what, reason: .missing)
@@ -66,6 +67,11 @@ public enum TextFile {
         guard FileManager.default.isReadableFile(atPath: path) else {
             throw ReadError(path: path, what: what, reason: .permissionDenied)
         }
+    }
+
+    /// The bytes of a file.
+    public static func bytes(_ path: String, what: String) throws(ReadError) -> Data {
+        try Self.checkReadable(path, what: what)
         do {
             return try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {

@@ -42,6 +42,21 @@ public struct YAMLDecoder {
         self.report(message, at: self.location(of: node), length: length, severity: .error)
     }
 
+    /// Reports an error at a node whose line may hold a secret (a literal password, say): its `file:line:col`,
+    /// never the line itself, so that the error does not print what it refuses.
+    public mutating func errorWithoutSourceLine(_ message: String, at node: Node?) {
+        self.diagnostics.append(
+            Diagnostic(
+                code: self.code,
+                severity: .error,
+                message: message,
+                file: self.source.file,
+                location: self.location(of: node),
+                sourceLine: ""
+            )
+        )
+    }
+
     /// Reports a warning at a node.
     public mutating func warning(_ message: String, at node: Node?) {
         self.report(message, at: self.location(of: node), length: 1, severity: .warning)

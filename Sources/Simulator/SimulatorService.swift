@@ -105,10 +105,14 @@ public final class SimulatorService: Service, Sendable {
             await self.simulation.shutdown()
             throw error
         }
-        self.started.open()
         let simulation = self.simulation
         let traffic = self.traffic
         let controlPlanes = self.controlPlanes
+        for instance in simulation.instances {
+            guard let controlPlane = controlPlanes[instance.name] else { continue }
+            await controlPlane.setLiveFacts(Self.liveFacts(of: instance, in: simulation, controlPlane: controlPlane))
+        }
+        self.started.open()
         let refresh = Task {
             await withTaskGroup(of: Void.self) { group in
                 for instance in simulation.instances {
@@ -126,6 +130,31 @@ public final class SimulatorService: Service, Sendable {
         _ = await devices.value
         await self.simulation.shutdown()
         self.logger.info("simulator stopped", metadata: ["published": "\(self.simulation.ledger.snapshot.perInstance)"])
+    }
+}
+
+extension SimulatorService {
+    /// What `migrate assess` reads from a running instance: its devices per product (all connected while the
+    /// simulator runs, so online too) and, per consumer group, one client per AMQP consumer attached now (the
+    /// simulator does not keep client IDs, so they are named `<instance>-consumer-N`).
+    static func liveFacts(
+        of instance: SimulatedInstance,
+        in simulation: Simulation,
+        controlPlane: SimulatedControlPlane
+    ) -> @Sendable () async -> InstanceFacts {
+        { [weak controlPlane] in
+            var counts: [String: Int] = [:]
+            for device in simulation.fleet.devices(on: instance.name) { counts[device.productKey, default: 0] += 1 }
+            let products = counts.keys.sorted().map { key in
+                ProductFacts(productKey: key, deviceCount: counts[key] ?? 0, onlineCount: counts[key] ?? 0)
+            }
+            let groups = await controlPlane?.consumerGroupIds() ?? []
+            let consumerGroups = groups.sorted().map { id in
+                let consumers = instance.endpoint.counters(of: id)?.consumers ?? 0
+                return ConsumerGroupFacts(id: id, connectedClients: (0..<consumers).map { "\(instance.name)-consumer-\($0 + 1)" })
+            }
+            return InstanceFacts(products: products, consumerGroups: consumerGroups)
+        }
     }
 }
 

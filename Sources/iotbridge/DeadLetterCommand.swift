@@ -10,6 +10,7 @@ import ArgumentParser
 import Bridge
 import Foundation
 import RuleSQL
+import Rules
 
 /// `iotbridge deadletter`: what to do with messages the bridge could not deliver.
 struct DeadLetterCommand: AsyncParsableCommand {
@@ -27,7 +28,11 @@ struct DeadLetterCommand: AsyncParsableCommand {
                 Each record goes back to the sink that refused it (the record's "sink"), exactly as it was \
                 received (or as the rule produced it). Records without a sink — the message itself was the \
                 problem (undecodable, too large, a rule failed on it) — are skipped unless --sink names where \
-                to send them. Records refused again are written to --remaining with the new reason.
+                to send them. Records refused again are written to --remaining with the new reason. The \
+                file itself is never changed.
+
+                Exit status: 0 when every record was replayed; 1 when some were refused again or skipped \
+                (the summary line counts them); 2 on an error (the file or bridge.yaml cannot be read).
 
                 Examples:
                   iotbridge deadletter replay dead.jsonl --config bridge.yaml
@@ -51,6 +56,8 @@ struct DeadLetterCommand: AsyncParsableCommand {
         @OptionGroup var log: LogOptions
 
         func run() async throws {
+            // Say why the file cannot be read before any sink connects (it is read as a stream later).
+            try TextFile.checkReadable(self.file, what: "the dead-letter file")
             let result = BridgeConfigurationLoader().load(path: self.config)
             for diagnostic in result.diagnostics where diagnostic.severity == .error {
                 FileHandle.standardError.write(Data((diagnostic.description + "\n").utf8))
@@ -65,8 +72,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
                     .run(file: self.file, sinkOverride: self.sink, remaining: remaining)
             } catch {
                 await engine.shutdown()
-                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-                throw ExitCode(1)
+                throw error  // an error, not a "refused again": exit 2 like every error (IOTBridge.main)
             }
             await engine.shutdown()
             print(

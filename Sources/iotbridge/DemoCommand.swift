@@ -17,20 +17,26 @@ struct DemoCommand: AsyncParsableCommand {
         discussion: """
             Everything runs in this process on loopback; nothing to configure, no external service:
 
-              1. two simulated IoT Platform instances: a legacy public source and an Enterprise target \
-            (AMQP 1.0 over self-signed TLS with aksign logins, one OpenAPI endpoint), --devices devices \
-            publishing --rate msg/s on the source, which has a consumer group, an AMQP and an MNS \
-            subscription and two rules;
-              2. `iotbridge migrate`'s planner and runner recreate the consumer group, the subscriptions \
-            (MNS translated to AMQP) and the rules on the target through the OpenAPI;
-              3. the bridge consumes every consumer group of both instances with the IDs the migration \
-            created, and writes one de-duplicated stream to a JSON-lines file — the demo's backend;
-              4. the devices move in 3 grayscale batches, then a full migration, over --duration; their \
-            messages are copied to both instances for a while after each move (data synchronisation);
-              5. a live display: messages per second from each instance, the merged rate, duplicates dropped, \
-            devices migrated, events emitted; the bridge's /status and /metrics URL;
-              6. publishing stops, the bridge drains (up to 30 s), and the report compares what was \
-            published (the simulator's ledger) with what the backend received.
+              1. two simulated IoT Platform instances: a legacy public source and an
+                 Enterprise target (AMQP 1.0 over self-signed TLS with aksign logins,
+                 one OpenAPI endpoint); --devices devices publish --rate msg/s on the
+                 source, which has a consumer group, an AMQP and an MNS subscription
+                 and two rules;
+              2. `iotbridge migrate`'s planner and runner recreate the consumer group,
+                 the subscriptions (MNS translated to AMQP) and the rules on the
+                 target through the OpenAPI;
+              3. the bridge consumes every consumer group of both instances with the
+                 IDs the migration created, and writes one de-duplicated stream to a
+                 JSON-lines file: the demo's backend;
+              4. the devices move in 3 grayscale batches, then a full migration, over
+                 --duration; their messages are copied to both instances for a while
+                 after each move (data synchronisation);
+              5. a live display: messages per second from each instance, the merged
+                 rate, duplicates dropped, devices migrated, events emitted; the
+                 bridge's /status and /metrics URL;
+              6. publishing stops, the bridge drains (up to 30 s), and the report
+                 compares what was published (the simulator's ledger) with what the
+                 backend received.
 
             Ctrl-C stops publishing early and still drains and reports; a second Ctrl-C quits at once.
 

@@ -12,6 +12,7 @@ import Events
 import Foundation
 import Logging
 import RuleSQL
+import Rules
 import StateStore
 
 /// `iotbridge events`: the migration-status events of the outbox.
@@ -233,7 +234,7 @@ struct EventLineWriter {
         do {
             try self.handle.write(contentsOf: bytes)
         } catch {
-            throw CommandFailure("cannot write \(self.path): \(error.localizedDescription)")
+            throw CommandFailure("cannot write \(self.path): \(TextFile.reason(error))")
         }
     }
 }

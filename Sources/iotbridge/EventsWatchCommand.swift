@@ -77,6 +77,15 @@ struct EventsWatchCommand: AsyncParsableCommand {
         if let port = self.webhookListen, !(0...65535).contains(port) {
             throw ValidationError("--webhook-listen must be a port, 0 to 65535")
         }
+        if self.webhookListen != nil, self.user != nil || self.passwordEnv != nil {
+            throw ValidationError("--user and --password-env are for --amqp; the webhook receiver takes no login")
+        }
+        // As `amqp receive`: a password without a user would be silently ignored (an ANONYMOUS attempt).
+        if let url = self.amqp, self.passwordEnv != nil, self.user == nil, (try? AMQPEndpoint(url: url))?.user == nil {
+            throw ValidationError(
+                "--password-env needs --user (or a user in the URL, amqp://USER@HOST): without one no login is attempted"
+            )
+        }
         if let count = self.count, count < 1 { throw ValidationError("--count must be at least 1") }
         if let timeout = self.timeout, timeout <= 0 { throw ValidationError("--timeout must be positive") }
         if self.credit < 1 { throw ValidationError("--credit must be at least 1") }
@@ -94,6 +103,13 @@ struct EventsWatchCommand: AsyncParsableCommand {
         } catch {
             FileHandle.standardError.write(Data("error: --amqp: \(error.message)\n".utf8))
             throw ExitCode(2)
+        }
+        // As `amqp receive`: fail fast on the first error (a refused port or login), ride out a broker restart once
+        // connected, and never outwait --timeout while connecting (it kept reconnecting for ever).
+        configuration.reconnect.retryInitialConnect = false
+        configuration.reconnect.maximumDelay = .seconds(5)
+        if let timeout = self.timeout {
+            configuration.connectTimeout = .milliseconds(Int64(min(timeout, 15) * 1000))
         }
         if let user = self.user ?? configuration.endpoint.user {
             var password = configuration.endpoint.password ?? ""
@@ -117,10 +133,18 @@ struct EventsWatchCommand: AsyncParsableCommand {
         let connection = engine.makeConnection(configuration)
         let outcome: WatchOutcome
         let (address, count, credit, timeout) = (configuration.endpoint.address, self.count, self.credit, self.timeout)
+        let progress = WatchProgress()
         do {
             outcome = try await withThrowingTaskGroup(of: WatchOutcome.self) { group in
                 group.addTask {
-                    try await Self.watch(connection, address: address, registry: registry, count: count, credit: credit)
+                    try await Self.watch(
+                        connection,
+                        address: address,
+                        registry: registry,
+                        count: count,
+                        credit: credit,
+                        progress: progress
+                    )
                 }
                 if let timeout {
                     group.addTask {
@@ -146,7 +170,7 @@ struct EventsWatchCommand: AsyncParsableCommand {
         await connection.close()
         await engine.shutdown()
         if outcome.events < 0 {
-            FileHandle.standardError.write(Data("error: timed out after \(self.timeout ?? 0) s\n".utf8))
+            FileHandle.standardError.write(Data("error: \(self.timedOut(progress.state.withLock { $0 }))\n".utf8))
             throw ExitCode(1)
         }
         print("\(outcome.events) event(s), \(outcome.applied) registry change(s)")
@@ -205,13 +229,20 @@ struct EventsWatchCommand: AsyncParsableCommand {
         }
         let outcome = progress.state.withLock { $0 }
         guard finished else {
-            FileHandle.standardError.write(Data("error: timed out after \(self.timeout ?? 0) s\n".utf8))
+            FileHandle.standardError.write(Data("error: \(self.timedOut(outcome))\n".utf8))
             throw ExitCode(1)
         }
         print("\(outcome.events) event(s), \(outcome.applied) registry change(s)")
     }
 
-    /// What the webhook handler counted, shared with the waiting task.
+    /// What a timeout says, with what did arrive (as `amqp receive` does): "… with 13 of 17 events applied".
+    func timedOut(_ outcome: WatchOutcome) -> String {
+        let wanted = self.count.map { " of \($0)" } ?? ""
+        return "timed out after \(self.timeout ?? 0) s with \(outcome.events)\(wanted) events committed "
+            + "(\(outcome.applied) registry change(s))"
+    }
+
+    /// What the receiving side has committed so far, shared with the waiting task.
     final class WatchProgress: Sendable {
         let state = Mutex(WatchOutcome(applied: 0, events: 0))
     }
@@ -227,7 +258,8 @@ struct EventsWatchCommand: AsyncParsableCommand {
         address: String?,
         registry: SQLiteStateStore,
         count: Int?,
-        credit: Int
+        credit: Int,
+        progress: WatchProgress
     ) async throws -> WatchOutcome {
         try await connection.open()
         // Durable: RabbitMQ refuses a non-durable link to the durable queue the bridge's events sink declares.
@@ -252,6 +284,7 @@ struct EventsWatchCommand: AsyncParsableCommand {
                 outcome.applied += try await registry.apply(pending.compactMap(\.1))
                 for (delivery, _) in pending { delivery.accept() }
                 pending.removeAll()
+                progress.state.withLock { $0 = outcome }
             }
             if done { break }
         }

@@ -15,34 +15,42 @@ struct IOTBridge: AsyncParsableCommand {
         commandName: "iotbridge",
         abstract: "Bridge and migrate Alibaba Cloud IoT Platform message forwarding between two instances.",
         discussion: """
-            Where to start, by what you do (the commands are listed below in this order):
+            Where to start, by what you do (the commands below are in this order):
 
-              newcomer            demo: a whole migration rehearsed on this machine (simulated
-                                  instances, migrate, bridge) ending with 0 lost, 0 duplicates
-              AMQP operator       amqp: check that a broker or the platform is reachable
-                                  and that the login works
-              backend             run: both instances' AMQP streams in, one de-duplicated
-                                  stream out (broker queue, webhook or JSON lines);
+              newcomer            demo: a whole migration rehearsed on this machine
+                                  (simulated instances, migrate, bridge): 0 lost
+              AMQP operator       amqp: is a broker or the platform reachable, does
+                                  the login work; a small broker for local tests
+              backend             run: both instances' AMQP streams in, one
+                                  de-duplicated stream out (broker queue, webhook,
+                                  JSON lines, or an AMQP endpoint your platform
+                                  client code connects to unchanged);
                                   deadletter: resend what a sink refused;
                                   status: a running bridge's figures (also live
                                   in a browser at http://HOST:PORT/dashboard)
-              rule author         rules: lint, evaluate and test rule SQL and parser
-                                  scripts locally
+              rule author         rules: lint, evaluate and test rule SQL and
+                                  parser scripts locally
               migration operator  instance: export an instance to a file;
-                                  migrate: plan, run, verify and clean a migration
+                                  migrate: assess what will break, then plan,
+                                  run, verify and clean a migration
+              event subscriber    registry: which instance each device is on;
+                                  events: replay, deliver or watch the
+                                  migration-status events
+              rehearsal           sim: simulated instances (AMQP endpoints,
+                                  OpenAPI, devices, grayscale migration)
 
-            Not there yet: serving the merged stream to platform client code as an AMQP \
-            endpoint (README.md, "Status").
-
-            Every command's --help ends with examples that paste as one command. Errors \
-            start with "error:" and exit 2; exit 1 is a documented "no match" (rules eval, \
-            rules test, migrate verify, amqp receive/send).
+            Every command's --help ends with examples that paste as one command
+            (README.md has them as a sequence to type). Errors start with
+            "error:" and exit 2; exit 1 means "no match" or "not ready", where a
+            command's --help says so (rules eval/test, migrate assess/verify,
+            amqp receive/send, registry lookup/status, events watch, deadletter
+            replay, demo).
             """,
         version: "0.1.0",
         subcommands: [
-            DemoCommand.self, AMQPCommand.self, RunCommand.self, DeadLetterCommand.self, RulesCommand.self, InstanceCommand.self,
-            MigrateCommand.self, RegistryCommand.self, EventsCommand.self, SimCommand.self,
-            StatusCommand.self,
+            DemoCommand.self, AMQPCommand.self, RunCommand.self, DeadLetterCommand.self, StatusCommand.self,
+            RulesCommand.self, InstanceCommand.self, MigrateCommand.self, RegistryCommand.self, EventsCommand.self,
+            SimCommand.self,
         ]
     )
 

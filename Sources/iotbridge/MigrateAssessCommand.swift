@@ -8,6 +8,7 @@
 import ArgumentParser
 import Foundation
 import Migration
+import Rules
 
 extension MigrateCommand {
     /// `iotbridge migrate assess`.
@@ -63,7 +64,7 @@ extension MigrateCommand {
                     do {
                         try Data(text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
                     } catch {
-                        throw MigrationError(.config, "cannot write \(out): \(error.localizedDescription)")
+                        throw MigrationError(.config, "cannot write \(out): \(TextFile.reason(error))")
                     }
                     let counts = report.summary.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
                     print("wrote \(out): \(report.verdict.rawValue) (\(counts.joined(separator: ", ")))")

@@ -13,7 +13,7 @@ import Migration
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
-        abstract: "Plan, run, verify and clean a migration between instances.",
+        abstract: "Assess what will break, then plan, run, verify and clean a migration between instances.",
         discussion: """
             Moves consumer groups, subscriptions (MNS and HTTP/2 translated to AMQP) and forwarding rules \
             from the source instance of migration.yaml to its target, once, even if killed halfway.

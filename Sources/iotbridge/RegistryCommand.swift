@@ -10,6 +10,7 @@ import Events
 import Foundation
 import Logging
 import PostgresStateStore
+import Rules
 import StateStore
 
 /// `iotbridge registry`: which instance each device lives on (device → `IotInstanceId`).
@@ -156,9 +157,9 @@ struct RegistryCommand: AsyncParsableCommand {
             try await CommandFailure.reporting {
                 let text: String
                 do {
-                    text = try String(contentsOfFile: self.csv, encoding: .utf8)
+                    text = try TextFile.read(self.csv, what: "--csv")
                 } catch {
-                    throw CommandFailure("cannot read \(self.csv): \(error.localizedDescription)")
+                    throw CommandFailure("\(error)")
                 }
                 let seeds: [RegistrySeed]
                 do {

@@ -24,7 +24,7 @@ struct RulesRunScriptCommand: AsyncParsableCommand {
             Each forwarding call is printed as one JSON line on stdout, in the order the script made them:
               {"destinationId":1001,"kind":"amqp","payload":{…},"tag":"hot"}
               {"destinationId":1003,"kind":"republish","payload":{…},"topic":"/pk/dn/get"}
-              {"destinationId":1000,"kind":"tsdb","payload":{"timestamp":…,"metric":"t",…}}
+              {"destinationId":1000,"kind":"tsdb","payload":{"metric":"t",…}}
             Cloud-only destinations (writeMq, writeRds, writeTableStore, writeFc, writeMns, writeDatahub, \
             writeTsdb, writeLindorm) are printed with their kind (ons, rds, ots, …) but exist only in the cloud. \
             writeTsdb takes the documented (destinationId, timestamp, metric, value, tags); an undocumented \

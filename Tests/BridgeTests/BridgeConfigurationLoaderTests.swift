@@ -128,6 +128,27 @@ import Testing
         #expect(!result.diagnostics.contains { $0.description.contains("s3cr3t") })
     }
 
+    /// Refusing a literal secret must not print it: the diagnostic has its position but not the source line.
+    @Test func aLiteralSecretIsRefusedWithoutPrintingIt() {
+        let result = self.load(
+            """
+            state: "postgres://bridge:pg-hunter2@db.internal:5432/iotbridge"
+            upstreams:
+              - { name: a, url: "amqp://h:1//queue/a", auth: { kind: plain, user: g, password: amqp-hunter2 } }
+              - { name: b, url: "amqps://h:5671", auth: { kind: aksign, accessKeyId: LTAI5t, accessKeySecret: ak-hunter2, consumerGroupId: G1 } }
+            sinks: [ { name: s, kind: jsonl, path: out.jsonl } ]
+            """
+        )
+        #expect(result.configuration == nil)
+        let messages = self.messages(result)
+        #expect(messages.contains { $0.hasPrefix("1: the password in 'state' must be an environment reference") }, "\(messages)")
+        #expect(messages.contains { $0.hasPrefix("3: 'password' must be an environment reference") }, "\(messages)")
+        #expect(messages.contains { $0.hasPrefix("4: 'accessKeySecret' must be an environment reference") }, "\(messages)")
+        for diagnostic in result.diagnostics {
+            #expect(!diagnostic.description.contains("hunter2"), "a refused secret is printed: \(diagnostic.description)")
+        }
+    }
+
     @Test func aPostgresStateTakesItsPasswordFromTheEnvironmentAndNeverShowsIt() throws {
         let result = self.load(
             """

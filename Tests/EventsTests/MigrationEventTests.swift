@@ -62,13 +62,13 @@ import Testing
         }
     }
 
-    @Test func everyTypeValidatesAgainstTheSchema() throws {
+    @Test func everyTypeValidatesAgainstTheSchema() async throws {
         let lines = Self.oneOfEach().map { String(decoding: $0.jsonBytes(), as: UTF8.self) }
         #expect(lines.count == 8)
-        #expect(try schemaViolations(lines) == [])
+        #expect(try await schemaViolations(lines) == [])
     }
 
-    @Test func theSchemaRejectsBrokenEvents() throws {
+    @Test func theSchemaRejectsBrokenEvents() async throws {
         var event = Self.oneOfEach()[0]
         var object = event.jsonObject
         // No sequence in data; an unknown envelope member; a device event without a device subject.
@@ -84,7 +84,7 @@ import Testing
         let extraMember = JSONValue.object(object).jsonString()
         event.subject = "no-slash"
         let badSubject = String(decoding: event.jsonBytes(), as: UTF8.self)
-        let violations = try schemaViolations([missingSequence, extraMember, badSubject])
+        let violations = try await schemaViolations([missingSequence, extraMember, badSubject])
         #expect(violations.contains { $0.hasPrefix("line 1:") && $0.contains("sequence") })
         #expect(violations.contains { $0.hasPrefix("line 2:") && $0.contains("extra") })
         #expect(violations.contains { $0.hasPrefix("line 3:") && $0.contains("subject") })

@@ -138,6 +138,6 @@ import Testing
         let lines = try await store.outboxEvents(fromPosition: 0, limit: 100)
             .compactMap(MigrationEvent.init).map { String(decoding: $0.jsonBytes(), as: UTF8.self) }
         #expect(lines.count == 6)
-        #expect(try schemaViolations(lines) == [])
+        #expect(try await schemaViolations(lines) == [])
     }
 }

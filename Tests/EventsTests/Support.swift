@@ -7,6 +7,7 @@
 
 import Foundation
 import StateStore
+import TestSupport
 
 /// A fresh temporary folder with a state file path; removed with the value.
 final class EventsFolder {
@@ -45,7 +46,7 @@ enum EventsPaths {
 
 /// Validates JSON documents (one a line) against the committed schema with python3-jsonschema; returns the
 /// validator's complaints, one per invalid line (empty when every line is valid).
-func schemaViolations(_ lines: [String]) throws -> [String] {
+func schemaViolations(_ lines: [String]) async throws -> [String] {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("iotbridge-schema-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
@@ -60,18 +61,10 @@ func schemaViolations(_ lines: [String]) throws -> [String] {
                 print(f"line {number}: {'/'.join(map(str, error.absolute_path))}: {error.message}")
         print("checked")
         """
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: EventsPaths.python)
-    process.arguments = ["-c", script, EventsPaths.schema, input.path]
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = output
-    try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    let text = String(decoding: data, as: UTF8.self)
-    guard process.terminationStatus == 0, text.hasSuffix("checked\n") else {
-        throw SchemaCheckFailed(output: text)
+    let run = try await ChildProcess.run(EventsPaths.python, ["-c", script, EventsPaths.schema, input.path])
+    let text = run.stdout
+    guard run.status == 0, text.hasSuffix("checked\n") else {
+        throw SchemaCheckFailed(output: text + run.stderr)
     }
     return text.split(separator: "\n").dropLast().map(String.init)
 }

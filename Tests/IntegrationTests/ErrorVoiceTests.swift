@@ -56,6 +56,23 @@ extension IntegrationSuites {
                     ["migrate", "rewrite-rules", "--plan", "plan.yaml", "--out", "missing-dir", "rules"],
                     "error: --out missing-dir: no such folder"
                 ),
+                // Commands added after issue 13 follow the same rules.
+                (["run", "--config", "missing.yaml", "--check"], "cannot read the configuration file 'missing.yaml': the file does not exist"),
+                (["run", "--config", "folder", "--check"], "cannot read the configuration file 'folder': it is a folder"),
+                (["sim", "--config", "missing.yaml", "--check"], "cannot read the configuration file 'missing.yaml': the file does not exist"),
+                (["sim", "--config", "binary.yaml", "--check"], "it is not UTF-8 text (invalid byte at offset 1)"),
+                (
+                    ["deadletter", "replay", "nope.jsonl", "--config", "missing.yaml"],
+                    "error: cannot read the dead-letter file 'nope.jsonl': the file does not exist"
+                ),
+                (["registry", "import", "--csv", "nope.csv", "--state", "r.sqlite"], "error: cannot read --csv 'nope.csv': the file does not exist"),
+                (["registry", "lokup", "a/b"], "error: unknown command 'lokup' for 'iotbridge registry'; did you mean 'lookup'?"),
+                (
+                    ["events", "watch", "--amqp", "amqp://127.0.0.1:1//queue/e", "--password-env", "PW", "--store", "r.sqlite"],
+                    "error: --password-env needs --user"
+                ),
+                (["events", "watch", "--webhook-listen", "0", "--user", "u", "--store", "r.sqlite"], "error: --user and --password-env are for --amqp"),
+                (["status", "--count", "3"], "error: --count needs --watch"),
             ]
         )
         func usageAndFileMistakes(arguments: [String], expected: String) throws {
@@ -74,7 +91,9 @@ extension IntegrationSuites {
             #expect(stderr.contains(expected), "\(arguments): \(stderr)")
             #expect(!stderr.contains("Error:") && !stderr.contains("NSCocoaErrorDomain"), "\(stderr)")
             for line in stderr.split(separator: "\n") where !line.hasPrefix(" ") && !line.hasPrefix("Usage:") {
-                #expect(line.hasPrefix("error: ") || line.contains(": error: "), "not in the one voice: \(line)")
+                // A configuration file's diagnostics end with a count, as a compiler's do: `bridge.yaml: 2 errors`.
+                let isCount = line.wholeMatch(of: /\S+: \d+ errors?/) != nil
+                #expect(line.hasPrefix("error: ") || line.contains(": error: ") || isCount, "not in the one voice: \(line)")
             }
         }
 
@@ -139,6 +158,76 @@ extension IntegrationSuites {
             let status = try await receiver.waitForExit(timeout: .seconds(15))
             #expect(ContinuousClock.now - started < .seconds(8), "--timeout 5 was not honoured")
             #expect(status == 1 || status == 2, "\(receiver.outputTail)")
+        }
+
+        @Test("events watch --timeout says how many of --count events it committed, as amqp receive does")
+        func eventsWatchTimeoutSaysWhatArrived() async throws {
+            let folder = try TemporaryDirectory("voice")
+            defer { folder.remove() }
+            guard let binary = TestEnvironment.binary else { throw IntegrationTestError("IOTBRIDGE_BIN must be set") }
+            let broker = try ManagedProcess(binary, ["amqp", "broker", "--port", "0"], name: "events-broker", outputDirectory: folder)
+            defer { broker.stop() }
+            let line = try await broker.waitForLine { JSON(parsing: $0)?["event"]?.string == "listening" }
+            let url = "amqp://127.0.0.1:\(JSON(parsing: line)?["port"]?.int ?? 0)//queue/migration-events"
+            // One event as `migrate run` writes it: a consumer group recreated on the target.
+            let event = """
+                {"specversion":"1.0","id":"4c484e1c-ddbf-45e6-a581-8bdf14de9f76","source":"/iotbridge/migrate",\
+                "type":"com.iotbridge.migration.consumer-group.recreated","subject":"G2c82bac7a1dc",\
+                "time":"2026-11-29T21:37:18.530Z","datacontenttype":"application/json","data":{"migrationId":"mig-1",\
+                "sequence":1,"fromInstanceId":"","toInstanceId":"iot-06z00frq8umvkx2","resourceKind":"consumerGroup",\
+                "resourceName":"orders","oldId":"G1","newId":"G2c82bac7a1dc","status":"done"}}
+                """
+            let sent = try Self.run(["amqp", "send", "--url", url, "--count", "1", "--body", event], in: folder.path)
+            #expect(sent.0 == 0, "\(sent.1) \(sent.2)")
+            // A managed process, polled: a blocking wait would hold a thread of the cooperative pool for 2 s.
+            let watch = try ManagedProcess(
+                binary,
+                ["events", "watch", "--amqp", url, "--store", folder.file("registry.sqlite"), "--count", "2", "--timeout", "2"],
+                name: "watch-timeout",
+                outputDirectory: folder
+            )
+            defer { watch.stop() }
+            let status = try await watch.waitForExit(timeout: .seconds(30))
+            #expect(status == 1, "\(watch.outputTail)")
+            #expect(watch.stderr.contains("error: timed out after 2.0 s with 1 of 2 events committed"), "\(watch.outputTail)")
+        }
+
+        @Test("events watch fails fast on a refused port and honours --timeout while logins are refused after a restart")
+        func eventsWatchDoesNotReconnectForEver() async throws {
+            let folder = try TemporaryDirectory("voice")
+            defer { folder.remove() }
+            guard let binary = TestEnvironment.binary else { throw IntegrationTestError("IOTBRIDGE_BIN must be set") }
+            let closed = try Sockets.freePort()
+            let refused = try ManagedProcess(
+                binary,
+                ["events", "watch", "--amqp", "amqp://127.0.0.1:\(closed)//queue/e", "--store", folder.file("r.sqlite"), "--timeout", "60"],
+                name: "watch-refused",
+                outputDirectory: folder
+            )
+            defer { refused.stop() }
+            // Generous: only "fails rather than waits for --timeout (60 s) or for ever" matters.
+            let refusedStatus = try await refused.waitForExit(timeout: .seconds(30))
+            #expect(refusedStatus == 2, "\(refused.outputTail)")
+            #expect(refused.outputTail.contains("connection refused"), "\(refused.outputTail)")
+
+            let port = try Sockets.freePort()
+            let brokerArguments = ["amqp", "broker", "--port", "\(port)", "--user", "u", "--password-env", "PW"]
+            let first = try ManagedProcess(binary, brokerArguments, name: "events-broker-1", environment: ["PW": "one"], outputDirectory: folder)
+            try await first.waitForLine { $0.contains("listening") }
+            let watcher = try ManagedProcess(
+                binary,
+                ["events", "watch", "--amqp", "amqp://u:one@127.0.0.1:\(port)//queue/e", "--store", folder.file("r2.sqlite"), "--timeout", "5"],
+                name: "watch-restart",
+                outputDirectory: folder
+            )
+            defer { watcher.stop() }
+            try await Task.sleep(for: .seconds(1))
+            first.stop()
+            // The same port, another password: every reconnect is refused from now on.
+            let second = try ManagedProcess(binary, brokerArguments, name: "events-broker-2", environment: ["PW": "two"], outputDirectory: folder)
+            defer { second.stop() }
+            let status = try await watcher.waitForExit(timeout: .seconds(30))
+            #expect(status == 1 || status == 2, "\(watcher.outputTail)")
         }
 
         @Test("a payload that is not UTF-8 is the same bytes from the command line and from a file")

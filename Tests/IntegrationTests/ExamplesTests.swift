@@ -84,6 +84,12 @@ extension IntegrationSuites {
                     ExampleExtractor.helpExamples(narrow).map(Self.squashed) == examples.map(Self.squashed),
                     "\(command) --help: an example is wrapped at 80 columns; split it with \\ continuations"
                 )
+                // Indented lines (lists, tables, samples) are laid out by hand: ArgumentParser re-wraps one longer
+                // than the terminal, which breaks its columns and splits a JSON line that must stay one line.
+                let discussion = wide.components(separatedBy: "\nUSAGE:").first ?? ""
+                for line in discussion.split(separator: "\n") where line.hasPrefix("  ") && line.count > 80 {
+                    Issue.record("\(command) --help: an indented line is wider than 80 columns and gets re-wrapped:\n\(line)")
+                }
                 for example in examples {
                     let (status, output) = try Self.bash(
                         script: "IOTBRIDGE_PARSE_ONLY=1 " + example,
@@ -99,6 +105,31 @@ extension IntegrationSuites {
                 }
             }
             #expect(checked >= 20, "only \(checked) --help examples found")
+        }
+
+        @Test("the top-level --help guides to every command, in the listed order, unwrapped at 80 columns")
+        func topLevelGuide() throws {
+            guard let binary = TestEnvironment.binary else { throw IntegrationTestError("IOTBRIDGE_BIN must be set") }
+            let wide = try Self.help(binary, [], columns: 1000)
+            let narrow = try Self.help(binary, [], columns: 80)
+            // The guide is the discussion: from after the overview's paragraph up to USAGE.
+            func guide(_ help: String) -> String {
+                let afterOverview = help.components(separatedBy: "\n\n").dropFirst().joined(separator: "\n\n")
+                return afterOverview.components(separatedBy: "USAGE:").first ?? ""
+            }
+            #expect(!guide(wide).isEmpty, "no guide in the top-level --help:\n\(wide)")
+            // ArgumentParser re-wraps a line longer than the terminal, which breaks the guide's columns.
+            #expect(guide(narrow) == guide(wide), "the guide of the top-level --help is wrapped at 80 columns:\n\(narrow)")
+            let commands = ExampleExtractor.subcommands(wide).filter { $0 != "help" }
+            let mentioned = commands.compactMap { name in guide(wide).range(of: " \(name): ").map { (name, $0.lowerBound) } }
+            #expect(
+                mentioned.map(\.0) == commands,
+                "the guide must name every command as 'NAME:', else a newcomer does not learn it: \(commands) vs \(mentioned.map(\.0))"
+            )
+            #expect(
+                mentioned.sorted { $0.1 < $1.1 }.map(\.0) == commands,
+                "the guide says the commands are listed in its order; SUBCOMMANDS is \(commands)"
+            )
         }
 
         /// A text with its whitespace runs made one space: wrapping changes only where lines break.

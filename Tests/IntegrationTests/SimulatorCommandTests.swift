@@ -49,6 +49,41 @@ extension IntegrationSuites {
             #expect(bad.stderr.contains("3 errors"))
         }
 
+        /// `migrate assess` against the running simulator's OpenAPI counts its devices (20 of docs/examples/sim.yaml,
+        /// all on the source) and sees the sample consumer connected to `backend` (cg-source) — it said "0 devices"
+        /// and "no client connected" before.
+        static func assessAnswersFromTheRunningSimulation(_ sim: ManagedProcess, secret: String, in directory: TemporaryDirectory) async throws {
+            let openAPI = try #require(
+                sim.stdoutLines.first { $0.hasPrefix("openapi: ") }?.split(separator: " ").dropFirst().first.map(String.init)
+            )
+            let endpoint = openAPI.hasSuffix("/") ? String(openAPI.dropLast()) : openAPI
+            let side = "kind: sim, regionId: cn-shanghai, endpoint: \"\(endpoint)\", accessKeyId: LTAIsimulator, accessKeySecret: \"${SIM_SECRET}\""
+            try "source: { \(side) }\ntarget: { \(side), iotInstanceId: iot-06z00simtarget }\n"
+                .write(toFile: directory.file("migration.yaml"), atomically: true, encoding: .utf8)
+            let assess = try ManagedProcess(
+                try #require(TestEnvironment.binary),
+                ["migrate", "assess", "--config", directory.file("migration.yaml"), "--json"],
+                name: "assess",
+                environment: ["SIM_SECRET": secret],
+                outputDirectory: directory
+            )
+            let status = try await assess.waitForExit(timeout: .seconds(30))
+            #expect(status == 1, "actions needed (a connected client), not ready and not an error: \(assess.outputTail)")
+            // The report is one JSON document; the test's JSON parses one line, so join the lines.
+            guard case .array(let items)? = JSON(parsing: assess.stdout.replacingOccurrences(of: "\n", with: " "))?["items"] else {
+                Issue.record("no items in the report: \(assess.outputTail)")
+                return
+            }
+            func item(_ check: String) -> JSON? { items.first { $0["check"]?.string == check && $0["product"]?.string != nil } }
+            #expect(
+                item("capacity.devices-per-product")?["finding"]?.string?.contains("a1SimProduct has 20 of at most 500000 devices, 20 online now")
+                    == true,
+                "\(assess.outputTail)"
+            )
+            let clients = items.first { $0["check"]?.string == "consumer-group.connected-clients" }
+            #expect(clients?["category"]?.string == "action-before", "the sample is connected to cg-source: \(assess.outputTail)")
+        }
+
         @Test func itPrintsWhereToConnectServesTheSampleAndStopsOnSIGTERM() async throws {
             let directory = try TemporaryDirectory("sim-run")
             let secret = "sim-run-secret"
@@ -87,6 +122,7 @@ extension IntegrationSuites {
             let topics = Set(consumer.events("message").compactMap { $0["topic"]?.string })
             #expect(topics.contains("/a1SimProduct/device-0001/user/update"))
             #expect(topics.contains("/a1SimProduct/device-0001/thing/event/property/post"))
+            try await Self.assessAnswersFromTheRunningSimulation(sim, secret: secret, in: directory)
             sim.send(SIGTERM)
             #expect(try await sim.waitForExit(timeout: .seconds(20)) == 0, "\(sim.outputTail)")
         }

@@ -145,6 +145,22 @@ struct AssessorTests {
         #expect(report.exitStatus == 1)
     }
 
+    /// With no device count at all (an export without `assessment:`), the question says the number is unknown
+    /// instead of asking about "at least 0 devices".
+    @Test func noDeviceCountAtAllIsSaidToBeUnknown() throws {
+        let source = InstanceSnapshot(identity: Self.legacy, products: ["pk1", "pk2"])
+        let report = Assessor(options: MigrationOptions()).assess(
+            source: source,
+            sourceFacts: InstanceFacts(),
+            target: Self.enterprise,
+            targetFacts: InstanceFacts()
+        )
+        let online = try #require(item(report, "capacity.target-online-devices"))
+        #expect(online.category == .question)
+        #expect(online.finding.hasPrefix("Does the target's online-device specification exceed the (unknown) number of devices"), "\(online.finding)")
+        #expect(!online.finding.contains("at least 0"))
+    }
+
     @Test func wrongInstancesAreBlockedForEveryProduct() {
         let source = InstanceSnapshot(identity: Self.enterprise, products: ["pk1", "pk2"])
         let report = Assessor(options: MigrationOptions()).assess(

@@ -7,6 +7,7 @@
 
 import Foundation
 import Migration
+import TestSupport
 import Testing
 
 /// The test PostgreSQL of scripts/test.sh.
@@ -31,15 +32,11 @@ struct ConcurrentRunTests {
     static let passwordVariable = "IOTBRIDGE_TEST_JOURNAL_PASSWORD"
 
     /// Creates a database of its own with `psql` and returns `state:` for it, with the password as `${VAR}`.
-    static func freshJournal() throws -> String {
+    static func freshJournal() async throws -> String {
         let url = try #require(TestPostgresServer.url)
         let name = "iotbridge_journal_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        let psql = Process()
-        psql.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
-        psql.arguments = [url, "-v", "ON_ERROR_STOP=1", "-q", "-c", "CREATE DATABASE \(name)"]
-        try psql.run()
-        psql.waitUntilExit()
-        try #require(psql.terminationStatus == 0, "psql could not create the database")
+        let psql = try await ChildProcess.run("/usr/bin/psql", [url, "-v", "ON_ERROR_STOP=1", "-q", "-c", "CREATE DATABASE \(name)"])
+        try #require(psql.status == 0, "psql could not create the database: \(psql.stderr)")
         // postgres://USER:PASSWORD@HOST:PORT/DB → postgres://USER:${VAR}@HOST:PORT/name
         let scheme = try #require(url.range(of: "://"))
         let rest = url[scheme.upperBound...]
@@ -53,7 +50,7 @@ struct ConcurrentRunTests {
 
     @Test func aSecondRunIsRefusedAWaitingOneTakesOverAndNothingIsCreatedTwice() async throws {
         let workspace = try await MigrateCLITests.Workspace()
-        let state = try Self.freshJournal()
+        let state = try await Self.freshJournal()
         let config = workspace.path("migration.yaml")
         // A long request timeout: the frozen call of the first run must outlast the second and third starting.
         let text = try String(contentsOfFile: config, encoding: .utf8)
@@ -81,14 +78,14 @@ struct ConcurrentRunTests {
 
         // The holder dies; the server releases its lock with its connection, and the waiting run resumes.
         kill(first.processIdentifier, SIGKILL)
-        first.waitUntilExit()
+        await ChildProcess.waitUntilExit(first)
         try await workspace.server.faults("{}")
         let deadline = ContinuousClock.now + .seconds(120)
         while third.isRunning, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(50))
         }
         if third.isRunning { kill(third.processIdentifier, SIGKILL) }
-        third.waitUntilExit()
+        await ChildProcess.waitUntilExit(third)
         try await thirdErr.waitForEnd()
         #expect(third.terminationStatus == 0, "\(thirdErr.text)")
 

@@ -7,6 +7,7 @@
 
 import Foundation
 import Migration
+import TestSupport
 import Testing
 
 /// `migrate run` against a `kind: file` target (issue 13): the file is rewritten once per batch via rename, so a
@@ -15,16 +16,15 @@ import Testing
 struct FileTargetRunTests {
     /// A folder with the issue-4 benchmark instance (divided by `divisor`) as `source.json` and a migration.yaml
     /// whose target is `target.yaml`.
-    static func workspace(divisor: Int, create: Bool = true) throws -> URL {
+    static func workspace(divisor: Int, create: Bool = true) async throws -> URL {
         let folder = try Support.temporaryFolder()
-        let generator = Process()
-        generator.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        generator.arguments = [
-            Support.testsFolder.appendingPathComponent("Support/make_benchmark_instance.py").path,
-            folder.appendingPathComponent("source.json").path, "\(divisor)",
-        ]
-        try generator.run()
-        generator.waitUntilExit()
+        _ = try await ChildProcess.run(
+            "/usr/bin/python3",
+            [
+                Support.testsFolder.appendingPathComponent("Support/make_benchmark_instance.py").path,
+                folder.appendingPathComponent("source.json").path, "\(divisor)",
+            ]
+        )
         try """
         source: {kind: file, file: source.json}
         target: {kind: file, file: target.yaml, create: \(create), regionId: cn-shanghai, iotInstanceId: iot-bench}
@@ -59,7 +59,7 @@ struct FileTargetRunTests {
             try await Task.sleep(for: .milliseconds(20))
         }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        await ChildProcess.waitUntilExit(process)
         try await stdout.waitForEnd()
         try await stderr.waitForEnd()
         return (process.terminationStatus, stdout.text, stderr.text)
@@ -67,7 +67,7 @@ struct FileTargetRunTests {
 
     @Test(.enabled(if: Support.binary != nil))
     func killMidRunLeavesAValidFileThatResumeCompletes() async throws {
-        let folder = try Self.workspace(divisor: 2)
+        let folder = try await Self.workspace(divisor: 2)
         var (rc, out, err) = try await Self.run(["migrate", "plan", "--config", "migration.yaml", "--out", "plan.yaml"], in: folder)
         #expect(rc == 0, "\(err)")
         let total = Int(out.firstMatch(of: /(\d+) steps/)?.output.1 ?? "") ?? 0
@@ -78,7 +78,7 @@ struct FileTargetRunTests {
         let (process, _, stderr) = try Self.start(["migrate", "run", "--plan", "plan.yaml"], in: folder)
         #expect(try await stderr.wait(for: "[320/"))
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        await ChildProcess.waitUntilExit(process)
         #expect(process.terminationReason == .uncaughtSignal, "the run ended before the kill; make the instance larger")
 
         // The file is valid YAML and holds what was committed; the journal never claims more than that.
@@ -97,7 +97,7 @@ struct FileTargetRunTests {
 
     @Test(.enabled(if: Support.binary != nil))
     func aMissingTargetNeedsCreateAndCommentsAreWarnedAboutOnce() async throws {
-        let folder = try Self.workspace(divisor: 50, create: false)
+        let folder = try await Self.workspace(divisor: 50, create: false)
         var (rc, out, err) = try await Self.run(["migrate", "plan", "--config", "migration.yaml", "--out", "plan.yaml"], in: folder)
         #expect(rc == 2)
         #expect(err.contains("migration.yaml:2:"), "\(err)")

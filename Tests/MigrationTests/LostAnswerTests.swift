@@ -7,6 +7,7 @@
 
 import Foundation
 import Migration
+import TestSupport
 import Testing
 
 /// A create whose answer is lost after the platform applied it (HTTP 503, or the connection closed with no
@@ -69,7 +70,7 @@ struct LostAnswerTests {
             #expect(try await workspace.server.output.wait(for: "LOST \(action) #1"))
             #expect(try await workspace.server.output.wait(for: "FROZEN "))
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            await ChildProcess.waitUntilExit(process)
             try await workspace.server.faults("{}")
             (rc, _, err) = try await workspace.run(["migrate", "run", "--plan", "plan.yaml"])
             if action == "CreateRuleAction" {

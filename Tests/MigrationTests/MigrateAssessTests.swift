@@ -7,6 +7,7 @@
 
 import Foundation
 import Migration
+import TestSupport
 import Testing
 
 /// `iotbridge migrate assess` and the assessment in `migrate plan`, as an operator runs them: against the loopback
@@ -86,26 +87,22 @@ struct MigrateAssessTests {
     }
 
     /// Validates a JSON file against the committed schema; returns jsonschema's complaint, or nil.
-    static func schemaViolation(_ path: String) throws -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [
-            "-c",
-            "import json, sys, jsonschema\n"
-                + "schema = json.load(open(sys.argv[1]))\n"
-                + "jsonschema.Draft202012Validator.check_schema(schema)\n"
-                + "try:\n    jsonschema.validate(json.load(open(sys.argv[2])), schema, "
-                + "cls=jsonschema.Draft202012Validator)\n"
-                + "except jsonschema.ValidationError as e:\n    print(e.message); sys.exit(1)\n",
-            Self.schema, path,
-        ]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        process.waitUntilExit()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        return process.terminationStatus == 0 ? nil : (output.isEmpty ? "exit \(process.terminationStatus)" : output)
+    static func schemaViolation(_ path: String) async throws -> String? {
+        let run = try await ChildProcess.run(
+            "/usr/bin/python3",
+            [
+                "-c",
+                "import json, sys, jsonschema\n"
+                    + "schema = json.load(open(sys.argv[1]))\n"
+                    + "jsonschema.Draft202012Validator.check_schema(schema)\n"
+                    + "try:\n    jsonschema.validate(json.load(open(sys.argv[2])), schema, "
+                    + "cls=jsonschema.Draft202012Validator)\n"
+                    + "except jsonschema.ValidationError as e:\n    print(e.message); sys.exit(1)\n",
+                Self.schema, path,
+            ]
+        )
+        let output = run.stdout + run.stderr
+        return run.status == 0 ? nil : (output.isEmpty ? "exit \(run.status)" : output)
     }
 
     static func items(_ path: String) throws -> [[String: Any]] {
@@ -132,12 +129,12 @@ struct MigrateAssessTests {
         #expect(rc == 1, "blocked exits 1: \(err)")
         #expect(out.contains("wrote report.json: blocked"))
         let path = workspace.path("report.json")
-        #expect(try Self.schemaViolation(path) == nil)
+        #expect(try await Self.schemaViolation(path) == nil)
         // The validator can fail: an unknown category is refused.
         let broken = try String(contentsOfFile: path, encoding: .utf8)
             .replacingOccurrences(of: "\"category\" : \"blocked\"", with: "\"category\" : \"fine\"")
         try broken.write(toFile: workspace.path("broken.json"), atomically: true, encoding: .utf8)
-        #expect(try Self.schemaViolation(workspace.path("broken.json"))?.contains("fine") == true)
+        #expect(try await Self.schemaViolation(workspace.path("broken.json"))?.contains("fine") == true)
         let items = try Self.items(path)
         #expect(Self.find(items, "product.authorized", "a1Prod00002")?["category"] as? String == "blocked")
         #expect(Self.find(items, "capacity.devices-per-product", "a1Prod00002")?["category"] as? String == "blocked")
@@ -192,7 +189,7 @@ struct MigrateAssessTests {
             "migrate", "assess", "--config", "migration.yaml", "--json", "--out", "report.json",
         ])
         #expect(rc == 1, "\(err)")
-        #expect(try Self.schemaViolation(workspace.path("report.json")) == nil)
+        #expect(try await Self.schemaViolation(workspace.path("report.json")) == nil)
         let items = try Self.items(workspace.path("report.json"))
         for (check, product) in [
             ("product.authorized", "a1Prod00002"), ("capacity.devices-per-product", "a1Prod00002"),
@@ -231,7 +228,7 @@ struct MigrateAssessTests {
         ])
         #expect(rc == 1, "\(err)")
         #expect(out.contains("wrote report.json"), "\(out)")
-        #expect(try Self.schemaViolation(workspace.path("report.json")) == nil)
+        #expect(try await Self.schemaViolation(workspace.path("report.json")) == nil)
         let items = try Self.items(workspace.path("report.json"))
         #expect(Self.find(items, "product.authentication", "a1Prod00003")?["category"] as? String == "blocked")
         #expect(Self.find(items, "subscription.http2", "a1Prod00003")?["category"] as? String == "action-before")
@@ -285,7 +282,7 @@ struct MigrateAssessTests {
             "migrate", "assess", "--config", "offline.yaml", "--json", "--out", "offline.json",
         ])
         #expect(rc == 1, "\(err)")
-        #expect(try Self.schemaViolation(workspace.path("offline.json")) == nil)
+        #expect(try await Self.schemaViolation(workspace.path("offline.json")) == nil)
         // The same items, except the HTTP/2 question only an API source raises (an export lists HTTP/2 relations).
         func comparable(_ name: String) throws -> [String] {
             try Self.items(workspace.path(name)).filter { $0["check"] as? String != "subscription.http2" }

@@ -7,6 +7,7 @@
 
 import Foundation
 import Migration
+import TestSupport
 import Testing
 
 /// The `iotbridge` binary as an operator uses it: export, plan, run, kill, resume, status, verify, clean,
@@ -89,7 +90,7 @@ struct MigrateCLITests {
                 try await Task.sleep(for: .milliseconds(20))
             }
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
+            await ChildProcess.waitUntilExit(process)
             // Read the pipes to their end: what the child wrote last may still be in them.
             try await stdout.waitForEnd()
             try await stderr.waitForEnd()
@@ -175,7 +176,7 @@ struct MigrateCLITests {
         var (process, _, _) = try workspace.start(["migrate", "run", "--plan", "plan.yaml"])
         #expect(try await workspace.server.output.wait(for: "STALL CreateDestination #1"))
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        await ChildProcess.waitUntilExit(process)
         var (rc, status, _) = try await workspace.run(["migrate", "status", "--plan", "plan.yaml"])
         #expect(status.contains("dest:dest_amqp"))
         #expect(
@@ -187,7 +188,7 @@ struct MigrateCLITests {
         (process, _, _) = try workspace.start(["migrate", "run", "--plan", "plan.yaml"])
         #expect(try await workspace.server.output.wait(for: "STALL CreateRuleAction #4"))
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        await ChildProcess.waitUntilExit(process)
 
         // 3. Run to the end.
         try await workspace.server.faults("{}")
@@ -214,7 +215,7 @@ struct MigrateCLITests {
         let (process, _, _) = try workspace.start(["migrate", "run", "--plan", "plan.yaml"])
         #expect(try await workspace.server.output.wait(for: "STALL CreateConsumerGroup #2"))
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        await ChildProcess.waitUntilExit(process)
         try await workspace.server.faults("{}")
         let (rc, _, err) = try await workspace.run(["migrate", "run", "--plan", "plan.yaml"])
         #expect(rc == 0, "\(err)")

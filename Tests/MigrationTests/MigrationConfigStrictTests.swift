@@ -89,6 +89,13 @@ struct MigrationConfigStrictTests {
         #expect(output.contains("migration.yaml:12:24: error: 'maxAttempts' must be at least 1, found 0"))
     }
 
+    @Test("a literal password in state: is refused at its line without printing the line (it holds the password)")
+    func literalStatePassword() throws {
+        let output = try Self.problems(Self.valid + "state: \"postgres://bridge:pg-hunter2@db.internal:5432/iotbridge\"\n")
+        #expect(output.contains("migration.yaml:10:8: error: the password in 'state' must be an environment reference"), "\(output)")
+        #expect(!output.contains("hunter2"), "the refused password is printed:\n\(output)")
+    }
+
     @Test("a file side whose export file does not exist is an error unless create: true")
     func missingExportFile() throws {
         let missing = Self.valid.replacingOccurrences(of: "  create: true\n", with: "")

@@ -7,6 +7,7 @@
 
 import Foundation
 import Migration
+import RuleSQL
 import Testing
 
 /// Plan files edited into nonsense, YAML errors and migration.yaml rules: each error names the step or line.
@@ -99,6 +100,50 @@ import Testing
         let error = try self.loadError(edited, at: path)
         #expect(error.code == .yaml)
         #expect(error.location == "\(path.path):\(self.line(of: "action: createRuel", in: edited))")
+    }
+
+    /// Issue 13: an edited plan's mistake reads like migration.yaml's, not like Codable's ("Cannot initialize
+    /// StepAction from invalid String value …", "steps.Index 0.action"): the valid values, the closest one, the
+    /// key path, `file:line:col` with the source line and a caret.
+    @Test func aMistakeInAnEditedPlanIsSaidInWords() async throws {
+        let (text, path) = try await self.makePlanText()
+        let misspelt = text.replacingOccurrences(of: "action: createRule\n", with: "action: createRuel\n")
+        let error = try self.loadError(misspelt, at: path)
+        let rendered = error.diagnostics.map(\.description).joined(separator: "\n")
+        let line = self.line(of: "action: createRuel", in: misspelt)
+        #expect(rendered.hasPrefix("\(path.path):\(line):11: error: 'steps["), "\(rendered)")
+        #expect(rendered.contains("].action' must be one of createConsumerGroup, "), "\(rendered)")
+        #expect(rendered.contains(", found 'createRuel'; did you mean 'createRule'?"), "\(rendered)")
+        #expect(rendered.hasSuffix("\n      action: createRuel\n              ^~~~~~~~~~"), "\(rendered)")
+        #expect(!rendered.contains("Cannot initialize") && !rendered.contains("Index "), "\(rendered)")
+
+        let renamed = text.replacingOccurrences(of: "    name: orders\n", with: "    nmae: orders\n")
+        let missing = try self.loadError(renamed, at: path).diagnostics.map(\.description).joined(separator: "\n")
+        #expect(missing.contains(": error: missing required key 'name' in steps["), "\(missing)")
+        #expect(missing.contains("].consumerGroup\n        nmae: orders\n"), "\(missing)")
+    }
+
+    /// A plan is reviewed and edited by hand: a misspelt key is refused with the closest one (it was ignored, so
+    /// a misspelt `existing:` would have re-created a resource), while a key the plan may carry is accepted even
+    /// where no step of this plan has it.
+    @Test func aMisspeltKeyInAnEditedPlanIsRefusedNotIgnored() async throws {
+        let (planned, path) = try await self.makePlanText()
+        // No step has `existing:` any more, so only the plan's own properties can tell that it is a known key.
+        let text = planned.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("  existing: ") }
+            .joined(separator: "\n")
+        let first = try #require(text.range(of: "\n  note: "))
+        let misspelt = text.replacingCharacters(in: first, with: "\n  exisitng: G1\n  note: ")
+        let error = try self.loadError(misspelt, at: path)
+        #expect(error.code == .yaml)
+        let rendered = error.diagnostics.map(\.description).joined(separator: "\n")
+        let line = self.line(of: "exisitng: G1", in: misspelt)
+        #expect(rendered.hasPrefix("\(path.path):\(line):3: error: unknown key 'exisitng' in steps[0]; did you mean 'existing'?"), "\(rendered)")
+        #expect(rendered.hasSuffix("\n      exisitng: G1\n      ^~~~~~~~"), "\(rendered)")
+
+        let added = text.replacingCharacters(in: first, with: "\n  existing: G1\n  note: ")
+        try added.write(to: path, atomically: true, encoding: .utf8)
+        let plan = try PlanFile.load(path: path.path)
+        #expect(plan.steps[0].existing == "G1")
     }
 
     @Test func brokenYAMLNamesTheLine() async throws {

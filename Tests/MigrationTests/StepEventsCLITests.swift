@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import TestSupport
 import Testing
 
 /// `migrate run` writes one migration-status event per completed consumer-group, subscription, rule and parser
@@ -33,7 +34,7 @@ struct StepEventsCLITests {
         let (process, _, _) = try workspace.start(["migrate", "run", "--plan", "plan.yaml"])
         #expect(try await workspace.server.output.wait(for: "STALL CreateRuleAction #2"))
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        await ChildProcess.waitUntilExit(process)
         try await workspace.server.faults("{}")
         (rc, _, err) = try await workspace.run(["migrate", "run", "--plan", "plan.yaml"])
         #expect(rc == 0, "\(err)")
@@ -70,30 +71,20 @@ struct StepEventsCLITests {
         let groups = data.filter { $0["resourceKind"] as? String == "consumerGroup" }
         #expect(groups.allSatisfy { !($0["newId"] as? String ?? "").isEmpty })
         #expect(!replay.contains("testsecret"))
-        try Self.expectValid(workspace.path("replay.jsonl"), replay)
+        try await Self.expectValid(workspace.path("replay.jsonl"), replay)
     }
 
     /// Validates JSON lines against docs/schemas/migration-event.schema.json with python3-jsonschema.
-    static func expectValid(_ path: String, _ text: String) throws {
+    static func expectValid(_ path: String, _ text: String) async throws {
         try text.write(toFile: path, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [
-            "-c",
-            """
+        let script = """
             import json, sys, jsonschema
             validator = jsonschema.Draft202012Validator(json.load(open(sys.argv[1])), format_checker=jsonschema.FormatChecker())
             errors = [e.message for line in open(sys.argv[2]) if line.strip() for e in validator.iter_errors(json.loads(line))]
             print(json.dumps(errors)); sys.exit(1 if errors else 0)
-            """,
-            Support.packageRoot.appendingPathComponent("docs/schemas/migration-event.schema.json").path,
-            path,
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "schema violations: \(printed)")
+            """
+        let schema = Support.packageRoot.appendingPathComponent("docs/schemas/migration-event.schema.json").path
+        let run = try await ChildProcess.run("/usr/bin/python3", ["-c", script, schema, path])
+        #expect(run.status == 0, "schema violations: \(run.stdout)")
     }
 }

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import TestSupport
 import Testing
 
 /// Where the built `iotbridge` executable is: beside the test bundle, or `nil`.
@@ -32,24 +33,13 @@ struct RulesCommandTests {
         var stderr: String
     }
 
-    static func run(_ arguments: [String]) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(IOTBridgeExecutable.path))
-        process.arguments = ["rules"] + arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: RepositoryPaths.root)
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(
-            status: process.terminationStatus,
-            stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self)
+    static func run(_ arguments: [String]) async throws -> Run {
+        let run = try await ChildProcess.run(
+            try #require(IOTBridgeExecutable.path),
+            ["rules"] + arguments,
+            currentDirectory: URL(fileURLWithPath: RepositoryPaths.root)
         )
+        return Run(status: run.status, stdout: run.stdout, stderr: run.stderr)
     }
 
     static let sql =
@@ -71,16 +61,16 @@ struct RulesCommandTests {
             ),
         ]
     )
-    func eval(payload: [String], topic: String, status: Int32, stdout: String, stderr: String) throws {
-        let run = try Self.run(["eval", "--sql", Self.sql, "--topic", topic, "--payload", payload[0]])
+    func eval(payload: [String], topic: String, status: Int32, stdout: String, stderr: String) async throws {
+        let run = try await Self.run(["eval", "--sql", Self.sql, "--topic", topic, "--payload", payload[0]])
         #expect(run.status == status)
         #expect(run.stdout == (stdout.isEmpty ? "" : stdout + "\n"))
         #expect(stderr.isEmpty || run.stderr.contains(stderr), "\(run.stderr)")
     }
 
     @Test("eval: a syntax error prints file:line:col, the line and a caret, and exits 2")
-    func evalError() throws {
-        let run = try Self.run([
+    func evalError() async throws {
+        let run = try await Self.run([
             "eval", "--sql", #"SELECT devicName() FROM "/pk/+/u""#, "--topic", "/pk/d/u", "--payload", "{}",
         ])
         #expect(run.status == 2)
@@ -96,8 +86,8 @@ struct RulesCommandTests {
     }
 
     @Test("eval: --timestamp, --device-name, --product-key, --message-id and --tag feed the functions")
-    func evalOptions() throws {
-        let run = try Self.run([
+    func evalOptions() async throws {
+        let run = try await Self.run([
             "eval", "--sql",
             #"SELECT timestamp('yyyy-MM-dd HH:mm') AS t, deviceName() AS d, messageId() AS m, attribute('site') AS s FROM "/pk/+/u""#,
             "--topic", "/pk/x/u", "--payload", "{}", "--timestamp", "1543373798943", "--device-name", "dev7",
@@ -108,11 +98,11 @@ struct RulesCommandTests {
     }
 
     @Test("eval: a BINARY rule reads the payload from @FILE")
-    func evalBinary() throws {
+    func evalBinary() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("frame-\(getpid()).bin").path
         _ = FileManager.default.createFile(atPath: path, contents: Data([0x00, 0x01, 0xFF]))
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let run = try Self.run([
+        let run = try await Self.run([
             "eval", "--data-type", "binary", "--sql", #"SELECT to_hex(*) AS h FROM "/pk/+/user/raw""#,
             "--topic", "/pk/d/user/raw", "--payload", "@" + path,
         ])
@@ -121,8 +111,8 @@ struct RulesCommandTests {
     }
 
     @Test("lint: 0 for the examples, 2 with every diagnostic for a broken file")
-    func lint() throws {
-        let clean = try Self.run(["lint", "rules/examples"])
+    func lint() async throws {
+        let clean = try await Self.run(["lint", "rules/examples"])
         #expect(clean.status == 0, "\(clean.stdout)\(clean.stderr)")
         #expect(clean.stderr.contains("0 errors"))
 
@@ -130,7 +120,7 @@ struct RulesCommandTests {
         let text = "name: b\nsql: SELECT devicName() FROM \"/p/+/u\"\nactions:\n  - {type: amqq, consumerGroup: g}\n"
         _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let broken = try Self.run(["lint", path])
+        let broken = try await Self.run(["lint", path])
         #expect(broken.status == 2)
         #expect(broken.stdout.contains("\(path):2:13: error: unknown function 'devicName'"))
         #expect(broken.stdout.contains("\(path):4:12: error: unknown destination type 'amqq'; did you mean 'amqp'?"))
@@ -138,7 +128,7 @@ struct RulesCommandTests {
     }
 
     @Test("run-script: the GetParser API example prints both writeTsdb calls with every argument")
-    func runScriptGetParserExample() throws {
+    func runScriptGetParserExample() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("getparser-\(getpid())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -150,7 +140,7 @@ struct RulesCommandTests {
             + #"writeTsdb(1000,timestamp(),"temperature", t , {"deviceName":deviceName()}); "#
             + #"writeTsdb(1000,timestamp(),"humidity", h , {"deviceName":deviceName()});"#
         _ = FileManager.default.createFile(atPath: script, contents: Data(text.utf8))
-        let run = try Self.run([
+        let run = try await Self.run([
             "run-script", "--script", script, "--topic", "/sys/a1o/Device1/thing/event/property/post",
             "--payload", #"{"items":{"Temperature":{"value":38},"Humidity":{"value":25}}}"#,
             "--timestamp", "1626948134319",
@@ -170,7 +160,7 @@ struct RulesCommandTests {
             atPath: bad,
             contents: Data("var data = payload('json');\nwriteAmqp(1, data.items.substring(1));\n".utf8)
         )
-        let refused = try Self.run([
+        let refused = try await Self.run([
             "run-script", "--script", bad, "--topic", "/pk/d/user/u", "--payload", #"{"items":{}}"#,
         ])
         #expect(refused.status == 2)
@@ -183,14 +173,14 @@ struct RulesCommandTests {
         let rule = directory.appendingPathComponent("quiet.yaml").path
         let yaml = "name: quiet\ndataSource:\n  topics: [/pk/+/user/u]\nscript: |\n  var n = payload('json').size();\n"
         _ = FileManager.default.createFile(atPath: rule, contents: Data(yaml.utf8))
-        let lint = try Self.run(["lint", rule])
+        let lint = try await Self.run(["lint", rule])
         #expect(lint.status == 2)
         #expect(lint.stdout.contains("\(rule):5:3: error: the script calls no forwarding function"), "\(lint.stdout)")
     }
 
     @Test("test: 0 when the corpus passes, 1 with a diff when an output differs, 2 for an unknown rule")
-    func test() throws {
-        let pass = try Self.run(["test", "rules/corpus/rules", "--samples", "rules/corpus/samples.jsonl"])
+    func test() async throws {
+        let pass = try await Self.run(["test", "rules/corpus/rules", "--samples", "rules/corpus/samples.jsonl"])
         #expect(pass.status == 0, "\(pass.stdout)\(pass.stderr)")
         #expect(pass.stdout.contains(" 0 failed"))
 
@@ -203,7 +193,7 @@ struct RulesCommandTests {
                     .utf8
             )
         )
-        let fail = try Self.run(["test", "rules/corpus/rules", "--samples", samples])
+        let fail = try await Self.run(["test", "rules/corpus/rules", "--samples", samples])
         #expect(fail.status == 1)
         #expect(fail.stdout.contains("FAIL"))
         #expect(fail.stdout.contains("- \"t\": 41"))
@@ -213,7 +203,7 @@ struct RulesCommandTests {
             atPath: samples,
             contents: Data(#"{"topic":"/a/b/c","payload":{},"expect":{"ref-custom-topik":null}}"#.utf8)
         )
-        let error = try Self.run(["test", "rules/corpus/rules", "--samples", samples])
+        let error = try await Self.run(["test", "rules/corpus/rules", "--samples", samples])
         #expect(error.status == 2)
         #expect(error.stdout.contains("did you mean 'ref-custom-topic'?"))
     }

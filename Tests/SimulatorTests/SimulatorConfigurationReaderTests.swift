@@ -74,7 +74,7 @@ import Testing
         #expect(result.configuration == nil)
         let expected = [
             "sim.yaml:2:46: error: accessKeySecret: the environment variable NOT_SET is not set",
-            "sim.yaml:6:13: error: unknown key 'prot' in amqp; known keys: port, tls, ackTimeout, attachTimeout, retention",
+            "sim.yaml:6:13: error: unknown key 'prot' in amqp; did you mean 'port'? (known keys: port, tls, ackTimeout, attachTimeout, retention)",
             "sim.yaml:9:38: error: unknown flag 'DeviceDataFlg'",
             "sim.yaml:9:71: error: consumer group 'cg-other' is not one of this instance's consumerGroups",
             "sim.yaml:11:15: error: a product needs 'count' (how many devices) or 'names'",
@@ -85,6 +85,41 @@ import Testing
             #expect(result.errors.count > index && result.errors[index].hasPrefix(prefix), "\(result.errors)")
         }
         #expect(result.errors.count == expected.count, "\(result.errors)")
+    }
+
+    /// Issue 13: every config file names the closest key and shows the source line with a caret, in file order,
+    /// without echoing a line that may hold a secret; a file that is not UTF-8 is refused, not decoded with U+FFFD.
+    @Test func aMisspeltKeyGetsTheClosestKeyTheSourceLineAndACaret() throws {
+        let text = """
+            instances:
+              - name: source
+                kind: legacy
+                consumerGroup: [ { id: cg } ]
+            devics: {}
+            accessKeys: [ { accessKeyId: LTAIsim, accessKeySecret: t0p-s3cret, extra: 1 } ]
+            """
+        let errors = self.reader.load(text: text, file: "sim.yaml").errors
+        #expect(
+            errors == [
+                "sim.yaml:1:1: error: the configuration needs 'devices'\n    instances:\n    ^",
+                "sim.yaml:4:5: error: unknown key 'consumerGroup' in an instance; did you mean 'consumerGroups'? (known keys: "
+                    + "name, kind, iotInstanceId, regionId, amqp, consumerGroups, subscriptions)\n"
+                    + "        consumerGroup: [ { id: cg } ]\n        ^~~~~~~~~~~~~",
+                "sim.yaml:5:1: error: unknown key 'devics' in the configuration; did you mean 'devices'? (known keys: "
+                    + "listen, accessKeys, instances, devices, migration, openapi)\n    devics: {}\n    ^~~~~~",
+                "sim.yaml:6:68: error: unknown key 'extra' in an access key (known keys: accessKeyId, accessKeySecret)",
+            ],
+            "\(errors)"
+        )
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sim-reader-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data([0x6C, 0x69, 0x73, 0x74, 0x65, 0x6E, 0x3A, 0x20, 0xFF, 0x0A]).write(to: folder.appendingPathComponent("binary.yaml"))
+        let binary = self.reader.load(path: folder.appendingPathComponent("binary.yaml").path).errors
+        #expect(binary.count == 1 && binary[0].hasSuffix("it is not UTF-8 text (invalid byte at offset 8)"), "\(binary)")
+        let missing = self.reader.load(path: folder.appendingPathComponent("missing.yaml").path).errors
+        #expect(missing.count == 1 && missing[0].contains(": error: cannot read the configuration file '"), "\(missing)")
+        #expect(missing.first?.contains("the file does not exist") == true, "\(missing)")
     }
 
     @Test func aSyntaxErrorNamesItsPlace() {

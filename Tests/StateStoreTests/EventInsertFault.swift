@@ -8,6 +8,7 @@
 import Foundation
 import PostgresStateStore
 import StateStore
+import TestSupport
 
 /// A failure injected into a real store: a trigger that aborts the insert of the outbox event with id
 /// ``poisonId``, so that a test can watch a transaction roll back half-way (after the rows before the poisoned
@@ -20,7 +21,7 @@ enum EventInsertFault {
     /// Installs the trigger into `store` (a ``SQLiteStateStore`` or a ``PostgresClaimStore``).
     static func install(into store: any Sendable) async throws {
         if let sqlite = store as? SQLiteStateStore {
-            try Self.python(
+            try await Self.python(
                 """
                 import sqlite3, sys
                 db = sqlite3.connect(sys.argv[1], isolation_level=None)
@@ -58,12 +59,8 @@ enum EventInsertFault {
     }
 
     /// Runs a Python script with one argument, through the system interpreter (its sqlite3 is Debian's SQLite).
-    static func python(_ script: String, _ argument: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = ["-c", script, argument]
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw PythonFailed(status: process.terminationStatus) }
+    static func python(_ script: String, _ argument: String) async throws {
+        let run = try await ChildProcess.run("/usr/bin/python3", ["-c", script, argument])
+        guard run.status == 0 else { throw PythonFailed(status: run.status) }
     }
 }

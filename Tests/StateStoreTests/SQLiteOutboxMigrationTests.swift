@@ -7,6 +7,7 @@
 
 import Foundation
 import StateStore
+import TestSupport
 import Testing
 
 /// Migration v4 of the SQLite store (the outbox without secondary indexes, and its delivery cursor) on a file that
@@ -14,7 +15,7 @@ import Testing
 @Suite struct SQLiteOutboxMigrationTests {
     /// Turns a current state file back into v3's outbox (the shipped DDL) holding three events of migration `m`,
     /// the first two delivered.
-    static func rewriteAsVersion3(_ path: String) throws {
+    static func rewriteAsVersion3(_ path: String) async throws {
         let script = """
             import sqlite3, sys
             db = sqlite3.connect(sys.argv[1], isolation_level=None)
@@ -46,16 +47,9 @@ import Testing
             ''')
             print(db.execute("SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'outbox%'").fetchone()[0])
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = ["-c", script, path]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        process.waitUntilExit()
-        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        guard process.terminationStatus == 0, printed.trimmingCharacters(in: .whitespacesAndNewlines) == "3" else {
-            throw RewriteFailed(status: process.terminationStatus, output: printed)
+        let run = try await ChildProcess.run("/usr/bin/python3", ["-c", script, path])
+        guard run.status == 0, run.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "3" else {
+            throw RewriteFailed(status: run.status, output: run.stdout + run.stderr)
         }
     }
 
@@ -70,7 +64,7 @@ import Testing
             let store = try folder.open()
             _ = try await store.seed([RegistrySeed(device: DeviceKey(productKey: "a1PK", deviceName: "dev-9"), iotInstanceId: "")], at: 1)
         }
-        try Self.rewriteAsVersion3(folder.statePath)
+        try await Self.rewriteAsVersion3(folder.statePath)
 
         let store = try folder.open()
         let all = try await store.outboxEvents(fromPosition: 0, limit: 10)

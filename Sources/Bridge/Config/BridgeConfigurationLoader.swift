@@ -35,7 +35,8 @@ public struct BridgeConfigurationLoader {
     public func load(path: String) -> Result {
         let text: String
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            // TextFile says why (missing, a folder, permission denied, not UTF-8 at offset N), never Foundation's dump.
+            text = try TextFile.read(path, what: "the configuration file")
         } catch {
             let location = SourceLocation(line: 1, column: 1, offset: 0)
             return Result(
@@ -44,7 +45,7 @@ public struct BridgeConfigurationLoader {
                     Diagnostic(
                         code: .configFile,
                         severity: .error,
-                        message: "cannot read the configuration file (\(Self.reason(error)))",
+                        message: error.description,
                         file: path,
                         location: location,
                         sourceLine: "",
@@ -84,14 +85,9 @@ public struct BridgeConfigurationLoader {
         return Result(configuration: failed ? nil : configuration, diagnostics: diagnostics)
     }
 
+    /// The operating system's words for a Foundation error (`TextFile.reason`), never its dump.
     static func reason(_ error: any Error) -> String {
-        let nsError = error as NSError
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError,
-            let text = String(validatingCString: strerror(Int32(underlying.code)))
-        {
-            return text
-        }
-        return nsError.localizedDescription
+        TextFile.reason(error)
     }
 }
 
@@ -499,7 +495,10 @@ struct ConfigReader {
         guard let text = self.decoder.string(fields, key) else { return nil }
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         guard trimmed.hasPrefix("${"), trimmed.hasSuffix("}"), trimmed.count > 3 else {
-            self.decoder.error("'\(key)' must be an environment reference like \"${MY_SECRET}\", never the secret itself", at: fields[key])
+            self.decoder.errorWithoutSourceLine(
+                "'\(key)' must be an environment reference like \"${MY_SECRET}\", never the secret itself",
+                at: fields[key]
+            )
             return nil
         }
         let variable = String(trimmed.dropFirst(2).dropLast())
@@ -516,7 +515,7 @@ struct ConfigReader {
         var password: String?
         if let reference {
             guard reference.hasPrefix("${"), reference.hasSuffix("}"), reference.count > 3 else {
-                self.decoder.error(
+                self.decoder.errorWithoutSourceLine(
                     "the password in 'state' must be an environment reference, as in "
                         + "postgres://USER:${PGPASSWORD}@HOST:5432/DB, never the password itself",
                     at: node

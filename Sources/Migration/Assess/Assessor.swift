@@ -206,7 +206,10 @@ struct AssessmentPass {
         // Capacity of the whole migration.
         let counts = self.source.products.map { self.facts.product($0)?.deviceCount }
         let known = counts.compactMap { $0 }.reduce(0, +)
-        let total = counts.contains(nil) ? "at least \(known)" : "\(known)"
+        // "at least 0 devices" says nothing: with no count at all the number is unknown, and said so.
+        let total =
+            !counts.isEmpty && counts.allSatisfy({ $0 == nil })
+            ? "the (unknown) number of" : counts.contains(nil) ? "at least \(known)" : "\(known)"
         if let spec = targetFacts.onlineDeviceSpec {
             if known >= spec {
                 self.add(

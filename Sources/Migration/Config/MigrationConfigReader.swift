@@ -91,7 +91,13 @@ struct MigrationConfigReader {
                     postgres = try PostgresLocation(configured: path, environment: ProcessInfo.processInfo.environment)
                     state = postgres?.description
                 } catch {
-                    self.decoder.error("\(error)", at: root["state"])
+                    // A URL with a literal password: its line would print the password the error refuses.
+                    let (_, password) = PostgresLocation.separatingPassword(path)
+                    if let password, !password.hasPrefix("${") {
+                        self.decoder.errorWithoutSourceLine("\(error)", at: root["state"])
+                    } else {
+                        self.decoder.error("\(error)", at: root["state"])
+                    }
                 }
             } else {
                 state = path.hasPrefix("/") ? path : URL(fileURLWithPath: self.folder).appendingPathComponent(path).path

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import RuleSQL
 import Rules
 
 /// Reads, checks and writes plan files.
@@ -36,6 +37,16 @@ public enum PlanFile {
             throw MigrationError(.config, error.description + hint)
         }
         let plan = try YAMLFile.decode(MigrationPlan.self, from: text, file: path)
+        // A plan is meant to be reviewed and edited: a misspelt key must not be ignored silently.
+        let unknown = YAMLFile.unknownKeys(in: text, decoded: plan, file: path)
+        if let first = unknown.first {
+            throw MigrationError(
+                .yaml,
+                unknown.map(\.message).joined(separator: "; ") + " — fix the file and retry",
+                location: "\(path):\(first.location.line)",
+                diagnostics: unknown
+            )
+        }
         try Self.validate(plan, text: text, file: path)
         return plan
     }

@@ -9,6 +9,8 @@ import AMQP
 import Foundation
 import IoTPlatform
 import Migration
+import RuleSQL
+import Rules
 import Yams
 
 /// Reads `sim.yaml` strictly, as the bridge reads `bridge.yaml`: unknown keys, wrong types, missing `${ENV}`
@@ -34,15 +36,24 @@ public struct SimulatorConfigurationReader {
 
     /// Reads the file at `path`.
     public func load(path: String) -> Result {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            return Result(configuration: nil, errors: ["\(path):1:1: error: cannot read the configuration file"])
+        let text: String
+        do {
+            // Says why: missing, a folder, permission denied, or not UTF-8 (never silently replaced bytes).
+            text = try TextFile.read(path, what: "the configuration file")
+        } catch {
+            return Result(configuration: nil, errors: ["\(path):1:1: error: \(error.description)"])
         }
-        return self.load(text: String(decoding: data, as: UTF8.self), file: path)
+        return self.load(text: text, file: path)
     }
 
     /// Reads `text` as the file `file` (relative paths resolve against its folder).
     public func load(text: String, file: String) -> Result {
-        var walk = Walk(file: file, environment: self.environment, folder: URL(fileURLWithPath: file).deletingLastPathComponent().path)
+        var walk = Walk(
+            file: file,
+            text: text,
+            environment: self.environment,
+            folder: URL(fileURLWithPath: file).deletingLastPathComponent().path
+        )
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
@@ -60,7 +71,8 @@ public struct SimulatorConfigurationReader {
             return Result(configuration: nil, errors: ["\(file):1:1: error: the file is empty; see `iotbridge sim --help` for one to start from"])
         }
         let configuration = walk.configuration(root)
-        return Result(configuration: walk.errors.isEmpty ? configuration : nil, errors: walk.errors)
+        let errors = walk.diagnostics.sorted { $0.location < $1.location }.map(\.description)
+        return Result(configuration: errors.isEmpty ? configuration : nil, errors: errors)
     }
 }
 
@@ -69,18 +81,45 @@ private struct Walk {
     let file: String
     let environment: [String: String]
     let folder: String
-    var errors: [String] = []
+    /// The file's lines, for the source line and caret under each error.
+    let lines: [Substring]
+    var diagnostics: [Diagnostic] = []
 
-    init(file: String, environment: [String: String], folder: String) {
+    init(file: String, text: String, environment: [String: String], folder: String) {
         self.file = file
         self.environment = environment
         self.folder = folder
+        self.lines = text.split(separator: "\n", omittingEmptySubsequences: false)
     }
 
+    /// Records an error at a node, compiler-style like bridge.yaml's: `file:line:col: error: …`, the source line and
+    /// a caret under the node (a line that may hold a secret or password is not echoed).
     mutating func error(_ message: String, at node: Node?) {
         let line = node?.mark?.line ?? 1
         let column = node?.mark?.column ?? 1
-        self.errors.append("\(self.file):\(line):\(column): error: \(message)")
+        var source = line >= 1 && line <= self.lines.count ? String(self.lines[line - 1]) : ""
+        if source.hasSuffix("\r") { source.removeLast() }
+        let lowered = source.lowercased()
+        if ["secret", "password", "token"].contains(where: { lowered.contains($0) }) { source = "" }
+        let length = node?.scalar.map { max(1, $0.string.count) } ?? 1
+        self.diagnostics.append(
+            Diagnostic(
+                code: Self.configFile,
+                message: message,
+                file: self.file,
+                location: SourceLocation(line: line, column: column, offset: self.offset(line: line, column: column)),
+                sourceLine: source,
+                length: node?.scalar == nil ? 1 : length
+            )
+        )
+    }
+
+    /// A problem in `sim.yaml`.
+    static let configFile = Diagnostic.Code("config")
+
+    /// The character offset of a line and column (the diagnostics are sorted by it into file order).
+    private func offset(line: Int, column: Int) -> Int {
+        self.lines.prefix(max(0, line - 1)).reduce(0) { $0 + $1.count + 1 } + max(0, column - 1)
     }
 
     // MARK: Shapes
@@ -99,9 +138,8 @@ private struct Walk {
                 continue
             }
             guard known.contains(name) else {
-                let hint =
-                    known.first { $0.lowercased() == name.lowercased() }.map { "; did you mean '\($0)'?" } ?? "; known keys: \(known.joined(separator: ", "))"
-                self.error("unknown key '\(name)' in \(what)\(hint)", at: key)
+                let hint = Suggestion.didYouMean(name, among: known)
+                self.error("unknown key '\(name)' in \(what)\(hint) (known keys: \(known.joined(separator: ", ")))", at: key)
                 continue
             }
             result[name] = value

@@ -29,6 +29,8 @@ public actor SimulatedControlPlane {
     var state: InstanceSnapshot
     /// What `migrate assess` reads beyond the configuration: product details, device counts, OTA jobs, clients.
     var facts: InstanceFacts?
+    /// What a running simulation knows instead, when the instance was seeded without facts (``setLiveFacts(_:)``).
+    private var liveFacts: (@Sendable () async -> InstanceFacts)?
     /// When each consumer group was created (`CreateTime` of `QueryConsumerGroupList`).
     var groupCreated: [String: Date] = [:]
     /// Hands out new IDs.
@@ -146,6 +148,21 @@ public actor SimulatedControlPlane {
     /// The assessment facts the instance was seeded with, if any.
     public func assessmentFacts() -> InstanceFacts? {
         self.facts
+    }
+
+    /// Lets a running simulation answer what `migrate assess` asks (devices per product on this instance, clients
+    /// connected to each consumer group) when the instance was seeded without facts, so that a rehearsal does not
+    /// report "0 devices" or "no client connected" while devices publish and a bridge consumes.
+    public func setLiveFacts(_ provider: @escaping @Sendable () async -> InstanceFacts) {
+        self.liveFacts = provider
+    }
+
+    /// The facts the OpenAPI answers from: the seeded ones (an export's `assessment:` section), else the running
+    /// simulation's, else none.
+    public func currentFacts() async -> InstanceFacts? {
+        if let facts = self.facts { return facts }
+        guard let liveFacts = self.liveFacts else { return nil }
+        return await liveFacts()
     }
 
     /// How many changes the instance has seen since it was created.

@@ -9,14 +9,15 @@ import Migration
 
 extension OpenAPIActions {
     /// What `migrate assess` reads beyond the forwarding configuration: products, device counts, OTA jobs and
-    /// consumer-group clients, answered from the instance's seeded facts (an export's `assessment:` section).
+    /// consumer-group clients, answered from the instance's seeded facts (an export's `assessment:` section), else
+    /// from the running simulation (`iotbridge sim`: its devices on this instance, its AMQP consumers).
     /// A product without facts answers zero devices, no OTA jobs; a group without facts has no clients.
     static func assessment(
         _ action: String,
         _ p: OpenAPIParameters,
         on plane: SimulatedControlPlane
     ) async throws -> [String: Any] {
-        let facts = await plane.assessmentFacts() ?? InstanceFacts()
+        let facts = await plane.currentFacts() ?? InstanceFacts()
         let products = await plane.listProducts()
         switch action {
         case "QueryProductList":

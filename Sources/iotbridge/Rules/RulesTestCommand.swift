@@ -15,20 +15,25 @@ struct RulesTestCommand: ParsableCommand {
         commandName: "test",
         abstract: "Run rules over recorded messages and compare their outputs with the expected ones.",
         discussion: """
-            The samples file is JSON Lines, one recorded message per line:
+            The samples file is JSON Lines: each line is one recorded message, a JSON
+            object with these keys (a complete line: rules/README.md, "Samples"):
 
-              {"name":"hot","topic":"/pk/dev1/user/update","payload":{"temperature":39},"timestamp":1543373798943,
-               "expect":{"weather-station-hot":{"t":39,"deviceName":"dev1"},"other-rule":null}}
-
-            payload is any JSON (or payloadText for text, payloadBase64 for bytes); deviceName, productKey, \
-            messageId, timestamp (epoch ms for "now") and tags (for attribute()) are optional. expect maps rule \
-            names to the expected output: the JSON object, a base64 string for a BINARY SELECT *, the list of \
-            forwarding calls of a parser, or null for "no output". "*" matches any value.
+              topic       the message's topic, e.g. /a1hRrzDp7Kq/dev1/user/update
+              payload     any JSON (payloadText for text, payloadBase64 for bytes)
+              expect      rule name → expected output: the JSON object, a base64
+                          string for a BINARY SELECT *, the list of forwarding
+                          calls of a parser, or null for "no output"; "*" matches
+                          any value
+              optional    name, deviceName, productKey, messageId, timestamp
+                          (epoch ms; "now" if absent), tags (for attribute())
 
             Prints a pass/fail table and a diff for each failure. Exits 0 when all pass, 1 when an output \
-            differs, 2 on an error (a rule that does not load, an unknown rule name, a rule that fails).
+            differs, 2 on an error (a rule that does not load, an unknown rule name, a rule that fails, \
+            no samples, or a sample that gives its payload twice).
 
-              iotbridge rules test rules/corpus/rules --samples rules/corpus/samples.jsonl
+            Example:
+              iotbridge rules test rules/corpus/rules \\
+                  --samples rules/corpus/samples.jsonl
             """
     )
 
