@@ -49,7 +49,7 @@ import Testing
         let rows = try await Self.committedRows()
         let lines = try rows.map { String(decoding: try #require(StructuredEventRenderer.render($0)), as: UTF8.self) }
         // Line 4 has an empty stored `data` (the splice's edge case), which the schema rightly refuses for its type.
-        let violations = try schemaViolations(lines.enumerated().filter { $0.offset != 3 }.map(\.element))
+        let violations = try await schemaViolations(lines.enumerated().filter { $0.offset != 3 }.map(\.element))
         #expect(violations == [], "\(violations)")
         let empty = try MigrationEvent(json: Array(lines[3].utf8))
         #expect(empty.data.migrationId == "m-empty")
