@@ -270,7 +270,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BridgeTests",
-            dependencies: ["Bridge", "AMQP", "StateStore", "PostgresStateStore", "HTTPServer"],
+            dependencies: ["Bridge", "AMQP", "Events", "StateStore", "PostgresStateStore", "HTTPServer"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -286,7 +286,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["AMQP", "IoTPlatform", "Simulator", "Migration"],
+            dependencies: ["AMQP", "IoTPlatform", "Simulator", "Migration", "Events", "StateStore"],
             exclude: ["peers", "README.md"],
             swiftSettings: strictSettings
         ),

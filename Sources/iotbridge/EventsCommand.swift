@@ -179,12 +179,13 @@ struct EventsCommand: AsyncParsableCommand {
                         } else {
                             var lines: [UInt8] = []
                             for row in selected {
-                                guard let event = MigrationEvent(row) else {
+                                // The bytes the delivery loop sends (the stored data spliced into the envelope).
+                                guard let event = StructuredEventRenderer.render(row) else {
                                     throw CommandFailure(
                                         "outbox position \(row.position) holds an event this build cannot read"
                                     )
                                 }
-                                lines += event.jsonBytes()
+                                lines += event
                                 lines.append(UInt8(ascii: "\n"))
                             }
                             try writer?.write(lines)

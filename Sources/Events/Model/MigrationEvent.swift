@@ -153,6 +153,61 @@ public enum MigrationEventTime {
     /// RFC 3339 in UTC with milliseconds, e.g. `2026-11-29T12:00:00.123Z`. The milliseconds are written from the
     /// integer, not through a `Double` (which would turn .123 into .122).
     public static func text(_ milliseconds: Int64) -> String {
+        var bytes: [UInt8] = []
+        Self.write(milliseconds, into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends ``text(_:)``'s form of `milliseconds`. Years 0 to 9999 are computed from the day count (the civil
+    /// calendar algorithm of H. Hinnant's "chrono-Compatible Low-Level Date Algorithms"): Foundation's formatter
+    /// was a large part of rendering each event in the delivery loop. Other years go through Foundation.
+    public static func write(_ milliseconds: Int64, into bytes: inout [UInt8]) {
+        let (seconds, fraction) = Self.split(milliseconds)
+        var days = seconds / 86_400
+        var secondOfDay = seconds % 86_400
+        if secondOfDay < 0 {
+            secondOfDay += 86_400
+            days -= 1
+        }
+        let shifted = days + 719_468
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        guard (0...9_999).contains(year) else {
+            bytes.append(contentsOf: Self.foundationText(milliseconds).utf8)
+            return
+        }
+        func digits(_ value: Int64, _ count: Int) {
+            var divisor: Int64 = 1
+            for _ in 1..<count { divisor *= 10 }
+            while divisor > 0 {
+                bytes.append(UInt8(ascii: "0") + UInt8((value / divisor) % 10))
+                divisor /= 10
+            }
+        }
+        digits(year, 4)
+        bytes.append(UInt8(ascii: "-"))
+        digits(month, 2)
+        bytes.append(UInt8(ascii: "-"))
+        digits(day, 2)
+        bytes.append(UInt8(ascii: "T"))
+        digits(secondOfDay / 3_600, 2)
+        bytes.append(UInt8(ascii: ":"))
+        digits(secondOfDay / 60 % 60, 2)
+        bytes.append(UInt8(ascii: ":"))
+        digits(secondOfDay % 60, 2)
+        bytes.append(UInt8(ascii: "."))
+        digits(fraction, 3)
+        bytes.append(UInt8(ascii: "Z"))
+    }
+
+    /// ``text(_:)`` through Foundation's ISO 8601 formatter (years outside 0 to 9999).
+    static func foundationText(_ milliseconds: Int64) -> String {
         let (seconds, fraction) = Self.split(milliseconds)
         let whole = Date(timeIntervalSince1970: Double(seconds))
             .formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: false, timeZone: .gmt))

@@ -22,7 +22,7 @@ import argparse
 import sys
 
 from proton.handlers import MessagingHandler
-from proton.reactor import Container
+from proton.reactor import Container, DurableSubscription
 
 import peerlib
 
@@ -56,7 +56,9 @@ class Receiver(MessagingHandler):
         else:
             options.update(allowed_mechs="ANONYMOUS")
         self.connection = event.container.connect(self.target["server"], **options)
-        receiver = event.container.create_receiver(self.connection, self.target["address"])
+        # --durable: a durable source terminus, as RabbitMQ wants for a queue a durable sender declared.
+        link_options = [DurableSubscription()] if self.args.durable else None
+        receiver = event.container.create_receiver(self.connection, self.target["address"], options=link_options)
         self._top_up(receiver)
         self.timer = event.container.schedule(self.args.timeout, self)
 
@@ -124,6 +126,8 @@ def parse_args(argv):
                              "amqp://guest:guest@127.0.0.1:PORT//queue/NAME. With user:password "
                              "SASL PLAIN is used (also over plain TCP), else ANONYMOUS")
     parser.add_argument("--count", type=int, default=1, help="messages to receive (default 1)")
+    parser.add_argument("--durable", action="store_true",
+                        help="attach with a durable source (RabbitMQ refuses a non-durable attach to a durable queue)")
     parser.add_argument("--credit", type=int, default=100,
                         help="credit window (link credit kept outstanding), default 100")
     parser.add_argument("--timeout", type=float, default=30.0,

@@ -13,7 +13,8 @@ fail authentication).
     (some servers do that and then simply send); --refuse-receivers CONDITION answers
     with a null source and at once detaches with CONDITION, as a refusing peer does.
   - A client that attaches a SENDER link gets credit; each message it sends is printed
-    as a JSON line and settled with --disposition (accept by default).
+    as a JSON line and settled with --disposition (accept by default; --reject-at N rejects the
+    Nth one, as a broker refusing one message in a stream does).
 
 Output (JSON lines on stdout):
   {"event":"listening","port":P}                                 once ready
@@ -232,6 +233,8 @@ class Server(MessagingHandler):
         peerlib.emit(peerlib.message_event(event.message, sequence=self.received,
                                            connection=self._cid(event.connection)))
         disposition = self.args.disposition
+        if self.received in self.args.reject_at:
+            disposition = "reject"
         if disposition == "accept":
             self.accept(event.delivery)
         elif disposition == "reject":
@@ -291,6 +294,9 @@ def parse_args(argv):
     parser.add_argument("--disposition", default="accept",
                         choices=["accept", "reject", "release", "modify"],
                         help="how to settle messages clients send (default accept)")
+    parser.add_argument("--reject-at", type=int, action="append", default=[], metavar="N",
+                        help="reject the Nth message clients send (counted from 1 across links), whatever "
+                             "--disposition says; repeatable")
     parser.add_argument("--idle-timeout", type=float, default=None,
                         help="AMQP idle-time-out to announce, seconds (default: none)")
     parser.add_argument("--timeout", type=float, default=None,
