@@ -159,7 +159,7 @@ public enum MigrationEventTime {
     }
 
     /// Appends ``text(_:)``'s form of `milliseconds`. Years 0 to 9999 are computed from the day count (the civil
-    /// calendar algorithm of H. Hinnant's "chrono-Compatible Low-Level Date Algorithms"): Foundation's formatter
+    /// calendar arithmetic of RuleSQL's `CivilDate`, after H. Hinnant): Foundation's formatter
     /// was a large part of rendering each event in the delivery loop. Other years go through Foundation.
     public static func write(_ milliseconds: Int64, into bytes: inout [UInt8]) {
         let (seconds, fraction) = Self.split(milliseconds)
@@ -169,15 +169,8 @@ public enum MigrationEventTime {
             secondOfDay += 86_400
             days -= 1
         }
-        let shifted = days + 719_468
-        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        let (civilYear, civilMonth, civilDay) = CivilDate.fromDays(Int(days))
+        let (year, month, day) = (Int64(civilYear), Int64(civilMonth), Int64(civilDay))
         guard (0...9_999).contains(year) else {
             bytes.append(contentsOf: Self.foundationText(milliseconds).utf8)
             return

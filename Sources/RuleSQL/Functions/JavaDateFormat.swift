@@ -187,9 +187,11 @@ public struct JavaDateFormat: Sendable, Hashable {
 }
 
 /// Proleptic Gregorian calendar arithmetic on day numbers (days since 1970-01-01), after Howard Hinnant's
-/// `days_from_civil` / `civil_from_days`.
-enum CivilDate {
-    static func fromDays(_ days: Int) -> (year: Int, month: Int, day: Int) {
+/// `days_from_civil` / `civil_from_days`. Public for the other modules that format UTC times per message (event
+/// timestamps): Foundation's date formatters cost more than the rest of such a message.
+public enum CivilDate {
+    /// The year, month (1–12) and day (1–31) of a day number.
+    public static func fromDays(_ days: Int) -> (year: Int, month: Int, day: Int) {
         let z = days + 719_468
         let era = z.floorDivided(by: 146_097)
         let dayOfEra = z - era * 146_097
@@ -201,7 +203,8 @@ enum CivilDate {
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
-    static func days(year: Int, month: Int, day: Int) -> Int {
+    /// The day number of a date (`month` 1–12, `day` 1–31).
+    public static func days(year: Int, month: Int, day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
         let era = y.floorDivided(by: 400)
         let yearOfEra = y - era * 400

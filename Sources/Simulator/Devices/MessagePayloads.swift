@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import RuleSQL
 
 /// The topics and JSON bodies the platform forwards for each kind of device message, shaped as reference §2.2–2.3
 /// shows them. Built as text (keys in the reference's order, so a person comparing them with the documentation
@@ -83,15 +84,8 @@ public enum MessagePayloads {
         let shifted = millis + offsetHours * 3_600_000
         let days = Int64((Double(shifted) / 86_400_000).rounded(.down))
         let inDay = shifted - days * 86_400_000
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        let (civilYear, civilMonth, civilDay) = CivilDate.fromDays(Int(days))
+        let (year, month, day) = (Int64(civilYear), Int64(civilMonth), Int64(civilDay))
         func pad(_ value: Int64, _ width: Int) -> String {
             let text = String(value)
             return String(repeating: "0", count: max(0, width - text.count)) + text
