@@ -113,17 +113,20 @@ final class OutputCollector: Sendable {
     /// Everything read so far (bytes are kept whole, so a character split between two reads stays intact).
     var text: String { self.state.withLock { String(decoding: $0.bytes, as: UTF8.self) } }
 
-    /// Starts reading a pipe in the background.
+    /// Starts reading a pipe in the background, on a thread of its own until the pipe's end. Not
+    /// `readabilityHandler`: its dispatch source crashed libdispatch's event loop in CI (a bad pointer in
+    /// `_dispatch_event_loop_drain`) while many tests started and ended children at once.
     func attach(_ pipe: Pipe) {
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            guard !data.isEmpty else {
-                handle.readabilityHandler = nil
-                self.state.withLock { $0.ended = true }
-                return
+        let handle = pipe.fileHandleForReading
+        let thread = Thread {
+            while true {
+                let data = handle.availableData
+                guard !data.isEmpty else { break }
+                self.state.withLock { $0.bytes += data }
             }
-            self.state.withLock { $0.bytes += data }
+            self.state.withLock { $0.ended = true }
         }
+        thread.start()
     }
 
     /// Waits until the pipe reached its end (the child and everything holding its write end are gone), so that
