@@ -47,18 +47,7 @@ import Testing
         let batched = began.duration(to: clock.now)
 
         // The baseline: the same rows, one statement per outbox row and per registry row.
-        let connection = try await PostgresConnection.connect(
-            configuration: .init(
-                host: location.host,
-                port: location.port,
-                username: location.user,
-                password: location.password,
-                database: location.database,
-                tls: .disable
-            ),
-            id: 3,
-            logger: testLogger
-        )
+        let connection = try await TestPostgres.connect(to: location, id: 3)
         var sequence: Int64 = 0
         began = clock.now
         for start in stride(from: 0, to: total, by: Self.batch) {

@@ -159,21 +159,9 @@ import Testing
 
     /// Runs one statement in `location`'s database and returns the first column of the first row as a number.
     static func query(_ location: PostgresLocation, _ sql: String) async throws -> Int {
-        let logger = testLogger
-        let connection = try await PostgresConnection.connect(
-            configuration: .init(
-                host: location.host,
-                port: location.port,
-                username: location.user,
-                password: location.password,
-                database: location.database,
-                tls: .disable
-            ),
-            id: 2,
-            logger: logger
-        )
+        let connection = try await TestPostgres.connect(to: location, id: 2)
         defer { Task { try? await connection.close() } }
-        let rows = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+        let rows = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: testLogger)
         var value = 0
         for try await row in rows {
             value = (try? row.decode(Int.self)) ?? 0

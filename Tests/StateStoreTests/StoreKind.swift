@@ -80,18 +80,7 @@ enum TestPostgres {
     static func freshDatabase() async throws -> PostgresLocation {
         guard var location = Self.location else { throw TestPostgresMissing() }
         let name = "iotbridge_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        let connection = try await PostgresConnection.connect(
-            configuration: .init(
-                host: location.host,
-                port: location.port,
-                username: location.user,
-                password: location.password,
-                database: location.database,
-                tls: .disable
-            ),
-            id: 1,
-            logger: testLogger
-        )
+        let connection = try await Self.connect(to: location, id: 1)
         do {
             try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: testLogger)
         } catch {
@@ -101,6 +90,22 @@ enum TestPostgres {
         try await connection.close()
         location.database = name
         return location
+    }
+
+    /// A connection of its own to `location`'s database (plain TCP, as the test server listens).
+    static func connect(to location: PostgresLocation, id: Int) async throws -> PostgresConnection {
+        try await PostgresConnection.connect(
+            configuration: .init(
+                host: location.host,
+                port: location.port,
+                username: location.user,
+                password: location.password,
+                database: location.database,
+                tls: .disable
+            ),
+            id: id,
+            logger: testLogger
+        )
     }
 
     /// A store in a fresh database; run it with ``Runner``.

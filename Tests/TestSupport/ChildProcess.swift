@@ -25,84 +25,57 @@ public struct ChildRun: Sendable {
 /// threads to resume) all ran into their operation timeouts together. The blocking calls run here on a thread of
 /// their own instead.
 public enum ChildProcess {
-    /// Runs `executable` with `arguments` to its end and returns its output; `input` (if any) is its standard input.
-    public static func run(
-        _ executable: String,
-        _ arguments: [String],
-        currentDirectory: URL? = nil,
-        environment: [String: String]? = nil,
-        input: Data? = nil
-    ) async throws -> ChildRun {
+    /// Runs `executable` with `arguments` (in `currentDirectory`, if given) to its end and returns its output.
+    public static func run(_ executable: String, _ arguments: [String], currentDirectory: URL? = nil) async throws -> ChildRun {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let currentDirectory { process.currentDirectoryURL = currentDirectory }
-        if let environment { process.environment = environment }
-        return try await self.run(process, input: input)
-    }
-
-    /// Runs a configured (not yet started) `process` to its end; its standard output and error are read here.
-    public static func run(_ process: Process, input: Data? = nil) async throws -> ChildRun {
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        let stdin = input.map { _ in Pipe() }
-        if let stdin { process.standardInput = stdin }
         try process.run()
-        let box = UncheckedProcess(process: process, out: out, err: err, stdin: stdin, input: input)
+        let started = StartedProcess(process: process, out: out, err: err)
         return await withCheckedContinuation { continuation in
-            let thread = Thread {
-                continuation.resume(returning: box.waitForEnd())
-            }
-            thread.start()
+            Thread { continuation.resume(returning: started.waitForEnd()) }.start()
         }
     }
 
     /// Waits on a thread of its own until `process` (already started) has exited.
     public static func waitUntilExit(_ process: Process) async {
-        let box = UncheckedProcess(process: process, out: nil, err: nil, stdin: nil, input: nil)
+        let started = StartedProcess(process: process, out: nil, err: nil)
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let thread = Thread {
-                box.process.waitUntilExit()
+            Thread {
+                started.process.waitUntilExit()
                 continuation.resume()
-            }
-            thread.start()
+            }.start()
         }
     }
 }
 
 /// A started process and its pipes, handed to the thread that waits for it (Process is not Sendable; only that
 /// thread touches it until the run ends).
-private final class UncheckedProcess: @unchecked Sendable {
+private final class StartedProcess: @unchecked Sendable {
     let process: Process
     let out: Pipe?
     let err: Pipe?
-    let stdin: Pipe?
-    let input: Data?
 
-    init(process: Process, out: Pipe?, err: Pipe?, stdin: Pipe?, input: Data?) {
+    init(process: Process, out: Pipe?, err: Pipe?) {
         self.process = process
         self.out = out
         self.err = err
-        self.stdin = stdin
-        self.input = input
     }
 
-    /// Feeds the input, reads both pipes to their end (standard error on a second thread, so that a child filling
-    /// one pipe never waits for us reading the other), then waits for the exit.
+    /// Reads both pipes to their end (standard error on a second thread, so that a child filling one pipe never
+    /// waits for us reading the other), then waits for the exit.
     func waitForEnd() -> ChildRun {
-        if let stdin, let input {
-            stdin.fileHandleForWriting.write(input)
-            try? stdin.fileHandleForWriting.close()
-        }
         let stderrDone = DispatchSemaphore(value: 0)
         let stderrBytes = StderrBuffer()
-        let reader = Thread { [err] in
+        Thread { [err] in
             stderrBytes.data = err?.fileHandleForReading.readDataToEndOfFile() ?? Data()
             stderrDone.signal()
-        }
-        reader.start()
+        }.start()
         let stdoutBytes = self.out?.fileHandleForReading.readDataToEndOfFile() ?? Data()
         stderrDone.wait()
         self.process.waitUntilExit()
