@@ -62,10 +62,21 @@ public final class AMQPConnection: Sendable {
     /// `durable` sets the source terminus's durability to unsettled-state. RabbitMQ's AMQP 1.0 plugin compares it
     /// with the queue's: a durable queue refuses a non-durable terminus (`precondition-failed … inequivalent arg
     /// 'durable'`), and a missing `/queue/NAME` is declared durable or transient accordingly. Default: false.
-    public func openReceiver(address: String?, credit: Int = 100, name: String? = nil, durable: Bool = false) async throws -> AMQPReceiver {
+    ///
+    /// `decodesMessages: false` leaves `AMQPDelivery.message` empty: every delivery's encoding is still checked
+    /// (an invalid one comes with `decodingError`), but not decoded into Swift values. For applications that read
+    /// `encoded` (with `AMQPEncodedMessage`) anyway, such as a relay: decoding is a large share of receiving.
+    /// Default: true.
+    public func openReceiver(
+        address: String?,
+        credit: Int = 100,
+        name: String? = nil,
+        durable: Bool = false,
+        decodesMessages: Bool = true
+    ) async throws -> AMQPReceiver {
         guard credit > 0 else { throw AMQPError(.invalidConfiguration, "credit must be at least 1 (got \(credit))") }
         let linkID = LinkID.next()
-        let shared = ReceiverShared(window: credit, durableTerminus: durable)
+        let shared = ReceiverShared(window: credit, durableTerminus: durable, decodesMessages: decodesMessages)
         let registration = LinkRegistration.receiver(
             id: linkID,
             address: address,

@@ -39,6 +39,23 @@ public struct AMQPEncodedValue: Hashable, Sendable, CustomStringConvertible {
         return String(validating: self.canonicalBytes, as: UTF8.self)
     }
 
+    /// The value as a 64-bit integer, as `AMQPValue.int64Value` gives it for the decoded value: any integer type
+    /// or a timestamp (a `ulong` above `Int64.max` is nil), or a `string` of digits; nil for anything else.
+    public var int64Value: Int64? {
+        switch self.typeName {
+        case "byte", "short", "int", "long", "ubyte", "ushort", "uint", "timestamp":
+            guard self.canonicalBytes.count == 8 else { return nil }
+            return Int64(bitPattern: self.canonicalBytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+        case "ulong":
+            guard self.canonicalBytes.count == 8 else { return nil }
+            return Int64(exactly: self.canonicalBytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+        case "string":
+            return self.stringValue.flatMap { Int64($0) }
+        default:
+            return nil
+        }
+    }
+
     /// Whether `canonicalBytes` are valid UTF-8: false for a `string` that breaks the AMQP rule; true for a
     /// `binary` that happens to be text (useful to show a binary message id).
     public var isValidUTF8: Bool {

@@ -130,7 +130,8 @@ public final class AMQPReceiver: Sendable {
 /// One message received on a link, with the means to settle it. Settling is queued to the proactor thread and
 /// never blocks. A delivery that is never settled keeps one unit of credit forever.
 public final class AMQPDelivery: Sendable {
-    /// The message, decoded; empty when `decodingError` is set.
+    /// The message, decoded; empty when `decodingError` is set, or when the receiver was opened with
+    /// `decodesMessages: false` (then read `encoded`).
     public let message: AMQPMessage
     /// The message exactly as it arrived: the bytes of the transfer (every section, in the sender's encoding).
     /// Forward these to pass a message on unchanged (`AMQPEncodedMessage` reads and edits them without decoding).

@@ -21,11 +21,14 @@ final class ReceiverShared: Sendable {
     let window: Int
     /// Whether our source terminus asks for a durable node (RabbitMQ: a durable queue).
     let durableTerminus: Bool
+    /// Whether each delivery is decoded into `AMQPDelivery.message` (false: the application reads `encoded`).
+    let decodesMessages: Bool
     private let machine = Mutex(Machine())
 
-    init(window: Int, durableTerminus: Bool = false) {
+    init(window: Int, durableTerminus: Bool = false, decodesMessages: Bool = true) {
         self.window = window
         self.durableTerminus = durableTerminus
+        self.decodesMessages = decodesMessages
     }
 
     /// Proactor thread: new deliveries.

@@ -137,6 +137,33 @@ struct DeliveryTests {
         }
     }
 
+    @Test func aReceiverThatDoesNotDecodeStillChecksEveryEncoding() async throws {
+        try await Loopback.run { setup in
+            let receiver = try await setup.connection.openReceiver(address: "raw", credit: 10, decodesMessages: false)
+            guard case .consuming(let sender, _) = try await setup.listener.nextLink() else {
+                throw LoopbackError("expected a consuming link")
+            }
+            let valid = ProtonMessageCodec.encode(Self.message(1))
+            let misordered = Enc.section(0x73, [0x45]) + Enc.section(0x70, [0x45]) + Enc.data([1])
+            for bytes in [valid, misordered] {
+                #expect(sender.engine.enqueue(.send(sender.connectionID, sender.linkID, .encoded(bytes), { _ in })) == nil)
+            }
+            let received = try await withTimeout(.seconds(10), "2 deliveries") {
+                var received: [AMQPDelivery] = []
+                for try await delivery in receiver.deliveries {
+                    delivery.accept()
+                    received.append(delivery)
+                    if received.count == 2 { break }
+                }
+                return received
+            }
+            #expect(received.map(\.encoded) == [valid, misordered])
+            #expect(received[0].decodingError == nil)
+            #expect(received[0].message == AMQPMessage(), "not decoded: the application reads `encoded`")
+            #expect(received[1].decodingError?.message.contains("header section follows the properties section") == true)
+        }
+    }
+
     // MARK: - Batches
 
     @Test func nextBatchTakesEverythingBufferedAtOnceAndWaitsOnlyWhenNothingIs() async throws {

@@ -16,7 +16,7 @@ import Testing
             body: .data(Array("{}".utf8)),
             applicationProperties: ["messageId": .string("m1"), "topic": .string("/a/b/user/c"), "seq": .ulong(7)]
         ).encoded()
-        let message = BridgeMessage(encoded: encoded, decoded: nil, decodingError: nil, upstream: "source", instanceLabel: "iot-1", maxMessageSize: 1 << 20)
+        let message = BridgeMessage(encoded: encoded, decodingError: nil, upstream: "source", instanceLabel: "iot-1", maxMessageSize: 1 << 20)
         var item = SinkMessage(message: message, deadLetterReason: "rejected by the broker")
         item.refusedBy = "merged"
         let dead = try AMQPMessage(decoding: AMQPSink.deadLetterEncoding(item, reason: "rejected by the broker"))
@@ -29,7 +29,7 @@ import Testing
 
     @Test func anUndecodableMessageTravelsAsItsBytes() throws {
         let garbage: [UInt8] = [0x00, 0x53, 0x75, 0xa0, 0xff]
-        let message = BridgeMessage(encoded: garbage, decoded: nil, decodingError: nil, upstream: "source", instanceLabel: "iot-1", maxMessageSize: 1 << 20)
+        let message = BridgeMessage(encoded: garbage, decodingError: nil, upstream: "source", instanceLabel: "iot-1", maxMessageSize: 1 << 20)
         let reason = try #require(message.defect)
         let dead = try AMQPMessage(decoding: AMQPSink.deadLetterEncoding(SinkMessage(message: message, deadLetterReason: reason), reason: reason))
         #expect(dead.body == .data(garbage))

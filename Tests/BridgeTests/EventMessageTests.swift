@@ -37,7 +37,6 @@ import Testing
         let lean = try EventMessage.sinkMessage(Self.row()).message
         let generic = BridgeMessage(
             encoded: lean.forwardedEncoding,
-            decoded: nil,
             decodingError: nil,
             upstream: "outbox",
             instanceLabel: "iotbridge",

@@ -20,7 +20,7 @@ import Testing
             applicationProperties: ["topic": .string(topic), "messageId": .string(id), "generateTime": .long(1_573_489_088_171)]
         ).encoded()
         let message = BridgeMessage(
-            encoded: encoded, decoded: nil, decodingError: nil, upstream: "source", instanceLabel: "iot-old", maxMessageSize: 1 << 20
+            encoded: encoded, decodingError: nil, upstream: "source", instanceLabel: "iot-old", maxMessageSize: 1 << 20
         )
         return SinkMessage(message: message)
     }

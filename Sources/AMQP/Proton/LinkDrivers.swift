@@ -256,7 +256,9 @@ final class ReceiverLinkDriver: LinkDriver {
             guard size > 0 else { throw AMQPError(.protocolViolation, "the transfer carries no message (0 bytes)") }
             guard read == size else { throw AMQPError(.protocolViolation, "reading the delivery failed (code \(read))") }
             let sections = try AMQPEncodedMessage.sections(of: encoded)
-            message = try ProtonMessageCodec.decode(encoded, sections: sections, scratch: state.scratchMessage)
+            if self.shared.decodesMessages {
+                message = try ProtonMessageCodec.decode(encoded, sections: sections, scratch: state.scratchMessage)
+            }
         } catch {
             if self.isInbound {
                 // The listener refuses what it cannot decode, so the client learns at once, and its application

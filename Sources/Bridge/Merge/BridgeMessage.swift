@@ -15,29 +15,94 @@ public import StateStore
 /// `forwardedEncoding` is what AMQP sinks send: the received bytes with delivery-annotations dropped (they are
 /// hop-by-hop) and the `iotInstanceId` application property set; every other section is passed byte for byte,
 /// so types and annotations survive the bridge unchanged.
-public struct BridgeMessage: Sendable {
+///
+/// A class, not a struct: a message is built once and then passed through several tables and closures, and a
+/// copy of a reference is one retain where a copy of these ten fields was ten.
+public final class BridgeMessage: Sendable {
     /// The upstream it came from (its configured name).
-    public var upstream: String
+    public let upstream: String
     /// The `iotInstanceId` the bridge adds: the upstream's instance id, or its name.
-    public var instanceLabel: String
+    public let instanceLabel: String
     /// The `topic` application property, when it is text.
-    public var topic: String?
+    public let topic: String?
     /// The messageId as text (the `messageId` application property, else the AMQP message-id).
-    public var messageId: String?
+    public let messageId: String?
     /// The `generateTime` application property (ms since the epoch), when it is a number.
-    public var generateTime: Int64?
-    /// Every application property, decoded.
-    public var properties: [String: AMQPValue]
+    public let generateTime: Int64?
     /// The payload: the data section's bytes (the platform delivers payloads this way), else the body's bytes.
-    public var payload: [UInt8]
+    public let payload: [UInt8]
     /// The bytes AMQP sinks send.
-    public var forwardedEncoding: [UInt8]
+    public let forwardedEncoding: [UInt8]
     /// The bytes as received, kept for the dead letter so a replay sends exactly what arrived.
-    public var receivedEncoding: [UInt8]
+    public let receivedEncoding: [UInt8]
     /// The de-duplication claim; nil when the message has no messageId (it passes through, counted).
-    public var claimKey: ClaimKey?
+    public let claimKey: ClaimKey?
     /// Why the message cannot be delivered (undecodable, too large, a topic that is not UTF-8, …); nil if fine.
-    public var defect: String?
+    public let defect: String?
+    /// The application properties when they were given rather than received (the bridge's own events).
+    private let givenProperties: [String: AMQPValue]?
+
+    /// Every application property, decoded from `receivedEncoding` on each call: only the JSON envelope and rule
+    /// outputs need them, so relaying a message never decodes them. Read it once per use.
+    public var properties: [String: AMQPValue] {
+        if let given = self.givenProperties { return given }
+        return (try? AMQPMessage(decoding: self.receivedEncoding))?.applicationProperties ?? [:]
+    }
+
+    /// Creates a message from its parts (the bridge's own events, which need no scan of their encoding).
+    convenience init(
+        upstream: String,
+        instanceLabel: String,
+        topic: String?,
+        messageId: String?,
+        generateTime: Int64?,
+        properties: [String: AMQPValue],
+        payload: [UInt8],
+        forwardedEncoding: [UInt8],
+        receivedEncoding: [UInt8],
+        claimKey: ClaimKey?,
+        defect: String?
+    ) {
+        self.init(
+            upstream: upstream,
+            instanceLabel: instanceLabel,
+            topic: topic,
+            messageId: messageId,
+            generateTime: generateTime,
+            givenProperties: properties,
+            payload: payload,
+            forwardedEncoding: forwardedEncoding,
+            receivedEncoding: receivedEncoding,
+            claimKey: claimKey,
+            defect: defect
+        )
+    }
+
+    private init(
+        upstream: String,
+        instanceLabel: String,
+        topic: String?,
+        messageId: String?,
+        generateTime: Int64?,
+        givenProperties: [String: AMQPValue]?,
+        payload: [UInt8],
+        forwardedEncoding: [UInt8],
+        receivedEncoding: [UInt8],
+        claimKey: ClaimKey?,
+        defect: String?
+    ) {
+        self.upstream = upstream
+        self.instanceLabel = instanceLabel
+        self.topic = topic
+        self.messageId = messageId
+        self.generateTime = generateTime
+        self.givenProperties = givenProperties
+        self.payload = payload
+        self.forwardedEncoding = forwardedEncoding
+        self.receivedEncoding = receivedEncoding
+        self.claimKey = claimKey
+        self.defect = defect
+    }
 }
 
 extension ClaimKey {
@@ -63,71 +128,91 @@ extension ClaimKey {
 }
 
 extension BridgeMessage {
-    /// Builds the message of one upstream delivery. Never throws: whatever is wrong with the delivery is put in
-    /// `defect`, so it goes to the dead letter with its bytes instead of being lost or settled silently.
-    public init(delivery: AMQPDelivery, upstream: String, instanceLabel: String, maxMessageSize: Int) {
+    /// Builds the message of one upstream delivery (the bridge opens its receivers without decoding: everything
+    /// is read from the encoding). Never throws: whatever is wrong with the delivery is put in `defect`, so it goes
+    /// to the dead letter with its bytes instead of being lost or settled silently.
+    public convenience init(delivery: AMQPDelivery, upstream: String, instanceLabel: String, maxMessageSize: Int) {
         self.init(
             encoded: delivery.encoded,
-            decoded: delivery.decodingError == nil ? delivery.message : nil,
             decodingError: delivery.decodingError,
             upstream: upstream,
             instanceLabel: instanceLabel,
             maxMessageSize: maxMessageSize
         )
     }
+}
 
-    /// Builds the message of an encoding: received (`decoded` is what the library decoded) or kept in a dead
-    /// letter (`decoded` nil: it is decoded here).
-    public init(
+extension BridgeMessage {
+    /// Builds the message of an encoding, received (`decodingError` is what the library found wrong with it) or
+    /// kept in a dead letter.
+    public convenience init(
         encoded: [UInt8],
-        decoded: AMQPMessage?,
         decodingError: AMQPError?,
         upstream: String,
         instanceLabel: String,
         maxMessageSize: Int
     ) {
-        self.upstream = upstream
-        self.instanceLabel = instanceLabel
-        self.receivedEncoding = encoded
-        var decodingError = decodingError
-        var message = decoded ?? AMQPMessage()
-        if decoded == nil, decodingError == nil {
-            do {
-                message = try AMQPMessage(decoding: encoded)
-            } catch {
-                decodingError = error
-            }
-        }
-        self.properties = message.applicationProperties
-        self.topic = nil
-        self.messageId = nil
-        self.generateTime = nil
-        self.payload = []
-        self.forwardedEncoding = []
-        self.claimKey = nil
-        self.defect = nil
+        let fields = Self.read(encoded, decodingError: decodingError, instanceLabel: instanceLabel, maxMessageSize: maxMessageSize)
+        self.init(
+            upstream: upstream,
+            instanceLabel: instanceLabel,
+            topic: fields.topic,
+            messageId: fields.messageId,
+            generateTime: fields.generateTime,
+            givenProperties: nil,
+            payload: fields.payload,
+            forwardedEncoding: fields.forwardedEncoding,
+            receivedEncoding: encoded,
+            claimKey: fields.claimKey,
+            defect: fields.defect
+        )
+    }
+
+    /// A received message's fields, read by ``read(_:decodingError:instanceLabel:maxMessageSize:)``.
+    private struct ReceivedFields {
+        var topic: String?
+        var messageId: String?
+        var generateTime: Int64?
+        var payload: [UInt8] = []
+        var forwardedEncoding: [UInt8] = []
+        var claimKey: ClaimKey?
+        var defect: String?
+    }
+
+    /// Reads the fields of an encoding from the encoding itself (`AMQPEncodedMessage`), without decoding it.
+    private static func read(
+        _ encoded: [UInt8],
+        decodingError: AMQPError?,
+        instanceLabel: String,
+        maxMessageSize: Int
+    ) -> ReceivedFields {
+        var fields = ReceivedFields()
         if let error = decodingError {
-            self.defect = "undecodable AMQP message: \(error.message)"
-            return
+            fields.defect = "undecodable AMQP message: \(error.message)"
+            return fields
         }
         let view: AMQPEncodedMessage
         do {
             view = try AMQPEncodedMessage(bytes: encoded)
         } catch {
-            self.defect = "undecodable AMQP message: \(error.message)"
-            return
+            fields.defect = "undecodable AMQP message: \(error.message)"
+            return fields
         }
         // The key and the names come first, so that even a defective message is claimed (its duplicates are
         // dropped, not dead-lettered twice) and its dead-letter record says which message it was.
         let topicValue = view.applicationProperty("topic")
-        self.topic = topicValue?.stringValue
-        self.generateTime = self.properties["generateTime"]?.int64Value
+        fields.topic = topicValue?.stringValue
+        fields.generateTime = view.applicationProperty("generateTime")?.int64Value
         if let id = view.applicationProperty("messageId") ?? view.messageID {
             switch id.typeName {
-            case "string", "symbol": self.messageId = id.stringValue
-            default: self.messageId = self.properties["messageId"]?.description ?? message.messageID?.description
+            case "string", "symbol":
+                fields.messageId = id.stringValue
+            default:
+                // Rare (the platform's ids are strings): the decoded value's text, as before the view existed.
+                let decoded = try? AMQPMessage(decoding: encoded)
+                fields.messageId = decoded?.applicationProperties["messageId"]?.description ?? decoded?.messageID?.description
             }
-            self.claimKey = ClaimKey(
+            fields.claimKey = ClaimKey(
                 idType: id.typeName,
                 idBytes: id.canonicalBytes,
                 topic: topicValue?.canonicalBytes ?? [],
@@ -135,14 +220,15 @@ extension BridgeMessage {
             )
         }
         if view.bytes.count > maxMessageSize {
-            self.defect = "message of \(view.bytes.count) bytes exceeds limits.maxMessageSize (\(maxMessageSize))"
-            return
+            fields.defect = "message of \(view.bytes.count) bytes exceeds limits.maxMessageSize (\(maxMessageSize))"
+            return fields
         }
         if let topicValue, !topicValue.isValidUTF8 {
-            self.defect = "the topic property is not valid UTF-8"
-            return
+            fields.defect = "the topic property is not valid UTF-8"
+            return fields
         }
-        self.payload = view.dataBody ?? Array(view.body)
-        self.forwardedEncoding = view.forwarded(settingApplicationProperty: "iotInstanceId", to: instanceLabel)
+        fields.payload = view.dataBody ?? Array(view.body)
+        fields.forwardedEncoding = view.forwarded(settingApplicationProperty: "iotInstanceId", to: instanceLabel)
+        return fields
     }
 }

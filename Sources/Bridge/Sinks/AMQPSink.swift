@@ -248,8 +248,9 @@ final class AMQPSink: Sink {
     /// A rule's output as a message: the payload as a data section, the original's platform properties.
     static func ruleMessage(_ message: BridgeMessage, payload: [UInt8]) -> AMQPMessage {
         var properties: [String: AMQPValue] = ["iotInstanceId": .string(message.instanceLabel)]
+        let received = message.properties  // decoded on each call
         for key in ["topic", "messageId", "generateTime"] {
-            if let value = message.properties[key] { properties[key] = value }
+            if let value = received[key] { properties[key] = value }
         }
         return AMQPMessage(body: .data(payload), applicationProperties: properties, durable: true)
     }

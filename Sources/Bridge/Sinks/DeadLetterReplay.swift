@@ -81,7 +81,6 @@ public struct DeadLetterReplay {
             }
             let message = BridgeMessage(
                 encoded: Array(bytes),
-                decoded: nil,
                 decodingError: nil,
                 upstream: object["upstream"]?.stringValue ?? "replay",
                 instanceLabel: object["iotInstanceId"]?.stringValue ?? "replay",

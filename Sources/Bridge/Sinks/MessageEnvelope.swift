@@ -29,8 +29,9 @@ enum MessageEnvelope {
         object.updateValue(.string(message.upstream), forKey: "upstream")
         if let rule = item.rule { object.updateValue(.string(rule), forKey: "rule") }
         var properties = JSONObject()
-        for key in message.properties.keys.sorted() where !["topic", "messageId", "generateTime"].contains(key) {
-            properties.updateValue(Self.json(message.properties[key]!), forKey: key)
+        let received = message.properties  // decoded on each call
+        for key in received.keys.sorted() where !["topic", "messageId", "generateTime"].contains(key) {
+            properties.updateValue(Self.json(received[key]!), forKey: key)
         }
         if !properties.isEmpty { object.updateValue(.object(properties), forKey: "properties") }
         let payload = item.payload

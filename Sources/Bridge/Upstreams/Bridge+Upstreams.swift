@@ -29,7 +29,9 @@ extension Bridge {
                 let receiver = try await connection.openReceiver(
                     address: upstream.endpoint.address,
                     credit: upstream.credit,
-                    durable: upstream.durable
+                    durable: upstream.durable,
+                    // BridgeMessage reads everything from the encoding.
+                    decodesMessages: false
                 )
                 if self.isDraining {
                     receiver.close()
