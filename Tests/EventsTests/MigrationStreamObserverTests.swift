@@ -125,5 +125,11 @@ import Testing
         #expect(MigrationStreamObserver.device(topic: "//dev/x") == nil)
         #expect(MigrationStreamObserver.device(topic: "/a1//x") == nil)
         #expect(MigrationStreamObserver.device(topic: "/a+/dev/x") == nil)
+        #expect(MigrationStreamObserver.device(topic: "") == nil)
+        #expect(MigrationStreamObserver.device(topic: "/a1/dev/")?.description == "a1/dev")
+        #expect(MigrationStreamObserver.device(topic: "/sys/a1")?.description == "sys/a1", "too short for /sys/PK/DN")
+        #expect(MigrationStreamObserver.device(topic: "/as/mqtt/status/a1") == nil)
+        #expect(MigrationStreamObserver.device(topic: "/a1/设备-1/user/get")?.description == "a1/设备-1")
+        #expect(MigrationStreamObserver.device(topic: "/shadow/update/a1/dev") == nil)
     }
 }

@@ -209,33 +209,49 @@ public final class MigrationStreamObserver: Sendable {
     /// The device a topic belongs to: `/PK/DN/…`, `/sys/PK/DN/…` and `/as/mqtt/status/PK/DN`; other `/ext/`,
     /// `/as/` and `/shadow/` topics name none we can read.
     public static func device(topic: String) -> DeviceKey? {
-        // Walks the first six segments in place: this runs for every delivery, and splitting the whole topic into
-        // an array cost more than the rest of the observation.
-        var segments: [Substring] = []
-        segments.reserveCapacity(6)
-        var rest = Substring(topic)
-        while segments.count < 6 {
-            guard let slash = rest.firstIndex(of: "/") else {
-                segments.append(rest)
-                break
+        // Reads the first six segments' byte ranges in place, with no array and no substring: this runs for every
+        // delivery, and splitting the topic cost more than the rest of the observation.
+        var topic = topic
+        return topic.withUTF8 { bytes in
+            withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: 6) { segments in
+                Self.device(bytes, segments: segments)
             }
-            segments.append(rest[..<slash])
-            rest = rest[rest.index(after: slash)...]
         }
-        let parts = segments
-        guard parts.count >= 3, parts[0].isEmpty else { return nil }
-        let product: Substring
-        let name: Substring
-        if parts[1] == "sys", parts.count >= 4 {
-            (product, name) = (parts[2], parts[3])
-        } else if parts[1] == "as", parts.count >= 6, parts[2] == "mqtt", parts[3] == "status" {
-            (product, name) = (parts[4], parts[5])
-        } else if parts[1] == "ext" || parts[1] == "as" || parts[1] == "shadow" {
+    }
+
+    /// ``device(topic:)`` over the topic's bytes; `segments` is room for six segment ranges.
+    private static func device(_ bytes: UnsafeBufferPointer<UInt8>, segments: UnsafeMutableBufferPointer<Range<Int>>) -> DeviceKey? {
+        var count = 0
+        var start = 0
+        var index = 0
+        while count < segments.count {
+            while index < bytes.count, bytes[index] != UInt8(ascii: "/") { index += 1 }
+            segments[count] = start..<index
+            count += 1
+            if index == bytes.count { break }
+            index += 1
+            start = index
+        }
+        func part(_ position: Int) -> UnsafeBufferPointer<UInt8> {
+            UnsafeBufferPointer(rebasing: bytes[segments[position]])
+        }
+        func part(_ position: Int, is text: StaticString) -> Bool {
+            part(position).elementsEqual(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+        }
+        guard count >= 3, part(0).isEmpty else { return nil }
+        let product: UnsafeBufferPointer<UInt8>
+        let name: UnsafeBufferPointer<UInt8>
+        if part(1, is: "sys"), count >= 4 {
+            (product, name) = (part(2), part(3))
+        } else if part(1, is: "as"), count >= 6, part(2, is: "mqtt"), part(3, is: "status") {
+            (product, name) = (part(4), part(5))
+        } else if part(1, is: "ext") || part(1, is: "as") || part(1, is: "shadow") {
             return nil
         } else {
-            (product, name) = (parts[1], parts[2])
+            (product, name) = (part(1), part(2))
         }
-        guard !product.isEmpty, !name.isEmpty, !product.contains("+"), !product.contains("#") else { return nil }
-        return DeviceKey(productKey: String(product), deviceName: String(name))
+        guard !product.isEmpty, !name.isEmpty, !product.contains(UInt8(ascii: "+")), !product.contains(UInt8(ascii: "#"))
+        else { return nil }
+        return DeviceKey(productKey: String(decoding: product, as: UTF8.self), deviceName: String(decoding: name, as: UTF8.self))
     }
 }
