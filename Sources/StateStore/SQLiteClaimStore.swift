@@ -180,6 +180,17 @@ extension SQLiteStateStore: ClaimStore {
         let rewrittenAt = Int64(Date().timeIntervalSince1970 * 1000)
         try await self.wrap {
             try await self.database.write { db in
+                // Most updates create their row (the bridge on SQLite holds its claims in flight in memory): insert
+                // first, and read the row only when there is one, which saves a descent of the key index per message.
+                // Owner '' and lease 0: an unfinished claim written here is free for the next claimer.
+                let insert = try db.cachedStatement(
+                    sql: """
+                        INSERT INTO claim
+                        (key, contentDigest, owner, leaseUntil, done, deadLettered, terminalTargets, upstream, createdAt)
+                        VALUES (?, ?, '', 0, ?, ?, ?, ?, ?)
+                        ON CONFLICT (key, contentDigest) DO NOTHING
+                        """
+                )
                 let select = try db.cachedStatement(
                     sql: """
                         SELECT rowid, owner, done, deadLettered, terminalTargets
@@ -189,30 +200,22 @@ extension SQLiteStateStore: ClaimStore {
                 let update = try db.cachedStatement(
                     sql: "UPDATE claim SET owner = ?, done = ?, deadLettered = ?, terminalTargets = ? WHERE rowid = ?"
                 )
-                // Owner '' and lease 0: an unfinished claim written again is free for the next claimer.
-                let insert = try db.cachedStatement(
-                    sql: """
-                        INSERT INTO claim
-                        (key, contentDigest, owner, leaseUntil, done, deadLettered, terminalTargets, upstream, createdAt)
-                        VALUES (?, ?, '', 0, ?, ?, ?, ?, ?)
-                        """
-                )
                 for change in updates {
+                    var written = SQLiteRawStatement(insert, in: db)
+                    written.bind(change.key.key)
+                    written.bind(change.key.contentDigest)
+                    written.bind(change.complete)
+                    written.bind(change.deadLettered)
+                    written.bind(Self.encodeTargets(change.terminalTargets))
+                    written.bind(change.upstream)
+                    written.bind(rewrittenAt)
+                    try written.execute()
+                    if db.changesCount > 0 { continue }
+                    // The row exists (written by `claim`, or by an earlier run): merge into it.
                     var row = SQLiteRawStatement(select, in: db)
                     row.bind(change.key.key)
                     row.bind(change.key.contentDigest)
-                    guard try row.step() else {
-                        var written = SQLiteRawStatement(insert, in: db)
-                        written.bind(change.key.key)
-                        written.bind(change.key.contentDigest)
-                        written.bind(change.complete)
-                        written.bind(change.deadLettered)
-                        written.bind(Self.encodeTargets(change.terminalTargets))
-                        written.bind(change.upstream)
-                        written.bind(rewrittenAt)
-                        try written.execute()
-                        continue
-                    }
+                    guard try row.step() else { continue }
                     let rowID = row.int64(0)
                     let done = row.bool(2) || change.complete
                     let owner = done ? "" : row.string(1)
