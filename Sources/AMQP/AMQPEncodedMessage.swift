@@ -102,6 +102,12 @@ public struct AMQPEncodedMessage: Sendable {
         self.sections = try Self.sections(of: bytes)
     }
 
+    /// A message whose sections were already found (and checked) by ``sections(of:)``.
+    init(bytes: [UInt8], checkedSections sections: [Section]) {
+        self.bytes = bytes
+        self.sections = sections
+    }
+
     /// The first section of `kind`, if the message has one.
     public func section(_ kind: SectionKind) -> Section? {
         self.sections.first { $0.kind == kind }

@@ -136,6 +136,9 @@ public final class AMQPDelivery: Sendable {
     /// The message exactly as it arrived: the bytes of the transfer (every section, in the sender's encoding).
     /// Forward these to pass a message on unchanged (`AMQPEncodedMessage` reads and edits them without decoding).
     public let encoded: [UInt8]
+    /// `encoded` split into its sections (the check that found it valid did the work); nil when `decodingError`
+    /// is set.
+    public let encodedMessage: AMQPEncodedMessage?
     /// Why the transfer is not a valid AMQP message, nil when it is. The library never settles such a delivery
     /// itself: `message` is then empty, `encoded` holds the bytes, and the application decides (reject it with
     /// `AMQPCondition.decodeError` so the peer dead-letters it, or keep the bytes somewhere and accept it). Never
@@ -156,6 +159,7 @@ public final class AMQPDelivery: Sendable {
     init(
         message: AMQPMessage,
         encoded: [UInt8],
+        encodedMessage: AMQPEncodedMessage?,
         decodingError: AMQPError?,
         isPresettled: Bool,
         origin: String,
@@ -167,6 +171,7 @@ public final class AMQPDelivery: Sendable {
     ) {
         self.message = message
         self.encoded = encoded
+        self.encodedMessage = encodedMessage
         self.decodingError = decodingError
         self.isPresettled = isPresettled
         self.origin = origin

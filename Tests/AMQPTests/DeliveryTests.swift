@@ -161,6 +161,9 @@ struct DeliveryTests {
             #expect(received[0].decodingError == nil)
             #expect(received[0].message == AMQPMessage(), "not decoded: the application reads `encoded`")
             #expect(received[1].decodingError?.message.contains("header section follows the properties section") == true)
+            #expect(received[0].encodedMessage?.sections == (try AMQPEncodedMessage(bytes: valid)).sections, "the check's sections come along")
+            #expect(received[0].encodedMessage?.bytes == valid)
+            #expect(received[1].encodedMessage == nil)
         }
     }
 

@@ -251,11 +251,13 @@ final class ReceiverLinkDriver: LinkDriver {
         // (truncated ones, garbage, sections in any order), so the encoding is checked in Swift first: the bytes
         // must be a valid AMQP message, which is also what forwarding them needs.
         var message = AMQPMessage()
+        var view: AMQPEncodedMessage?
         var decodingError: AMQPError?
         do throws(AMQPError) {
             guard size > 0 else { throw AMQPError(.protocolViolation, "the transfer carries no message (0 bytes)") }
             guard read == size else { throw AMQPError(.protocolViolation, "reading the delivery failed (code \(read))") }
             let sections = try AMQPEncodedMessage.sections(of: encoded)
+            view = AMQPEncodedMessage(bytes: encoded, checkedSections: sections)
             if self.shared.decodesMessages {
                 message = try ProtonMessageCodec.decode(encoded, sections: sections, scratch: state.scratchMessage)
             }
@@ -283,6 +285,7 @@ final class ReceiverLinkDriver: LinkDriver {
             AMQPDelivery(
                 message: message,
                 encoded: encoded,
+                encodedMessage: decodingError == nil ? view : nil,
                 decodingError: decodingError,
                 isPresettled: pn_delivery_settled(delivery),
                 origin: self.owner.label,

@@ -134,6 +134,8 @@ extension BridgeMessage {
     public convenience init(delivery: AMQPDelivery, upstream: String, instanceLabel: String, maxMessageSize: Int) {
         self.init(
             encoded: delivery.encoded,
+            // The receiver's check already split the encoding into its sections.
+            view: delivery.encodedMessage,
             decodingError: delivery.decodingError,
             upstream: upstream,
             instanceLabel: instanceLabel,
@@ -152,7 +154,32 @@ extension BridgeMessage {
         instanceLabel: String,
         maxMessageSize: Int
     ) {
-        let fields = Self.read(encoded, decodingError: decodingError, instanceLabel: instanceLabel, maxMessageSize: maxMessageSize)
+        self.init(
+            encoded: encoded,
+            view: nil,
+            decodingError: decodingError,
+            upstream: upstream,
+            instanceLabel: instanceLabel,
+            maxMessageSize: maxMessageSize
+        )
+    }
+
+    /// `view`: the encoding already split into sections, nil to split it here.
+    private convenience init(
+        encoded: [UInt8],
+        view: AMQPEncodedMessage?,
+        decodingError: AMQPError?,
+        upstream: String,
+        instanceLabel: String,
+        maxMessageSize: Int
+    ) {
+        let fields = Self.read(
+            encoded,
+            view: view,
+            decodingError: decodingError,
+            instanceLabel: instanceLabel,
+            maxMessageSize: maxMessageSize
+        )
         self.init(
             upstream: upstream,
             instanceLabel: instanceLabel,
@@ -168,7 +195,7 @@ extension BridgeMessage {
         )
     }
 
-    /// A received message's fields, read by ``read(_:decodingError:instanceLabel:maxMessageSize:)``.
+    /// A received message's fields, read by ``read(_:view:decodingError:instanceLabel:maxMessageSize:)``.
     private struct ReceivedFields {
         var topic: String?
         var messageId: String?
@@ -182,6 +209,7 @@ extension BridgeMessage {
     /// Reads the fields of an encoding from the encoding itself (`AMQPEncodedMessage`), without decoding it.
     private static func read(
         _ encoded: [UInt8],
+        view given: AMQPEncodedMessage?,
         decodingError: AMQPError?,
         instanceLabel: String,
         maxMessageSize: Int
@@ -192,11 +220,15 @@ extension BridgeMessage {
             return fields
         }
         let view: AMQPEncodedMessage
-        do {
-            view = try AMQPEncodedMessage(bytes: encoded)
-        } catch {
-            fields.defect = "undecodable AMQP message: \(error.message)"
-            return fields
+        if let given {
+            view = given
+        } else {
+            do {
+                view = try AMQPEncodedMessage(bytes: encoded)
+            } catch {
+                fields.defect = "undecodable AMQP message: \(error.message)"
+                return fields
+            }
         }
         // The key and the names come first, so that even a defective message is claimed (its duplicates are
         // dropped, not dead-lettered twice) and its dead-letter record says which message it was.
