@@ -110,8 +110,9 @@ final class ListenerSink: Sink {
         var releasesWindow: Bool
     }
 
-    /// Prometheus figures of one route (`group` is the consumer group id, or `migration-events`).
-    private struct RouteMetrics {
+    /// Prometheus figures of one route (`group` is the consumer group id, or `migration-events`). A class: it is
+    /// looked up per message, and a copy of eight metric handles was eight retains.
+    private final class RouteMetrics: Sendable {
         let sent: Counter
         let redelivered: Counter
         let accepted: Counter
