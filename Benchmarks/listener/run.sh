@@ -2,15 +2,16 @@
 # Benchmarks/listener/run.sh: the bridge as an AMQP endpoint (`kind: listener`) serving one consumer group, side
 # by side with Qpid Proton's C example broker serving the same consumers, in the same run, on loopback.
 #
-#   Benchmarks/listener/run.sh [--count N] [--consumers "1 2 4"] [--body-size B] [--credit C] [--rate R]
-#                              [--latency-seconds S] [--scenarios "throughput latency"] [--no-install]
+#   Benchmarks/listener/run.sh [--count N] [--consumers "1 2 4"] [--repeat T] [--body-size B] [--credit C]
+#                              [--rate R] [--latency-seconds S] [--scenarios "throughput latency"] [--no-install]
 #                              [--no-build] [--scratch-path DIR] [--iotbridge PATH]
 #
-# Defaults: N = 200,000 messages of B = 200 bytes, consumers 1, 2 and 4, credit 1000, R = 5,000 msg/s for S = 20 s.
+# Defaults: N = 200,000 messages of B = 200 bytes, consumers 1, 2 and 4, T = 1 round, credit 1000, R = 5,000 msg/s
+# for S = 20 s.
 # The iotbridge binary is built as Benchmarks/bridge/run.sh builds it (the committed HEAD, release; its functions
 # are reused by sourcing that script).
 #
-# throughput  For each K in --consumers, best of one run each (same machine state for both sides):
+# throughput  T rounds; in each, for each K in --consumers (same machine state for both sides):
 #             (C broker)  N messages pre-filled into one queue of Proton's C example broker (Benchmarks/bridge/
 #                         bench.py fill: the platform's envelope, AMQP 1.0); then K patched C receive examples
 #                         (Benchmarks/amqp/c-examples-bench.patch: a credit window of C topped up as messages are
@@ -21,6 +22,8 @@
 #                         started", the same K consumers (Benchmarks/listener/receive-auth.patch adds the login)
 #                         drain the listener, N/K each; same timing. The bridge's own work (claims in SQLite,
 #                         settling upstream once each consumer accepted) is part of what is measured.
+#             On two shared cores one round's ratio moves by +-10 points: with T > 1 the report adds each K's
+#             median (ratio, msg/s and CPU per message).
 # latency     R msg/s for S s (bench.py publish-rate, each message stamped with sentAt) into two C broker queues,
 #             one Python consumer (bench.py consume, credit 1000): first straight from the two queues, then from
 #             the listener with the bridge consuming both queues. p50/p99 of receive time - sentAt; added = the
@@ -38,6 +41,7 @@ source "$LISTENER_HERE/../bridge/run.sh"
 AUTH_PATCH="$LISTENER_HERE/receive-auth.patch"
 LISTENER_BIN_DIR="$WORK_DIR/bin/listener-bench"
 CONSUMERS="1 2 4"
+REPEAT=1
 SCENARIOS="throughput latency"
 BROKER_PID=""
 BROKER_PORT=""
@@ -52,6 +56,7 @@ listener_parse_args() {
         case "$1" in
             --count) COUNT="$2"; shift ;;
             --consumers) CONSUMERS="$2"; shift ;;
+            --repeat) REPEAT="$2"; shift ;;
             --body-size) BODY_SIZE="$2"; shift ;;
             --credit) CREDIT="$2"; shift ;;
             --rate) RATE="$2"; shift ;;
@@ -143,32 +148,40 @@ drain_with() {
 }
 
 scenario_throughput() {
-    local k dir seconds
+    local k r dir seconds
     COUNT=$(( COUNT / 4 * 4 ))
-    for k in $CONSUMERS; do
-        section_begin "throughput: $k consumer(s)"
-        dir="$RAW/throughput-$k"
-        mkdir -p "$dir/c" "$dir/listener"
-        # --only 0 of a plan twice as long: COUNT messages, all into the first address, over one link.
-        "$PY" "$PEER" fill "amqp://127.0.0.1:$BROKER_PORT" "direct-$k" unused "$(( 2 * COUNT ))" --overlap 0 --only 0 \
-            --body-size "$BODY_SIZE" --prefix "d$k-" > "$dir/fill-c.json"
-        seconds="$(drain_with "$BROKER_PORT" "direct-$k" "$k" "$dir/c")"
-        R[c_$k]="$(calc 'printf "%.0f", b / a' "$seconds" "$COUNT")"
-        log "C broker, $k consumer(s): $COUNT in $seconds s = ${R[c_$k]} msg/s"
-        "$PY" "$PEER" fill "amqp://127.0.0.1:$BROKER_PORT" "up-$k" unused "$(( 2 * COUNT ))" --overlap 0 --only 0 \
-            --body-size "$BODY_SIZE" --prefix "l$k-" > "$dir/fill-listener.json"
-        local port
-        port="$(free_port)"
-        write_listener_config "$dir/listener" "$port" "up-$k"
-        start_bridge "$dir/listener"
-        seconds="$(drain_with "$port" "default" "$k" "$dir/listener" login)"
-        stop_bridge "$dir/listener"
-        R[l_$k]="$(calc 'printf "%.0f", b / a' "$seconds" "$COUNT")"
-        R[rss_$k]="$(mb "$BRIDGE_RSS_KB")"
-        R[cpu_$k]="$BRIDGE_CPU"
-        log "listener, $k consumer(s): $COUNT in $seconds s = ${R[l_$k]} msg/s (bridge CPU $BRIDGE_CPU s)"
-        section_end
+    [[ "$REPEAT" =~ ^[1-9][0-9]*$ ]] || die "--repeat takes a whole number of rounds (got $REPEAT)"
+    for (( r = 1; r <= REPEAT; r++ )); do
+        for k in $CONSUMERS; do
+            section_begin "throughput: $k consumer(s), round $r of $REPEAT"
+            dir="$RAW/throughput-$k-$r"
+            mkdir -p "$dir/c" "$dir/listener"
+            # --only 0 of a plan twice as long: COUNT messages, all into the first address, over one link.
+            "$PY" "$PEER" fill "amqp://127.0.0.1:$BROKER_PORT" "direct-$k-$r" unused "$(( 2 * COUNT ))" --overlap 0 --only 0 \
+                --body-size "$BODY_SIZE" --prefix "d$k-$r-" > "$dir/fill-c.json"
+            seconds="$(drain_with "$BROKER_PORT" "direct-$k-$r" "$k" "$dir/c")"
+            R[c_${k}_$r]="$(calc 'printf "%.0f", b / a' "$seconds" "$COUNT")"
+            log "C broker, $k consumer(s): $COUNT in $seconds s = ${R[c_${k}_$r]} msg/s"
+            "$PY" "$PEER" fill "amqp://127.0.0.1:$BROKER_PORT" "up-$k-$r" unused "$(( 2 * COUNT ))" --overlap 0 --only 0 \
+                --body-size "$BODY_SIZE" --prefix "l$k-$r-" > "$dir/fill-listener.json"
+            local port
+            port="$(free_port)"
+            write_listener_config "$dir/listener" "$port" "up-$k-$r"
+            start_bridge "$dir/listener"
+            seconds="$(drain_with "$port" "default" "$k" "$dir/listener" login)"
+            stop_bridge "$dir/listener"
+            R[l_${k}_$r]="$(calc 'printf "%.0f", b / a' "$seconds" "$COUNT")"
+            R[rss_${k}_$r]="$(mb "$BRIDGE_RSS_KB")"
+            R[cpu_${k}_$r]="$BRIDGE_CPU"
+            log "listener, $k consumer(s): $COUNT in $seconds s = ${R[l_${k}_$r]} msg/s (bridge CPU $BRIDGE_CPU s)"
+            section_end
+        done
     done
+}
+
+# median V...: the middle value (the lower of the two middle ones for an even count).
+median() {
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 
 scenario_listener_latency() {
@@ -220,15 +233,22 @@ write_listener_report() {
         echo "Command: \`Benchmarks/listener/run.sh $ARGS_TEXT\`"
         echo
         if [[ " $SCENARIOS " == *" throughput "* ]]; then
-            echo "| consumers | C broker msg/s | listener msg/s | listener / C | bridge CPU s | bridge CPU µs/msg | bridge peak RSS MB |"
-            echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+            echo "| consumers | round | C broker msg/s | listener msg/s | listener / C | bridge CPU s | bridge CPU µs/msg | bridge peak RSS MB |"
+            echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
             for k in $CONSUMERS; do
-                ratio="$(calc 'printf "%.0f %%", 100 * b / a' "${R[c_$k]}" "${R[l_$k]}")"
-                per="$(calc 'printf "%.1f", 1000000 * a / b' "${R[cpu_$k]}" "$COUNT")"
-                echo "| $k | ${R[c_$k]} | ${R[l_$k]} | $ratio | ${R[cpu_$k]} | $per | ${R[rss_$k]} |"
+                local r per ratios=() pers=() cs=() ls=()
+                for (( r = 1; r <= REPEAT; r++ )); do
+                    ratio="$(calc 'printf "%.0f", 100 * b / a' "${R[c_${k}_$r]}" "${R[l_${k}_$r]}")"
+                    per="$(calc 'printf "%.1f", 1000000 * a / b' "${R[cpu_${k}_$r]}" "$COUNT")"
+                    ratios+=("$ratio"); pers+=("$per"); cs+=("${R[c_${k}_$r]}"); ls+=("${R[l_${k}_$r]}")
+                    echo "| $k | $r | ${R[c_${k}_$r]} | ${R[l_${k}_$r]} | $ratio % | ${R[cpu_${k}_$r]} | $per | ${R[rss_${k}_$r]} |"
+                done
+                if (( REPEAT > 1 )); then
+                    echo "| $k | **median** | $(median "${cs[@]}") | $(median "${ls[@]}") | **$(median "${ratios[@]}") %** | | $(median "${pers[@]}") | |"
+                fi
             done
             echo
-            echo "$COUNT messages of $BODY_SIZE bytes, credit $CREDIT, each consumer N/K; target listener >= 80 % of the C broker."
+            echo "$COUNT messages of $BODY_SIZE bytes, credit $CREDIT, each consumer N/K, $REPEAT round(s); target listener >= 80 % of the C broker."
             echo
         fi
         if [[ " $SCENARIOS " == *" latency "* ]]; then
